@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-import { unzipSync } from "fflate";
+import { parseNpy } from "@goat/contracts/dataset/npy";
+import { parseNpz } from "@goat/contracts/dataset/npz";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -26,34 +27,6 @@ import {
   trainLogisticRegression,
   type LinearModel,
 } from "@/tools/demo/train-baseline";
-
-/** Minimal little-endian .npy reader (the test's own, independent of the writer under test). */
-function parseNpy(bytes: Uint8Array): { descr: string; shape: number[]; body: Uint8Array } {
-  expect(Array.from(bytes.subarray(0, 6))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
-  const major = bytes[6];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const headerStart = major === 1 ? 10 : 12;
-  const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? "";
-  expect(header).toMatch(/'fortran_order':\s*False/);
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? "";
-  const shape = shapeText
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map(Number);
-  const body = bytes.slice(headerStart + headerLen); // copy: aligned buffer for typed-array views
-  return { descr, shape, body };
-}
-
-function float32Of(body: Uint8Array): Float32Array {
-  return new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4);
-}
-
-function int64Of(body: Uint8Array): number[] {
-  return Array.from(new BigInt64Array(body.buffer, body.byteOffset, body.byteLength / 8), Number);
-}
 
 /** Byte-for-byte equality of two typed arrays (vitest's deep equality is slow on millions of elements). */
 function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
@@ -121,29 +94,26 @@ describe("prepareMnistTask2", () => {
     const [inputsBytes, labelsBytes, trainBytes] = first.map((b) => new Uint8Array(b));
     const test = loadMnistTestSet();
     const inputs = parseNpy(inputsBytes);
-    expect(inputs.descr).toBe("<f4");
+    expect(inputs.dtype).toBe("float32");
     expect(inputs.shape).toEqual([2_000, MNIST_FEATURES]);
-    expect(sameBytes(float32Of(inputs.body), test.x)).toBe(true);
+    expect(sameBytes(inputs.data, test.x)).toBe(true);
 
     const labels = parseNpy(labelsBytes);
-    expect(labels.descr).toBe("<i8");
+    expect(labels.dtype).toBe("int64");
     expect(labels.shape).toEqual([2_000]);
-    const labelValues = int64Of(labels.body);
+    const labelValues = Array.from(labels.data as BigInt64Array, Number);
     expect(labelValues.every((v) => v >= 0 && v < MNIST_CLASSES)).toBe(true);
     expect(labelValues).toEqual(Array.from(test.y));
 
     const train = loadMnistTrainingSet();
-    const entries = unzipSync(trainBytes);
-    const names = Object.keys(entries).sort();
-    expect(names).toEqual(["x.npy", "y.npy"]);
-    const x = parseNpy(entries["x.npy"]);
-    expect(x.descr).toBe("<f4");
-    expect(x.shape).toEqual([8_000, MNIST_FEATURES]);
-    expect(sameBytes(float32Of(x.body), train.x)).toBe(true);
-    const y = parseNpy(entries["y.npy"]);
-    expect(y.descr).toBe("<i8");
-    expect(y.shape).toEqual([8_000]);
-    expect(int64Of(y.body)).toEqual(Array.from(train.y));
+    const archive = parseNpz(trainBytes);
+    expect(Object.keys(archive).sort()).toEqual(["x", "y"]);
+    expect(archive.x.dtype).toBe("float32");
+    expect(archive.x.shape).toEqual([8_000, MNIST_FEATURES]);
+    expect(sameBytes(archive.x.data, train.x)).toBe(true);
+    expect(archive.y.dtype).toBe("int64");
+    expect(archive.y.shape).toEqual([8_000]);
+    expect(Array.from(archive.y.data as BigInt64Array, Number)).toEqual(Array.from(train.y));
   }, 30_000);
 });
 
