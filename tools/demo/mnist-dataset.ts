@@ -21,6 +21,7 @@ import path from "node:path";
 import type { NdArray } from "@goat/contracts/dataset/npy";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import { writeNpzFile } from "@goat/contracts/dataset/npz";
+import { mulberry32, shuffleInPlace } from "@goat/contracts/seeded-random";
 
 export const MNIST_TASK_SLUG = "task2";
 export const MNIST_IMAGE_SIZE = 28;
@@ -52,29 +53,6 @@ export interface MnistSplit {
   trainIndices: Int32Array;
   /** Source indices of the hidden test rows, in output order. */
   testIndices: Int32Array;
-}
-
-/** Deterministic 32-bit PRNG returning floats in [0,1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** In-place seeded Fisher-Yates shuffle. */
-export function shuffleInPlace<T extends { length: number; [i: number]: number }>(arr: T, rand: () => number): T {
-  for (let i = arr.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const tmp = arr[i];
-    arr[i] = arr[j];
-    arr[j] = tmp;
-  }
-  return arr;
 }
 
 let sourceCache: MnistSource | null = null;

@@ -6,7 +6,8 @@
  * and all arithmetic happens in a fixed order, so the same inputs give the same bytes.
  */
 import { buildLinearClassifier } from "../onnx/build-model";
-import { MNIST_CLASSES, MNIST_FEATURES, loadMnistTrainingSet, mulberry32, shuffleInPlace } from "./mnist-dataset";
+import { mulberry32, shuffleInPlace } from "@goat/contracts/seeded-random";
+import { MNIST_CLASSES, MNIST_FEATURES, loadMnistTrainingSet } from "./mnist-dataset";
 
 export interface TrainOptions {
   /** Row-major [rows, inDim]. */

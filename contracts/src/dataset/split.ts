@@ -7,18 +7,7 @@
  * (rows, fraction, seed): changing the generator or the shuffle below reshuffles the rows
  * of every existing task, so treat the algorithm as part of the data format.
  */
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, shuffleInPlace } from "../seeded-random";
 
 export interface PublicPrivateSplit {
   /** Row indices on the public leaderboard, ascending. */
@@ -42,13 +31,7 @@ export function publicPrivateSplit(rows: number, publicFraction: number, seed: n
 
   const order = new Uint32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
-  const random = mulberry32(seed);
-  for (let i = rows - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = order[i];
-    order[i] = order[j];
-    order[j] = tmp;
-  }
+  shuffleInPlace(order, mulberry32(seed));
   const publicCount = Math.round(rows * publicFraction);
   // Typed-array sort is numeric (not lexicographic like Array.prototype.sort).
   return {
