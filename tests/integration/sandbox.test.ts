@@ -1,0 +1,225 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeNpyFile } from "@goat/contracts/dataset/npy";
+import type { TensorSpec } from "@goat/contracts/tensor-spec";
+import {
+  buildAllocatingModel,
+  buildHangingModel,
+  buildMlp,
+  buildThrowingModel,
+  buildWrongOutputRowsModel,
+} from "../../tools/onnx/build-model";
+import { ParticipantFault, PlatformFault } from "../../worker/src/faults";
+import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
+import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";
+import type { EvaluateRequest } from "../../worker/src/sandbox/protocol";
+
+/**
+ * Real child processes, real onnxruntime-node: the sandbox turns every way a model can fail
+ * into that submission's fault, and the same pool goes on scoring the next model.
+ */
+
+const ROWS = 300;
+const FEATURES = 784;
+const inputSpecs: TensorSpec[] = [{ name: "input", dtype: "float32", shape: [-1, FEATURES] }];
+const cpu: ExecutionProviderConfig = { provider: "cpu", deviceId: 0, intraOpThreads: 1 };
+const limits: SandboxLimits = { timeoutMs: 20_000, memoryMb: 1024 };
+
+let dir: string;
+let datasetDir: string;
+let inputs: Float32Array;
+let pool: SandboxPool;
+const model: Record<string, string> = {};
+
+function request(name: string, extra: Partial<EvaluateRequest> = {}): EvaluateRequest {
+  return { modelPath: model[name], datasetDir, inputSpecs, batchSize: 128, executionProvider: cpu, ...extra };
+}
+
+async function inProcessOutputs(modelPath: string): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(modelPath, chooseExecutionProvider(cpu, ["cpu"]).sessionOptions);
+  const out = await session.run({ input: new ort.Tensor("float32", inputs, [ROWS, FEATURES]) });
+  await session.release();
+  return out[session.outputNames[0]].data as Float32Array;
+}
+
+/** The next model after a failure is scored normally by the same pool. */
+async function expectMlpScoresFine(): Promise<void> {
+  const run = await pool.evaluate(request("mlp"), limits);
+  expect(run.outputs[0].dims).toEqual([ROWS, 10]);
+  expect(Array.from(run.outputs[0].data)).toEqual(Array.from(await inProcessOutputs(model.mlp)));
+}
+
+async function waitForSpare(): Promise<void> {
+  // A spare is warm when it has announced `ready` and read the inputs; give it time.
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "goat-sandbox-"));
+  datasetDir = path.join(dir, "task");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(datasetDir);
+  inputs = new Float32Array(ROWS * FEATURES);
+  for (let i = 0; i < inputs.length; i++) inputs[i] = ((i * 7919) % 1000) / 1000;
+  await writeNpyFile(path.join(datasetDir, "inputs.npy"), { dtype: "float32", shape: [ROWS, FEATURES], data: inputs });
+
+  const models: Record<string, Uint8Array> = {
+    mlp: buildMlp({ sizes: [FEATURES, 64, 10], seed: 1 }),
+    mlp2: buildMlp({ sizes: [FEATURES, 32, 10], seed: 2, softmax: true }),
+    throwing: buildThrowingModel(),
+    hanging: buildHangingModel(),
+    allocating: buildAllocatingModel({ bytes: 3 * 1024 ** 3 }),
+    wrongRows: buildWrongOutputRowsModel(),
+    garbage: new TextEncoder().encode("this is not an onnx model"),
+  };
+  for (const [name, bytes] of Object.entries(models)) {
+    model[name] = path.join(dir, `${name}.onnx`);
+    writeFileSync(model[name], bytes);
+  }
+  pool = new SandboxPool({ maxSpare: 1, logger: { warn: () => undefined } });
+  pool.warmUp({ datasetDir, inputSpecs });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("SandboxPool", () => {
+  it("returns, from a child process, exactly the outputs of an in-process onnxruntime run", async () => {
+    const run = await pool.evaluate(request("mlp"), limits);
+    expect(run.outputs).toHaveLength(1);
+    expect(run.outputs[0].name).toBe("output");
+    expect(run.outputs[0].dims).toEqual([ROWS, 10]);
+    expect(run.outputs[0].data).toBeInstanceOf(Float32Array);
+    expect(Array.from(run.outputs[0].data)).toEqual(Array.from(await inProcessOutputs(model.mlp)));
+    expect(run.batchLatenciesMs).toHaveLength(Math.ceil(ROWS / 128));
+    expect(run.provider).toBe("cpu");
+    expect(run.device).toBe("cpu");
+    expect(run.onnxruntimeVersion).toBe("1.30.0");
+    expect(run.sessionMs).toBeGreaterThan(0);
+    expect(run.inferenceMs).toBeGreaterThanOrEqual(run.batchLatenciesMs.reduce((a, b) => a + b, 0) - 0.01);
+  });
+
+  it("reuses a warm spare for the next evaluation: no wait, inputs already read", async () => {
+    await waitForSpare();
+    const run = await pool.evaluate(request("mlp2"), limits);
+    expect(run.sandboxWaitMs).toBeLessThan(5);
+    expect(run.inputsPreloaded).toBe(true);
+    const expected = await inProcessOutputs(model.mlp2);
+    expect(Array.from(run.outputs[0].data)).toEqual(Array.from(expected));
+  });
+
+  it("reports a model that throws inside onnxruntime as the participant's fault, with ORT's first line", async () => {
+    const error = await pool.evaluate(request("throwing"), limits).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParticipantFault);
+    const fault = error as ParticipantFault;
+    expect(fault.code).toBe("MODEL_RUN_FAILED");
+    expect(fault.displayMessage).toMatch(/^onnxruntime failed to run the model: .*indices element out of data bounds/);
+    expect(fault.displayMessage).not.toContain("\n");
+    expect(fault.displayMessage).not.toContain(dir);
+    await expectMlpScoresFine();
+  });
+
+  it("reports a file that is not ONNX as a load failure without server paths", async () => {
+    const error = await pool.evaluate(request("garbage"), limits).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParticipantFault);
+    expect((error as ParticipantFault).code).toBe("MODEL_LOAD_FAILED");
+    expect((error as ParticipantFault).displayMessage).toMatch(/^onnxruntime could not load the model: /);
+    expect((error as ParticipantFault).displayMessage).not.toContain(dir);
+    await expectMlpScoresFine();
+  });
+
+  it("kills a model that hangs at the wall-clock limit (TIMEOUT) and goes on", async () => {
+    await waitForSpare();
+    const started = performance.now();
+    const error = await pool.evaluate(request("hanging"), { timeoutMs: 2000, memoryMb: 1024 }).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(ParticipantFault);
+    expect((error as ParticipantFault).code).toBe("TIMEOUT");
+    expect((error as ParticipantFault).displayMessage).toBe("The model took longer than the 2 s limit");
+    expect(elapsed).toBeGreaterThanOrEqual(1990);
+    expect(elapsed).toBeLessThan(3000);
+    await expectMlpScoresFine();
+  });
+
+  it("kills a model that allocates past the memory limit (MEMORY_LIMIT) and goes on", async () => {
+    const error = await pool.evaluate(request("allocating"), { timeoutMs: 20_000, memoryMb: 512 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParticipantFault);
+    expect((error as ParticipantFault).code).toBe("MEMORY_LIMIT");
+    expect((error as ParticipantFault).displayMessage).toBe("The model used more than 512 MB of memory");
+    await expectMlpScoresFine();
+  });
+
+  it("refuses outputs whose row count is not the batch's (WRONG_OUTPUT_ROWS) and goes on", async () => {
+    const error = await pool.evaluate(request("wrongRows"), limits).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParticipantFault);
+    expect((error as ParticipantFault).code).toBe("WRONG_OUTPUT_ROWS");
+    expect((error as ParticipantFault).displayMessage).toBe('The model returned 256 rows in output "output" for a batch of 128 rows');
+    await expectMlpScoresFine();
+  });
+
+  it("treats a missing test set as a platform fault (retried), not the participant's", async () => {
+    const error = await pool
+      .evaluate(request("mlp", { datasetDir: path.join(dir, "no-such-task") }), limits)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlatformFault);
+    expect((error as PlatformFault).code).toBe("DATASET_UNAVAILABLE");
+    await expectMlpScoresFine();
+  });
+});
+
+describe("SandboxPool process lifecycle", () => {
+  it("reports a sandbox that dies mid-evaluation as CRASHED, and one that cannot start as a platform fault", async () => {
+    const crashing = path.join(dir, "crashing-child.mjs");
+    writeFileSync(
+      crashing,
+      `process.send({ type: "ready", onnxruntimeVersion: "x", warmupMs: 0 });
+       process.on("message", (m) => { if (m.type === "prepare") process.send({ type: "prepared", datasetDir: m.task.datasetDir, ms: 0 });
+                                      if (m.type === "evaluate") process.kill(process.pid, "SIGSEGV"); });`,
+    );
+    const crashPool = new SandboxPool({ childEntry: crashing, maxSpare: 1 });
+    try {
+      const error = await crashPool.evaluate(request("mlp"), limits).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ParticipantFault);
+      expect((error as ParticipantFault).code).toBe("CRASHED");
+      expect((error as ParticipantFault).displayMessage).toBe("The model crashed the evaluation process (signal SIGSEGV)");
+    } finally {
+      await crashPool.close();
+    }
+
+    const broken = path.join(dir, "broken-child.mjs");
+    writeFileSync(broken, `console.error("cannot load the runtime"); process.exit(3);`);
+    const brokenPool = new SandboxPool({ childEntry: broken, maxSpare: 1 });
+    try {
+      const error = await brokenPool.evaluate(request("mlp"), limits).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PlatformFault);
+      expect((error as PlatformFault).code).toBe("SANDBOX_START_FAILED");
+      expect((error as PlatformFault).message).toContain("exit code 3");
+      expect((error as PlatformFault).message).toContain("cannot load the runtime");
+    } finally {
+      await brokenPool.close();
+    }
+  });
+
+  it("leaves no child process behind after close()", async () => {
+    const own = new SandboxPool({ maxSpare: 1 });
+    own.warmUp({ datasetDir, inputSpecs });
+    await own.evaluate(request("mlp"), limits);
+    const pids = own.processIds;
+    expect(pids.length).toBeGreaterThan(0);
+    await own.close();
+    expect(own.processIds).toEqual([]);
+    for (const pid of pids) {
+      // Gone, or at most a zombie awaiting its reaper (state Z): never running.
+      const statusFile = `/proc/${pid}/status`;
+      if (existsSync(statusFile)) {
+        const { readFileSync } = await import("node:fs");
+        expect(readFileSync(statusFile, "utf8")).toMatch(/State:\s+Z/);
+      }
+    }
+  });
+});

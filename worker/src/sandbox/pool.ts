@@ -1,0 +1,414 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { ParticipantFault, PlatformFault } from "../faults";
+import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
+import type { ChildMessage, EvaluateRequest, ParentMessage, SandboxResult, TaskInputs } from "./protocol";
+
+/**
+ * Runs each evaluation in its own child process (child.ts) under a wall-clock and a memory
+ * limit, so a model that crashes, hangs or allocates without bound fails its submission
+ * only. One process per evaluation: nothing a hostile model does survives it.
+ *
+ * Speed: starting Node + onnxruntime (~100 ms), the first session (~36 ms) and reading the
+ * test inputs (~45 ms for 31 MB) are paid by a SPARE process while the previous evaluation
+ * runs; an evaluation that finds a spare ready pays only for its own session and inference.
+ */
+
+export interface SandboxLimits {
+  /** Wall-clock limit of the evaluation (session creation + inference), not of the sandbox start. */
+  timeoutMs: number;
+  /** Resident memory of the whole child process (onnxruntime's native allocations included). */
+  memoryMb: number;
+}
+
+export type SandboxRun = SandboxResult & {
+  /** How long the evaluation waited for a ready sandbox (0 when a warm spare was there). */
+  sandboxWaitMs: number;
+  /** Highest resident memory seen while the model ran, in MB. */
+  peakRssMb: number;
+};
+
+export interface SandboxPoolOptions {
+  /** The child's entry file; child.ts next to this module by default. */
+  childEntry?: string;
+  /** Warm processes kept ready for the next evaluation. */
+  maxSpare?: number;
+  /** V8 heap cap of a child (`--max-old-space-size`); onnxruntime's memory is native and not in it. */
+  heapMb?: number;
+  /** A child that is not ready by then is a platform fault. */
+  startTimeoutMs?: number;
+  /** How often the child's RSS is read while a model runs. */
+  memoryPollMs?: number;
+  /**
+   * When the next spare starts: while an evaluation runs (hides its start-up), after it
+   * (the evaluation has the CPU to itself), or `auto`: overlap only where the CPU has room.
+   */
+  spareStart?: "with-evaluation" | "after-evaluation" | "auto";
+  logger?: { warn(message: string): void };
+}
+
+const DEFAULTS = { maxSpare: 1, heapMb: 2048, startTimeoutMs: 30_000, memoryPollMs: 25, spareStart: "auto" as const };
+
+export class SandboxPool {
+  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger">> & { childEntry: string };
+  private readonly logger: { warn(message: string): void };
+  private spares: SandboxProcess[] = [];
+  private readonly all = new Set<SandboxProcess>();
+  private hint: TaskInputs | undefined;
+  private closed = false;
+  private launch: ChildLaunch | undefined;
+
+  constructor(opts: SandboxPoolOptions = {}) {
+    this.opts = {
+      childEntry: opts.childEntry ?? fileURLToPath(new URL("./child.ts", import.meta.url)),
+      maxSpare: opts.maxSpare ?? DEFAULTS.maxSpare,
+      heapMb: opts.heapMb ?? DEFAULTS.heapMb,
+      startTimeoutMs: opts.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      memoryPollMs: opts.memoryPollMs ?? DEFAULTS.memoryPollMs,
+      spareStart: opts.spareStart ?? DEFAULTS.spareStart,
+    };
+    this.logger = opts.logger ?? { warn: (m) => console.warn(`[sandbox] ${m}`) };
+  }
+
+  /** Start spare processes now; with a task, have them read its test inputs too. */
+  warmUp(taskHint?: TaskInputs): void {
+    if (this.closed) return;
+    if (taskHint) this.hint = taskHint;
+    this.fillSpares();
+    if (this.hint) for (const spare of this.spares) spare.prepare(this.hint);
+  }
+
+  /**
+   * Evaluate one model in a fresh sandbox. Rejects with `ParticipantFault` (TIMEOUT,
+   * MEMORY_LIMIT, CRASHED, MODEL_LOAD_FAILED, MODEL_RUN_FAILED, WRONG_OUTPUT_ROWS, ...) when
+   * the model is at fault, `PlatformFault` when we are.
+   */
+  async evaluate(request: EvaluateRequest, limits: SandboxLimits): Promise<SandboxRun> {
+    if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
+    const task: TaskInputs = { datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
+    this.hint = task;
+    const waitStarted = performance.now();
+
+    const sandbox = this.takeSpare() ?? this.spawn();
+    sandbox.prepare(task);
+    let startedNext = false;
+    const startNext = () => {
+      if (startedNext || this.closed) return;
+      startedNext = true;
+      this.fillSpares();
+      for (const spare of this.spares) spare.prepare(task);
+    };
+    const overlap = this.spareOverlapsEvaluation(request);
+
+    try {
+      if (overlap && !sandbox.isReady) setImmediate(startNext); // cold: start both at once
+      await sandbox.readyFor(task, this.opts.startTimeoutMs);
+      const sandboxWaitMs = performance.now() - waitStarted;
+      const running = sandbox.run(request, limits, this.opts.memoryPollMs);
+      // After the evaluate message is out: fork() blocks this thread for a few ms.
+      if (overlap) setImmediate(startNext);
+      const { result, peakRssMb } = await running;
+      for (const w of result.warnings) this.logger.warn(w);
+      return { ...result, sandboxWaitMs, peakRssMb };
+    } finally {
+      sandbox.kill();
+      setImmediate(startNext); // fork() takes a few ms: after the caller has its result
+    }
+  }
+
+  /**
+   * Whether the next spare starts while this evaluation runs, or when it ends.
+   * A starting child burns ~0.2 s of CPU on several threads (V8, onnxruntime's thread pools,
+   * reading the inputs). On a small CPU host that slowed a concurrent 784-512-512-10 MLP
+   * evaluation by ~50% (measured on 2 cores: 300 ms instead of 200 ms), which is worse than
+   * waiting ~0.2 s for the spare before the next evaluation. With cores to spare (or on a
+   * GPU, which the start-up does not touch) overlapping costs nothing and hides the start.
+   */
+  private spareOverlapsEvaluation(request: EvaluateRequest): boolean {
+    if (this.opts.spareStart !== "auto") return this.opts.spareStart === "with-evaluation";
+    if (request.executionProvider.provider !== "cpu") return true;
+    return availableParallelism() >= Math.max(1, request.executionProvider.intraOpThreads) + 3;
+  }
+
+  /** Kill every child, spare or running, and wait until they are gone. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.all];
+    this.spares = [];
+    await Promise.all(all.map((p) => p.killAndWait()));
+  }
+
+  /** Processes alive right now (spares and running), for tests and heartbeats. */
+  get processIds(): number[] {
+    return [...this.all].filter((p) => !p.exited && p.pid !== undefined).map((p) => p.pid!);
+  }
+
+  private takeSpare(): SandboxProcess | undefined {
+    while (this.spares.length > 0) {
+      const spare = this.spares.shift()!;
+      if (!spare.exited) return spare;
+    }
+    return undefined;
+  }
+
+  private fillSpares(): void {
+    this.spares = this.spares.filter((s) => !s.exited);
+    while (!this.closed && this.spares.length < this.opts.maxSpare) {
+      const spare = this.spawn();
+      if (this.hint) spare.prepare(this.hint);
+      this.spares.push(spare);
+    }
+  }
+
+  private spawn(): SandboxProcess {
+    this.launch ??= prepareChildLaunch(this.opts.childEntry);
+    const sandbox = new SandboxProcess(this.launch, this.opts.heapMb);
+    this.all.add(sandbox);
+    sandbox.onExit(() => {
+      this.all.delete(sandbox);
+      this.spares = this.spares.filter((s) => s !== sandbox);
+    });
+    return sandbox;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Children alive in this process, killed if the worker exits without `close()`. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of liveChildren) child.kill("SIGKILL");
+  });
+}
+
+/**
+ * The child sees only what it needs of the environment: no database URL, no tokens.
+ * (A model cannot run code, but onnxruntime is a large C++ parser of untrusted input.)
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const keep = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LC_[A-Z]+|TZ|NODE_ENV|LD_LIBRARY_PATH|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|TSX_[A-Z_]+)$/;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (keep.test(k)) env[k] = v;
+  return env;
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux); undefined when unreadable. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "latin1");
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+class SandboxProcess {
+  private readonly child: ChildProcess;
+  private readonly readyPromise: Promise<void>;
+  isReady = false;
+  private preparedKey: string | undefined;
+  private readonly prepared = new Map<string, Promise<void>>();
+  private prepareWaiters = new Map<string, () => void>();
+  private messageHandler: ((m: ChildMessage) => void) | undefined;
+  private readonly exitHandlers: ((info: ExitInfo) => void)[] = [];
+  private stderrTail = "";
+  exitInfo: ExitInfo | undefined;
+  private killedByUs = false;
+
+  constructor(launch: ChildLaunch, heapMb: number) {
+    installExitHook();
+    this.child = fork(launch.entry, [], {
+      execArgv: [...launch.execArgv, `--max-old-space-size=${heapMb}`],
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: childEnv(),
+    });
+    liveChildren.add(this.child);
+    // A spare waiting for work must not keep the worker alive on its own.
+    this.child.unref();
+    this.child.channel?.unref();
+    this.child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
+    });
+    (this.child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+
+    let onReady!: () => void;
+    let onFail!: (e: Error) => void;
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      onFail = reject;
+    });
+    this.readyPromise.catch(() => undefined);
+
+    this.child.on("message", (m: ChildMessage) => {
+      if (m.type === "ready") {
+        this.isReady = true;
+        onReady();
+      }
+      else if (m.type === "prepared" || m.type === "prepare-failed") this.prepareWaiters.get(m.datasetDir)?.();
+      else this.messageHandler?.(m);
+    });
+    const onGone = (info: ExitInfo, error?: Error) => {
+      if (this.exitInfo) return;
+      this.exitInfo = info;
+      liveChildren.delete(this.child);
+      const how = error ? error.message : info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+      onFail(new PlatformFault("SANDBOX_START_FAILED", `sandbox process ended before it was ready (${how})${this.stderrSuffix()}`));
+      for (const w of this.prepareWaiters.values()) w();
+      for (const h of this.exitHandlers) h(info);
+    };
+    this.child.on("exit", (code, signal) => onGone({ code, signal }));
+    this.child.on("error", (error) => {
+      // Spawn failed (no exit event will follow) or a kill/send failed (exit will follow).
+      if (this.child.pid === undefined) onGone({ code: null, signal: null }, error);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get exited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  onExit(handler: (info: ExitInfo) => void): void {
+    if (this.exitInfo) handler(this.exitInfo);
+    else this.exitHandlers.push(handler);
+  }
+
+  private stderrSuffix(): string {
+    const tail = this.stderrTail.trim();
+    return tail ? `; stderr: ${tail.slice(-1500)}` : "";
+  }
+
+  /** Ask the child to read this task's test inputs now (once per task). */
+  prepare(task: TaskInputs): void {
+    const key = task.datasetDir;
+    if (this.exited || this.preparedKey === key) return;
+    this.preparedKey = key;
+    this.prepared.set(
+      key,
+      new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)),
+    );
+    this.send({ type: "prepare", task });
+  }
+
+  /** Ready (runtime warm) and done reading the task's inputs, successfully or not. */
+  async readyFor(task: TaskInputs, startTimeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new PlatformFault("SANDBOX_START_TIMEOUT", `sandbox process not ready after ${startTimeoutMs} ms${this.stderrSuffix()}`));
+      }, startTimeoutMs);
+    });
+    try {
+      await Promise.race([this.readyPromise, timeout]);
+      // The child reports a failed read as such; evaluate then reads again and reports it properly.
+      await Promise.race([this.prepared.get(task.datasetDir) ?? Promise.resolve(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  run(request: EvaluateRequest, limits: SandboxLimits, pollMs: number): Promise<{ result: SandboxResult; peakRssMb: number }> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) {
+        reject(new PlatformFault("SANDBOX_START_FAILED", "sandbox process ended before the evaluation started"));
+        return;
+      }
+      const limitBytes = limits.memoryMb * 1024 * 1024;
+      const pid = this.child.pid!;
+      let peak = 0;
+      let settled = false;
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        const rss = this.exited ? undefined : residentBytes(pid);
+        if (rss !== undefined && rss > peak) peak = rss;
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.messageHandler = undefined;
+        outcome();
+      };
+
+      const timer = setTimeout(() => {
+        this.kill();
+        finish(() => reject(new ParticipantFault("TIMEOUT", `The model took longer than the ${formatSeconds(limits.timeoutMs)} limit`)));
+      }, limits.timeoutMs);
+
+      const poll = setInterval(() => {
+        const rss = residentBytes(pid);
+        if (rss === undefined) return;
+        if (rss > peak) peak = rss;
+        if (rss > limitBytes) {
+          this.kill();
+          finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
+        }
+      }, pollMs);
+
+      this.messageHandler = (m) => {
+        if (m.type === "result") {
+          finish(() => resolve({ result: m.result, peakRssMb: Math.round(peak / 1048576) }));
+        } else if (m.type === "error") {
+          const { kind, code, message } = m.error;
+          finish(() => reject(kind === "participant" ? new ParticipantFault(code, message) : new PlatformFault(code, message)));
+        }
+      };
+
+      this.onExit((info) => {
+        finish(() => {
+          const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+          const oom = info.signal === "SIGKILL" && !this.killedByUs ? ", likely out of memory" : "";
+          reject(
+            new ParticipantFault("CRASHED", `The model crashed the evaluation process (${how}${oom})`, {
+              cause: new Error(`sandbox exit: ${how}${this.stderrSuffix()}`),
+            }),
+          );
+        });
+      });
+
+      this.send({ type: "evaluate", request });
+    });
+  }
+
+  private send(message: ParentMessage): void {
+    if (this.exited || !this.child.connected) return;
+    this.child.send(message, (error) => {
+      // The child died meanwhile: the exit handler reports it.
+      if (error) this.child.kill("SIGKILL");
+    });
+  }
+
+  kill(): void {
+    if (this.exited) return;
+    this.killedByUs = true;
+    this.child.kill("SIGKILL");
+  }
+
+  killAndWait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onExit(() => resolve());
+      // Unreferenced while spare; referenced now so the worker waits for the exit event.
+      this.child.ref();
+      this.kill();
+    });
+  }
+}
