@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ParticipantFault, PlatformFault } from "../faults";
+import { watchGpuMemory } from "../gpu/gpu-memory-watch";
+import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
 import type { ChildMessage, EvaluateRequest, ParentMessage, SandboxResult, TaskInputs } from "./protocol";
 
@@ -46,13 +48,21 @@ export interface SandboxPoolOptions {
    * (the evaluation has the CPU to itself), or `auto`: overlap only where the CPU has room.
    */
   spareStart?: "with-evaluation" | "after-evaluation" | "auto";
+  /**
+   * Reads the child's GPU memory when the evaluation asks for CUDA with `gpuMemLimitBytes`
+   * (onnxruntime-node ignores `gpu_mem_limit`, so the pool enforces it). nvidia-smi by default.
+   */
+  gpuMemoryProbe?: GpuProcessProbe;
+  /** How often the child's GPU memory is read (each read starts an nvidia-smi process). */
+  gpuMemoryPollMs?: number;
   logger?: { warn(message: string): void };
 }
 
-const DEFAULTS = { maxSpare: 1, heapMb: 2048, startTimeoutMs: 30_000, memoryPollMs: 25, spareStart: "auto" as const };
+const DEFAULTS = { maxSpare: 1, heapMb: 2048, startTimeoutMs: 30_000, memoryPollMs: 25, gpuMemoryPollMs: 500, spareStart: "auto" as const };
 
 export class SandboxPool {
-  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger">> & { childEntry: string };
+  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger" | "gpuMemoryProbe">> & { childEntry: string };
+  private readonly gpuMemoryProbe: GpuProcessProbe;
   private readonly logger: { warn(message: string): void };
   private spares: SandboxProcess[] = [];
   private readonly all = new Set<SandboxProcess>();
@@ -68,8 +78,10 @@ export class SandboxPool {
       startTimeoutMs: opts.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
       memoryPollMs: opts.memoryPollMs ?? DEFAULTS.memoryPollMs,
       spareStart: opts.spareStart ?? DEFAULTS.spareStart,
+      gpuMemoryPollMs: opts.gpuMemoryPollMs ?? DEFAULTS.gpuMemoryPollMs,
     };
     this.logger = opts.logger ?? { warn: (m) => console.warn(`[sandbox] ${m}`) };
+    this.gpuMemoryProbe = opts.gpuMemoryProbe ?? new NvidiaSmi();
   }
 
   /** Start spare processes now; with a task, have them read its test inputs too. */
@@ -106,7 +118,11 @@ export class SandboxPool {
       if (overlap && !sandbox.isReady) setImmediate(startNext); // cold: start both at once
       await sandbox.readyFor(task, this.opts.startTimeoutMs);
       const sandboxWaitMs = performance.now() - waitStarted;
-      const running = sandbox.run(request, limits, this.opts.memoryPollMs);
+      const running = sandbox.run(request, limits, this.opts.memoryPollMs, {
+        probe: this.gpuMemoryProbe,
+        pollMs: this.opts.gpuMemoryPollMs,
+        logger: this.logger,
+      });
       // After the evaluate message is out: fork() blocks this thread for a few ms.
       if (overlap) setImmediate(startNext);
       const { result, peakRssMb } = await running;
@@ -328,7 +344,12 @@ class SandboxProcess {
     }
   }
 
-  run(request: EvaluateRequest, limits: SandboxLimits, pollMs: number): Promise<{ result: SandboxResult; peakRssMb: number }> {
+  run(
+    request: EvaluateRequest,
+    limits: SandboxLimits,
+    pollMs: number,
+    gpu: { probe: GpuProcessProbe; pollMs: number; logger: { warn(message: string): void } },
+  ): Promise<{ result: SandboxResult; peakRssMb: number }> {
     return new Promise((resolve, reject) => {
       if (this.exited) {
         reject(new PlatformFault("SANDBOX_START_FAILED", "sandbox process ended before the evaluation started"));
@@ -345,6 +366,7 @@ class SandboxProcess {
         if (rss !== undefined && rss > peak) peak = rss;
         clearTimeout(timer);
         clearInterval(poll);
+        stopGpuWatch?.();
         this.messageHandler = undefined;
         outcome();
       };
@@ -363,6 +385,25 @@ class SandboxProcess {
           finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
         }
       }, pollMs);
+
+      // CUDA asked for (a CPU fallback in the child just never shows up in nvidia-smi).
+      const gpuLimitBytes = request.executionProvider.gpuMemLimitBytes;
+      const stopGpuWatch =
+        request.executionProvider.provider !== "cpu" && gpuLimitBytes !== undefined && gpuLimitBytes > 0
+          ? watchGpuMemory({
+              pid,
+              limitBytes: gpuLimitBytes,
+              smi: gpu.probe,
+              intervalMs: gpu.pollMs,
+              logger: gpu.logger,
+              onExceeded: (usedBytes) => {
+                this.kill();
+                const usedMb = Math.round(usedBytes / 1048576);
+                const limitMb = Math.round(gpuLimitBytes / 1048576);
+                finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used ${usedMb} MB of GPU memory (limit ${limitMb} MB)`)));
+              },
+            })
+          : undefined;
 
       this.messageHandler = (m) => {
         if (m.type === "result") {
