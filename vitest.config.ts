@@ -1,14 +1,16 @@
 import { defineConfig } from "vitest/config";
 import path from "node:path";
 
-const alias = { "@": path.resolve(__dirname) };
+// `server-only` resolves to its empty module under the react-server condition, as Next resolves it on
+// the server; vitest's resolver does not apply that condition to dependencies, so alias it directly.
+const alias = { "@": path.resolve(__dirname), "server-only": path.resolve(__dirname, "node_modules/server-only/empty.js") };
 
 export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
       {
-        resolve: { alias, conditions: ["react-server"] },
+        resolve: { alias },
         test: {
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
@@ -16,7 +18,7 @@ export default defineConfig({
         },
       },
       {
-        resolve: { alias, conditions: ["react-server"] },
+        resolve: { alias },
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],

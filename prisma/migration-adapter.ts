@@ -93,6 +93,10 @@ function connectionFields(connectionString: string): pg.PoolConfig {
     user: parsed.user ?? undefined,
     password: parsed.password ?? undefined,
     database: parsed.database ?? undefined,
+    // The CLI never ends its pools; without these an idle connection keeps the process alive
+    // for a minute after the command has finished.
+    idleTimeoutMillis: 500,
+    allowExitOnIdle: true,
   };
 }
 

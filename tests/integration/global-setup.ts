@@ -33,7 +33,7 @@ export default async function setup() {
     RECONCILE_INTERVAL_MS: "0",
     GOAT_TEST_ROOT: root,
   });
-  execFileSync("npx", ["prisma", "migrate", "deploy"], { env: process.env, stdio: "pipe" });
+  execFileSync("scripts/prisma", ["migrate", "deploy"], { env: process.env, stdio: "pipe" });
 
   return async () => {
     const redis = new IORedis(process.env.REDIS_URL!);

@@ -1,0 +1,13 @@
+// GET /submit/[task]/status/[id] - one submission of the caller's team: status, position, scores, failure
+import { authenticateBearer } from "@/lib/auth/api-token";
+import { withErrors } from "@/lib/errors";
+import { submissionStatusForCaller } from "@/lib/submissions";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withErrors(async (request: Request, context: { params: Promise<{ task: string; id: string }> }) => {
+  const { task, id } = await context.params;
+  const caller = await authenticateBearer(request);
+  const submissionId = /^\d+$/.test(id) ? Number(id) : -1;
+  return Response.json(await submissionStatusForCaller(caller, task, submissionId));
+});

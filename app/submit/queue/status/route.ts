@@ -1,0 +1,24 @@
+// GET /submit/queue/status - queue depth, workers online, and the caller's team's queued submissions
+import { authenticateBearer } from "@/lib/auth/api-token";
+import { ApiError, withErrors } from "@/lib/errors";
+import { queueCounts } from "@/lib/queue/evaluation-queue";
+import { teamQueue } from "@/lib/submissions";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withErrors(async (request: Request) => {
+  const caller = await authenticateBearer(request);
+  let counts;
+  try {
+    counts = await queueCounts();
+  } catch (error) {
+    throw new ApiError(503, "QUEUE_UNAVAILABLE", `The queue cannot be read right now: ${(error as Error).message}`);
+  }
+  return Response.json({
+    waiting: counts.waiting,
+    running: counts.running,
+    delayed: counts.delayed,
+    workersOnline: counts.workersOnline,
+    yourSubmissions: await teamQueue(caller.teamId),
+  });
+});

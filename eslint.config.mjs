@@ -1,0 +1,29 @@
+import nextCoreWebVitals from "eslint-config-next/core-web-vitals";
+import nextTypeScript from "eslint-config-next/typescript";
+
+const config = [
+  { ignores: [".next/**", "node_modules/**", "prisma/generated/**", "var/**", "test-results/**", "bench/results/**", "next-env.d.ts"] },
+  ...nextCoreWebVitals,
+  ...nextTypeScript,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The worker never imports the web app (DESIGN.md, "Dependency direction").
+    files: ["worker/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/*", "@/app/*", "next", "next/*", "**/lib/*", "**/app/*"], message: "The worker imports only contracts and the Prisma client." }] }],
+    },
+  },
+  {
+    // The web app never imports onnxruntime and never starts a BullMQ Worker.
+    files: ["app/**/*.{ts,tsx}", "lib/**/*.ts", "components/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }, { name: "bullmq", importNames: ["Worker"], message: "The web app only produces jobs." }] }],
+    },
+  },
+];
+
+export default config;

@@ -1,0 +1,56 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import bcrypt from "bcryptjs";
+import { z } from "zod";
+import { db } from "./db";
+import { ApiError } from "./errors";
+
+/** Users and teams: the organiser's CLI uses these now; the sign-up pages will use the same. */
+const BCRYPT_COST = 10;
+
+export const newUserSchema = z.object({
+  email: z.email().transform((email) => email.toLowerCase()),
+  name: z.string().trim().min(1).max(100),
+  password: z.string().min(8, "at least 8 characters").max(200),
+  role: z.enum(["PARTICIPANT", "ADMIN"]).default("PARTICIPANT"),
+});
+
+export async function createUser(input: z.input<typeof newUserSchema>) {
+  const user = newUserSchema.parse(input);
+  const existing = await db.user.findUnique({ where: { email: user.email }, select: { id: true } });
+  if (existing) throw new ApiError(409, "CONFLICT", `A user with the email ${user.email} already exists.`);
+  return db.user.create({
+    data: { email: user.email, name: user.name, role: user.role, passwordHash: await bcrypt.hash(user.password, BCRYPT_COST) },
+    select: { id: true, email: true, name: true, role: true },
+  });
+}
+
+export async function verifyPassword(email: string, password: string) {
+  const user = await db.user.findUnique({
+    where: { email: email.toLowerCase() },
+    select: { id: true, email: true, name: true, role: true, passwordHash: true, disabledAt: true },
+  });
+  if (!user || user.disabledAt || !(await bcrypt.compare(password, user.passwordHash))) return null;
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
+
+function newInviteCode(): string {
+  return randomBytes(6).toString("base64url");
+}
+
+export async function createTeam(name: string) {
+  const trimmed = z.string().trim().min(2).max(60).parse(name);
+  const existing = await db.team.findUnique({ where: { name: trimmed }, select: { id: true } });
+  if (existing) throw new ApiError(409, "CONFLICT", `A team named "${trimmed}" already exists.`);
+  return db.team.create({ data: { name: trimmed, inviteCode: newInviteCode() }, select: { id: true, name: true, inviteCode: true } });
+}
+
+/** One team per user for the event: a user already in a team must leave it first. */
+export async function addTeamMember(teamId: number, userId: number) {
+  const current = await db.teamMember.findUnique({ where: { userId }, select: { teamId: true } });
+  if (current && current.teamId !== teamId) {
+    throw new ApiError(409, "CONFLICT", "This user is already in another team; leave it first.");
+  }
+  if (current) return current;
+  return db.teamMember.create({ data: { teamId, userId }, select: { teamId: true } });
+}

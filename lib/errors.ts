@@ -1,0 +1,75 @@
+import "server-only";
+import { z } from "zod";
+
+/**
+ * The one place that turns errors into HTTP answers (after dub's lib/api/errors.ts).
+ * Every error answer is `{ "error": { "code", "message", ...details } }`.
+ */
+export type ApiErrorCode =
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "TASK_NOT_FOUND"
+  | "TASK_CLOSED"
+  | "TASK_NOT_OPEN"
+  | "NO_TEAM"
+  | "BAD_REQUEST"
+  | "CONFLICT"
+  | "MISSING_FILE"
+  | "PAYLOAD_TOO_LARGE"
+  | "NOT_ONNX"
+  | "TRUNCATED_MODEL"
+  | "SIGNATURE_MISMATCH"
+  | "EXTERNAL_DATA"
+  | "UNSUPPORTED_OPERATOR_DOMAIN"
+  | "QUOTA_EXCEEDED"
+  | "VALIDATION_FAILED"
+  | "QUEUE_UNAVAILABLE"
+  | "INTERNAL";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function errorResponse(error: unknown): Response {
+  if (error instanceof ApiError) {
+    return Response.json(
+      { error: { code: error.code, message: error.message, ...error.details } },
+      { status: error.status, headers: error.headers },
+    );
+  }
+  if (error instanceof z.ZodError) {
+    return Response.json(
+      {
+        error: {
+          code: "VALIDATION_FAILED",
+          message: "The request is not valid.",
+          fields: error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+        },
+      },
+      { status: 422 },
+    );
+  }
+  console.error("[api] unexpected error", error);
+  return Response.json({ error: { code: "INTERNAL", message: "Something went wrong on our side. Please try again." } }, { status: 500 });
+}
+
+/** Wraps a route handler so every thrown error becomes the JSON error answer. */
+export function withErrors<Args extends unknown[]>(handler: (...args: Args) => Promise<Response>) {
+  return async (...args: Args): Promise<Response> => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}

@@ -1,0 +1,127 @@
+import "server-only";
+import fs from "node:fs/promises";
+import { modelStorageKey } from "@goat/contracts/model-storage";
+import type { ApiCaller } from "../auth/api-token";
+import { db } from "../db";
+import { env } from "../env";
+import { ApiError } from "../errors";
+import { checkModelForTask } from "../onnx/check-model";
+import { inspectOnnxModel, OnnxFormatError } from "../onnx/inspect-model";
+import { enqueueEvaluation } from "../queue/evaluation-queue";
+import { quotaState, type QuotaState } from "../quota";
+import { modelStorage } from "../storage";
+import { queuePosition } from "../submissions";
+import { assertTaskOpen, requireTask, type TaskForIntake } from "../tasks";
+import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
+
+/**
+ * The one upload path into storage, used by the API and the browser form alike:
+ * authorise -> task open -> quota -> stream + hash -> ONNX checks -> store -> QUEUED row -> job.
+ * Every refusal happens before anything is stored or queued.
+ */
+export interface AcceptedSubmission {
+  id: number;
+  task: string;
+  status: "QUEUED";
+  statusUrl: string;
+  queuePosition: number;
+  fileName: string;
+  sha256: string;
+  sizeBytes: number;
+  createdAt: string;
+  quota: QuotaState;
+}
+
+function quotaExceeded(task: TaskForIntake, quota: QuotaState): ApiError {
+  return new ApiError(
+    429,
+    "QUOTA_EXCEEDED",
+    `Your team has used all ${quota.limit} submissions for "${task.slug}" today. The quota resets at ${quota.resetsAt}.`,
+    { quota },
+    { "Retry-After": String(Math.max(1, Math.ceil((Date.parse(quota.resetsAt) - Date.now()) / 1000))) },
+  );
+}
+
+async function checkModelFile(upload: ReceivedUpload, task: TaskForIntake): Promise<{ paramCount: number }> {
+  const bytes = await fs.readFile(upload.spoolPath);
+  let info: ReturnType<typeof inspectOnnxModel>;
+  try {
+    info = inspectOnnxModel(bytes);
+  } catch (error) {
+    if (error instanceof OnnxFormatError) {
+      throw new ApiError(422, error.code === "TRUNCATED" ? "TRUNCATED_MODEL" : "NOT_ONNX", error.message);
+    }
+    throw error;
+  }
+  const problem = checkModelForTask(info, task);
+  if (problem) {
+    throw new ApiError(422, problem.code, problem.message, { expected: problem.expected, found: problem.found });
+  }
+  return { paramCount: info.paramCount };
+}
+
+export async function submitModel(request: Request, caller: ApiCaller, taskSlug: string): Promise<AcceptedSubmission> {
+  const task = await requireTask(taskSlug);
+  assertTaskOpen(task);
+  if (caller.teamId === null) {
+    throw new ApiError(403, "NO_TEAM", "You are not in a team yet. Create a team or join one with an invite code, then submit.");
+  }
+  const teamId = caller.teamId;
+
+  // Refuse early, before reading the body, when the quota is already used up.
+  const before = await quotaState(db, teamId, task);
+  if (before.remaining === 0) throw quotaExceeded(task, before);
+
+  const upload = await receiveModelUpload(request, { maxBytes: task.maxModelBytes, spoolDir: env().UPLOAD_TMP_DIR });
+  try {
+    const { paramCount } = await checkModelFile(upload, task);
+    const storageKey = modelStorageKey(task.slug, upload.sha256);
+    const storage = modelStorage();
+    if (await storage.exists(storageKey)) await upload.discard();
+    else await storage.putFile(storageKey, upload.spoolPath);
+
+    const { submission, quota } = await db.$transaction(async (tx) => {
+      // Serialise concurrent uploads of one team so two cannot both take the last slot.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${teamId}::bigint)`;
+      const current = await quotaState(tx, teamId, task);
+      if (current.remaining === 0) throw quotaExceeded(task, current);
+      const created = await tx.submission.create({
+        data: {
+          taskId: task.id,
+          teamId,
+          userId: caller.userId,
+          fileName: upload.fileName,
+          sha256: upload.sha256,
+          sizeBytes: upload.sizeBytes,
+          storageKey,
+          paramCount: BigInt(paramCount),
+          status: "QUEUED",
+        },
+        select: { id: true, createdAt: true },
+      });
+      return { submission: created, quota: { ...current, used: current.used + 1, remaining: current.remaining - 1 } };
+    });
+
+    try {
+      await enqueueEvaluation(submission.id, "upload");
+    } catch (error) {
+      // The row is QUEUED in Postgres, the source of truth; the reconciler adds the job once Redis is back.
+      console.warn(`[intake] submission ${submission.id} stored but not queued yet: ${(error as Error).message}`);
+    }
+
+    return {
+      id: submission.id,
+      task: task.slug,
+      status: "QUEUED",
+      statusUrl: `/submit/${task.slug}/status/${submission.id}`,
+      queuePosition: await queuePosition(submission.id),
+      fileName: upload.fileName,
+      sha256: upload.sha256,
+      sizeBytes: upload.sizeBytes,
+      createdAt: submission.createdAt.toISOString(),
+      quota,
+    };
+  } finally {
+    await upload.discard();
+  }
+}

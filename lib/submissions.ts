@@ -1,0 +1,145 @@
+import "server-only";
+import type { MetricValues } from "@goat/contracts/metrics";
+import type { EvaluationReceipt } from "@goat/contracts/submission";
+import type { ApiCaller } from "./auth/api-token";
+import { db } from "./db";
+import { ApiError } from "./errors";
+
+/**
+ * Queue position of a QUEUED submission: 1 + the QUEUED submissions ahead of it. Postgres, not
+ * Redis, is the source of truth, and the queue is FIFO by submission id.
+ */
+export async function queuePosition(submissionId: number): Promise<number> {
+  const ahead = await db.submission.count({ where: { status: "QUEUED", id: { lt: submissionId } } });
+  return ahead + 1;
+}
+
+export interface SubmissionStatusView {
+  id: number;
+  task: string;
+  status: "QUEUED" | "RUNNING" | "SCORED" | "FAILED" | "CANCELLED";
+  queuePosition: number | null;
+  fileName: string;
+  sha256: string;
+  sizeBytes: number;
+  attempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  failureKind: "PARTICIPANT" | "PLATFORM" | null;
+  message: string | null;
+  result: {
+    score: number;
+    metrics: MetricValues;
+    /** present once the organisers reveal the private leaderboard */
+    privateScore?: number;
+    privateMetrics?: MetricValues;
+    latencyP50Ms: number;
+    latencyP95Ms: number;
+    modelBytes: number;
+    paramCount: number;
+    receipt: EvaluationReceipt;
+  } | null;
+}
+
+/**
+ * A submission as its team (or an organiser) sees it. Another team's submission, or one of
+ * another task, is a 404: its existence is not disclosed.
+ */
+export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId" | "role">, taskSlug: string, submissionId: number): Promise<SubmissionStatusView> {
+  const notFound = new ApiError(404, "NOT_FOUND", `There is no submission ${submissionId} of your team for task "${taskSlug}".`);
+  if (!Number.isSafeInteger(submissionId) || submissionId <= 0) throw notFound;
+  const row = await db.submission.findUnique({
+    where: { id: submissionId },
+    select: {
+      id: true,
+      teamId: true,
+      status: true,
+      fileName: true,
+      sha256: true,
+      sizeBytes: true,
+      attempts: true,
+      createdAt: true,
+      startedAt: true,
+      finishedAt: true,
+      failureKind: true,
+      message: true,
+      task: { select: { slug: true, privateRevealedAt: true } },
+      result: {
+        select: {
+          publicScore: true,
+          publicMetrics: true,
+          privateScore: true,
+          privateMetrics: true,
+          latencyP50Ms: true,
+          latencyP95Ms: true,
+          modelBytes: true,
+          paramCount: true,
+          receipt: true,
+        },
+      },
+    },
+  });
+  if (!row || row.task.slug !== taskSlug) throw notFound;
+  if (caller.role !== "ADMIN" && row.teamId !== caller.teamId) throw notFound;
+
+  const revealed = row.task.privateRevealedAt !== null;
+  const result = row.result && row.status === "SCORED"
+    ? {
+        score: row.result.publicScore,
+        metrics: row.result.publicMetrics as MetricValues,
+        ...(revealed ? { privateScore: row.result.privateScore, privateMetrics: row.result.privateMetrics as MetricValues } : {}),
+        latencyP50Ms: row.result.latencyP50Ms,
+        latencyP95Ms: row.result.latencyP95Ms,
+        modelBytes: row.result.modelBytes,
+        paramCount: Number(row.result.paramCount),
+        receipt: row.result.receipt as unknown as EvaluationReceipt,
+      }
+    : null;
+
+  return {
+    id: row.id,
+    task: row.task.slug,
+    status: row.status,
+    queuePosition: row.status === "QUEUED" ? await queuePosition(row.id) : null,
+    fileName: row.fileName,
+    sha256: row.sha256,
+    sizeBytes: row.sizeBytes,
+    attempts: row.attempts,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    failureKind: row.failureKind,
+    message: row.message,
+    result,
+  };
+}
+
+export interface TeamQueueEntry {
+  id: number;
+  task: string;
+  status: "QUEUED" | "RUNNING";
+  queuePosition: number | null;
+  createdAt: string;
+}
+
+/** The caller's team's submissions that are waiting or running, with their positions. */
+export async function teamQueue(teamId: number | null): Promise<TeamQueueEntry[]> {
+  if (teamId === null) return [];
+  const rows = await db.submission.findMany({
+    where: { teamId, status: { in: ["QUEUED", "RUNNING"] } },
+    select: { id: true, status: true, createdAt: true, task: { select: { slug: true } } },
+    orderBy: { id: "asc" },
+  });
+  const entries: TeamQueueEntry[] = [];
+  for (const row of rows) {
+    entries.push({
+      id: row.id,
+      task: row.task.slug,
+      status: row.status as "QUEUED" | "RUNNING",
+      queuePosition: row.status === "QUEUED" ? await queuePosition(row.id) : null,
+      createdAt: row.createdAt.toISOString(),
+    });
+  }
+  return entries;
+}

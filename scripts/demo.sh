@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a running platform with the demo task: `npm run demo`.
+# Installs dependencies, starts Postgres and Redis if down, migrates, seeds the MNIST task `task2`
+# (training the baseline model and submitting it), builds the web app, then runs the web app and one
+# worker until Ctrl-C. PORT (default 8000) and the variables in README.md "Configuration" apply.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PORT="${PORT:-8000}"
+export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/goat}"
+mkdir -p var/demo var/log
+
+bash scripts/install.sh
+bash scripts/services.sh
+npx tsx tools/ensure-database.ts
+scripts/prisma migrate deploy
+echo "[demo] seeding the demo task (dataset, accounts, baseline model)"
+npm run --silent db:seed > var/demo/seed.json
+echo "[demo] building the web app"
+npx next build > var/log/build.log 2>&1 || { tail -50 var/log/build.log; exit 1; }
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+npx next start --port "$PORT" > var/log/web.log 2>&1 &
+pids+=($!)
+WORKER_ID="${WORKER_ID:-demo-worker-1}" npm run --silent worker > var/log/worker-1.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 60); do
+  curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -fsS "http://localhost:$PORT/api/health" >/dev/null || { echo "[demo] the web app did not start; see var/log/web.log" >&2; tail -30 var/log/web.log; exit 1; }
+
+node -e '
+const s = require("./var/demo/credentials.json");
+const port = process.env.PORT;
+console.log(`
+MLS-GOAT is running: http://localhost:${port}
+  web log: var/log/web.log   worker log: var/log/worker-1.log
+
+Demo logins
+  admin        ${s.admin.email} / ${s.admin.password}
+  participant  ${s.participant.email} / ${s.participant.password}  (team "${s.participant.team}", invite code ${s.participant.inviteCode})
+
+Participant API token (shown once; also in var/demo/credentials.json):
+  ${s.participant.token}
+
+Try it (the baseline model is var/demo/baseline.onnx, accuracy ${s.baselineTestAccuracy} on the hidden set):
+  TOKEN=${s.participant.token}
+  curl -X POST http://localhost:${port}/submit/task2 -H "Authorization: Bearer $TOKEN" -F "file=@var/demo/baseline.onnx"
+  curl http://localhost:${port}/submit/queue/status -H "Authorization: Bearer $TOKEN"
+  curl http://localhost:${port}/submit/task2/status/1 -H "Authorization: Bearer $TOKEN"
+  curl http://localhost:${port}/api/tasks/task2/leaderboard
+
+Ctrl-C stops the web app and the worker.`);
+'
+wait -n "${pids[@]}"

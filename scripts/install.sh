@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies (when missing or stale) and generates the Prisma client.
+# Offline-safe: no install script downloads anything (see "allowScripts" in package.json and STACK.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[install] npm ci"
+  npm ci --no-audit --no-fund
+fi
+if [ ! -f prisma/generated/client.ts ] || [ prisma/schema.prisma -nt prisma/generated/client.ts ]; then
+  echo "[install] prisma generate"
+  scripts/prisma generate >/dev/null
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: `npm test`. Installs what is missing, starts Postgres and Redis if they are
+# down, then type-checks, lints and runs the unit and integration tests against the real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install.sh
+bash scripts/services.sh
+
+echo "[test] typecheck"
+npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p worker/tsconfig.json
+echo "[test] lint"
+npx eslint --max-warnings 0 .
+echo "[test] vitest"
+if [ $# -gt 0 ]; then npx vitest run "$@"; exit; fi
+npx vitest run --project unit --project integration
+echo "[test] end-to-end (built web app, seed, worker, curl)"
+npx vitest run --project e2e

@@ -1,0 +1,58 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { writeNpyFile, type NdArray } from "@goat/contracts/dataset/npy";
+import { addTeamMember, createTeam, createUser } from "@/lib/accounts";
+import { createApiToken } from "@/lib/auth/api-token";
+import { db } from "@/lib/db";
+import { createTask, importDataset, type TaskConfigInput } from "@/lib/task-admin";
+
+/** Builders of real rows (users, teams, tokens, tasks, datasets) for integration tests. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+export async function participantWithTeam(teamName = uniqueName("team")) {
+  const email = `${uniqueName("user")}@test.local`;
+  const user = await createUser({ email, name: "Test User", password: "test-password-1" });
+  const team = await createTeam(teamName);
+  await addTeamMember(team.id, user.id);
+  const token = await createApiToken(user.id, "test");
+  return { user, team, token: token.token, tokenId: token.id };
+}
+
+export async function taskWithDataset(config: Partial<TaskConfigInput> & { inputs: NdArray; labels: NdArray }) {
+  const { inputs, labels, ...overrides } = config;
+  const slug = overrides.slug ?? uniqueName("task").toLowerCase();
+  const task = await createTask({
+    slug,
+    title: `Test task ${slug}`,
+    kind: "CLASSIFICATION",
+    inputSpec: [{ name: "input", dtype: "float32", shape: [-1, inputs.shape[1]] }],
+    outputSpec: [{ name: "output", dtype: "float32", shape: [-1, 3] }],
+    rankMetric: "accuracy",
+    splitSeed: 42,
+    ...overrides,
+  });
+  const staging = path.join(process.env.GOAT_TEST_ROOT!, "staging", slug);
+  await fs.mkdir(staging, { recursive: true });
+  await writeNpyFile(path.join(staging, "inputs.npy"), inputs);
+  await writeNpyFile(path.join(staging, "labels.npy"), labels);
+  await importDataset(slug, { inputs: path.join(staging, "inputs.npy"), labels: path.join(staging, "labels.npy") });
+  return db.task.findUniqueOrThrow({ where: { id: task.id } });
+}
+
+/** Deterministic pseudo-random float32 rows in [-1, 1). */
+export function randomRows(rows: number, width: number, seed: number): NdArray {
+  let state = seed >>> 0;
+  const data = new Float32Array(rows * width);
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    data[i] = (state / 2 ** 32) * 2 - 1;
+  }
+  return { dtype: "float32", shape: [rows, width], data };
+}
+
+export function int64Labels(values: number[]): NdArray {
+  return { dtype: "int64", shape: [values.length], data: BigInt64Array.from(values.map(BigInt)) };
+}

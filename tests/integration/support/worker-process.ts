@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+/**
+ * A real worker process (`tsx worker/src/main.ts`), as production runs it, pointed at the test
+ * run's Postgres, Redis prefix, storage and data directories. Short BullMQ locks so that a killed
+ * worker's job moves to another worker within seconds.
+ */
+export interface WorkerProcess {
+  id: string;
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const ROOT = path.resolve(__dirname, "../../..");
+
+export async function startWorker(id: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "worker/src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      WORKER_ID: id,
+      EXECUTION_PROVIDER: "cpu",
+      LOCK_DURATION_MS: "3000",
+      STALLED_INTERVAL_MS: "1000",
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  child.stdout!.on("data", (chunk) => (log += chunk));
+  child.stderr!.on("data", (chunk) => (log += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${id} did not get ready:\n${log}`)), 30_000);
+    const check = () => {
+      if (log.includes("ready:")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", check);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${id} exited before it was ready:\n${log}`));
+    });
+  });
+
+  return {
+    id,
+    child,
+    output: () => log,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

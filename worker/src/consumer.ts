@@ -1,0 +1,118 @@
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import IORedis from "ioredis";
+import { EVALUATION_QUEUE, evaluationJobSchema, type EvaluationJob } from "@goat/contracts/evaluation-job";
+import { createModelStorage } from "@goat/contracts/model-storage";
+import { taskDatasetDir } from "@goat/contracts/paths";
+import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
+import { createDb, type Db } from "./db";
+import type { WorkerEnv } from "./env";
+import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
+import { ParticipantFault } from "./faults";
+import type { ExecutionProviderConfig } from "./onnx/execution-provider";
+import { SandboxPool } from "./sandbox/pool";
+import { TaskLabelCache } from "./task-labels";
+
+/**
+ * The queue consumer: concurrency 1 per process (one process per GPU slice). Participant faults
+ * end the job without retry (UnrecoverableError); anything else is a platform fault, retried
+ * with backoff by BullMQ (EVALUATION_JOB_OPTIONS).
+ */
+export interface RunningWorker {
+  worker: Worker<EvaluationJob>;
+  close(): Promise<void>;
+}
+
+function log(workerId: string, message: string): void {
+  console.log(`${new Date().toISOString()} [worker ${workerId}] ${message}`);
+}
+
+export function executionProviderFromEnv(env: WorkerEnv): ExecutionProviderConfig {
+  return {
+    provider: env.EXECUTION_PROVIDER,
+    deviceId: env.CUDA_DEVICE_ID,
+    gpuMemLimitBytes: env.GPU_MEM_LIMIT_MB ? env.GPU_MEM_LIMIT_MB * 1024 * 1024 : undefined,
+    intraOpThreads: env.INTRA_OP_THREADS,
+  };
+}
+
+/** Warms the first sandbox with the task most likely to come next: the oldest waiting submission's. */
+async function warmUpHint(db: Db, dataDir: string) {
+  const next = await db.submission.findFirst({
+    where: { status: { in: ["QUEUED", "RUNNING"] } },
+    orderBy: { id: "asc" },
+    select: { task: { select: { slug: true, inputSpec: true } } },
+  });
+  if (!next) return undefined;
+  return { datasetDir: taskDatasetDir(dataDir, next.task.slug), inputSpecs: tensorSpecListSchema.parse(next.task.inputSpec) };
+}
+
+export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWorker> {
+  const db = createDb(env.DATABASE_URL);
+  const sandbox = new SandboxPool({ maxSpare: 1 });
+  sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
+  const ctx: EvaluationContext = {
+    db,
+    storage: createModelStorage({ backend: env.STORAGE_BACKEND, root: env.STORAGE_DIR }),
+    sandbox,
+    labels: new TaskLabelCache(env.DATA_DIR),
+    workerId: env.WORKER_ID,
+    executionProvider: executionProviderFromEnv(env),
+  };
+
+  const connection = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const processor = async (job: Job<EvaluationJob>) => {
+    const { submissionId } = evaluationJobSchema.parse(job.data);
+    const attempt = job.attemptsMade + 1;
+    const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+    try {
+      const outcome = await evaluateSubmission(ctx, submissionId);
+      log(env.WORKER_ID, outcome.outcome === "scored"
+        ? `submission ${submissionId} scored ${outcome.score.toFixed(4)} in ${outcome.totalMs.toFixed(0)} ms`
+        : `submission ${submissionId} skipped (${outcome.status})`);
+      return outcome;
+    } catch (error) {
+      if (error instanceof ParticipantFault) {
+        await failForParticipant(db, submissionId, error);
+        log(env.WORKER_ID, `submission ${submissionId} failed (participant, ${error.code}): ${error.displayMessage}`);
+        throw new UnrecoverableError(error.displayMessage);
+      }
+      await recordPlatformFault(db, submissionId, error as Error, finalAttempt);
+      log(env.WORKER_ID, `submission ${submissionId} attempt ${attempt} hit a platform fault: ${(error as Error).message}`);
+      throw error;
+    }
+  };
+
+  const worker = new Worker<EvaluationJob>(EVALUATION_QUEUE, processor, {
+    connection,
+    prefix: env.QUEUE_PREFIX,
+    concurrency: 1,
+    lockDuration: env.LOCK_DURATION_MS,
+    stalledInterval: env.STALLED_INTERVAL_MS,
+    maxStalledCount: 2,
+    name: env.WORKER_ID,
+  });
+  worker.on("error", (error) => log(env.WORKER_ID, `queue error: ${error.message}`));
+  // Safety net: a job that fails without our processor finishing (stalled too often) must not leave
+  // its submission RUNNING forever.
+  worker.on("failed", (job, error) => {
+    if (!job || error instanceof UnrecoverableError || error.name === "UnrecoverableError") return;
+    if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    void recordPlatformFault(db, job.data.submissionId, error, true).catch(() => {});
+  });
+  await worker.waitUntilReady();
+  log(env.WORKER_ID, `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close(); // finishes the job in hand, takes no more
+        await sandbox.close();
+        await connection.quit().catch(() => {});
+        await db.$disconnect();
+      })();
+      return closing;
+    },
+  };
+}

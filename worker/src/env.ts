@@ -1,0 +1,29 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+/** The worker's configuration, validated once at start-up. Documented in README.md. */
+const envSchema = z.object({
+  DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
+  QUEUE_PREFIX: z.string().default("goat"),
+  WORKER_ID: z.string().min(1).default(`${os.hostname()}-${process.pid}`),
+  STORAGE_BACKEND: z.enum(["directory"]).default("directory"),
+  STORAGE_DIR: z.string().default(path.resolve("var/storage")),
+  DATA_DIR: z.string().default(path.resolve("var/data")),
+  /** cuda: use the GPU (falls back to CPU with a warning when CUDA is unavailable); auto: CUDA if present; cpu: never the GPU */
+  EXECUTION_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
+  CUDA_DEVICE_ID: z.coerce.number().int().min(0).default(0),
+  /** onnxruntime's CUDA arena cap per worker (gpu_mem_limit), in MB; unset = no cap */
+  GPU_MEM_LIMIT_MB: z.coerce.number().int().positive().optional(),
+  INTRA_OP_THREADS: z.coerce.number().int().positive().default(1),
+  /** BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long */
+  LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+});
+
+export type WorkerEnv = z.infer<typeof envSchema>;
+
+export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  return envSchema.parse(source);
+}

@@ -1,0 +1,247 @@
+import { performance } from "node:perf_hooks";
+import type { ModelStorage } from "@goat/contracts/model-storage";
+import type { MetricName, MetricValues } from "@goat/contracts/metrics";
+import type { EvaluationReceipt } from "@goat/contracts/submission";
+import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
+import type { Db } from "./db";
+import { ParticipantFault, PlatformFault } from "./faults";
+import { computeMetrics } from "./metrics/index";
+import type { ExecutionProviderConfig } from "./onnx/execution-provider";
+import type { SandboxPool } from "./sandbox/pool";
+import type { TaskLabelCache, TaskLabels } from "./task-labels";
+
+/**
+ * One evaluation, from a job's submission id to a stored result. Postgres is the source of truth:
+ * the submission is claimed (QUEUED/RUNNING -> RUNNING), evaluated in a sandbox process, and the
+ * result written once (results.submission_id is unique, and only a RUNNING submission becomes SCORED).
+ */
+export interface EvaluationContext {
+  db: Db;
+  storage: ModelStorage;
+  sandbox: SandboxPool;
+  labels: TaskLabelCache;
+  workerId: string;
+  executionProvider: ExecutionProviderConfig;
+}
+
+export type EvaluationOutcome =
+  | { outcome: "scored"; submissionId: number; score: number; totalMs: number }
+  | { outcome: "skipped"; submissionId: number; status: string };
+
+type ClaimedSubmission = NonNullable<Awaited<ReturnType<typeof loadSubmission>>>;
+
+async function loadSubmission(db: Db, submissionId: number) {
+  return db.submission.findUnique({
+    where: { id: submissionId },
+    select: {
+      id: true,
+      sha256: true,
+      sizeBytes: true,
+      storageKey: true,
+      paramCount: true,
+      status: true,
+      task: {
+        select: {
+          slug: true,
+          kind: true,
+          inputSpec: true,
+          outputSpec: true,
+          metrics: true,
+          rankMetric: true,
+          topK: true,
+          batchSize: true,
+          evalTimeoutMs: true,
+          evalMemoryMb: true,
+          publicFraction: true,
+          splitSeed: true,
+          datasetVersion: true,
+        },
+      },
+    },
+  });
+}
+
+/** Marks the submission RUNNING on this worker; false when it is already finished or cancelled. */
+async function claim(ctx: EvaluationContext, submissionId: number): Promise<boolean> {
+  const { count } = await ctx.db.submission.updateMany({
+    // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
+    // and BullMQ hands the stalled job to another worker.
+    where: { id: submissionId, status: { in: ["QUEUED", "RUNNING"] } },
+    data: { status: "RUNNING", workerId: ctx.workerId, startedAt: new Date(), attempts: { increment: 1 }, message: null, failureKind: null },
+  });
+  return count === 1;
+}
+
+function outputRowWidth(spec: TensorSpec): number {
+  return spec.shape.slice(1).reduce((product, dim) => product * Math.max(dim, 1), 1);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+
+/** The model's outputs must have one row per test row and only finite values. */
+function checkedOutput(
+  outputs: { name: string; dims: readonly number[]; data: ArrayLike<number> }[],
+  spec: TensorSpec,
+  rows: number,
+): ArrayLike<number> {
+  const output = outputs.find((candidate) => candidate.name === spec.name) ?? outputs[0];
+  if (!output) throw new ParticipantFault("BAD_OUTPUT", "The model produced no output.");
+  const width = outputRowWidth(spec);
+  if (output.dims[0] !== rows || output.data.length !== rows * width) {
+    throw new ParticipantFault(
+      "BAD_OUTPUT",
+      `The model's output "${output.name}" has shape [${output.dims.join(", ")}]; expected [${rows}, ${spec.shape.slice(1).join(", ")}] for ${rows} test rows.`,
+    );
+  }
+  for (let i = 0; i < output.data.length; i++) {
+    if (!Number.isFinite(output.data[i])) {
+      const row = Math.floor(i / width);
+      throw new ParticipantFault("NON_FINITE_OUTPUT", `The model's output contains ${output.data[i]} (first at test row ${row}); every value must be a finite number.`);
+    }
+  }
+  return output.data;
+}
+
+function score(metrics: MetricValues, rankMetric: string): number {
+  const value = metrics[rankMetric as MetricName];
+  if (value === undefined || !Number.isFinite(value)) {
+    throw new PlatformFault("BAD_TASK_CONFIG", `The task's ranking metric "${rankMetric}" was not computed.`);
+  }
+  return value;
+}
+
+export async function evaluateSubmission(ctx: EvaluationContext, submissionId: number): Promise<EvaluationOutcome> {
+  const startedAt = performance.now();
+  if (!(await claim(ctx, submissionId))) {
+    const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
+    return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
+  }
+  const submission = (await loadSubmission(ctx.db, submissionId)) as ClaimedSubmission;
+  const task = submission.task;
+  const inputSpec = tensorSpecListSchema.parse(task.inputSpec);
+  const outputSpec = tensorSpecListSchema.parse(task.outputSpec);
+
+  let labels: TaskLabels;
+  try {
+    labels = await ctx.labels.get(task);
+  } catch (error) {
+    throw new PlatformFault("DATASET_UNAVAILABLE", `The test set of "${task.slug}" cannot be read: ${(error as Error).message}`);
+  }
+
+  let model;
+  try {
+    model = await ctx.storage.fetchToLocal(submission.storageKey);
+  } catch (error) {
+    throw new PlatformFault("MODEL_UNAVAILABLE", `The stored model cannot be read: ${(error as Error).message}`);
+  }
+  let run;
+  try {
+    run = await ctx.sandbox.evaluate(
+      {
+        modelPath: model.path,
+        datasetDir: labels.datasetDir,
+        inputSpecs: inputSpec,
+        batchSize: task.batchSize,
+        executionProvider: ctx.executionProvider,
+      },
+      { timeoutMs: task.evalTimeoutMs, memoryMb: task.evalMemoryMb },
+    );
+  } finally {
+    await model.release();
+  }
+
+  const predictions = checkedOutput(run.outputs, outputSpec[0], labels.rows);
+  const metricOptions = {
+    kind: task.kind,
+    metrics: task.metrics as MetricName[],
+    outputs: predictions,
+    outputWidth: outputRowWidth(outputSpec[0]),
+    labels: labels.labels.data as ArrayLike<number | bigint>,
+    topK: task.topK,
+  };
+  const publicMetrics = computeMetrics({ ...metricOptions, rows: labels.publicRows });
+  const privateMetrics = computeMetrics({ ...metricOptions, rows: labels.privateRows });
+  const latencies = [...run.batchLatenciesMs].sort((a, b) => a - b);
+  const totalMs = performance.now() - startedAt;
+
+  const receipt: EvaluationReceipt = {
+    modelSha256: submission.sha256,
+    onnxruntimeVersion: run.onnxruntimeVersion,
+    executionProvider: run.provider,
+    device: run.device,
+    workerId: ctx.workerId,
+    batchSize: task.batchSize,
+    rows: labels.rows,
+    datasetVersion: task.datasetVersion,
+    timings: {
+      totalMs: Math.round(totalMs * 10) / 10,
+      sessionMs: Math.round(run.sessionMs * 10) / 10,
+      inferenceMs: Math.round(run.inferenceMs * 10) / 10,
+      sandboxWaitMs: Math.round(run.sandboxWaitMs * 10) / 10,
+    },
+  };
+  const publicScore = score(publicMetrics, task.rankMetric);
+  const privateScore = score(privateMetrics, task.rankMetric);
+
+  const stored = await ctx.db.$transaction(async (tx) => {
+    // Only a submission still RUNNING becomes SCORED (an organiser may have cancelled it meanwhile).
+    const { count } = await tx.submission.updateMany({
+      where: { id: submissionId, status: "RUNNING" },
+      data: { status: "SCORED", finishedAt: new Date(), message: null, failureKind: null },
+    });
+    if (count !== 1) return false;
+    await tx.result.upsert({
+      where: { submissionId },
+      update: {}, // one result per submission, whatever the retries
+      create: {
+        submissionId,
+        publicMetrics,
+        privateMetrics,
+        publicScore,
+        privateScore,
+        latencyP50Ms: percentile(latencies, 50),
+        latencyP95Ms: percentile(latencies, 95),
+        modelBytes: submission.sizeBytes,
+        paramCount: submission.paramCount,
+        receipt: receipt as unknown as object,
+      },
+    });
+    return true;
+  });
+  if (!stored) {
+    const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
+    return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
+  }
+  return { outcome: "scored", submissionId, score: publicScore, totalMs };
+}
+
+/** A participant's fault ends the submission at once: FAILED, with a message for them. */
+export async function failForParticipant(db: Db, submissionId: number, fault: ParticipantFault): Promise<void> {
+  await db.submission.updateMany({
+    where: { id: submissionId, status: "RUNNING" },
+    data: { status: "FAILED", failureKind: "PARTICIPANT", message: fault.displayMessage, finishedAt: new Date() },
+  });
+}
+
+/**
+ * A platform fault: the job will be retried, so the submission goes back to QUEUED; after the last
+ * attempt it ends FAILED as a platform fault, which costs the team no quota.
+ */
+export async function recordPlatformFault(db: Db, submissionId: number, error: Error, finalAttempt: boolean): Promise<void> {
+  await db.submission.updateMany({
+    where: { id: submissionId, status: { in: ["RUNNING", "QUEUED"] } },
+    data: finalAttempt
+      ? {
+          status: "FAILED",
+          failureKind: "PLATFORM",
+          finishedAt: new Date(),
+          message: "The evaluation failed on our side. It does not count against your quota; the organisers can retry it.",
+        }
+      : { status: "QUEUED", workerId: null, message: "Retrying after a problem on our side." },
+  });
+  if (finalAttempt) console.error(`[worker] submission ${submissionId} failed for a platform fault: ${error.message}`);
+}
