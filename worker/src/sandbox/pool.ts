@@ -212,9 +212,9 @@ function installExitHook(): void {
  * The child sees only what it needs of the environment: no database URL, no tokens.
  * (A model cannot run code, but onnxruntime is a large C++ parser of untrusted input.)
  */
-function childEnv(): NodeJS.ProcessEnv {
+function childEnv(): Record<string, string | undefined> {
   const keep = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LC_[A-Z]+|TZ|NODE_ENV|LD_LIBRARY_PATH|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|TSX_[A-Z_]+)$/;
-  const env: NodeJS.ProcessEnv = {};
+  const env: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(process.env)) if (keep.test(k)) env[k] = v;
   return env;
 }
@@ -254,7 +254,7 @@ class SandboxProcess {
       execArgv: [...launch.execArgv, `--max-old-space-size=${heapMb}`],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
-      env: childEnv(),
+      env: childEnv() as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
     });
     liveChildren.add(this.child);
     // A spare waiting for work must not keep the worker alive on its own.
