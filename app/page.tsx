@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 export default async function HomePage() {
   const tasks = await db.task.findMany({ select: { slug: true, title: true }, orderBy: { id: "asc" } });
   return (
-    <main>
+    <main className="mx-auto max-w-3xl space-y-4 p-6">
       <h1>MLS-GOAT</h1>
       <p>
         <strong>Placeholder page.</strong> The participants&apos; pages (sign-in, teams, upload form, live status,

@@ -70,7 +70,7 @@ async function submitBaseline(baselinePath: string, userId: number, teamId: numb
   const form = new FormData();
   form.append("file", await openAsBlob(baselinePath), "baseline.onnx");
   const request = new Request("http://seed.local/submit/task2", { method: "POST", body: form });
-  return submitModel(request, { userId, role: "PARTICIPANT", teamId, tokenId: 0 }, "task2");
+  return submitModel(request, { userId, role: "PARTICIPANT", teamId, tokenId: null }, "task2");
 }
 
 export async function seedDemo() {

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 export PORT="${PORT:-8000}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/goat}"
 mkdir -p var/demo var/log
+# Signed session cookies need a secret; keep one per checkout so sign-ins survive restarts.
+[ -s var/demo/nextauth-secret ] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' > var/demo/nextauth-secret
+export NEXTAUTH_SECRET="${NEXTAUTH_SECRET:-$(cat var/demo/nextauth-secret)}"
+export NEXTAUTH_URL="${NEXTAUTH_URL:-http://localhost:$PORT}"
 
 bash scripts/install.sh
 bash scripts/services.sh

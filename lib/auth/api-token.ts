@@ -44,7 +44,8 @@ export interface ApiCaller {
   userId: number;
   role: "PARTICIPANT" | "ADMIN";
   teamId: number | null;
-  tokenId: number;
+  /** null when the caller is a signed-in browser session rather than a token */
+  tokenId: number | null;
 }
 
 const unauthorized = (message: string) =>

@@ -5,6 +5,7 @@ import type { ApiCaller } from "../auth/api-token";
 import { db } from "../db";
 import { env } from "../env";
 import { ApiError } from "../errors";
+import { publishSubmissionStatus } from "../events/submission-events";
 import { checkModelForTask } from "../onnx/check-model";
 import { inspectOnnxModel, OnnxFormatError } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
@@ -108,6 +109,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
       // The row is QUEUED in Postgres, the source of truth; the reconciler adds the job once Redis is back.
       console.warn(`[intake] submission ${submission.id} stored but not queued yet: ${(error as Error).message}`);
     }
+    await publishSubmissionStatus(submission.id);
 
     return {
       id: submission.id,

@@ -8,6 +8,7 @@ import { createDb, type Db } from "./db";
 import type { WorkerEnv } from "./env";
 import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
 import { ParticipantFault } from "./faults";
+import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { SandboxPool } from "./sandbox/pool";
 import { TaskLabelCache } from "./task-labels";
@@ -48,6 +49,10 @@ async function warmUpHint(db: Db, dataDir: string) {
 
 export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWorker> {
   const db = createDb(env.DATABASE_URL);
+  // BullMQ's connection runs blocking commands; events go out on their own connection.
+  const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  publisher.on("error", (error) => log(env.WORKER_ID, `redis (events): ${error.message}`));
+  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX);
   const sandbox = new SandboxPool({ maxSpare: 1 });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
   const ctx: EvaluationContext = {
@@ -57,6 +62,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     labels: new TaskLabelCache(env.DATA_DIR),
     workerId: env.WORKER_ID,
     executionProvider: executionProviderFromEnv(env),
+    publishStatus,
   };
 
   const connection = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: null });
@@ -73,10 +79,12 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     } catch (error) {
       if (error instanceof ParticipantFault) {
         await failForParticipant(db, submissionId, error);
+        await publishStatus(submissionId);
         log(env.WORKER_ID, `submission ${submissionId} failed (participant, ${error.code}): ${error.displayMessage}`);
         throw new UnrecoverableError(error.displayMessage);
       }
       await recordPlatformFault(db, submissionId, error as Error, finalAttempt);
+      await publishStatus(submissionId);
       log(env.WORKER_ID, `submission ${submissionId} attempt ${attempt} hit a platform fault: ${(error as Error).message}`);
       throw error;
     }
@@ -97,7 +105,9 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   worker.on("failed", (job, error) => {
     if (!job || error instanceof UnrecoverableError || error.name === "UnrecoverableError") return;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    void recordPlatformFault(db, job.data.submissionId, error, true).catch(() => {});
+    void recordPlatformFault(db, job.data.submissionId, error, true)
+      .then(() => publishStatus(job.data.submissionId))
+      .catch(() => {});
   });
   await worker.waitUntilReady();
   log(env.WORKER_ID, `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}`);
@@ -110,6 +120,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
         await worker.close(); // finishes the job in hand, takes no more
         await sandbox.close();
         await connection.quit().catch(() => {});
+        await publisher.quit().catch(() => {});
         await db.$disconnect();
       })();
       return closing;

@@ -22,6 +22,8 @@ export interface EvaluationContext {
   labels: TaskLabelCache;
   workerId: string;
   executionProvider: ExecutionProviderConfig;
+  /** Tells browsers that a submission changed state (server-sent events). */
+  publishStatus?: (submissionId: number) => Promise<void>;
 }
 
 export type EvaluationOutcome =
@@ -120,6 +122,7 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
   }
+  await ctx.publishStatus?.(submissionId);
   const submission = (await loadSubmission(ctx.db, submissionId)) as ClaimedSubmission;
   const task = submission.task;
   const inputSpec = tensorSpecListSchema.parse(task.inputSpec);
@@ -216,6 +219,7 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
   }
+  await ctx.publishStatus?.(submissionId);
   return { outcome: "scored", submissionId, score: publicScore, totalMs };
 }
 

@@ -1,5 +1,5 @@
-// POST /submit/[task] - upload a model for evaluation (multipart field "file", Bearer token)
-import { authenticateBearer } from "@/lib/auth/api-token";
+// POST /submit/[task] - upload a model for evaluation (multipart field "file"; Bearer token or signed-in session)
+import { authenticateRequest } from "@/lib/auth/request-caller";
 import { withErrors } from "@/lib/errors";
 import { submitModel } from "@/lib/intake/submit-model";
 
@@ -7,7 +7,7 @@ export const dynamic = "force-dynamic";
 
 export const POST = withErrors(async (request: Request, context: { params: Promise<{ task: string }> }) => {
   const { task } = await context.params;
-  const caller = await authenticateBearer(request);
+  const caller = await authenticateRequest(request);
   const accepted = await submitModel(request, caller, task);
   return Response.json(accepted, { status: 202, headers: { Location: accepted.statusUrl } });
 });

@@ -1,5 +1,5 @@
 // GET /submit/queue/status - queue depth, workers online, and the caller's team's queued submissions
-import { authenticateBearer } from "@/lib/auth/api-token";
+import { authenticateRequest } from "@/lib/auth/request-caller";
 import { ApiError, withErrors } from "@/lib/errors";
 import { queueCounts } from "@/lib/queue/evaluation-queue";
 import { teamQueue } from "@/lib/submissions";
@@ -7,7 +7,7 @@ import { teamQueue } from "@/lib/submissions";
 export const dynamic = "force-dynamic";
 
 export const GET = withErrors(async (request: Request) => {
-  const caller = await authenticateBearer(request);
+  const caller = await authenticateRequest(request);
   let counts;
   try {
     counts = await queueCounts();

@@ -1,5 +1,5 @@
 // GET /submit/[task]/status/[id] - one submission of the caller's team: status, position, scores, failure
-import { authenticateBearer } from "@/lib/auth/api-token";
+import { authenticateRequest } from "@/lib/auth/request-caller";
 import { withErrors } from "@/lib/errors";
 import { submissionStatusForCaller } from "@/lib/submissions";
 
@@ -7,7 +7,7 @@ export const dynamic = "force-dynamic";
 
 export const GET = withErrors(async (request: Request, context: { params: Promise<{ task: string; id: string }> }) => {
   const { task, id } = await context.params;
-  const caller = await authenticateBearer(request);
+  const caller = await authenticateRequest(request);
   const submissionId = /^\d+$/.test(id) ? Number(id) : -1;
   return Response.json(await submissionStatusForCaller(caller, task, submissionId));
 });
