@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
 bash scripts/services.sh
+bash scripts/system-packages.sh
 
 echo "[test] typecheck"
 npx tsc --noEmit -p tsconfig.json
