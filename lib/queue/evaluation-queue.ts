@@ -68,7 +68,16 @@ export async function enqueueEvaluation(
     }
   }
   await withTimeout(
-    queue.add("evaluate", { submissionId, reason }, { ...EVALUATION_JOB_OPTIONS, jobId }),
+    queue.add(
+      "evaluate",
+      { submissionId, reason },
+      {
+        ...EVALUATION_JOB_OPTIONS,
+        attempts: env().EVALUATION_ATTEMPTS,
+        backoff: { ...EVALUATION_JOB_OPTIONS.backoff, delay: env().EVALUATION_BACKOFF_MS },
+        jobId,
+      },
+    ),
     "adding the job",
   );
 }

@@ -31,6 +31,7 @@ export default async function setup() {
     DATA_DIR: path.join(root, "data"),
     UPLOAD_TMP_DIR: path.join(root, "tmp"),
     RECONCILE_INTERVAL_MS: "0",
+    EVALUATION_BACKOFF_MS: "200",
     GOAT_TEST_ROOT: root,
   });
   execFileSync("scripts/prisma", ["migrate", "deploy"], { env: process.env, stdio: "pipe" });

@@ -1,0 +1,51 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { quotaState } from "@/lib/quota";
+import { evaluationQueue } from "@/lib/queue/evaluation-queue";
+import { buildMlp } from "@/tools/onnx/build-model";
+import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
+import { submissionStatus, upload } from "./support/upload";
+import { waitForFinalStatus } from "./support/wait";
+import { startWorker, type WorkerProcess } from "./support/worker-process";
+
+// A platform fault (here: the task's hidden test set is missing on the worker's disk) is retried
+// with backoff; after the last attempt the submission ends FAILED as a platform fault, with a
+// message that is not the participant's fault, and it costs the team no quota.
+
+let worker: WorkerProcess;
+
+beforeAll(async () => {
+  worker = await startWorker("platform-fault-worker");
+});
+
+afterAll(async () => {
+  await worker.stop();
+  await evaluationQueue().close();
+});
+
+it("retries a platform fault, then fails it as PLATFORM without costing quota", async () => {
+  const task = await taskWithDataset({
+    inputs: randomRows(30, 784, 4),
+    labels: int64Labels(Array(30).fill(3)),
+    outputSpec: [{ name: "output", dtype: "float32", shape: [-1, 10] }],
+    dailySubmissionLimit: 5,
+  });
+  const caller = await participantWithTeam();
+  await fs.rm(path.join(process.env.DATA_DIR!, task.slug), { recursive: true, force: true });
+
+  const accepted = await upload(task.slug, caller.token, buildMlp({ sizes: [784, 8, 10], seed: 9 }));
+  expect(accepted.status).toBe(202);
+  expect(accepted.body.quota.remaining).toBe(4);
+
+  const final = await waitForFinalStatus(accepted.body.id, 60_000);
+  expect(final).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", attempts: 4 });
+  expect(final.message).toMatch(/on our side.*does not count against your quota/);
+  expect(worker.output()).toMatch(/attempt 1 hit a platform fault: The test set of/);
+
+  const status = await submissionStatus(task.slug, accepted.body.id, caller.token);
+  expect(status.body).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", result: null });
+  const quota = await quotaState(db, caller.team.id, task);
+  expect(quota).toMatchObject({ used: 0, remaining: 5 });
+});
