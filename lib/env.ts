@@ -1,17 +1,16 @@
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
-import { checkModelStorageEnv, modelStorageEnvShape } from "@goat/contracts/model-storage";
 import { EVALUATION_JOB_OPTIONS } from "@goat/contracts/evaluation-job";
 
-/** The web app's configuration, validated once at start-up. Documented in README.md and .env.example. */
+/** The web app's configuration, validated once at start-up. Documented in README.md. */
 const envSchema = z.object({
   DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
   /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z.string().default("goat"),
-  /** STORAGE_BACKEND, STORAGE_DIR and the S3_* settings (contracts/src/model-storage.ts) */
-  ...modelStorageEnvShape,
+  STORAGE_BACKEND: z.enum(["directory"]).default("directory"),
+  STORAGE_DIR: z.string().default(path.resolve("var/storage")),
   DATA_DIR: z.string().default(path.resolve("var/data")),
   /** Where uploads are spooled while they are checked; must be on the same disk as STORAGE_DIR for a cheap move. */
   UPLOAD_TMP_DIR: z.string().default(path.resolve("var/tmp")),
