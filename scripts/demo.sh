@@ -22,14 +22,18 @@ npm run --silent db:seed > var/demo/seed.json
 echo "[demo] building the web app"
 npx next build > var/log/build.log 2>&1 || { tail -50 var/log/build.log; exit 1; }
 
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+if node -e 'const s=require("net").connect(+process.argv[1],"127.0.0.1");s.on("connect",()=>process.exit(0));s.on("error",()=>process.exit(1))' "$PORT"; then
+  echo "[demo] port $PORT is already in use; stop what runs there or choose another: PORT=8001 npm run demo" >&2
+  exit 1
+fi
+
+# Stop the web app and the worker (and their children, e.g. next-server) with this script.
+trap 'trap - EXIT; kill 0 2>/dev/null' EXIT INT TERM
 
 npx next start --port "$PORT" > var/log/web.log 2>&1 &
-pids+=($!)
+web=$!
 WORKER_ID="${WORKER_ID:-demo-worker-1}" npm run --silent worker > var/log/worker-1.log 2>&1 &
-pids+=($!)
+worker=$!
 
 for _ in $(seq 1 60); do
   curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break
@@ -60,4 +64,4 @@ Try it (the baseline model is var/demo/baseline.onnx, accuracy ${s.baselineTestA
 
 Ctrl-C stops the web app and the worker.`);
 '
-wait -n "${pids[@]}"
+wait -n "$web" "$worker"
