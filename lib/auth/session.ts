@@ -15,9 +15,13 @@ export interface SessionUser {
 
 export async function currentUser(): Promise<SessionUser | null> {
   const session = (await getServerSession(authOptions)) as { uid?: number } | null;
-  if (!session?.uid) return null;
+  return session?.uid ? sessionUserById(session.uid) : null;
+}
+
+/** The session's user by id, or null when the account is gone or disabled. */
+export async function sessionUserById(userId: number): Promise<SessionUser | null> {
   const user = await db.user.findUnique({
-    where: { id: session.uid },
+    where: { id: userId },
     select: { id: true, email: true, name: true, role: true, disabledAt: true, membership: { select: { team: { select: { id: true, name: true } } } } },
   });
   if (!user || user.disabledAt) return null;

@@ -70,8 +70,9 @@ describe("refused uploads store nothing and queue nothing", () => {
     expect(await fs.readdir(process.env.UPLOAD_TMP_DIR!).catch(() => [])).toEqual([]);
   }
 
-  it("answers 401 without a token, with a malformed header, and with an unknown token", async () => {
-    await expectRefusal(await upload(task.slug, null, goodModel()), 401, "UNAUTHORIZED", /Missing Authorization header/);
+  it("answers 401 without a token or session, with a malformed header, and with an unknown token", async () => {
+    await expectRefusal(await upload(task.slug, null, goodModel()), 401, "UNAUTHORIZED", /Sign in, or send `Authorization: Bearer YOUR_TOKEN`/);
+    await expectRefusal(await upload(task.slug, "Basic dXNlcjpwYXNz", goodModel()), 401, "UNAUTHORIZED", /must use the Bearer scheme/);
     await expectRefusal(await upload(task.slug, "not-a-real-token", goodModel()), 401, "UNAUTHORIZED", /not valid/);
     await expectNothingStored();
   });

@@ -6,10 +6,11 @@ import { GET as leaderboardRoute } from "@/app/api/tasks/[task]/leaderboard/rout
 /** Calls the real route handlers with real Requests (multipart bodies streamed like curl's). */
 const BASE = "http://localhost:8000";
 
+/** `token` null sends no Authorization header; a string starting with "Basic " is sent as the whole header. */
 export async function upload(task: string, token: string | null, body: Uint8Array | null, fileName = "model.onnx") {
   const form = new FormData();
   if (body) form.append("file", new Blob([body as Uint8Array<ArrayBuffer>]), fileName);
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const headers: Record<string, string> = token ? { authorization: token.startsWith("Basic ") ? token : `Bearer ${token}` } : {};
   const request = new Request(`${BASE}/submit/${task}`, { method: "POST", body: form, headers });
   const response = await submitRoute(request, { params: Promise.resolve({ task }) });
   return { status: response.status, body: await response.json(), headers: response.headers };

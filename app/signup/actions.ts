@@ -1,0 +1,13 @@
+"use server";
+
+import { signUpParticipant, type SignUpResult } from "@/lib/sign-up";
+
+/** Creates a participant account; the form then signs in with the same email and password. */
+export async function signUpAction(_previous: SignUpResult | null, form: FormData): Promise<SignUpResult> {
+  return signUpParticipant({
+    name: form.get("name"),
+    email: form.get("email"),
+    password: form.get("password"),
+    confirmPassword: form.get("confirmPassword"),
+  });
+}

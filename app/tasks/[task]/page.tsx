@@ -1,0 +1,146 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Card } from "@/components/site/form-parts";
+import { Deadline } from "@/components/tasks/countdown";
+import { CurlCommands } from "@/components/tasks/curl-commands";
+import { formatBytes, formatDuration, formatSpec } from "@/components/tasks/format";
+import { TaskPhaseBadge } from "@/components/tasks/task-phase-badge";
+import { UploadForm } from "@/components/tasks/upload-form";
+import { currentUser } from "@/lib/auth/session";
+import { publicBaseUrl } from "@/lib/public-url";
+import { taskDetail, teamQuotaForTask } from "@/lib/task-catalog";
+
+export const dynamic = "force-dynamic";
+
+export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
+  return { title: `${(await params).task} · MLS-GOAT` };
+}
+
+export default async function TaskPage({ params }: { params: Promise<{ task: string }> }) {
+  const { task: slug } = await params;
+  const [task, user, baseUrl] = await Promise.all([taskDetail(slug), currentUser(), publicBaseUrl()]);
+  if (!task) notFound();
+  const quota = await teamQuotaForTask(user?.team?.id ?? null, task);
+
+  return (
+    <div className="space-y-6">
+      <div className="space-y-2">
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-semibold">{task.title}</h1>
+          <TaskPhaseBadge phase={task.phase} />
+        </div>
+        <p className="flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-700">
+          <code>{task.slug}</code>
+          {task.opensAt && <Deadline iso={task.opensAt} label={task.phase === "upcoming" ? "Opens" : "Opened"} countdownWithinMs={task.phase === "upcoming" ? undefined : 0} />}
+          {task.closesAt && <Deadline iso={task.closesAt} label={task.phase === "closed" ? "Closed" : "Closes"} countdownWithinMs={task.phase === "closed" ? 0 : undefined} />}
+        </p>
+        <nav className="flex gap-4 text-sm">
+          <Link href={`/tasks/${task.slug}/leaderboard`} className="text-indigo-700 underline">
+            Leaderboard
+          </Link>
+          {user && (
+            <Link href={`/tasks/${task.slug}/submissions`} className="text-indigo-700 underline">
+              My submissions
+            </Link>
+          )}
+        </nav>
+      </div>
+
+      <div className="grid gap-4 lg:grid-cols-3">
+        <div className="space-y-4 lg:col-span-2">
+          <Card title="Description">
+            <div className="whitespace-pre-wrap text-sm leading-relaxed text-slate-800" data-testid="task-description">
+              {task.description || "No description."}
+            </div>
+          </Card>
+          <Card title="Submit a model">
+            {!user ? (
+              <p className="text-sm">
+                <Link href={`/signin?next=${encodeURIComponent(`/tasks/${task.slug}`)}`} className="text-indigo-700 underline">
+                  Sign in
+                </Link>{" "}
+                to submit.
+              </p>
+            ) : !user.team ? (
+              <p className="text-sm">
+                You are in no team yet.{" "}
+                <Link href="/team" className="text-indigo-700 underline">
+                  Create or join one
+                </Link>{" "}
+                to submit.
+              </p>
+            ) : task.phase !== "open" ? (
+              <p className="text-sm">This task {task.phase === "upcoming" ? "is not open yet" : "is closed"}: it takes no submissions now.</p>
+            ) : (
+              <div className="space-y-3">
+                {quota && (
+                  <p className="text-sm text-slate-700" data-testid="quota">
+                    Your team has <strong>{quota.remaining}</strong> of {quota.limit} submissions left today (resets at 00:00 UTC).
+                  </p>
+                )}
+                <UploadForm taskSlug={task.slug} maxModelBytes={task.maxModelBytes} />
+              </div>
+            )}
+          </Card>
+          <Card title="From the command line">
+            <p className="mb-2 text-sm text-slate-700">
+              Create a token on the{" "}
+              <Link href="/tokens" className="text-indigo-700 underline">
+                tokens page
+              </Link>
+              , then:
+            </p>
+            <CurlCommands baseUrl={baseUrl} taskSlug={task.slug} />
+          </Card>
+        </div>
+
+        <div className="space-y-4">
+          <Card title="Model signature">
+            <dl className="space-y-2 text-sm">
+              <dt className="font-medium">Inputs</dt>
+              {task.inputSpec.map((spec) => (
+                <dd key={spec.name} className="font-mono text-xs">
+                  {formatSpec(spec)}
+                </dd>
+              ))}
+              <dt className="font-medium">Outputs</dt>
+              {task.outputSpec.map((spec) => (
+                <dd key={spec.name} className="font-mono text-xs">
+                  {formatSpec(spec)}
+                </dd>
+              ))}
+            </dl>
+            <p className="mt-2 text-xs text-slate-500">N is the batch dimension: leave it dynamic in the exported model.</p>
+          </Card>
+          <Card title="Scoring">
+            <ul className="space-y-1 text-sm">
+              <li>
+                Ranked by <strong>{task.rankMetric}</strong>, {task.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}
+              </li>
+              <li>Also computed: {task.metrics.filter((metric) => metric !== task.rankMetric).join(", ") || "nothing else"}</li>
+              {task.metrics.includes("top_k") && <li>top-k uses k = {task.topK}</li>}
+              <li>
+                Public leaderboard: {Math.round(task.publicFraction * 100)}% of the test rows; the rest decide the private one{task.privateRevealedAt ? " (revealed)" : ", revealed at the end"}.
+              </li>
+            </ul>
+          </Card>
+          <Card title="Limits">
+            <ul className="space-y-1 text-sm">
+              <li>Model size: up to {formatBytes(task.maxModelBytes)}</li>
+              <li>Submissions: {task.dailySubmissionLimit} per team per UTC day</li>
+              <li>Evaluation time: {formatDuration(task.evalTimeoutMs)}</li>
+              <li>Evaluation memory: {task.evalMemoryMb} MB</li>
+            </ul>
+          </Card>
+          {task.hasTrainingData && (
+            <Card title="Training data">
+              <a href={`/api/tasks/${task.slug}/training-data`} className="text-sm text-indigo-700 underline" download data-testid="training-data-link">
+                Download {task.slug}-train.npz
+              </a>
+            </Card>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { Card } from "@/components/site/form-parts";
+import { CreateTeamForm, JoinTeamForm, LeaveTeamForm } from "@/components/team/team-forms";
+import { requireUser } from "@/lib/auth/session";
+import { teamOfUser } from "@/lib/teams";
+
+export const dynamic = "force-dynamic";
+export const metadata = { title: "Team · MLS-GOAT" };
+
+export default async function TeamPage() {
+  const user = await requireUser("/team");
+  const team = await teamOfUser(user);
+
+  if (!team) {
+    return (
+      <div className="space-y-6">
+        <h1 className="text-2xl font-semibold">Your team</h1>
+        <p className="text-slate-700">You are in no team yet. Submissions belong to a team: create one, or join your team-mates&apos; with their invite code. One team per person for the event.</p>
+        <div className="grid gap-4 md:grid-cols-2">
+          <Card title="Create a team">
+            <CreateTeamForm />
+          </Card>
+          <Card title="Join a team">
+            <JoinTeamForm />
+          </Card>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-semibold">
+        Team <span data-testid="team-name">{team.name}</span>
+      </h1>
+      <div className="grid gap-4 md:grid-cols-3">
+        <Card title="Invite your team-mates" className="md:col-span-1">
+          <p className="text-sm text-slate-600">They sign up, open the team page and paste this code:</p>
+          <p className="mt-2 select-all rounded-md bg-slate-100 px-3 py-2 font-mono text-lg" data-testid="invite-code">
+            {team.inviteCode}
+          </p>
+        </Card>
+        <Card title={`Members (${team.members.length})`} className="md:col-span-2">
+          <ul className="divide-y divide-slate-100" data-testid="team-members">
+            {team.members.map((member) => (
+              <li key={member.userId} className="flex flex-wrap items-baseline justify-between gap-2 py-2">
+                <span>
+                  <span className="font-medium">{member.name}</span>
+                  {member.isYou && <span className="ml-2 rounded bg-indigo-50 px-1.5 text-xs text-indigo-700">you</span>}
+                  <span className="ml-2 text-sm text-slate-500">{member.email}</span>
+                </span>
+                <span className="text-xs text-slate-500">joined {new Date(member.joinedAt).toISOString().slice(0, 10)}</span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      </div>
+      <Card title="Leave the team">
+        <p className="mb-3 text-sm text-slate-600">The team keeps its {team.submissionCount} submission(s) and its place on the leaderboards.</p>
+        <LeaveTeamForm teamName={team.name} />
+      </Card>
+    </div>
+  );
+}

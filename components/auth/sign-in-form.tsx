@@ -1,0 +1,54 @@
+"use client";
+
+import { signIn } from "next-auth/react";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { Field, inputClass, primaryButton } from "@/components/site/form-parts";
+
+export function SignInForm({ returnTo, created }: { returnTo: string; created?: boolean }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setPending(true);
+    setError(null);
+    const answer = await signIn("credentials", { email: String(form.get("email")), password: String(form.get("password")), redirect: false });
+    setPending(false);
+    if (!answer || answer.error) {
+      setError("Wrong email or password, or the account is disabled.");
+      return;
+    }
+    router.replace(returnTo);
+    router.refresh();
+  }
+
+  return (
+    <form onSubmit={submit} className="space-y-4" noValidate>
+      {created && <p className="rounded-md bg-green-50 p-3 text-sm text-green-800">Your account is ready. Sign in.</p>}
+      <Field label="Email" htmlFor="email">
+        <input id="email" name="email" type="email" autoComplete="email" required className={inputClass} />
+      </Field>
+      <Field label="Password" htmlFor="password">
+        <input id="password" name="password" type="password" autoComplete="current-password" required className={inputClass} />
+      </Field>
+      {error && (
+        <p role="alert" className="text-sm text-red-700">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={pending} className={primaryButton}>
+        {pending ? "Signing in…" : "Sign in"}
+      </button>
+      <p className="text-sm text-slate-600">
+        No account yet?{" "}
+        <Link href={`/signup?next=${encodeURIComponent(returnTo)}`} className="text-indigo-700 underline">
+          Sign up
+        </Link>
+      </p>
+    </form>
+  );
+}

@@ -1,0 +1,43 @@
+"use client";
+
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+
+/** Best public score over time of the top teams: one step line per team. Animations off. */
+const COLOURS = ["#4f46e5", "#059669", "#d97706", "#dc2626", "#0891b2", "#7c3aed", "#65a30d", "#db2777"];
+
+export interface BestScoreChartSeries {
+  team: string;
+  points: { at: string; best: number }[];
+}
+
+export function BestScoreChart({ series, metric }: { series: BestScoreChartSeries[]; metric: string }) {
+  const withPoints = series.filter((each) => each.points.length > 0);
+  if (withPoints.length === 0) return <p className="text-sm text-slate-600">No scores yet.</p>;
+  // One row per moment a team improved; recharts joins each team's points with connectNulls.
+  const rows = withPoints
+    .flatMap((each) => each.points.map((point) => ({ t: Date.parse(point.at), [each.team]: point.best })))
+    .sort((a, b) => a.t - b.t);
+  // Each team's best holds until the latest improvement of any team, so the steps run side by side.
+  const last = rows[rows.length - 1].t;
+  for (const each of withPoints) {
+    const final = each.points[each.points.length - 1];
+    if (Date.parse(final.at) < last) rows.push({ t: last, [each.team]: final.best });
+  }
+  const formatTime = (t: number) => new Date(t).toISOString().slice(5, 16).replace("T", " ");
+  return (
+    <div className="h-72 w-full" data-testid="best-score-chart">
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={formatTime} fontSize={12} />
+          <YAxis domain={["auto", "auto"]} fontSize={12} width={56} tickFormatter={(value: number) => value.toFixed(3)} />
+          <Tooltip labelFormatter={(t) => `${formatTime(Number(t))} UTC`} formatter={(value, name) => [Number(value).toFixed(4), `${name} (${metric})`]} />
+          <Legend />
+          {withPoints.map((each, index) => (
+            <Line key={each.team} type="stepAfter" dataKey={each.team} stroke={COLOURS[index % COLOURS.length]} strokeWidth={2} dot={{ r: 3 }} connectNulls isAnimationActive={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

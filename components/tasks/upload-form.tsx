@@ -1,0 +1,155 @@
+"use client";
+
+import Link from "next/link";
+import { useRef, useState, type DragEvent } from "react";
+import { primaryButton, secondaryButton } from "@/components/site/form-parts";
+
+/**
+ * The browser's way into the same upload path as curl: `POST /submit/{task}`, multipart field
+ * "file", authenticated by the session cookie. XMLHttpRequest rather than fetch because only it
+ * reports upload progress; the File is streamed by the browser, never read into page memory, so
+ * a large model does not freeze the page.
+ */
+export const SUBMISSION_ACCEPTED_EVENT = "goat:submission-accepted";
+
+type Outcome =
+  | { kind: "accepted"; id: number; queuePosition: number; remaining: number | null }
+  | { kind: "refused"; status: number; code: string; message: string };
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}
+
+export function UploadForm({ taskSlug, maxModelBytes, linkToSubmissions = true }: { taskSlug: string; maxModelBytes: number; linkToSubmissions?: boolean }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const uploading = progress !== null;
+
+  function choose(chosen: File | null | undefined) {
+    setOutcome(null);
+    if (!chosen) return;
+    if (!chosen.name.toLowerCase().endsWith(".onnx")) {
+      setFile(null);
+      setOutcome({ kind: "refused", status: 0, code: "NOT_ONNX", message: `"${chosen.name}" is not an .onnx file. Export your model to ONNX and pick the .onnx file.` });
+      return;
+    }
+    if (chosen.size > maxModelBytes) {
+      setFile(null);
+      setOutcome({ kind: "refused", status: 413, code: "PAYLOAD_TOO_LARGE", message: `"${chosen.name}" is ${formatBytes(chosen.size)}; this task takes models up to ${formatBytes(maxModelBytes)}.` });
+      return;
+    }
+    setFile(chosen);
+  }
+
+  function onDrop(event: DragEvent<HTMLDivElement>) {
+    event.preventDefault();
+    setDragging(false);
+    if (!uploading) choose(event.dataTransfer.files?.[0]);
+  }
+
+  function upload() {
+    if (!file) return;
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const request = new XMLHttpRequest();
+    request.open("POST", `/submit/${encodeURIComponent(taskSlug)}`);
+    request.responseType = "json";
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) setProgress(Math.round((event.loaded / event.total) * 100));
+    };
+    request.onload = () => {
+      setProgress(null);
+      const body = request.response as Record<string, unknown> | null;
+      if (request.status === 202 && body) {
+        const quota = body.quota as { remaining?: number } | undefined;
+        setOutcome({ kind: "accepted", id: Number(body.id), queuePosition: Number(body.queuePosition), remaining: quota?.remaining ?? null });
+        setFile(null);
+        if (input.current) input.current.value = "";
+        window.dispatchEvent(new CustomEvent(SUBMISSION_ACCEPTED_EVENT, { detail: { taskSlug, id: body.id } }));
+      } else {
+        const error = (body?.error ?? {}) as { code?: string; message?: string };
+        setOutcome({
+          kind: "refused",
+          status: request.status,
+          code: error.code ?? "ERROR",
+          message: error.message ?? `The upload failed (HTTP ${request.status}). Please try again.`,
+        });
+      }
+    };
+    request.onerror = () => {
+      setProgress(null);
+      setOutcome({ kind: "refused", status: 0, code: "NETWORK", message: "The upload was interrupted (network error). Check your connection and try again." });
+    };
+    setOutcome(null);
+    setProgress(0);
+    request.send(form);
+  }
+
+  return (
+    <div className="space-y-3" data-testid="upload-form">
+      <div
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+        className={`flex flex-col items-center justify-center gap-2 rounded-lg border-2 border-dashed p-6 text-center text-sm ${dragging ? "border-indigo-500 bg-indigo-50" : "border-slate-300 bg-slate-50"}`}
+      >
+        <p className="text-slate-700">Drop your <code>.onnx</code> model here, or</p>
+        <label className={`${secondaryButton} cursor-pointer`}>
+          Choose a file
+          <input
+            ref={input}
+            type="file"
+            accept=".onnx"
+            name="file"
+            className="sr-only"
+            disabled={uploading}
+            data-testid="model-file"
+            onChange={(event) => choose(event.target.files?.[0])}
+          />
+        </label>
+        <p className="text-xs text-slate-500">Up to {formatBytes(maxModelBytes)}.</p>
+      </div>
+      {file && (
+        <p className="text-sm">
+          Selected: <span className="font-medium">{file.name}</span> ({formatBytes(file.size)})
+        </p>
+      )}
+      {uploading && (
+        <div className="space-y-1">
+          <div className="h-2 w-full overflow-hidden rounded bg-slate-200" role="progressbar" aria-valuenow={progress} aria-valuemin={0} aria-valuemax={100} aria-label="Upload progress">
+            <div className="h-full bg-indigo-600 transition-[width]" style={{ width: `${progress}%` }} />
+          </div>
+          <p className="text-xs text-slate-600">{progress < 100 ? `Uploading… ${progress}%` : "Uploaded; checking the model…"}</p>
+        </div>
+      )}
+      <button type="button" onClick={upload} disabled={!file || uploading} className={primaryButton}>
+        {uploading ? "Uploading…" : "Submit model"}
+      </button>
+      {outcome?.kind === "accepted" && (
+        <p className="rounded-md bg-green-50 p-3 text-sm text-green-900" role="status" data-testid="upload-accepted">
+          Accepted: submission #{outcome.id}, position {outcome.queuePosition} in the queue.
+          {outcome.remaining !== null && ` ${outcome.remaining} submission(s) left today.`}{" "}
+          {linkToSubmissions && (
+            <Link href={`/tasks/${taskSlug}/submissions`} className="underline">
+              Follow it on My submissions
+            </Link>
+          )}
+        </p>
+      )}
+      {outcome?.kind === "refused" && (
+        <div className="rounded-md bg-red-50 p-3 text-sm text-red-900" role="alert" data-testid="upload-refused">
+          <p className="font-medium">Refused{outcome.code ? ` (${outcome.code})` : ""}:</p>
+          <p data-testid="upload-refused-message">{outcome.message}</p>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+"use client";
+
+import { useActionState } from "react";
+import { createTokenAction, revokeTokenAction } from "@/app/tokens/actions";
+import { dangerButton, Field, inputClass, primaryButton } from "@/components/site/form-parts";
+
+export function CreateTokenForm() {
+  const [state, action, pending] = useActionState(createTokenAction, {});
+  return (
+    <div className="space-y-4">
+      <form action={action} className="flex flex-col gap-3 sm:flex-row sm:items-end">
+        <div className="flex-1">
+          <Field label="Token name" htmlFor="token-name" errors={state.fieldErrors?.name}>
+            <input id="token-name" name="name" placeholder="laptop" required maxLength={60} className={inputClass} />
+          </Field>
+        </div>
+        <button type="submit" disabled={pending} className={primaryButton}>
+          {pending ? "Creating…" : "Create token"}
+        </button>
+      </form>
+      {state.message && (
+        <p role="alert" className="text-sm text-red-700">
+          {state.message}
+        </p>
+      )}
+      {state.created && (
+        <div className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3" role="status">
+          <p className="text-sm font-medium text-amber-900">
+            Token &quot;{state.created.name}&quot; created. Copy it now: it is shown only this once.
+          </p>
+          <code className="block break-all rounded bg-white px-2 py-1 font-mono text-sm" data-testid="new-token">
+            {state.created.token}
+          </code>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function RevokeTokenButton({ tokenId, name }: { tokenId: number; name: string }) {
+  const [state, action, pending] = useActionState(revokeTokenAction, {});
+  return (
+    <form
+      action={action}
+      onSubmit={(event) => {
+        if (!window.confirm(`Revoke the token "${name}"? Scripts using it stop working at once.`)) event.preventDefault();
+      }}
+    >
+      <input type="hidden" name="tokenId" value={tokenId} />
+      <button type="submit" disabled={pending} className={dangerButton} aria-label={`Revoke ${name}`}>
+        {pending ? "Revoking…" : "Revoke"}
+      </button>
+      {state.message && <span className="ml-2 text-xs text-red-700">{state.message}</span>}
+    </form>
+  );
+}

@@ -1,0 +1,39 @@
+import "server-only";
+import { db } from "./db";
+import { leaderboardForTask } from "./leaderboard";
+import { requireTask } from "./tasks";
+
+/**
+ * The leaderboard chart: for the top teams (as leaderboardForTask ranks them; no ranking here),
+ * each team's best public score so far after each of its scored submissions.
+ */
+export interface BestScoreSeries {
+  teamId: number;
+  team: string;
+  points: { at: string; best: number }[];
+}
+
+export async function bestScoreOverTime(slug: string, topTeams = 5): Promise<BestScoreSeries[]> {
+  const task = await requireTask(slug);
+  const board = await leaderboardForTask(slug, "public");
+  const top = board.entries.slice(0, topTeams);
+  if (top.length === 0) return [];
+  const rows = await db.submission.findMany({
+    where: { taskId: task.id, status: "SCORED", teamId: { in: top.map((entry) => entry.teamId) }, result: { isNot: null } },
+    select: { teamId: true, createdAt: true, result: { select: { publicScore: true } } },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+  const better = (a: number, b: number) => (task.direction === "MAXIMIZE" ? a > b : a < b);
+  return top.map((entry) => {
+    const points: BestScoreSeries["points"] = [];
+    let best: number | undefined;
+    for (const row of rows) {
+      if (row.teamId !== entry.teamId || !row.result) continue;
+      if (best === undefined || better(row.result.publicScore, best)) {
+        best = row.result.publicScore;
+        points.push({ at: row.createdAt.toISOString(), best });
+      }
+    }
+    return { teamId: entry.teamId, team: entry.team, points };
+  });
+}

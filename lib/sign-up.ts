@@ -1,0 +1,33 @@
+import "server-only";
+import { z } from "zod";
+import { createUser } from "./accounts";
+import { ApiError } from "./errors";
+
+/**
+ * Self-service sign-up. Everyone who signs up is a participant; organisers are made with the
+ * admin CLI (`npm run admin -- user create --admin`), never through a public form.
+ */
+export const signUpSchema = z
+  .object({
+    name: z.string().trim().min(1, "your name, as your team-mates know you").max(100),
+    email: z.email("an email address such as ada@example.org"),
+    password: z.string().min(8, "at least 8 characters").max(200, "at most 200 characters"),
+    confirmPassword: z.string(),
+  })
+  .refine((input) => input.password === input.confirmPassword, { path: ["confirmPassword"], message: "the passwords differ" });
+
+export type SignUpResult = { ok: true; email: string } | { ok: false; fieldErrors: Record<string, string[]>; message?: string };
+
+export async function signUpParticipant(input: unknown): Promise<SignUpResult> {
+  const parsed = signUpSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors as Record<string, string[]> };
+  try {
+    const user = await createUser({ email: parsed.data.email, name: parsed.data.name, password: parsed.data.password, role: "PARTICIPANT" });
+    return { ok: true, email: user.email };
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "CONFLICT") {
+      return { ok: false, fieldErrors: { email: ["an account with this email exists; sign in instead"] } };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,121 @@
+import "server-only";
+import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
+import { db } from "./db";
+import { quotaState, type QuotaState } from "./quota";
+import { taskPhase, type TaskPhase } from "./tasks";
+
+/**
+ * What the task list and the task page show: public facts about a task (never its dataset
+ * paths, split seed or anything that would help reconstruct the test labels).
+ */
+export interface TaskSummary {
+  slug: string;
+  title: string;
+  kind: "CLASSIFICATION" | "REGRESSION";
+  phase: TaskPhase;
+  opensAt: string | null;
+  closesAt: string | null;
+  rankMetric: string;
+  direction: "MAXIMIZE" | "MINIMIZE";
+  teams: number;
+}
+
+export interface TaskDetail extends TaskSummary {
+  description: string;
+  inputSpec: TensorSpec[];
+  outputSpec: TensorSpec[];
+  metrics: string[];
+  topK: number;
+  maxModelBytes: number;
+  dailySubmissionLimit: number;
+  evalTimeoutMs: number;
+  evalMemoryMb: number;
+  publicFraction: number;
+  hasTrainingData: boolean;
+  privateRevealedAt: string | null;
+}
+
+const PHASE_ORDER: Record<TaskPhase, number> = { open: 0, upcoming: 1, closed: 2 };
+
+export async function taskCatalog(now = new Date()): Promise<TaskSummary[]> {
+  const rows = await db.task.findMany({
+    select: { id: true, slug: true, title: true, kind: true, opensAt: true, closesAt: true, rankMetric: true, direction: true },
+    orderBy: { id: "asc" },
+  });
+  const teamCounts = await db.submission.groupBy({ by: ["taskId", "teamId"], where: { status: "SCORED" } });
+  const teams = new Map<number, number>();
+  for (const row of teamCounts) teams.set(row.taskId, (teams.get(row.taskId) ?? 0) + 1);
+  return rows
+    .map((row) => ({
+      slug: row.slug,
+      title: row.title,
+      kind: row.kind,
+      phase: taskPhase(row, now),
+      opensAt: row.opensAt?.toISOString() ?? null,
+      closesAt: row.closesAt?.toISOString() ?? null,
+      rankMetric: row.rankMetric,
+      direction: row.direction,
+      teams: teams.get(row.id) ?? 0,
+    }))
+    .sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
+}
+
+export async function taskDetail(slug: string, now = new Date()): Promise<(TaskDetail & { id: number }) | null> {
+  const row = await db.task.findUnique({
+    where: { slug },
+    select: {
+      id: true,
+      slug: true,
+      title: true,
+      kind: true,
+      description: true,
+      inputSpec: true,
+      outputSpec: true,
+      metrics: true,
+      rankMetric: true,
+      direction: true,
+      topK: true,
+      maxModelBytes: true,
+      dailySubmissionLimit: true,
+      evalTimeoutMs: true,
+      evalMemoryMb: true,
+      opensAt: true,
+      closesAt: true,
+      publicFraction: true,
+      trainingDataFile: true,
+      privateRevealedAt: true,
+    },
+  });
+  if (!row) return null;
+  const teams = await db.submission.groupBy({ by: ["teamId"], where: { taskId: row.id, status: "SCORED" } });
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    kind: row.kind,
+    phase: taskPhase(row, now),
+    opensAt: row.opensAt?.toISOString() ?? null,
+    closesAt: row.closesAt?.toISOString() ?? null,
+    rankMetric: row.rankMetric,
+    direction: row.direction,
+    teams: teams.length,
+    description: row.description,
+    inputSpec: tensorSpecListSchema.parse(row.inputSpec),
+    outputSpec: tensorSpecListSchema.parse(row.outputSpec),
+    metrics: row.metrics,
+    topK: row.topK,
+    maxModelBytes: row.maxModelBytes,
+    dailySubmissionLimit: row.dailySubmissionLimit,
+    evalTimeoutMs: row.evalTimeoutMs,
+    evalMemoryMb: row.evalMemoryMb,
+    publicFraction: row.publicFraction,
+    hasTrainingData: row.trainingDataFile !== null,
+    privateRevealedAt: row.privateRevealedAt?.toISOString() ?? null,
+  };
+}
+
+/** The team's quota for the task today, or null for a visitor without a team. */
+export async function teamQuotaForTask(teamId: number | null, task: { id: number; dailySubmissionLimit: number }): Promise<QuotaState | null> {
+  if (teamId === null) return null;
+  return quotaState(db, teamId, task);
+}

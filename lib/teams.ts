@@ -1,0 +1,106 @@
+import "server-only";
+import { z } from "zod";
+import { Prisma } from "@/prisma/generated/client";
+import { addTeamMember, createTeam } from "./accounts";
+import type { SessionUser } from "./auth/session";
+import { db } from "./db";
+import { ApiError } from "./errors";
+
+/**
+ * Teams as participants manage them on the team page: create one, join one with its invite code,
+ * see its members, leave it. One team per user for the event (team_members.user_id is unique).
+ * Every function takes the signed-in user, so pages and tests call the same code.
+ */
+export interface TeamView {
+  id: number;
+  name: string;
+  /** shown to members only: whoever has it can join */
+  inviteCode: string;
+  createdAt: string;
+  members: { userId: number; name: string; email: string; joinedAt: string; isYou: boolean }[];
+  submissionCount: number;
+}
+
+export async function teamOfUser(user: SessionUser): Promise<TeamView | null> {
+  const membership = await db.teamMember.findUnique({
+    where: { userId: user.id },
+    select: {
+      team: {
+        select: {
+          id: true,
+          name: true,
+          inviteCode: true,
+          createdAt: true,
+          _count: { select: { submissions: true } },
+          members: { select: { joinedAt: true, user: { select: { id: true, name: true, email: true } } }, orderBy: { joinedAt: "asc" } },
+        },
+      },
+    },
+  });
+  if (!membership) return null;
+  const { team } = membership;
+  return {
+    id: team.id,
+    name: team.name,
+    inviteCode: team.inviteCode,
+    createdAt: team.createdAt.toISOString(),
+    submissionCount: team._count.submissions,
+    members: team.members.map((member) => ({
+      userId: member.user.id,
+      name: member.user.name,
+      email: member.user.email,
+      joinedAt: member.joinedAt.toISOString(),
+      isYou: member.user.id === user.id,
+    })),
+  };
+}
+
+export const teamNameSchema = z.string().trim().min(2, "at least 2 characters").max(60, "at most 60 characters");
+export const inviteCodeSchema = z.string().trim().min(4, "paste the whole invite code").max(64);
+
+async function assertNoTeam(user: SessionUser) {
+  const current = await db.teamMember.findUnique({ where: { userId: user.id }, select: { team: { select: { name: true } } } });
+  if (current) throw new ApiError(409, "CONFLICT", `You are already in the team "${current.team.name}". Leave it first: one team per person.`);
+}
+
+export async function createTeamForUser(user: SessionUser, name: string): Promise<{ id: number; name: string }> {
+  const teamName = teamNameSchema.parse(name);
+  await assertNoTeam(user);
+  const team = await createTeam(teamName);
+  try {
+    await addTeamMember(team.id, user.id);
+  } catch (error) {
+    // Lost a race with another tab that joined a team meanwhile: do not leave an empty team behind.
+    await db.team.delete({ where: { id: team.id } }).catch(() => undefined);
+    throw error;
+  }
+  return { id: team.id, name: team.name };
+}
+
+export async function joinTeamWithInviteCode(user: SessionUser, code: string): Promise<{ id: number; name: string }> {
+  const inviteCode = inviteCodeSchema.parse(code);
+  const team = await db.team.findUnique({ where: { inviteCode }, select: { id: true, name: true } });
+  // The same answer for any wrong code, so codes cannot be probed for team names.
+  if (!team) throw new ApiError(404, "NOT_FOUND", "No team has this invite code. Check it with your team-mate.");
+  await assertNoTeam(user);
+  try {
+    await addTeamMember(team.id, user.id);
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new ApiError(409, "CONFLICT", "You are already in a team. Leave it first: one team per person.");
+    }
+    throw error;
+  }
+  return team;
+}
+
+/**
+ * Leaves the user's team. The team and its submissions stay (they are on the leaderboard and
+ * the remaining members keep them); a team whose last member leaves stays, empty.
+ */
+export async function leaveTeam(user: SessionUser): Promise<{ left: string | null }> {
+  const membership = await db.teamMember.findUnique({ where: { userId: user.id }, select: { id: true, team: { select: { name: true } } } });
+  if (!membership) return { left: null };
+  await db.teamMember.delete({ where: { id: membership.id } });
+  return { left: membership.team.name };
+}

@@ -1,0 +1,33 @@
+import "server-only";
+import fs from "node:fs";
+import path from "node:path";
+import { taskDatasetDir } from "@goat/contracts/paths";
+import { db } from "./db";
+import { env } from "./env";
+import { ApiError } from "./errors";
+
+/**
+ * The public training file of a task, as a download. DATA_DIR/{slug}/ also holds the hidden test
+ * inputs and LABELS, so nothing from the request picks the file: only the name the organiser's
+ * import recorded (task.trainingDataFile), and only if it is a plain .npz name that is not one of
+ * the test files.
+ */
+const TEST_FILES = new Set(["inputs.npy", "inputs.npz", "labels.npy", "labels.npz"]);
+
+export interface TrainingDataDownload {
+  filePath: string;
+  downloadName: string;
+  sizeBytes: number;
+}
+
+export async function trainingDataForTask(slug: string): Promise<TrainingDataDownload> {
+  const notFound = new ApiError(404, "NOT_FOUND", `Task "${slug}" has no downloadable training data.`);
+  const task = await db.task.findUnique({ where: { slug }, select: { slug: true, trainingDataFile: true } });
+  if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  const file = task.trainingDataFile;
+  if (!file || path.basename(file) !== file || !/^[\w.-]+\.npz$/.test(file) || TEST_FILES.has(file.toLowerCase())) throw notFound;
+  const filePath = path.join(taskDatasetDir(env().DATA_DIR, task.slug), file);
+  const stat = await fs.promises.stat(filePath).catch(() => null);
+  if (!stat?.isFile()) throw notFound;
+  return { filePath, downloadName: `${task.slug}-${file}`, sizeBytes: stat.size };
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchBrowser, screenshot, type Browser } from "./support/browser";
+import { startPlatform, until, type Platform } from "./support/platform";
+
+// The participants' web app in a real browser (Debian's chromium) against the built app, Postgres,
+// Redis and a real worker: accounts, teams, tokens, the upload form, live status, the leaderboard.
+
+let platform: Platform;
+const browsers: Browser[] = [];
+const run = randomBytes(3).toString("hex");
+const teamName = `Rockets ${run}`;
+const ada = { name: "Ada", email: `ada-${run}@example.org`, password: "ada-password-1" };
+const bob = { name: "Bob", email: `bob-${run}@example.org`, password: "bob-password-1" };
+let baselineScore: number;
+
+async function statusOf(id: number) {
+  const response = await fetch(`${platform.baseUrl}/submit/task2/status/${id}`, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } });
+  return (await response.json()) as { status: string; result: { score: number } | null };
+}
+
+async function signUp(page: Page, who: typeof ada) {
+  await page.goto(`${platform.baseUrl}/signup`);
+  await page.fill("#name", who.name);
+  await page.fill("#email", who.email);
+  await page.fill("#password", who.password);
+  await page.fill("#confirmPassword", who.password);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${platform.baseUrl}/team`);
+  await page.getByText("You are in no team yet").waitFor();
+}
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  const scored = await until("the seed's baseline to be scored", async () => {
+    const status = await statusOf(1);
+    return status.status === "SCORED" ? status : null;
+  });
+  baselineScore = scored.result!.score;
+  await fs.writeFile(path.join(platform.workDir, "bad.onnx"), "this is not an ONNX model\n");
+}, 600_000);
+
+afterAll(async () => {
+  for (const browser of browsers) await browser.close();
+  await platform?.stop();
+});
+
+it("a participant signs up, creates a team, a second joins with the invite code, a token is created, models are uploaded and ranked live", async () => {
+  const adaBrowser = await launchBrowser();
+  const bobBrowser = await launchBrowser({ viewport: { width: 390, height: 844 } }); // a phone
+  browsers.push(adaBrowser, bobBrowser);
+  const adaPage = await adaBrowser.newPage();
+  const bobPage = await bobBrowser.newPage();
+
+  // Sign up, create a team.
+  await signUp(adaPage, ada);
+  await adaPage.fill("#team-name", teamName);
+  await adaPage.getByRole("button", { name: "Create team" }).click();
+  await adaPage.getByTestId("invite-code").waitFor();
+  expect(await adaPage.getByTestId("team-name").textContent()).toBe(teamName);
+  const inviteCode = (await adaPage.getByTestId("invite-code").textContent())!.trim();
+  expect(inviteCode.length).toBeGreaterThanOrEqual(6);
+
+  // A second participant joins with the invite code and sees both members.
+  await signUp(bobPage, bob);
+  await bobPage.fill("#invite-code", inviteCode);
+  await bobPage.getByRole("button", { name: "Join team" }).click();
+  await bobPage.getByTestId("team-members").waitFor();
+  const members = await bobPage.getByTestId("team-members").textContent();
+  expect(members).toContain(ada.email);
+  expect(members).toContain(bob.email);
+
+  // A named token, shown once, with curl lines carrying the real host and task slug.
+  await adaPage.goto(`${platform.baseUrl}/tokens`);
+  await adaPage.fill("#token-name", "laptop");
+  await adaPage.getByRole("button", { name: "Create token" }).click();
+  const token = (await adaPage.getByTestId("new-token").textContent())!.trim();
+  expect(token).toMatch(/^goat_[A-Za-z0-9_-]{43}$/);
+  expect(await adaPage.getByTestId("token-row").count()).toBe(1);
+  const curl = await adaPage.getByTestId("curl-task2").textContent();
+  expect(curl).toContain(`curl -X POST ${platform.baseUrl}/submit/task2 -H "Authorization: Bearer $TOKEN" -F "file=@model.onnx"`);
+  // The token works with the API.
+  const queue = await fetch(`${platform.baseUrl}/submit/queue/status`, { headers: { authorization: `Bearer ${token}` } });
+  expect(queue.status).toBe(200);
+
+  // The task page; a bad file is refused with the intake check's exact message.
+  await adaPage.goto(`${platform.baseUrl}/tasks/task2`);
+  expect(await adaPage.getByTestId("task-description").textContent()).toContain("handwritten digits");
+  expect(await adaPage.getByTestId("quota").textContent()).toContain("20 of 20");
+  await adaPage.getByTestId("model-file").setInputFiles(path.join(platform.workDir, "bad.onnx"));
+  await adaPage.getByRole("button", { name: "Submit model" }).click();
+  const refusal = (await adaPage.getByTestId("upload-refused-message").textContent())!.trim();
+  const form = new FormData();
+  form.append("file", new Blob([await fs.readFile(path.join(platform.workDir, "bad.onnx"))]), "bad.onnx");
+  const api = await (await fetch(`${platform.baseUrl}/submit/task2`, { method: "POST", body: form, headers: { authorization: `Bearer ${token}` } })).json();
+  expect(api.error.code).toBe("NOT_ONNX");
+  expect(refusal).toBe(api.error.message);
+  await screenshot(adaPage, "task-page");
+
+  // Bob watches the leaderboard: the team is not on it yet.
+  await bobPage.goto(`${platform.baseUrl}/tasks/task2/leaderboard`);
+  await bobPage.getByText("Live", { exact: true }).waitFor();
+  expect(await bobPage.locator(`[data-testid=leaderboard-row][data-team="${teamName}"]`).count()).toBe(0);
+
+  // No worker: the upload waits in the queue, visibly; then a worker scores it, live, without a reload.
+  await platform.stopWorkers();
+  await adaPage.goto(`${platform.baseUrl}/tasks/task2/submissions`);
+  await adaPage.getByText("Live: updates appear as they happen").waitFor();
+  await adaPage.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  await adaPage.getByTestId("model-file").setInputFiles(path.join(platform.workDir, "demo", "baseline.onnx"));
+  await adaPage.getByRole("button", { name: "Submit model" }).click();
+  const accepted = await adaPage.getByTestId("upload-accepted").textContent();
+  expect(accepted).toMatch(/Accepted: submission #\d+, position 1 in the queue/);
+  const id = Number(/#(\d+)/.exec(accepted!)![1]);
+  const row = adaPage.getByTestId(`submission-${id}`);
+  await row.waitFor();
+  expect(await row.getAttribute("data-status")).toBe("QUEUED");
+  expect(await row.getByTestId("queue-position").textContent()).toContain("position 1");
+  expect(await row.textContent()).toContain("baseline.onnx");
+
+  await platform.startWorker();
+  await adaPage.waitForSelector(`[data-testid=submission-${id}][data-status=SCORED]`, { timeout: 60_000 });
+  expect(await adaPage.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  expect(await row.getByTestId("submission-score").textContent()).toContain(baselineScore.toFixed(4));
+  expect(await row.textContent()).toMatch(/sha256 [0-9a-f]{12}/);
+  await screenshot(adaPage, "submissions");
+
+  // Bob's leaderboard updated by itself: same score as the demo team, so the same rank (1).
+  const teamRow = bobPage.locator(`[data-testid=leaderboard-row][data-team="${teamName}"]`);
+  await teamRow.waitFor({ timeout: 30_000 });
+  expect(await teamRow.getByTestId("rank").textContent()).toBe("1");
+  expect(await teamRow.getByTestId("score").textContent()).toBe(baselineScore.toFixed(4));
+  const demoRow = bobPage.locator(`[data-testid=leaderboard-row][data-team="Demo Team"]`);
+  expect(await demoRow.getByTestId("rank").textContent()).toBe("1");
+  await adaPage.goto(`${platform.baseUrl}/tasks/task2/leaderboard`);
+  await adaPage.getByTestId("best-score-chart").waitFor();
+  await screenshot(adaPage, "leaderboard");
+
+  // Signed out, the submissions page sends to sign-in.
+  await adaPage.getByRole("button", { name: "Sign out" }).click();
+  await adaPage.waitForURL(`${platform.baseUrl}/`);
+  await adaPage.goto(`${platform.baseUrl}/tasks/task2/submissions`);
+  expect(adaPage.url()).toBe(`${platform.baseUrl}/signin?next=${encodeURIComponent("/tasks/task2/submissions")}`);
+  expect(await adaPage.content()).not.toContain("baseline.onnx");
+}, 240_000);

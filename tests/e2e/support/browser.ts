@@ -1,0 +1,47 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { ROOT } from "./platform";
+
+/**
+ * Debian's chromium driven by playwright-core (STACK.md, "Browser tests"): `npx playwright install`
+ * downloads browsers and fails here, so the system binary is used with a fresh profile per launch.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const SCREENSHOT_DIR = path.join(ROOT, "test-results", "screenshots");
+
+export interface Browser {
+  context: BrowserContext;
+  /** a new tab in this browser (its own page, the same cookies) */
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** One browser profile = one visitor: its cookies (the session) are its own. */
+export async function launchBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), "goat-chromium-"));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  context.setDefaultTimeout(20_000);
+  return {
+    context,
+    newPage: () => context.newPage(),
+    async close() {
+      await context.close().catch(() => undefined);
+      await fs.rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page PNG as test-results/screenshots/{name}.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await fs.mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^a-z0-9-_]+/gi, "-")}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: "disabled" });
+  return file;
+}
