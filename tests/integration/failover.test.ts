@@ -51,5 +51,6 @@ it("a job whose worker was killed with -9 completes on another worker, with exac
   const final = await waitForFinalStatus(id, 60_000);
   expect(final).toMatchObject({ status: "SCORED", workerId: "rescue-worker", attempts: 2 });
   expect(await db.result.count({ where: { submissionId: id } })).toBe(1);
-  expect(second.output()).toContain(`submission ${id} scored`);
+  // The log line follows the result's commit; wait for it rather than race it.
+  await waitFor("the rescue worker's log line", async () => second.output().includes(`submission ${id} scored`));
 });

@@ -32,6 +32,7 @@ export default async function setup() {
     UPLOAD_TMP_DIR: path.join(root, "tmp"),
     RECONCILE_INTERVAL_MS: "0",
     EVALUATION_BACKOFF_MS: "200",
+    NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
     GOAT_TEST_ROOT: root,
   });
   execFileSync("scripts/prisma", ["migrate", "deploy"], { env: process.env, stdio: "pipe" });

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SessionUser } from "@/lib/auth/session";
 
 // The participants' pages' data functions, actions and routes, for a signed-out visitor, a
-// participant, a member of another team and an organiser. next-auth reads its cookie through
-// Next's request scope, which a test cannot enter, so currentUser() is the one seam replaced
-// here (as in admin-authorization.test.ts); everything behind it is real: Postgres, Redis pub/sub.
+// participant, a member of another team and an organiser. Pages and actions read the session
+// through Next's request scope, which a test cannot enter, so currentUser() is the seam replaced
+// for them; route handlers get a real signed session cookie. Everything behind is real.
 const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
 vi.mock("@/lib/auth/session", async (importOriginal) => {
   const { redirect } = await import("next/navigation");
@@ -41,6 +41,12 @@ const MySubmissionsPage = (await import("@/app/tasks/[task]/submissions/page")).
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const TasksPage = (await import("@/app/tasks/page")).default;
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
+const { sessionCookie } = await import("./support/session-cookie");
+
+/** Route handlers read the session from the request's cookie: send the signed-in user's real one. */
+async function signedInHeaders(headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  return session.user ? { ...headers, cookie: await sessionCookie(session.user) } : headers;
+}
 
 type Participant = Awaited<ReturnType<typeof participantWithTeam>>;
 let alpha: Participant;
@@ -246,24 +252,24 @@ describe("my submissions", () => {
   });
 
   it("the JSON route: signed out 401, participant and Bearer token get their team's rows, an organiser without a team 403", async () => {
-    const request = (headers: Record<string, string> = {}) => new Request(`http://x/api/tasks/${slug}/submissions`, { headers });
+    const request = async (headers: Record<string, string> = {}) => new Request(`http://x/api/tasks/${slug}/submissions`, { headers: await signedInHeaders(headers) });
     session.user = null;
-    expect((await submissionsRoute(request(), ctx({ task: slug }))).status).toBe(401);
+    expect((await submissionsRoute(await request(), ctx({ task: slug }))).status).toBe(401);
     session.user = asSessionUser(alpha);
-    const alphaBody = await (await submissionsRoute(request(), ctx({ task: slug }))).json();
+    const alphaBody = await (await submissionsRoute(await request(), ctx({ task: slug }))).json();
     expect(alphaBody.submissions.map((row: { id: number }) => row.id)).toEqual([alphaSubmission]);
     session.user = asSessionUser(beta);
-    const betaBody = await (await submissionsRoute(request(), ctx({ task: slug }))).json();
+    const betaBody = await (await submissionsRoute(await request(), ctx({ task: slug }))).json();
     expect(betaBody.submissions.map((row: { id: number }) => row.id)).toEqual([betaSubmission]);
     session.user = null;
-    const byToken = await (await submissionsRoute(request({ authorization: `Bearer ${alpha.token}` }), ctx({ task: slug }))).json();
+    const byToken = await (await submissionsRoute(await request({ authorization: `Bearer ${alpha.token}` }), ctx({ task: slug }))).json();
     expect(byToken.teamId).toBe(alpha.team.id);
     session.user = admin;
-    const adminAnswer = await submissionsRoute(request(), ctx({ task: slug }));
+    const adminAnswer = await submissionsRoute(await request(), ctx({ task: slug }));
     expect(adminAnswer.status).toBe(403);
     expect((await adminAnswer.json()).error.code).toBe("NO_TEAM");
     session.user = asSessionUser(alpha);
-    expect((await submissionsRoute(request(), ctx({ task: "no-such-task" }))).status).toBe(404);
+    expect((await submissionsRoute(await request(), ctx({ task: "no-such-task" }))).status).toBe(404);
     session.user = null;
   });
 
@@ -273,7 +279,7 @@ describe("my submissions", () => {
 
     session.user = asSessionUser(alpha);
     const abort = new AbortController();
-    const response = await submissionEventsRoute(new Request("http://x/", { signal: abort.signal }), ctx({ task: slug }));
+    const response = await submissionEventsRoute(new Request("http://x/", { signal: abort.signal, headers: await signedInHeaders() }), ctx({ task: slug }));
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     session.user = null;
     const reading = readEvents(response, 2, 5000);

@@ -1,0 +1,10 @@
+import { encode } from "next-auth/jwt";
+
+/**
+ * A real next-auth session cookie for a user, signed with the test run's NEXTAUTH_SECRET: what a
+ * browser sends after signing in. Route handlers read it from the request (lib/auth/request-caller.ts).
+ */
+export async function sessionCookie(user: { id: number; role: "PARTICIPANT" | "ADMIN" }): Promise<string> {
+  const token = await encode({ token: { uid: user.id, role: user.role, sub: String(user.id) }, secret: process.env.NEXTAUTH_SECRET! });
+  return `next-auth.session-token=${token}`;
+}
