@@ -4,4 +4,7 @@ export async function register() {
   const { env } = await import("./lib/env");
   const { startReconciler } = await import("./lib/queue/reconciler");
   startReconciler(env().RECONCILE_INTERVAL_MS);
+  // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).
+  const { startWorkerHealthSweep } = await import("./lib/admin/worker-health");
+  startWorkerHealthSweep(Number(process.env.WORKER_SWEEP_INTERVAL_MS ?? 5_000));
 }

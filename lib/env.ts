@@ -1,16 +1,17 @@
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
+import { checkModelStorageEnv, modelStorageEnvShape } from "@goat/contracts/model-storage";
 import { EVALUATION_JOB_OPTIONS } from "@goat/contracts/evaluation-job";
 
-/** The web app's configuration, validated once at start-up. Documented in README.md. */
+/** The web app's configuration, validated once at start-up. Documented in README.md and .env.example. */
 const envSchema = z.object({
   DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
   /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z.string().default("goat"),
-  STORAGE_BACKEND: z.enum(["directory"]).default("directory"),
-  STORAGE_DIR: z.string().default(path.resolve("var/storage")),
+  /** STORAGE_BACKEND, STORAGE_DIR and the S3_* settings (contracts/src/model-storage.ts) */
+  ...modelStorageEnvShape,
   DATA_DIR: z.string().default(path.resolve("var/data")),
   /** Where uploads are spooled while they are checked; must be on the same disk as STORAGE_DIR for a cheap move. */
   UPLOAD_TMP_DIR: z.string().default(path.resolve("var/tmp")),
@@ -20,7 +21,7 @@ const envSchema = z.object({
   /** Attempts for platform faults (participant faults never retry), and the first backoff delay (doubles each time). */
   EVALUATION_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(EVALUATION_JOB_OPTIONS.attempts),
   EVALUATION_BACKOFF_MS: z.coerce.number().int().min(0).default(EVALUATION_JOB_OPTIONS.backoff.delay),
-});
+}).superRefine(checkModelStorageEnv);
 
 export type WebEnv = z.infer<typeof envSchema>;
 

@@ -7,7 +7,9 @@ import { requireTask } from "./tasks";
  * The one place that computes ranks. Each team is represented by its best scored submission
  * (by the public score, or the private one once revealed); ties between a team's own
  * submissions go to the earliest. Equal scores share a rank ("1, 2, 2, 4"), and among equal
- * scores the earlier submission is listed first.
+ * scores the earlier submission is listed first. Organisers' reference submissions are never
+ * ranked. When a task has a public freeze, the public board counts only submissions created
+ * before closesAt minus publicFreezeMinutes (the private board is never frozen).
  */
 export interface LeaderboardEntry {
   rank: number;
@@ -28,6 +30,8 @@ export interface Leaderboard {
   direction: "MAXIMIZE" | "MINIMIZE";
   board: "public" | "private";
   revealed: boolean;
+  /** the public board shows only submissions created before this moment (null: not frozen) */
+  frozenFrom: string | null;
   entries: LeaderboardEntry[];
 }
 
@@ -50,9 +54,15 @@ export function assignRanks<T extends { score: number }>(sorted: T[]): (T & { ra
   });
 }
 
-async function bestPerTeam(taskId: number, scoreColumn: "public_score" | "private_score", direction: "MAXIMIZE" | "MINIMIZE"): Promise<BestRow[]> {
+async function bestPerTeam(
+  taskId: number,
+  scoreColumn: "public_score" | "private_score",
+  direction: "MAXIMIZE" | "MINIMIZE",
+  createdBefore: Date | null = null,
+): Promise<BestRow[]> {
   const column = Prisma.raw(`r.${scoreColumn}`);
   const order = Prisma.raw(direction === "MAXIMIZE" ? "DESC" : "ASC");
+  const frozen = createdBefore ? Prisma.sql`AND s.created_at < ${createdBefore}` : Prisma.empty;
   return db.$queryRaw<BestRow[]>`
     SELECT * FROM (
       SELECT DISTINCT ON (s.team_id)
@@ -61,7 +71,7 @@ async function bestPerTeam(taskId: number, scoreColumn: "public_score" | "privat
       FROM submissions s
       JOIN results r ON r.submission_id = s.id
       JOIN teams t ON t.id = s.team_id
-      WHERE s.task_id = ${taskId} AND s.status = 'SCORED'
+      WHERE s.task_id = ${taskId} AND s.status = 'SCORED' AND NOT s.is_reference ${frozen}
       ORDER BY s.team_id, ${column} ${order}, s.created_at ASC, s.id ASC
     ) best
     ORDER BY best.score ${order}, best.created_at ASC, best.submission_id ASC`;
@@ -80,11 +90,19 @@ function toEntries(rows: BestRow[]): LeaderboardEntry[] {
   );
 }
 
+/** The moment after which new submissions no longer move the public board; null when not frozen. */
+export function publicFreezeStart(task: { closesAt: Date | null; publicFreezeMinutes: number }): Date | null {
+  if (!task.closesAt || task.publicFreezeMinutes <= 0) return null;
+  return new Date(task.closesAt.getTime() - task.publicFreezeMinutes * 60_000);
+}
+
 export async function leaderboardForTask(slug: string, board: "public" | "private" = "public"): Promise<Leaderboard> {
   const task = await requireTask(slug);
   const revealed = task.privateRevealedAt !== null;
-  const publicEntries = toEntries(await bestPerTeam(task.id, "public_score", task.direction));
-  const base = { task: task.slug, metric: task.rankMetric, direction: task.direction, revealed };
+  const { publicFreezeMinutes } = await db.task.findUniqueOrThrow({ where: { id: task.id }, select: { publicFreezeMinutes: true } });
+  const frozenFrom = publicFreezeStart({ closesAt: task.closesAt, publicFreezeMinutes });
+  const publicEntries = toEntries(await bestPerTeam(task.id, "public_score", task.direction, frozenFrom));
+  const base = { task: task.slug, metric: task.rankMetric, direction: task.direction, revealed, frozenFrom: frozenFrom?.toISOString() ?? null };
   if (board === "public" || !revealed) return { ...base, board: "public", entries: publicEntries };
 
   const publicByTeam = new Map(publicEntries.map((entry) => [entry.teamId, entry]));

@@ -61,9 +61,14 @@ async function checkModelFile(upload: ReceivedUpload, task: TaskForIntake): Prom
   return { paramCount: info.paramCount };
 }
 
-export async function submitModel(request: Request, caller: ApiCaller, taskSlug: string): Promise<AcceptedSubmission> {
+/**
+ * `reference`: an organisers' reference model (lib/admin/task-editor.ts), which takes the same path
+ * but may run before the task opens or after it closes, costs no quota and is never ranked.
+ */
+export async function submitModel(request: Request, caller: ApiCaller, taskSlug: string, opts: { reference?: boolean } = {}): Promise<AcceptedSubmission> {
+  const reference = opts.reference === true;
   const task = await requireTask(taskSlug);
-  assertTaskOpen(task);
+  if (!reference) assertTaskOpen(task);
   if (caller.teamId === null) {
     throw new ApiError(403, "NO_TEAM", "You are not in a team yet. Create a team or join one with an invite code, then submit.");
   }
@@ -71,7 +76,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
 
   // Refuse early, before reading the body, when the quota is already used up.
   const before = await quotaState(db, teamId, task);
-  if (before.remaining === 0) throw quotaExceeded(task, before);
+  if (before.remaining === 0 && !reference) throw quotaExceeded(task, before);
 
   const upload = await receiveModelUpload(request, { maxBytes: task.maxModelBytes, spoolDir: env().UPLOAD_TMP_DIR });
   try {
@@ -85,7 +90,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
       // Serialise concurrent uploads of one team so two cannot both take the last slot.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${teamId}::bigint)`;
       const current = await quotaState(tx, teamId, task);
-      if (current.remaining === 0) throw quotaExceeded(task, current);
+      if (current.remaining === 0 && !reference) throw quotaExceeded(task, current);
       const created = await tx.submission.create({
         data: {
           taskId: task.id,
@@ -97,9 +102,12 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
           storageKey,
           paramCount: BigInt(paramCount),
           status: "QUEUED",
+          isReference: reference,
+          quotaExempt: reference,
         },
         select: { id: true, createdAt: true },
       });
+      if (reference) return { submission: created, quota: current };
       return { submission: created, quota: { ...current, used: current.used + 1, remaining: current.remaining - 1 } };
     });
 

@@ -1,15 +1,16 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { checkModelStorageEnv, modelStorageEnvShape } from "@goat/contracts/model-storage";
 
-/** The worker's configuration, validated once at start-up. Documented in README.md. */
+/** The worker's configuration, validated once at start-up. Documented in README.md and .env.example. */
 const envSchema = z.object({
   DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
   QUEUE_PREFIX: z.string().default("goat"),
   WORKER_ID: z.string().min(1).default(`${os.hostname()}-${process.pid}`),
-  STORAGE_BACKEND: z.enum(["directory"]).default("directory"),
-  STORAGE_DIR: z.string().default(path.resolve("var/storage")),
+  /** STORAGE_BACKEND, STORAGE_DIR and the S3_* settings (contracts/src/model-storage.ts) */
+  ...modelStorageEnvShape,
   DATA_DIR: z.string().default(path.resolve("var/data")),
   /** cuda: use the GPU (falls back to CPU with a warning when CUDA is unavailable); auto: CUDA if present; cpu: never the GPU */
   EXECUTION_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
@@ -20,7 +21,14 @@ const envSchema = z.object({
   /** BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long */
   LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
   STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
-});
+  /** Port of the health endpoint (health.ts) that the container's healthcheck calls; 0 = none */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * On SIGTERM, how long to wait for the job in hand before handing it back to the queue and
+   * exiting; keep it below the container's stop_grace_period (docker-compose.yml).
+   */
+  WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(110_000),
+}).superRefine(checkModelStorageEnv);
 
 export type WorkerEnv = z.infer<typeof envSchema>;
 

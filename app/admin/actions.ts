@@ -1,0 +1,125 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { cancelSubmission, drainWorker, rescoreTask, retrySubmission, setPrivateRevealed, setQueuePaused } from "@/lib/admin/controls";
+import { moveUserToTeam, resetTeamQuota, setUserDisabled, setUserRole } from "@/lib/admin/people";
+import { saveTask } from "@/lib/admin/task-editor";
+import { currentUser } from "@/lib/auth/session";
+import { ApiError } from "@/lib/errors";
+
+/**
+ * The organiser's controls as server actions. Each one parses its form with zod, lets the lib
+ * function check that the caller is an organiser (the admin layout does not guard actions), and
+ * answers a state the form shows instead of throwing.
+ */
+export interface ActionState {
+  ok: boolean;
+  message: string;
+  fieldErrors?: Record<string, string[]>;
+}
+
+async function run(work: () => Promise<{ message: string }>, paths: string[]): Promise<ActionState> {
+  try {
+    const { message } = await work();
+    for (const path of paths) revalidatePath(path);
+    return { ok: true, message };
+  } catch (error) {
+    if (error instanceof ApiError) return { ok: false, message: error.message };
+    console.error("[admin action]", error);
+    return { ok: false, message: "Something went wrong on our side." };
+  }
+}
+
+function invalid(error: z.ZodError): ActionState {
+  return { ok: false, message: "The form is not valid.", fieldErrors: z.flattenError(error).fieldErrors as Record<string, string[]> };
+}
+
+const submissionForm = z.object({ submissionId: z.coerce.number().int().positive() });
+const taskForm = z.object({ slug: z.string().min(1) });
+const workerForm = z.object({ workerId: z.string().min(1) });
+const flagForm = z.object({ value: z.enum(["on", "off"]) });
+
+export async function retrySubmissionAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = submissionForm.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => retrySubmission(await currentUser(), parsed.data.submissionId), ["/admin"]);
+}
+
+export async function cancelSubmissionAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = submissionForm.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => cancelSubmission(await currentUser(), parsed.data.submissionId), ["/admin"]);
+}
+
+export async function rescoreTaskAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = taskForm.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => rescoreTask(await currentUser(), parsed.data.slug), ["/admin", `/admin/tasks/${parsed.data.slug}`]);
+}
+
+export async function setQueuePausedAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = flagForm.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => setQueuePaused(await currentUser(), parsed.data.value === "on"), ["/admin"]);
+}
+
+export async function drainWorkerAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = workerForm.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => drainWorker(await currentUser(), parsed.data.workerId), ["/admin"]);
+}
+
+export async function setPrivateRevealedAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = taskForm.merge(flagForm).safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => setPrivateRevealed(await currentUser(), parsed.data.slug, parsed.data.value === "on"), [`/admin/tasks/${parsed.data.slug}`]);
+}
+
+const userForm = z.object({ userId: z.coerce.number().int().positive() });
+
+export async function setUserRoleAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = userForm.extend({ role: z.enum(["PARTICIPANT", "ADMIN"]) }).safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => setUserRole(await currentUser(), parsed.data.userId, parsed.data.role), ["/admin/users"]);
+}
+
+export async function setUserDisabledAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = userForm.merge(flagForm).safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => setUserDisabled(await currentUser(), parsed.data.userId, parsed.data.value === "on"), ["/admin/users"]);
+}
+
+export async function moveUserToTeamAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = userForm
+    .extend({ teamId: z.string().transform((value) => (value === "" || value === "none" ? null : Number(value))).pipe(z.number().int().positive().nullable()) })
+    .safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => moveUserToTeam(await currentUser(), parsed.data.userId, parsed.data.teamId), ["/admin/users"]);
+}
+
+export async function resetTeamQuotaAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = z.object({ teamId: z.coerce.number().int().positive() }).safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => resetTeamQuota(await currentUser(), parsed.data.teamId, null), ["/admin/users"]);
+}
+
+export async function saveTaskAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const form: Record<string, string> = {};
+  for (const [key, value] of formData) if (typeof value === "string" && !key.startsWith("$")) form[key] = value;
+  const existingSlug = form.existingSlug || undefined;
+  delete form.existingSlug;
+  let slug: string;
+  try {
+    const result = await saveTask(await currentUser(), form, existingSlug);
+    if (!result.ok) return { ok: false, message: result.message, fieldErrors: result.fieldErrors };
+    slug = result.slug;
+  } catch (error) {
+    if (error instanceof ApiError) return { ok: false, message: error.message };
+    throw error;
+  }
+  revalidatePath("/admin/tasks");
+  revalidatePath(`/admin/tasks/${slug}`);
+  if (!existingSlug) redirect(`/admin/tasks/${slug}?created=1`);
+  return { ok: true, message: "Saved." };
+}

@@ -1,0 +1,12 @@
+// GET /api/admin/tasks/[task]/validation - the task's dataset version and its latest reference model's outcome
+import { requireAdminSession } from "@/lib/admin/authorize";
+import { taskValidation } from "@/lib/admin/task-editor";
+import { withErrors } from "@/lib/errors";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withErrors(async (_request: Request, { params }: { params: Promise<{ task: string }> }) => {
+  const actor = await requireAdminSession();
+  const { task } = await params;
+  return Response.json(await taskValidation(actor, task), { headers: { "cache-control": "no-store" } });
+});

@@ -1,0 +1,258 @@
+"use client";
+import { useEffect, useState } from "react";
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Bar, BarChart } from "recharts";
+import { cancelSubmissionAction, drainWorkerAction, retrySubmissionAction, setQueuePausedAction } from "@/app/admin/actions";
+import type { DashboardSnapshot } from "@/lib/admin/dashboard";
+import { ActionButton } from "./action-button";
+
+/** The dashboard's live part: polls the snapshot route every few seconds and redraws. */
+const POLL_MS = 3_000;
+const COLORS = ["#2563eb", "#16a34a", "#db2777", "#ea580c", "#7c3aed", "#0891b2", "#ca8a04", "#475569"];
+
+const time = (iso: string) => new Date(iso).toISOString().slice(11, 19);
+
+function age(seconds: number | null): string {
+  if (seconds === null) return "none";
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+const HEALTH_STYLE: Record<string, string> = {
+  online: "bg-emerald-100 text-emerald-800",
+  draining: "bg-amber-100 text-amber-800",
+  stopped: "bg-slate-200 text-slate-700",
+  lost: "bg-red-100 text-red-800",
+};
+
+function MemoryBar({ used, total, limit }: { used: number | null; total: number | null; limit: number | null }) {
+  const cap = limit ?? total;
+  if (used === null || !cap) return <span className="text-xs text-slate-500">n/a</span>;
+  const share = Math.min(1, used / cap);
+  return (
+    <div className="w-40">
+      <div className="h-2 rounded bg-slate-200" role="meter" aria-valuenow={used} aria-valuemax={cap} aria-label="GPU memory">
+        <div className={`h-2 rounded ${share > 0.9 ? "bg-red-500" : "bg-blue-500"}`} style={{ width: `${share * 100}%` }} />
+      </div>
+      <div className="text-xs text-slate-600">
+        {Math.round(used)} / {Math.round(cap)} MiB {limit ? "(gpu_mem_limit)" : ""}
+      </div>
+    </div>
+  );
+}
+
+function Tile({ label, value, testId }: { label: string; value: string | number; testId: string }) {
+  return (
+    <div className="rounded border border-slate-200 bg-white p-3">
+      <div className="text-xs uppercase tracking-wide text-slate-500">{label}</div>
+      <div className="text-2xl font-semibold" data-testid={testId}>{value}</div>
+    </div>
+  );
+}
+
+export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
+  const [snapshot, setSnapshot] = useState(initial);
+  const [stale, setStale] = useState(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    const tick = async () => {
+      try {
+        const response = await fetch("/api/admin/dashboard", { cache: "no-store" });
+        if (!response.ok) throw new Error(String(response.status));
+        const next = (await response.json()) as DashboardSnapshot;
+        if (!cancelled) {
+          setSnapshot(next);
+          setStale(false);
+        }
+      } catch {
+        if (!cancelled) setStale(true);
+      }
+    };
+    const timer = setInterval(tick, POLL_MS);
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+    };
+  }, []);
+
+  const { queue } = snapshot;
+  // Where no worker reports a GPU, the charts show the CPU fallback figures instead of empty axes.
+  const anyGpu = snapshot.workers.some((w) => w.gpu);
+  const memorySeries = mergeSeries(snapshot, anyGpu ? "gpuMemUsedMb" : "memUsedMb");
+  const utilSeries = mergeSeries(snapshot, anyGpu ? "gpuUtilPercent" : "cpuPercent");
+  const workerIds = snapshot.workerSeries.map((series) => series.workerId);
+
+  return (
+    <div className="space-y-6" data-updated-at={snapshot.at}>
+      <p className="text-xs text-slate-500">
+        Updated {time(snapshot.at)} UTC{stale ? " (cannot reach the server; showing the last figures)" : ""}
+      </p>
+
+      <section aria-label="Queue" className="space-y-2">
+        <div className="flex items-center gap-3">
+          <h2 className="text-lg font-semibold">Queue</h2>
+          <span data-testid="queue-state" className={`rounded px-2 py-0.5 text-xs ${queue.paused ? "bg-amber-100 text-amber-800" : "bg-emerald-100 text-emerald-800"}`}>
+            {queue.paused ? "paused" : "running"}
+          </span>
+          <ActionButton action={setQueuePausedAction} fields={{ value: queue.paused ? "off" : "on" }} label={queue.paused ? "Resume queue" : "Pause queue"} />
+        </div>
+        <div className="grid grid-cols-2 gap-3 md:grid-cols-5">
+          <Tile label="Waiting" value={queue.waiting} testId="queue-waiting" />
+          <Tile label="Running" value={queue.running} testId="queue-running" />
+          <Tile label="Scored (1 h)" value={queue.scoredLastHour} testId="queue-scored" />
+          <Tile label="Failed (1 h)" value={queue.failedLastHour} testId="queue-failed" />
+          <Tile label="Oldest waiting" value={age(queue.oldestWaitingAgeS)} testId="queue-oldest" />
+        </div>
+      </section>
+
+      <section aria-label="Workers" className="space-y-2">
+        <h2 className="text-lg font-semibold">Workers</h2>
+        <table className="w-full border-collapse bg-white text-sm">
+          <thead>
+            <tr className="border-b text-left text-xs uppercase text-slate-500">
+              <th className="p-2">Worker</th><th className="p-2">Status</th><th className="p-2">Job</th><th className="p-2">GPU memory</th>
+              <th className="p-2">Util.</th><th className="p-2">Temp / power</th><th className="p-2">Last heartbeat</th><th className="p-2" />
+            </tr>
+          </thead>
+          <tbody>
+            {snapshot.workers.length === 0 && (
+              <tr><td colSpan={8} className="p-2 text-slate-500">No worker has reported yet.</td></tr>
+            )}
+            {snapshot.workers.map((worker) => (
+              <tr key={worker.id} className="border-b" data-testid={`worker-${worker.id}`}>
+                <td className="p-2">
+                  <div className="font-medium">{worker.id}</div>
+                  <div className="text-xs text-slate-500">{worker.host} · {worker.executionProvider}{worker.gpu ? ` · ${worker.gpu.name}` : ""}</div>
+                </td>
+                <td className="p-2"><span className={`rounded px-2 py-0.5 text-xs ${HEALTH_STYLE[worker.health]}`}>{worker.health}</span></td>
+                <td className="p-2">{worker.currentSubmissionId ? `#${worker.currentSubmissionId}` : "idle"}</td>
+                <td className="p-2">
+                  {worker.gpu ? (
+                    <MemoryBar used={worker.gpu.memoryUsedMb} total={worker.gpu.memoryTotalMb} limit={worker.gpuMemLimitMb} />
+                  ) : (
+                    <span className="text-xs text-slate-500" title={worker.gpuUnavailableReason ?? ""}>
+                      no GPU · CPU {worker.cpu?.usagePercent ?? "?"}% · RAM {worker.cpu ? `${Math.round(worker.cpu.memoryUsedMb / 1024)}/${Math.round(worker.cpu.memoryTotalMb / 1024)} GiB` : "?"}
+                    </span>
+                  )}
+                </td>
+                <td className="p-2">{worker.gpu?.utilizationPercent != null ? `${worker.gpu.utilizationPercent}%` : "n/a"}</td>
+                <td className="p-2 text-xs">{worker.gpu ? `${worker.gpu.temperatureC ?? "?"} °C / ${worker.gpu.powerDrawW ?? "?"} W` : "n/a"}</td>
+                <td className="p-2 text-xs">{time(worker.lastHeartbeatAt)}</td>
+                <td className="p-2">
+                  {worker.health === "online" && <ActionButton action={drainWorkerAction} fields={{ workerId: worker.id }} label="Drain" confirm={`Drain ${worker.id}? It finishes its job and stops.`} />}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+
+      <section aria-label="Charts" className="grid gap-4 md:grid-cols-2">
+        <Chart title="Evaluations per minute (last hour)">
+          <BarChart data={snapshot.throughput.map((row) => ({ ...row, minute: time(row.minute).slice(0, 5) }))}>
+            <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="minute" fontSize={11} /><YAxis allowDecimals={false} fontSize={11} /><Tooltip /><Legend />
+            <Bar dataKey="scored" stackId="a" fill="#16a34a" isAnimationActive={false} />
+            <Bar dataKey="failed" stackId="a" fill="#dc2626" isAnimationActive={false} />
+          </BarChart>
+        </Chart>
+        <Chart title="Average evaluation time (ms)">
+          <LineChart data={snapshot.throughput.map((row) => ({ ...row, minute: time(row.minute).slice(0, 5) }))}>
+            <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="minute" fontSize={11} /><YAxis fontSize={11} /><Tooltip />
+            <Line dataKey="avgEvalMs" stroke="#2563eb" dot isAnimationActive={false} connectNulls />
+          </LineChart>
+        </Chart>
+        <Chart title={anyGpu ? "GPU memory per worker (MiB)" : "Host memory used (MiB) — no GPU reported"}>
+          <LineChart data={memorySeries}>
+            <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="t" fontSize={11} /><YAxis fontSize={11} /><Tooltip /><Legend />
+            {workerIds.map((id, i) => <Line key={id} dataKey={id} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} connectNulls />)}
+          </LineChart>
+        </Chart>
+        <Chart title={anyGpu ? "GPU utilisation per worker (%)" : "CPU use per worker (%) — no GPU reported"}>
+          <LineChart data={utilSeries}>
+            <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="t" fontSize={11} /><YAxis domain={[0, 100]} fontSize={11} /><Tooltip /><Legend />
+            {workerIds.map((id, i) => <Line key={id} dataKey={id} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} connectNulls />)}
+          </LineChart>
+        </Chart>
+      </section>
+
+      <section aria-label="Failures" className="space-y-2">
+        <h2 className="text-lg font-semibold">Failures</h2>
+        <p className="text-sm" data-testid="failure-counts">
+          Participant faults: <strong>{snapshot.failureCounts.participant}</strong> · Platform faults: <strong>{snapshot.failureCounts.platform}</strong>
+        </p>
+        <div className="grid gap-4 md:grid-cols-2">
+          {(["PLATFORM", "PARTICIPANT"] as const).map((kind) => (
+            <div key={kind}>
+              <h3 className="text-sm font-medium">{kind === "PLATFORM" ? "Platform faults (ours: retry them)" : "Participant faults (the model's)"}</h3>
+              <ul className="divide-y rounded border bg-white text-sm">
+                {snapshot.failures.filter((failure) => failure.kind === kind).map((failure) => (
+                  <li key={failure.id} className="flex items-start justify-between gap-2 p-2">
+                    <div>
+                      <div>#{failure.id} · {failure.task} · {failure.team}</div>
+                      <div className="text-xs text-slate-600">{failure.message}</div>
+                    </div>
+                    <ActionButton action={retrySubmissionAction} fields={{ submissionId: String(failure.id) }} label="Retry" />
+                  </li>
+                ))}
+                {snapshot.failures.every((failure) => failure.kind !== kind) && <li className="p-2 text-slate-500">None.</li>}
+              </ul>
+            </div>
+          ))}
+        </div>
+      </section>
+
+      <section aria-label="Recent submissions" className="space-y-2">
+        <h2 className="text-lg font-semibold">Recent submissions</h2>
+        <table className="w-full bg-white text-sm">
+          <tbody>
+            {snapshot.submissions.map((row) => (
+              <tr key={row.id} className="border-b" data-testid={`submission-${row.id}`}>
+                <td className="p-2">#{row.id}</td><td className="p-2">{row.task}</td><td className="p-2">{row.team}{row.isReference ? " (reference)" : ""}</td>
+                <td className="p-2">{row.status}{row.failureKind ? ` (${row.failureKind.toLowerCase()})` : ""}</td>
+                <td className="p-2 text-xs">{row.workerId ?? ""}</td>
+                <td className="p-2">
+                  {(row.status === "QUEUED" || row.status === "RUNNING") && <ActionButton action={cancelSubmissionAction} fields={{ submissionId: String(row.id) }} label="Cancel" tone="danger" />}
+                  {(row.status === "FAILED" || row.status === "CANCELLED") && <ActionButton action={retrySubmissionAction} fields={{ submissionId: String(row.id) }} label="Retry" />}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+
+      <section aria-label="Audit log" className="space-y-2">
+        <h2 className="text-lg font-semibold">Audit log</h2>
+        <ul className="divide-y rounded border bg-white text-sm" data-testid="audit-log">
+          {snapshot.audit.map((entry) => (
+            <li key={entry.id} className="p-2"><span className="text-xs text-slate-500">{entry.at.replace("T", " ").slice(0, 19)}</span> · {entry.actor} · <code>{entry.action}</code> · {entry.target}</li>
+          ))}
+          {snapshot.audit.length === 0 && <li className="p-2 text-slate-500">No control used yet.</li>}
+        </ul>
+      </section>
+    </div>
+  );
+}
+
+function Chart({ title, children }: { title: string; children: React.ReactElement }) {
+  return (
+    <figure className="rounded border bg-white p-3">
+      <figcaption className="mb-2 text-sm font-medium">{title}</figcaption>
+      <div className="h-56"><ResponsiveContainer width="100%" height="100%">{children}</ResponsiveContainer></div>
+    </figure>
+  );
+}
+
+/** Worker series merged into rows keyed by time (recharts wants one row per x value). */
+function mergeSeries(snapshot: DashboardSnapshot, field: "gpuMemUsedMb" | "gpuUtilPercent" | "cpuPercent" | "memUsedMb") {
+  const rows = new Map<string, Record<string, number | string | null>>();
+  for (const series of snapshot.workerSeries) {
+    for (const point of series.points) {
+      const t = time(point.at);
+      const row = rows.get(t) ?? { t };
+      row[series.workerId] = point[field];
+      rows.set(t, row);
+    }
+  }
+  return [...rows.values()].sort((a, b) => String(a.t).localeCompare(String(b.t)));
+}

@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+/**
+ * What a worker's heartbeat stores in `workers.figures` and the dashboard reads back: the GPU's
+ * figures from nvidia-smi where there is one, and the host's CPU and memory always (the only
+ * figures a GPU-less worker has). Fields are nullable because drivers leave some out ("[N/A]").
+ */
+export const gpuFiguresSchema = z.object({
+  index: z.number(),
+  uuid: z.string(),
+  name: z.string(),
+  memoryUsedMb: z.number().nullable(),
+  memoryTotalMb: z.number().nullable(),
+  utilizationPercent: z.number().nullable(),
+  temperatureC: z.number().nullable(),
+  powerDrawW: z.number().nullable(),
+  powerLimitW: z.number().nullable(),
+  migMode: z.enum(["Enabled", "Disabled"]).nullable(),
+  /** processes holding a CUDA context on this GPU (null where nvidia-smi cannot say) */
+  processes: z.array(z.object({ pid: z.number(), usedMemoryMb: z.number().nullable() })).nullable(),
+});
+
+export const cpuFiguresSchema = z.object({
+  cores: z.number(),
+  /** share of all cores busy since the previous heartbeat, 0-100 */
+  usagePercent: z.number().nullable(),
+  loadAverage1m: z.number(),
+  memoryUsedMb: z.number(),
+  memoryTotalMb: z.number(),
+  /** the worker process's own resident memory */
+  processRssMb: z.number(),
+});
+
+export const workerFiguresSchema = z.object({
+  gpu: gpuFiguresSchema.nullable(),
+  /** why there are no GPU figures (no driver, CPU worker, nvidia-smi failed) */
+  gpuUnavailableReason: z.string().nullable(),
+  cpu: cpuFiguresSchema,
+});
+
+export type GpuFigures = z.infer<typeof gpuFiguresSchema>;
+export type CpuFigures = z.infer<typeof cpuFiguresSchema>;
+export type WorkerFigures = z.infer<typeof workerFiguresSchema>;
+
+/** A worker that misses this many heartbeats in a row is shown as lost and its job handed back. */
+export const LOST_AFTER_HEARTBEATS = 3;

@@ -1,0 +1,79 @@
+import "server-only";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { leaderboardForTask } from "../leaderboard";
+import type { SessionUser } from "../auth/session";
+import { assertAdmin } from "./authorize";
+
+/** Per-task exports for organisers: the leaderboard (public or private) and every submission. */
+export type ExportKind = "leaderboard" | "private-leaderboard" | "submissions";
+export type Row = Record<string, string | number | boolean | null>;
+
+export async function exportRows(actor: SessionUser | null, slug: string, kind: ExportKind): Promise<Row[]> {
+  assertAdmin(actor);
+  if (kind === "leaderboard" || kind === "private-leaderboard") {
+    // lib/leaderboard.ts is the one place that ranks; its private board exists once revealed
+    // (before that it answers the public one, and the export says so in board_revealed).
+    const board = await leaderboardForTask(slug, kind === "private-leaderboard" ? "private" : "public");
+    return board.entries.map((entry) => ({
+      rank: entry.rank,
+      team: entry.team,
+      score: entry.score,
+      submission_id: entry.submissionId,
+      submitted_at: entry.submittedAt,
+      entries: entry.entries,
+      public_rank: entry.publicRank ?? null,
+    }));
+  }
+  const task = await db.task.findUnique({ where: { slug }, select: { id: true } });
+  if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  const rows = await db.submission.findMany({
+    where: { taskId: task.id },
+    orderBy: { id: "asc" },
+    select: {
+      id: true,
+      status: true,
+      failureKind: true,
+      message: true,
+      fileName: true,
+      sha256: true,
+      sizeBytes: true,
+      createdAt: true,
+      finishedAt: true,
+      isReference: true,
+      team: { select: { name: true } },
+      user: { select: { email: true } },
+      result: { select: { publicScore: true, privateScore: true, latencyP50Ms: true } },
+    },
+  });
+  return rows.map((row) => ({
+    id: row.id,
+    team: row.team.name,
+    user: row.user.email,
+    status: row.status,
+    failure_kind: row.failureKind,
+    message: row.message,
+    file_name: row.fileName,
+    sha256: row.sha256,
+    size_bytes: row.sizeBytes,
+    created_at: row.createdAt.toISOString(),
+    finished_at: row.finishedAt?.toISOString() ?? null,
+    reference: row.isReference,
+    public_score: row.result?.publicScore ?? null,
+    private_score: row.result?.privateScore ?? null,
+    latency_p50_ms: row.result?.latencyP50Ms ?? null,
+  }));
+}
+
+function csvCell(value: Row[string]): string {
+  if (value === null) return "";
+  const text = String(value);
+  // Quote per RFC 4180; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.
+  const safe = /^[=+\-@]/.test(text) && typeof value === "string" ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+export function toCsv(rows: Row[], header?: string[]): string {
+  const columns = header ?? Object.keys(rows[0] ?? {});
+  return [columns.join(","), ...rows.map((row) => columns.map((column) => csvCell(row[column] ?? null)).join(","))].join("\r\n") + "\r\n";
+}

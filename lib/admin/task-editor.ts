@@ -1,0 +1,282 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import busboy from "busboy";
+import { z } from "zod";
+import { db } from "../db";
+import { env } from "../env";
+import { ApiError } from "../errors";
+import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
+import { importDataset, taskConfigSchema } from "../task-admin";
+import type { SessionUser } from "../auth/session";
+import { recordAudit } from "./audit";
+import { assertAdmin } from "./authorize";
+
+/**
+ * Creating and editing tasks from the browser, uploading their datasets and running a reference
+ * model. The reference model goes through the normal upload path and the normal queue under the
+ * organisers' team, flagged isReference (never ranked, no quota): the organiser sees exactly what
+ * a participant's model would meet on the workers (dataset, labels, metric, GPU), and the web app
+ * never runs onnxruntime itself (DESIGN.md).
+ */
+export const ORGANISERS_TEAM = "Organisers";
+
+const optionalDate = z
+  .string()
+  .optional()
+  // <input type="datetime-local"> sends no zone; the form says UTC, so read it as UTC whatever the server's zone.
+  .transform((value) => (value ? new Date(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(value) ? `${value}Z` : value) : null))
+  .refine((value) => value === null || !Number.isNaN(value.getTime()), "not a date");
+
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: 'not valid JSON, e.g. [{"name":"input","dtype":"float32","shape":[-1,784]}]' });
+    return z.NEVER;
+  }
+});
+
+/** The task form's fields (all strings, as a browser posts them) turned into taskConfigSchema's input. */
+export const taskFormSchema = z.object({
+  slug: z.string().trim(),
+  title: z.string(),
+  description: z.string().default(""),
+  kind: z.enum(["CLASSIFICATION", "REGRESSION"]),
+  inputSpec: jsonText,
+  outputSpec: jsonText,
+  metrics: z.string().optional().transform((text) => (text ? text.split(",").map((each) => each.trim()).filter(Boolean) : undefined)),
+  rankMetric: z.string(),
+  direction: z.enum(["MAXIMIZE", "MINIMIZE"]).optional().or(z.literal("").transform(() => undefined)),
+  topK: z.coerce.number().int().default(5),
+  maxModelMb: z.coerce.number().positive().default(100),
+  dailySubmissionLimit: z.coerce.number().int().default(10),
+  evalTimeoutS: z.coerce.number().positive().default(60),
+  evalMemoryMb: z.coerce.number().int().default(2048),
+  batchSize: z.coerce.number().int().default(256),
+  opensAt: optionalDate,
+  closesAt: optionalDate,
+  publicFraction: z.coerce.number().default(0.5),
+  publicFreezeMinutes: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+
+export type FieldErrors = Record<string, string[]>;
+export type SaveTaskResult = { ok: true; slug: string } | { ok: false; fieldErrors: FieldErrors; message: string };
+
+function fieldErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? "form");
+    (errors[key] ??= []).push(issue.message);
+  }
+  return errors;
+}
+
+/** Creates a task (existingSlug undefined) or updates one; the slug and split seed of an existing task never change. */
+export async function saveTask(actor: SessionUser | null, form: Record<string, string>, existingSlug?: string): Promise<SaveTaskResult> {
+  assertAdmin(actor);
+  // A field left empty takes its default (an empty number field would otherwise coerce to 0).
+  const filled = Object.fromEntries(Object.entries(form).filter(([, value]) => value.trim() !== ""));
+  const parsedForm = taskFormSchema.safeParse(existingSlug ? { ...filled, slug: existingSlug } : filled);
+  if (!parsedForm.success) return { ok: false, fieldErrors: fieldErrors(parsedForm.error), message: "Some fields are not valid." };
+  const { maxModelMb, evalTimeoutS, publicFreezeMinutes, ...rest } = parsedForm.data;
+  const existing = existingSlug ? await db.task.findUnique({ where: { slug: existingSlug }, select: { id: true, splitSeed: true } }) : null;
+  if (existingSlug && !existing) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${existingSlug}".`);
+  const config = taskConfigSchema.safeParse({
+    ...rest,
+    maxModelBytes: Math.round(maxModelMb * 1024 * 1024),
+    evalTimeoutMs: Math.round(evalTimeoutS * 1000),
+    ...(existing ? { splitSeed: existing.splitSeed } : {}),
+  });
+  if (!config.success) {
+    const errors = fieldErrors(config.error);
+    // The form speaks in MB and seconds; say so where the config's fields differ.
+    if (errors.maxModelBytes) errors.maxModelMb = errors.maxModelBytes;
+    if (errors.evalTimeoutMs) errors.evalTimeoutS = errors.evalTimeoutMs;
+    return { ok: false, fieldErrors: errors, message: "The configuration is not valid." };
+  }
+  const { slug, trainingDataFile: _ignored, ...data } = config.data;
+  if (existing) {
+    await db.task.update({ where: { id: existing.id }, data: { ...data, publicFreezeMinutes } });
+    await recordAudit(db, actor.id, "task.update", `task:${slug}`, { title: data.title });
+  } else {
+    if (await db.task.findUnique({ where: { slug }, select: { id: true } })) {
+      return { ok: false, fieldErrors: { slug: ["a task with this slug already exists"] }, message: "The slug is taken." };
+    }
+    await db.task.create({ data: { slug, ...data, publicFreezeMinutes } });
+    await recordAudit(db, actor.id, "task.create", `task:${slug}`, { title: data.title });
+  }
+  return { ok: true, slug };
+}
+
+export interface AdminTaskRow {
+  slug: string;
+  title: string;
+  kind: string;
+  opensAt: string | null;
+  closesAt: string | null;
+  datasetVersion: string | null;
+  privateRevealed: boolean;
+  submissions: number;
+}
+
+export async function listTasksForAdmin(actor: SessionUser | null): Promise<AdminTaskRow[]> {
+  assertAdmin(actor);
+  const rows = await db.task.findMany({
+    orderBy: { id: "asc" },
+    select: { slug: true, title: true, kind: true, opensAt: true, closesAt: true, datasetVersion: true, privateRevealedAt: true, _count: { select: { submissions: true } } },
+  });
+  return rows.map((row) => ({
+    slug: row.slug,
+    title: row.title,
+    kind: row.kind,
+    opensAt: row.opensAt?.toISOString() ?? null,
+    closesAt: row.closesAt?.toISOString() ?? null,
+    datasetVersion: row.datasetVersion,
+    privateRevealed: row.privateRevealedAt !== null,
+    submissions: row._count.submissions,
+  }));
+}
+
+/** The task form's values (strings) for an existing task. */
+export async function taskFormValues(actor: SessionUser | null, slug: string): Promise<Record<string, string> | null> {
+  assertAdmin(actor);
+  const task = await db.task.findUnique({
+    where: { slug },
+    select: {
+      slug: true, title: true, description: true, kind: true, inputSpec: true, outputSpec: true, metrics: true, rankMetric: true, direction: true,
+      topK: true, maxModelBytes: true, dailySubmissionLimit: true, evalTimeoutMs: true, evalMemoryMb: true, batchSize: true, opensAt: true,
+      closesAt: true, publicFraction: true, publicFreezeMinutes: true,
+    },
+  });
+  if (!task) return null;
+  return {
+    slug: task.slug,
+    title: task.title,
+    description: task.description,
+    kind: task.kind,
+    inputSpec: JSON.stringify(task.inputSpec),
+    outputSpec: JSON.stringify(task.outputSpec),
+    metrics: task.metrics.join(", "),
+    rankMetric: task.rankMetric,
+    direction: task.direction,
+    topK: String(task.topK),
+    maxModelMb: String(Math.round((task.maxModelBytes / (1024 * 1024)) * 100) / 100),
+    dailySubmissionLimit: String(task.dailySubmissionLimit),
+    evalTimeoutS: String(task.evalTimeoutMs / 1000),
+    evalMemoryMb: String(task.evalMemoryMb),
+    batchSize: String(task.batchSize),
+    opensAt: task.opensAt?.toISOString().slice(0, 16) ?? "",
+    closesAt: task.closesAt?.toISOString().slice(0, 16) ?? "",
+    publicFraction: String(task.publicFraction),
+    publicFreezeMinutes: String(task.publicFreezeMinutes),
+  };
+}
+
+const DATASET_FIELDS = new Set(["inputs", "labels", "train"]);
+const MAX_DATASET_FILE_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Streams the dataset files of a multipart upload (fields inputs, labels, optional train) to a
+ * staging directory, then imports them: importDataset validates them against the task's
+ * signature before swapping them in, so a broken dataset never replaces a working one.
+ */
+export async function importUploadedDataset(actor: SessionUser | null, request: Request, slug: string) {
+  assertAdmin(actor);
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!contentType.toLowerCase().startsWith("multipart/form-data") || !request.body) {
+    throw new ApiError(400, "MISSING_FILE", "Send the dataset as multipart/form-data with the files inputs (.npy/.npz) and labels (.npy).");
+  }
+  const staging = path.join(env().UPLOAD_TMP_DIR, `dataset-${randomUUID()}`);
+  await fs.mkdir(staging, { recursive: true });
+  try {
+    const saved: Record<string, string> = {};
+    await new Promise<void>((resolve, reject) => {
+      const parser = busboy({ headers: { "content-type": contentType }, limits: { files: 3, fileSize: MAX_DATASET_FILE_BYTES } });
+      const writes: Promise<void>[] = [];
+      parser.on("file", (field, stream, info) => {
+        if (!DATASET_FIELDS.has(field) || !info.filename) {
+          stream.resume();
+          return;
+        }
+        const extension = info.filename.toLowerCase().endsWith(".npz") ? ".npz" : ".npy";
+        const target = path.join(staging, `${field}${extension}`);
+        saved[field] = target;
+        writes.push(pipeline(stream, createWriteStream(target)));
+      });
+      parser.on("error", reject);
+      parser.on("close", () => Promise.all(writes).then(() => resolve(), reject));
+      Readable.fromWeb(request.body as unknown as WebReadableStream<Uint8Array>).pipe(parser);
+    });
+    if (!saved.inputs || !saved.labels) throw new ApiError(400, "MISSING_FILE", "Both files are needed: inputs (.npy or .npz) and labels (.npy).");
+    let imported;
+    try {
+      imported = await importDataset(slug, { inputs: saved.inputs, labels: saved.labels, train: saved.train });
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      await recordAudit(db, actor.id, "task.dataset_refused", `task:${slug}`, { reason: (error as Error).message });
+      throw new ApiError(422, "VALIDATION_FAILED", `The dataset does not fit the task: ${(error as Error).message}`);
+    }
+    await recordAudit(db, actor.id, "task.dataset", `task:${slug}`, imported);
+    return imported;
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function organisersTeamId(): Promise<number> {
+  const team = await db.team.upsert({
+    where: { name: ORGANISERS_TEAM },
+    create: { name: ORGANISERS_TEAM, inviteCode: `organisers-${randomUUID()}` },
+    update: {},
+    select: { id: true },
+  });
+  return team.id;
+}
+
+/** Uploads a reference model (multipart field `file`) through the normal path, under the organisers' team. */
+export async function submitReferenceModel(actor: SessionUser | null, request: Request, slug: string): Promise<AcceptedSubmission> {
+  assertAdmin(actor);
+  const teamId = await organisersTeamId();
+  const accepted = await submitModel(request, { userId: actor.id, role: "ADMIN", teamId, tokenId: null }, slug, { reference: true });
+  await recordAudit(db, actor.id, "task.reference_model", `task:${slug}`, { submissionId: accepted.id });
+  return accepted;
+}
+
+export interface TaskValidation {
+  slug: string;
+  datasetVersion: string | null;
+  reference: { id: number; status: string; failureKind: string | null; message: string | null; publicScore: number | null; privateScore: number | null; metric: string } | null;
+}
+
+/** What the task page shows after a save: is there a dataset, and how did the latest reference model do. */
+export async function taskValidation(actor: SessionUser | null, slug: string): Promise<TaskValidation> {
+  assertAdmin(actor);
+  const task = await db.task.findUnique({ where: { slug }, select: { id: true, datasetVersion: true, rankMetric: true } });
+  if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  const reference = await db.submission.findFirst({
+    where: { taskId: task.id, isReference: true },
+    orderBy: { id: "desc" },
+    select: { id: true, status: true, failureKind: true, message: true, result: { select: { publicScore: true, privateScore: true } } },
+  });
+  return {
+    slug,
+    datasetVersion: task.datasetVersion,
+    reference: reference
+      ? {
+          id: reference.id,
+          status: reference.status,
+          failureKind: reference.failureKind,
+          message: reference.message,
+          publicScore: reference.result?.publicScore ?? null,
+          privateScore: reference.result?.privateScore ?? null,
+          metric: task.rankMetric,
+        }
+      : null,
+  };
+}

@@ -1,0 +1,72 @@
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { workerFiguresSchema } from "@goat/contracts/worker-heartbeat";
+import { CpuSampler, pickWorkerGpu, readWorkerFigures } from "@/worker/src/heartbeat";
+import { NvidiaSmi, parseGpuQuery } from "@/worker/src/gpu/nvidia-smi";
+import fs from "node:fs";
+
+const FIXTURES = path.resolve(__dirname, "../fixtures/nvidia-smi");
+
+describe("the heartbeat's figures", () => {
+  it("falls back to this host's real CPU and memory figures when there is no nvidia-smi", async () => {
+    const cpu = new CpuSampler();
+    // Burn a little CPU so the second reading has a usage figure over a real interval.
+    const until = Date.now() + 150;
+    while (Date.now() < until) Math.sqrt(Math.random());
+    const figures = await readWorkerFigures({
+      executionProvider: "auto",
+      cudaDeviceId: 0,
+      cpu,
+      smi: new NvidiaSmi({ binary: "/nonexistent/nvidia-smi" }),
+    });
+    expect(workerFiguresSchema.parse(figures)).toEqual(figures);
+    expect(figures.gpu).toBeNull();
+    expect(figures.gpuUnavailableReason).toContain("not found");
+    expect(figures.cpu.cores).toBe(os.cpus().length);
+    expect(figures.cpu.memoryTotalMb).toBe(Math.round(os.totalmem() / 1024 / 1024));
+    expect(figures.cpu.memoryUsedMb).toBeGreaterThan(0);
+    expect(figures.cpu.memoryUsedMb).toBeLessThanOrEqual(figures.cpu.memoryTotalMb);
+    expect(figures.cpu.processRssMb).toBeGreaterThan(10);
+    expect(figures.cpu.usagePercent).not.toBeNull();
+    expect(figures.cpu.usagePercent!).toBeGreaterThan(0);
+    expect(figures.cpu.usagePercent!).toBeLessThanOrEqual(100);
+  });
+
+  it("does not ask nvidia-smi at all for a CPU worker", async () => {
+    let asked = false;
+    const smi = new NvidiaSmi({ run: async () => ((asked = true), "") });
+    const figures = await readWorkerFigures({ executionProvider: "cpu", cudaDeviceId: 0, smi });
+    expect(asked).toBe(false);
+    expect(figures.gpu).toBeNull();
+    expect(figures.gpuUnavailableReason).toContain("EXECUTION_PROVIDER=cpu");
+  });
+
+  it("reports the worker's own GPU and its processes from recorded A40 output (seven workers)", async () => {
+    const gpus = fs.readFileSync(path.join(FIXTURES, "a40-7-workers.gpus.csv"), "utf8");
+    const apps = fs.readFileSync(path.join(FIXTURES, "a40-7-workers.apps.csv"), "utf8");
+    const smi = new NvidiaSmi({ run: async (args) => (args[0].startsWith("--query-gpu") ? gpus : apps) });
+    const figures = await readWorkerFigures({ executionProvider: "cuda", cudaDeviceId: 0, smi });
+    const expected = parseGpuQuery(gpus)[0];
+    expect(figures.gpu).toMatchObject({ name: expected.name, memoryUsedMb: expected.memoryUsedMiB, memoryTotalMb: expected.memoryTotalMiB, utilizationPercent: expected.utilizationPercent });
+    expect(figures.gpu!.processes!.length).toBeGreaterThan(0);
+    expect(figures.gpu!.processes!.every((process) => typeof process.pid === "number")).toBe(true);
+  });
+
+  it("picks the GPU named by CUDA_VISIBLE_DEVICES among several", () => {
+    const gpus = parseGpuQuery(fs.readFileSync(path.join(FIXTURES, "two-gpus.gpus.csv"), "utf8"));
+    expect(pickWorkerGpu(gpus, 0, "1")?.index).toBe(1);
+    expect(pickWorkerGpu(gpus, 0, gpus[1].uuid)?.uuid).toBe(gpus[1].uuid);
+    expect(pickWorkerGpu(gpus, 1, undefined)?.index).toBe(1);
+    expect(pickWorkerGpu(gpus, 0, undefined)?.index).toBe(0);
+  });
+
+  it("says why when nvidia-smi fails (driver failure recorded output)", async () => {
+    const said = fs.readFileSync(path.join(FIXTURES, "driver-failure.txt"), "utf8");
+    const smi = new NvidiaSmi({ run: async () => Promise.reject(Object.assign(new Error("failed"), { code: 9, stdout: said, stderr: "" })) });
+    const figures = await readWorkerFigures({ executionProvider: "cuda", cudaDeviceId: 0, smi });
+    expect(figures.gpu).toBeNull();
+    expect(figures.gpuUnavailableReason).toMatch(/exited with code 9/);
+    expect(figures.cpu.memoryTotalMb).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,77 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * The worker's health endpoint, for the container's healthcheck (docker-compose.yml) and for
+ * load balancers or monitors on other hosts: `GET /health` (any path answers the same) is 200
+ * when the worker's Redis and Postgres connections answer and it is not shutting down, 503
+ * otherwise, with the reasons as JSON. A worker that is shutting down is healthy in the sense
+ * of "doing the right thing", but it takes no more jobs; saying 503 keeps `docker compose ps`
+ * and monitors truthful while it finishes its job.
+ */
+export interface WorkerHealth {
+  status: "ok" | "unavailable";
+  workerId: string;
+  redis: string;
+  database: string;
+  shuttingDown: boolean;
+}
+
+export interface HealthServerOptions {
+  port: number;
+  /** All interfaces by default: the healthcheck runs inside the container, monitors outside it. */
+  host?: string;
+  workerId: string;
+  checkConnections(): Promise<{ redis: string; database: string }>;
+  isShuttingDown(): boolean;
+  /** A hung Postgres or Redis must not hang the healthcheck: past this, the check counts as failed. */
+  timeoutMs?: number;
+}
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function workerHealth(opts: HealthServerOptions): Promise<WorkerHealth> {
+  const timeoutMs = opts.timeoutMs ?? 3_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ redis: string; database: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ redis: `no answer within ${timeoutMs} ms`, database: `no answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  const connections = await Promise.race([
+    opts.checkConnections().catch((e: Error) => ({ redis: e.message, database: e.message })),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
+  const shuttingDown = opts.isShuttingDown();
+  const healthy = connections.redis === "ok" && connections.database === "ok" && !shuttingDown;
+  return { status: healthy ? "ok" : "unavailable", workerId: opts.workerId, ...connections, shuttingDown };
+}
+
+export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
+  const server = http.createServer((request, response) => {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    void workerHealth(opts).then((health) => {
+      response.writeHead(health.status === "ok" ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+      response.end(request.method === "HEAD" ? undefined : JSON.stringify(health));
+    });
+  });
+  // Keep-alive sockets from a monitor must not hold the process open at shutdown.
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "0.0.0.0", () => resolve());
+  });
+  server.unref();
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
