@@ -1,4 +1,4 @@
-// Next.js start-up hook: the web app (the producer of jobs) runs the queue reconciler.
+// Next.js start-up hook: the web app (the producer of jobs) runs the queue reconciler and the lost-worker sweep.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { env } = await import("./lib/env");
@@ -6,5 +6,5 @@ export async function register() {
   startReconciler(env().RECONCILE_INTERVAL_MS);
   // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).
   const { startWorkerHealthSweep } = await import("./lib/admin/worker-health");
-  startWorkerHealthSweep(Number(process.env.WORKER_SWEEP_INTERVAL_MS ?? 5_000));
+  startWorkerHealthSweep(env().WORKER_SWEEP_INTERVAL_MS);
 }

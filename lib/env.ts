@@ -21,6 +21,8 @@ const envSchema = z.object({
   /** Attempts for platform faults (participant faults never retry), and the first backoff delay (doubles each time). */
   EVALUATION_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(EVALUATION_JOB_OPTIONS.attempts),
   EVALUATION_BACKOFF_MS: z.coerce.number().int().min(0).default(EVALUATION_JOB_OPTIONS.backoff.delay),
+  /** How often the web app looks for lost workers and hands their running submissions back (ms). */
+  WORKER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(5_000),
 }).superRefine(checkModelStorageEnv);
 
 export type WebEnv = z.infer<typeof envSchema>;
