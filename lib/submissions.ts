@@ -2,6 +2,7 @@ import "server-only";
 import type { MetricValues } from "@goat/contracts/metrics";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import type { ApiCaller } from "./auth/api-token";
+import type { Prisma } from "@/prisma/generated/client";
 import { db } from "./db";
 import { ApiError } from "./errors";
 
@@ -38,68 +39,62 @@ export interface SubmissionStatusView {
     latencyP95Ms: number;
     modelBytes: number;
     paramCount: number;
+    /** job start to result stored (the receipt's timings.totalMs) */
+    evaluationMs: number | null;
     receipt: EvaluationReceipt;
   } | null;
 }
 
-/**
- * A submission as its team (or an organiser) sees it. Another team's submission, or one of
- * another task, is a 404: its existence is not disclosed.
- */
-export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId" | "role">, taskSlug: string, submissionId: number): Promise<SubmissionStatusView> {
-  const notFound = new ApiError(404, "NOT_FOUND", `There is no submission ${submissionId} of your team for task "${taskSlug}".`);
-  if (!Number.isSafeInteger(submissionId) || submissionId <= 0) throw notFound;
-  const row = await db.submission.findUnique({
-    where: { id: submissionId },
+/** What a team may see of its submission (never the storage key); shared by the API and the pages. */
+export const submissionViewSelect = {
+  id: true,
+  status: true,
+  fileName: true,
+  sha256: true,
+  sizeBytes: true,
+  attempts: true,
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+  failureKind: true,
+  message: true,
+  result: {
     select: {
-      id: true,
-      teamId: true,
-      status: true,
-      fileName: true,
-      sha256: true,
-      sizeBytes: true,
-      attempts: true,
-      createdAt: true,
-      startedAt: true,
-      finishedAt: true,
-      failureKind: true,
-      message: true,
-      task: { select: { slug: true, privateRevealedAt: true } },
-      result: {
-        select: {
-          publicScore: true,
-          publicMetrics: true,
-          privateScore: true,
-          privateMetrics: true,
-          latencyP50Ms: true,
-          latencyP95Ms: true,
-          modelBytes: true,
-          paramCount: true,
-          receipt: true,
-        },
-      },
+      publicScore: true,
+      publicMetrics: true,
+      privateScore: true,
+      privateMetrics: true,
+      latencyP50Ms: true,
+      latencyP95Ms: true,
+      modelBytes: true,
+      paramCount: true,
+      receipt: true,
     },
-  });
-  if (!row || row.task.slug !== taskSlug) throw notFound;
-  if (caller.role !== "ADMIN" && row.teamId !== caller.teamId) throw notFound;
+  },
+} satisfies Prisma.SubmissionSelect;
 
-  const revealed = row.task.privateRevealedAt !== null;
-  const result = row.result && row.status === "SCORED"
-    ? {
-        score: row.result.publicScore,
-        metrics: row.result.publicMetrics as MetricValues,
-        ...(revealed ? { privateScore: row.result.privateScore, privateMetrics: row.result.privateMetrics as MetricValues } : {}),
-        latencyP50Ms: row.result.latencyP50Ms,
-        latencyP95Ms: row.result.latencyP95Ms,
-        modelBytes: row.result.modelBytes,
-        paramCount: Number(row.result.paramCount),
-        receipt: row.result.receipt as unknown as EvaluationReceipt,
-      }
-    : null;
+type SubmissionViewRow = Prisma.SubmissionGetPayload<{ select: typeof submissionViewSelect }>;
 
+/** The one mapping from a row to what its team sees; private figures only once revealed. */
+export async function toSubmissionView(row: SubmissionViewRow, taskSlug: string, privateRevealed: boolean): Promise<SubmissionStatusView> {
+  const receipt = row.result?.receipt as unknown as EvaluationReceipt | undefined;
+  const result =
+    row.result && row.status === "SCORED"
+      ? {
+          score: row.result.publicScore,
+          metrics: row.result.publicMetrics as MetricValues,
+          ...(privateRevealed ? { privateScore: row.result.privateScore, privateMetrics: row.result.privateMetrics as MetricValues } : {}),
+          latencyP50Ms: row.result.latencyP50Ms,
+          latencyP95Ms: row.result.latencyP95Ms,
+          modelBytes: row.result.modelBytes,
+          paramCount: Number(row.result.paramCount),
+          evaluationMs: receipt?.timings?.totalMs ?? null,
+          receipt: receipt!,
+        }
+      : null;
   return {
     id: row.id,
-    task: row.task.slug,
+    task: taskSlug,
     status: row.status,
     queuePosition: row.status === "QUEUED" ? await queuePosition(row.id) : null,
     fileName: row.fileName,
@@ -113,6 +108,22 @@ export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId"
     message: row.message,
     result,
   };
+}
+
+/**
+ * A submission as its team (or an organiser) sees it. Another team's submission, or one of
+ * another task, is a 404: its existence is not disclosed.
+ */
+export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId" | "role">, taskSlug: string, submissionId: number): Promise<SubmissionStatusView> {
+  const notFound = new ApiError(404, "NOT_FOUND", `There is no submission ${submissionId} of your team for task "${taskSlug}".`);
+  if (!Number.isSafeInteger(submissionId) || submissionId <= 0) throw notFound;
+  const row = await db.submission.findUnique({
+    where: { id: submissionId },
+    select: { ...submissionViewSelect, teamId: true, task: { select: { slug: true, privateRevealedAt: true } } },
+  });
+  if (!row || row.task.slug !== taskSlug) throw notFound;
+  if (caller.role !== "ADMIN" && row.teamId !== caller.teamId) throw notFound;
+  return toSubmissionView(row, row.task.slug, row.task.privateRevealedAt !== null);
 }
 
 export interface TeamQueueEntry {
