@@ -37,6 +37,22 @@ export interface TaskDetail extends TaskSummary {
 
 const PHASE_ORDER: Record<TaskPhase, number> = { open: 0, upcoming: 1, closed: 2 };
 
+type SummaryRow = Pick<TaskSummary, "slug" | "title" | "kind" | "rankMetric" | "direction"> & { opensAt: Date | null; closesAt: Date | null };
+
+function toTaskSummary(row: SummaryRow, teams: number, now: Date): TaskSummary {
+  return {
+    slug: row.slug,
+    title: row.title,
+    kind: row.kind,
+    phase: taskPhase(row, now),
+    opensAt: row.opensAt?.toISOString() ?? null,
+    closesAt: row.closesAt?.toISOString() ?? null,
+    rankMetric: row.rankMetric,
+    direction: row.direction,
+    teams,
+  };
+}
+
 export async function taskCatalog(now = new Date()): Promise<TaskSummary[]> {
   const rows = await db.task.findMany({
     select: { id: true, slug: true, title: true, kind: true, opensAt: true, closesAt: true, rankMetric: true, direction: true },
@@ -46,17 +62,7 @@ export async function taskCatalog(now = new Date()): Promise<TaskSummary[]> {
   const teams = new Map<number, number>();
   for (const row of teamCounts) teams.set(row.taskId, (teams.get(row.taskId) ?? 0) + 1);
   return rows
-    .map((row) => ({
-      slug: row.slug,
-      title: row.title,
-      kind: row.kind,
-      phase: taskPhase(row, now),
-      opensAt: row.opensAt?.toISOString() ?? null,
-      closesAt: row.closesAt?.toISOString() ?? null,
-      rankMetric: row.rankMetric,
-      direction: row.direction,
-      teams: teams.get(row.id) ?? 0,
-    }))
+    .map((row) => toTaskSummary(row, teams.get(row.id) ?? 0, now))
     .sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
 }
 
@@ -90,15 +96,7 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
   const teams = await db.submission.groupBy({ by: ["teamId"], where: { taskId: row.id, status: "SCORED" } });
   return {
     id: row.id,
-    slug: row.slug,
-    title: row.title,
-    kind: row.kind,
-    phase: taskPhase(row, now),
-    opensAt: row.opensAt?.toISOString() ?? null,
-    closesAt: row.closesAt?.toISOString() ?? null,
-    rankMetric: row.rankMetric,
-    direction: row.direction,
-    teams: teams.length,
+    ...toTaskSummary(row, teams.length, now),
     description: row.description,
     inputSpec: tensorSpecListSchema.parse(row.inputSpec),
     outputSpec: tensorSpecListSchema.parse(row.outputSpec),
