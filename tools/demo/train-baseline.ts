@@ -88,14 +88,7 @@ export function trainLogisticRegression(opts: TrainOptions): LinearModel {
           for (let c = 0; c < classes; c++) z[c] += xi * W[wOff + c];
         }
         // Softmax, then dL/dz = p - onehot(y).
-        let max = -Infinity;
-        for (let c = 0; c < classes; c++) if (z[c] > max) max = z[c];
-        let sum = 0;
-        for (let c = 0; c < classes; c++) {
-          z[c] = Math.exp(z[c] - max);
-          sum += z[c];
-        }
-        for (let c = 0; c < classes; c++) z[c] /= sum;
+        softmaxInPlace(z, classes);
         z[y[r]] -= 1;
         for (let c = 0; c < classes; c++) gb[c] += z[c];
         for (let n = 0; n < count; n++) {
@@ -115,6 +108,18 @@ export function trainLogisticRegression(opts: TrainOptions): LinearModel {
   return { weights: Float32Array.from(W), bias: Float32Array.from(b), inDim, classes };
 }
 
+/** Numerically stable softmax over the first `classes` entries, in place. */
+function softmaxInPlace(z: Float64Array, classes: number): void {
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) if (z[c] > max) max = z[c];
+  let sum = 0;
+  for (let c = 0; c < classes; c++) {
+    z[c] = Math.exp(z[c] - max);
+    sum += z[c];
+  }
+  for (let c = 0; c < classes; c++) z[c] /= sum;
+}
+
 /** Softmax probabilities [rows, classes] of the model, computed like the exported ONNX graph (float32 weights). */
 export function predictProbabilities(model: LinearModel, x: Float32Array, rows: number): Float32Array {
   const { weights, bias, inDim, classes } = model;
@@ -129,14 +134,8 @@ export function predictProbabilities(model: LinearModel, x: Float32Array, rows: 
       const wOff = i * classes;
       for (let c = 0; c < classes; c++) z[c] += xi * weights[wOff + c];
     }
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) if (z[c] > max) max = z[c];
-    let sum = 0;
-    for (let c = 0; c < classes; c++) {
-      z[c] = Math.exp(z[c] - max);
-      sum += z[c];
-    }
-    for (let c = 0; c < classes; c++) out[r * classes + c] = z[c] / sum;
+    softmaxInPlace(z, classes);
+    for (let c = 0; c < classes; c++) out[r * classes + c] = z[c];
   }
   return out;
 }
