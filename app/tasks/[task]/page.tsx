@@ -6,6 +6,7 @@ import { CurlCommands } from "@/components/tasks/curl-commands";
 import { formatBytes, formatDuration, formatSpec } from "@/components/tasks/format";
 import { TaskPhaseBadge } from "@/components/tasks/task-phase-badge";
 import { UploadForm } from "@/components/tasks/upload-form";
+import { NoTeamNotice } from "@/components/team/no-team-notice";
 import { currentUser } from "@/lib/auth/session";
 import { publicBaseUrl } from "@/lib/public-url";
 import { taskDetail, teamQuotaForTask } from "@/lib/task-catalog";
@@ -62,13 +63,7 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
                 to submit.
               </p>
             ) : !user.team ? (
-              <p className="text-sm">
-                You are in no team yet.{" "}
-                <Link href="/team" className="text-indigo-700 underline">
-                  Create or join one
-                </Link>{" "}
-                to submit.
-              </p>
+<NoTeamNotice className="text-sm" />
             ) : task.phase !== "open" ? (
               <p className="text-sm">This task {task.phase === "upcoming" ? "is not open yet" : "is closed"}: it takes no submissions now.</p>
             ) : (

@@ -6,6 +6,7 @@ import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
 import { formatScore } from "@/components/tasks/format";
 import { LeaderboardLive } from "@/components/tasks/leaderboard-live";
+import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { currentUser } from "@/lib/auth/session";
 import { leaderboardForTask } from "@/lib/leaderboard";
 import { bestScoreOverTime } from "@/lib/leaderboard-history";
@@ -30,11 +31,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
     <div className="space-y-6">
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div className="space-y-1">
-          <p className="text-sm">
-            <Link href={`/tasks/${task.slug}`} className="text-indigo-700 underline">
-              {task.title}
-            </Link>
-          </p>
+          <TaskBreadcrumb slug={task.slug} title={task.title} />
           <h1 className="text-2xl font-semibold">{board === "private" ? "Private leaderboard" : "Leaderboard"}</h1>
           <p className="text-sm text-slate-600">
             Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank.

@@ -1,8 +1,9 @@
-import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Card } from "@/components/site/form-parts";
 import { SubmissionsLive } from "@/components/tasks/submissions-live";
+import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { UploadForm } from "@/components/tasks/upload-form";
+import { NoTeamNotice } from "@/components/team/no-team-notice";
 import { requireUser } from "@/lib/auth/session";
 import { taskDetail } from "@/lib/task-catalog";
 import { teamSubmissionsForTask } from "@/lib/team-submissions";
@@ -19,21 +20,11 @@ export default async function MySubmissionsPage({ params }: { params: Promise<{ 
   return (
     <div className="space-y-6">
       <div className="space-y-1">
-        <p className="text-sm">
-          <Link href={`/tasks/${task.slug}`} className="text-indigo-700 underline">
-            {task.title}
-          </Link>
-        </p>
+        <TaskBreadcrumb slug={task.slug} title={task.title} />
         <h1 className="text-2xl font-semibold">My submissions{user.team ? `: ${user.team.name}` : ""}</h1>
       </div>
       {!user.team ? (
-        <p className="text-slate-700">
-          You are in no team yet.{" "}
-          <Link href="/team" className="text-indigo-700 underline">
-            Create or join one
-          </Link>{" "}
-          to submit.
-        </p>
+<NoTeamNotice />
       ) : (
         <>
           {task.phase === "open" && (
