@@ -8,7 +8,8 @@ import { requireTask } from "./tasks";
  * (by the public score, or the private one once revealed); ties between a team's own
  * submissions go to the earliest. Equal scores share a rank ("1, 2, 2, 4"), and among equal
  * scores the earlier submission is listed first. Organisers' reference submissions are never
- * ranked. When a task has a public freeze, the public board counts only submissions created
+ * ranked. A submission being re-scored keeps its last result on the board until the new one
+ * replaces it (only evaluated submissions have a result row). When a task has a public freeze, the public board counts only submissions created
  * before closesAt minus publicFreezeMinutes (the private board is never frozen).
  */
 export interface LeaderboardEntry {
@@ -71,7 +72,7 @@ async function bestPerTeam(
       FROM submissions s
       JOIN results r ON r.submission_id = s.id
       JOIN teams t ON t.id = s.team_id
-      WHERE s.task_id = ${taskId} AND s.status = 'SCORED' AND NOT s.is_reference ${frozen}
+      WHERE s.task_id = ${taskId} AND s.status IN ('SCORED', 'QUEUED', 'RUNNING') AND NOT s.is_reference ${frozen}
       ORDER BY s.team_id, ${column} ${order}, s.created_at ASC, s.id ASC
     ) best
     ORDER BY best.score ${order}, best.created_at ASC, best.submission_id ASC`;

@@ -72,9 +72,9 @@ export async function cancelSubmission(actor: SessionUser | null, id: number): P
 }
 
 /**
- * Re-scores every scored or failed submission of a task (after a dataset or metric fix). Each
- * old result is deleted in the same transaction that puts its submission back to QUEUED, so the
- * worker's insert-once write stores the new one: still exactly one result per submission.
+ * Re-scores every scored or failed submission of a task (after a dataset or metric fix). The old
+ * results stay, and keep their teams on the leaderboard, until the worker replaces each one in the
+ * transaction that stores the new result: still exactly one result per submission.
  * Queued and running submissions are left alone; they are evaluated with the current data anyway.
  */
 export async function rescoreTask(actor: SessionUser | null, slug: string): Promise<ControlResult & { submissionIds: number[] }> {
@@ -88,7 +88,6 @@ export async function rescoreTask(actor: SessionUser | null, slug: string): Prom
       orderBy: { id: "asc" },
     });
     const ids = rows.map((row) => row.id);
-    await tx.result.deleteMany({ where: { submissionId: { in: ids } } });
     // A platform failure never cost quota; queued again it must not start to.
     await tx.submission.updateMany({ where: { id: { in: ids }, status: "FAILED", failureKind: "PLATFORM" }, data: { quotaExempt: true } });
     await tx.submission.updateMany({

@@ -197,10 +197,12 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
       data: { status: "SCORED", finishedAt: new Date(), message: null, failureKind: null },
     });
     if (count !== 1) return false;
-    await tx.result.upsert({
-      where: { submissionId },
-      update: {}, // one result per submission, whatever the retries
-      create: {
+    // One result per submission (results.submission_id is unique). A retry never gets here twice:
+    // only a QUEUED/RUNNING submission is claimed. An organiser's re-score leaves the old result in
+    // place (and on the leaderboard) until this transaction replaces it.
+    await tx.result.deleteMany({ where: { submissionId } });
+    await tx.result.create({
+      data: {
         submissionId,
         publicMetrics,
         privateMetrics,
