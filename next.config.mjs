@@ -5,6 +5,11 @@ const nextConfig = {
   serverExternalPackages: ["bullmq", "ioredis", "pg", "@prisma/adapter-pg", "busboy"],
   transpilePackages: ["@goat/contracts"],
   poweredByHeader: false,
+  // Route handlers read files by runtime paths (DATA_DIR, STORAGE_DIR), which makes the file tracer
+  // copy the whole project into .next/standalone; none of these run in the web server.
+  outputFileTracingExcludes: {
+    "*": ["tests/**", "bench/**", "worker/**", "docs/**", "tools/**", "scripts/**", "test-results/**", "var/**", ".ci/**", "*.md", "Dockerfile", "docker-compose*.yml"],
+  },
 };
 
 export default nextConfig;
