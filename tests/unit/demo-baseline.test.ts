@@ -18,13 +18,12 @@ import {
   splitMnistIndices,
 } from "@/tools/demo/mnist-dataset";
 import {
-  BASELINE_TRAINING,
   accuracy,
   argmaxRows,
   buildDemoBaseline,
   exportBaselineOnnx,
   predictProbabilities,
-  trainLogisticRegression,
+  trainDemoBaseline,
   type LinearModel,
 } from "@/tools/demo/train-baseline";
 
@@ -121,15 +120,7 @@ describe("demo baseline", () => {
   let model: LinearModel;
   let onnx: Uint8Array;
   beforeAll(() => {
-    const train = loadMnistTrainingSet();
-    model = trainLogisticRegression({
-      x: train.x,
-      y: train.y,
-      rows: train.rows,
-      inDim: MNIST_FEATURES,
-      classes: MNIST_CLASSES,
-      ...BASELINE_TRAINING,
-    });
+    model = trainDemoBaseline();
     onnx = exportBaselineOnnx(model);
   }, 30_000);
 

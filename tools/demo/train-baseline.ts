@@ -195,10 +195,9 @@ export function trainDemoBaseline(): LinearModel {
 }
 
 /**
- * Trains the baseline and returns its ONNX bytes (no cache; the same bytes every call).
- * The data always comes from the `mnist` package (the same rows `prepareMnistTask2` writes to
- * train.npz), so `dataDir` is accepted for symmetry and ignored.
+ * Trains the baseline and returns its ONNX bytes (no cache; the same bytes every call). The data
+ * comes from the `mnist` package: the same rows `prepareMnistTask2` writes to train.npz.
  */
-export async function buildDemoBaseline(_dataDir?: string): Promise<Uint8Array> {
+export async function buildDemoBaseline(): Promise<Uint8Array> {
   return exportBaselineOnnx(trainDemoBaseline());
 }
