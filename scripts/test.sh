@@ -15,6 +15,6 @@ echo "[test] lint"
 npx eslint --max-warnings 0 .
 echo "[test] vitest"
 if [ $# -gt 0 ]; then npx vitest run "$@"; exit; fi
-npx vitest run --project unit --project integration
+npx vitest run --project unit --project integration --project security
 echo "[test] end-to-end (built web app, seed, worker, curl)"
 npx vitest run --project e2e
