@@ -1,4 +1,5 @@
 // Next.js start-up hook: the web app (the producer of jobs) runs the queue reconciler and the lost-worker sweep.
+// With several web replicas each starts both; a Redis lock lets one replica at a time run each pass.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { env } = await import("./lib/env");

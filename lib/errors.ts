@@ -1,5 +1,8 @@
 import "server-only";
 import { z } from "zod";
+import { isDependencyOutage } from "@goat/contracts/dependency-outage";
+import { log } from "./log";
+import { webMetrics } from "./observability/metrics";
 
 /**
  * The one place that turns errors into HTTP answers (after dub's lib/api/errors.ts).
@@ -25,6 +28,7 @@ export type ApiErrorCode =
   | "QUOTA_EXCEEDED"
   | "VALIDATION_FAILED"
   | "QUEUE_UNAVAILABLE"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL";
 
 export class ApiError extends Error {
@@ -39,6 +43,8 @@ export class ApiError extends Error {
     this.name = "ApiError";
   }
 }
+
+const RETRY_AFTER_SECONDS = 5;
 
 export function errorResponse(error: unknown): Response {
   if (error instanceof ApiError) {
@@ -59,7 +65,16 @@ export function errorResponse(error: unknown): Response {
       { status: 422 },
     );
   }
-  console.error("[api] unexpected error", error);
+  if (isDependencyOutage(error) || (error instanceof Error && /timed out after \d+ ms/.test(error.message))) {
+    // Postgres or Redis is down or restarting: a retry shortly will work (pg and ioredis reconnect).
+    webMetrics().dependencyOutages.inc();
+    log.warn({ err: error }, "answered 503: a dependency is unavailable");
+    return Response.json(
+      { error: { code: "SERVICE_UNAVAILABLE", message: "The service is briefly unavailable (a database or queue is restarting). Please retry in a few seconds." } },
+      { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } },
+    );
+  }
+  log.error({ err: error }, "unexpected error");
   return Response.json({ error: { code: "INTERNAL", message: "Something went wrong on our side. Please try again." } }, { status: 500 });
 }
 

@@ -1,5 +1,6 @@
-// GET /metrics - Prometheus metrics (queue depth, evaluations by outcome, evaluation time, GPU memory per worker), behind Bearer METRICS_TOKEN
+// GET /metrics - Prometheus metrics of the web app (process, queue depth, submissions by status, workers, reconciler), behind Bearer METRICS_TOKEN
 import { metricsAuthorized, metricsToken, prometheusMetrics } from "@/lib/admin/prometheus";
+import { log } from "@/lib/log";
 
 export const dynamic = "force-dynamic";
 
@@ -13,9 +14,10 @@ export async function GET(request: Request): Promise<Response> {
     );
   }
   try {
-    return new Response(await prometheusMetrics(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
+    const { contentType, text } = await prometheusMetrics();
+    return new Response(text, { headers: { "content-type": contentType, "cache-control": "no-store" } });
   } catch (error) {
-    console.error("[metrics]", error);
+    log.error({ err: error }, "metrics could not be read");
     return Response.json({ error: { code: "INTERNAL", message: "The metrics could not be read." } }, { status: 500 });
   }
 }

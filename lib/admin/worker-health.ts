@@ -1,8 +1,12 @@
 import "server-only";
 import { LOST_AFTER_HEARTBEATS, workerFiguresSchema, type WorkerFigures } from "@goat/contracts/worker-heartbeat";
 import { db } from "../db";
+import { env } from "../env";
 import { publishSubmissionStatus } from "../events/submission-events";
-import { enqueueEvaluation } from "../queue/evaluation-queue";
+import { log } from "../log";
+import { webMetrics } from "../observability/metrics";
+import { connectedWorkerIds, enqueueEvaluation, queueRedis } from "../queue/evaluation-queue";
+import { runExclusively } from "../queue/exclusive-run";
 import { recordAudit } from "./audit";
 
 /**
@@ -32,6 +36,10 @@ export function parseFigures(json: unknown): WorkerFigures | null {
  * already have taken it over through BullMQ's stalled check), and whichever evaluation finishes
  * first writes the one result: only a RUNNING submission becomes SCORED and results.submission_id
  * is unique. Each worker is handed back once (lostAt), until it heartbeats again.
+ *
+ * The sweep agrees with BullMQ: a worker still connected to the queue is alive (its heartbeats may
+ * have failed only because Postgres was down, and its job's lock is still renewed), so it is not
+ * lost. A dead worker's connection closes with its process; its job then moves by the stalled check.
  */
 export async function handBackLostWorkers(now = new Date()): Promise<{ lost: string[]; requeued: number[] }> {
   const candidates = await db.worker.findMany({
@@ -40,8 +48,12 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
   });
   const lost: string[] = [];
   const requeued: number[] = [];
-  for (const worker of candidates) {
-    if (workerHealth(worker, now) !== "lost") continue;
+  const silent = candidates.filter((worker) => workerHealth(worker, now) === "lost");
+  if (silent.length === 0) return { lost, requeued };
+  // Without Redis no one can tell a dead worker from a live one: this throws and the sweep waits.
+  const connected = await connectedWorkerIds();
+  for (const worker of silent) {
+    if (connected.has(worker.id)) continue;
     const { count } = await db.worker.updateMany({ where: { id: worker.id, lostAt: null }, data: { lostAt: now } });
     if (count !== 1) continue; // another web process's sweep got there first
     lost.push(worker.id);
@@ -57,8 +69,9 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
       requeued.push(id);
       // While the dead worker's BullMQ lock lasts the job is still "active" and this add is a
       // no-op; BullMQ's stalled check then moves it back to waiting itself.
+      log.info({ submissionId: id, workerId: worker.id, status: "QUEUED" }, `submission ${id} handed back: its worker ${worker.id} was lost`);
       await enqueueEvaluation(id, "reconcile", { replaceFinished: true }).catch((error: Error) =>
-        console.warn(`[workers] could not re-add submission ${id}: ${error.message}`),
+        log.warn({ submissionId: id, err: error }, `could not re-add submission ${id}: ${error.message}`),
       );
       await publishSubmissionStatus(id);
     }
@@ -69,15 +82,29 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
 
 const globalForSweep = globalThis as unknown as { goatWorkerSweep?: NodeJS.Timeout };
 
+/** One sweep, in one web replica at a time (a Redis lock); skipped when another replica holds it. */
+export async function sweepLostWorkersExclusively(): Promise<{ lost: string[]; requeued: number[] } | null> {
+  const outcome = await runExclusively(queueRedis(), `${env().QUEUE_PREFIX}:lock:worker-sweep`, 60_000, () => handBackLostWorkers());
+  if (!outcome.ran) return null;
+  const { lost, requeued } = outcome.value;
+  if (lost.length) {
+    webMetrics().workersLost.inc(lost.length);
+    webMetrics().submissionsHandedBack.inc(requeued.length);
+    log.warn({ lost, requeued }, `workers lost: ${lost.join(", ")}; handed back submissions ${requeued.join(", ") || "none"}`);
+  }
+  return outcome.value;
+}
+
 /** Runs the lost-worker sweep every `intervalMs` in this web process; errors are logged. */
-export function startWorkerHealthSweep(intervalMs = 5_000): void {
-  if (globalForSweep.goatWorkerSweep || intervalMs <= 0) return;
+export function startWorkerHealthSweep(intervalMs = 5_000): () => void {
+  const stop = () => {
+    clearInterval(globalForSweep.goatWorkerSweep);
+    globalForSweep.goatWorkerSweep = undefined;
+  };
+  if (globalForSweep.goatWorkerSweep || intervalMs <= 0) return stop;
   globalForSweep.goatWorkerSweep = setInterval(() => {
-    handBackLostWorkers()
-      .then(({ lost, requeued }) => {
-        if (lost.length) console.warn(`[workers] lost: ${lost.join(", ")}; handed back submissions ${requeued.join(", ") || "none"}`);
-      })
-      .catch((error: Error) => console.warn(`[workers] sweep: ${error.message}`));
+    sweepLostWorkersExclusively().catch((error: Error) => log.warn({ err: error }, `worker sweep: ${error.message}`));
   }, intervalMs);
   globalForSweep.goatWorkerSweep.unref();
+  return stop;
 }

@@ -8,12 +8,29 @@ import {
   type EvaluationJob,
 } from "@goat/contracts/evaluation-job";
 import { env } from "../env";
+import { log } from "../log";
+import { webMetrics } from "../observability/metrics";
 
 /**
  * The one producer of evaluation jobs. The web app never starts a BullMQ Worker.
  * Postgres says what state a submission is in; this queue only carries the work.
  */
-const globalForQueue = globalThis as unknown as { goatEvaluationQueue?: Queue<EvaluationJob>; goatRedis?: IORedis };
+const globalForQueue = globalThis as unknown as {
+  goatEvaluationQueue?: Queue<EvaluationJob>;
+  goatRedis?: IORedis;
+  goatRedisBackListeners?: Set<() => void>;
+};
+
+function redisBackListeners(): Set<() => void> {
+  globalForQueue.goatRedisBackListeners ??= new Set();
+  return globalForQueue.goatRedisBackListeners;
+}
+
+/** Calls `listener` each time the queue's Redis connection is ready again after a loss. */
+export function onQueueRedisBack(listener: () => void): () => void {
+  redisBackListeners().add(listener);
+  return () => redisBackListeners().delete(listener);
+}
 
 export function evaluationQueue(): Queue<EvaluationJob> {
   if (!globalForQueue.goatEvaluationQueue) {
@@ -22,7 +39,15 @@ export function evaluationQueue(): Queue<EvaluationJob> {
       maxRetriesPerRequest: null,
       lazyConnect: false,
     });
-    connection.on("error", (error) => console.warn(`[queue] redis: ${error.message}`));
+    let lost = false;
+    connection.on("error", (error) => log.warn(`queue redis: ${error.message}`));
+    connection.on("close", () => (lost = true));
+    connection.on("ready", () => {
+      if (!lost) return;
+      lost = false;
+      log.info("queue redis is back");
+      for (const listener of redisBackListeners()) listener();
+    });
     globalForQueue.goatRedis = connection;
     globalForQueue.goatEvaluationQueue = new Queue<EvaluationJob>(EVALUATION_QUEUE, {
       connection,
@@ -32,15 +57,24 @@ export function evaluationQueue(): Queue<EvaluationJob> {
   return globalForQueue.goatEvaluationQueue;
 }
 
+/** The queue's Redis connection, for the locks of periodic jobs (exclusive-run.ts). */
+export function queueRedis(): IORedis {
+  evaluationQueue();
+  return globalForQueue.goatRedis!;
+}
+
 /** Answers PONG when Redis is reachable (health checks). */
 export async function pingRedis(): Promise<string> {
-  evaluationQueue();
-  return withTimeout(globalForQueue.goatRedis!.ping(), "pinging Redis");
+  return withTimeout(queueRedis().ping(), "pinging Redis");
 }
 
 const REDIS_TIMEOUT_MS = 3_000;
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+/**
+ * Every Redis call of the web app goes through this: the queue's connection waits for Redis to come
+ * back (BullMQ needs maxRetriesPerRequest: null), so without a timeout a call hangs during an outage.
+ */
+export function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS);
@@ -63,8 +97,8 @@ export async function enqueueEvaluation(
   if (replaceFinished) {
     const existing = await withTimeout(queue.getJob(jobId), "reading the job");
     if (existing) {
-      const state = await existing.getState();
-      if (state === "completed" || state === "failed") await existing.remove();
+      const state = await withTimeout(existing.getState(), "reading the job's state");
+      if (state === "completed" || state === "failed") await withTimeout(existing.remove(), "removing the finished job");
     }
   }
   await withTimeout(
@@ -80,14 +114,26 @@ export async function enqueueEvaluation(
     ),
     "adding the job",
   );
+  webMetrics().jobsAdded.inc({ reason });
+  log.info({ submissionId, status: "QUEUED", reason }, `submission ${submissionId} queued (${reason})`);
 }
 
 /** Whether the submission has a job that will still run (waiting, delayed, active or prioritized). */
 export async function hasLiveJob(submissionId: number): Promise<boolean> {
-  const job = await evaluationQueue().getJob(evaluationJobId(submissionId));
+  const job = await withTimeout(evaluationQueue().getJob(evaluationJobId(submissionId)), "reading the job");
   if (!job) return false;
-  const state = await job.getState();
+  const state = await withTimeout(job.getState(), "reading the job's state");
   return state !== "completed" && state !== "failed" && state !== "unknown";
+}
+
+/**
+ * The WORKER_IDs of the workers connected to the queue now. A worker's blocking connection is named
+ * `<prefix>:<queue>:w:<WORKER_ID>` by BullMQ, and Redis drops it the moment the process dies: a
+ * worker listed here is alive, whatever its heartbeats in Postgres say.
+ */
+export async function connectedWorkerIds(): Promise<Set<string>> {
+  const clients = await withTimeout(evaluationQueue().getWorkers(), "listing the workers");
+  return new Set(clients.map((client) => String(client.rawname ?? "").split(":w:")[1]).filter(Boolean));
 }
 
 export interface QueueCounts {

@@ -1,6 +1,8 @@
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import IORedis from "ioredis";
-import { EVALUATION_QUEUE, evaluationJobSchema, type EvaluationJob } from "@goat/contracts/evaluation-job";
+import { EVALUATION_QUEUE, evaluationJobId, evaluationJobSchema, type EvaluationJob } from "@goat/contracts/evaluation-job";
+import { createLogger, type Logger } from "@goat/contracts/logger";
+import { workerOnlineChannel } from "@goat/contracts/queue-signals";
 import { createModelStorage, modelStorageConfigFromEnv } from "@goat/contracts/model-storage";
 import { taskDatasetDir } from "@goat/contracts/paths";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
@@ -9,6 +11,8 @@ import type { WorkerEnv } from "./env";
 import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
 import { ParticipantFault } from "./faults";
 import { startHeartbeat } from "./heartbeat";
+import { workerMetrics } from "./observability";
+import { createOutageWait } from "./outage";
 import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { SandboxPool } from "./sandbox/pool";
@@ -17,7 +21,8 @@ import { TaskLabelCache } from "./task-labels";
 /**
  * The queue consumer: concurrency 1 per process (one process per GPU slice). Participant faults
  * end the job without retry (UnrecoverableError); anything else is a platform fault, retried
- * with backoff by BullMQ (EVALUATION_JOB_OPTIONS).
+ * with backoff by BullMQ (EVALUATION_JOB_OPTIONS). A dependency outage is not a fault of the
+ * attempt: it is waited out (outage.ts). docs/observability.md has the recovery settings.
  */
 export interface RunningWorker {
   worker: Worker<EvaluationJob>;
@@ -32,10 +37,33 @@ export interface RunningWorker {
   handBack(): Promise<string | null>;
   /** Round trips to Redis and Postgres, for the health endpoint: "ok" or what went wrong. */
   checkConnections(): Promise<{ redis: string; database: string }>;
+  log: Logger;
 }
 
-function log(workerId: string, message: string): void {
-  console.log(`${new Date().toISOString()} [worker ${workerId}] ${message}`);
+/**
+ * BullMQ fails a job that stalled more than maxStalledCount times, and a failed job waits for the
+ * reconciler. The platform's own policy applies instead: every start of the job counts as an
+ * attempt (attemptsStarted), and past the submission's attempts it ends FAILED as a platform fault.
+ */
+const NEVER_FAIL_FOR_STALLING = 1_000_000;
+
+/**
+ * A worker restarted under the same WORKER_ID (compose's `restart: unless-stopped`) first hands back
+ * what its previous incarnation left RUNNING: the job goes back to waiting at once instead of after
+ * its dead lock expires, and the lost-worker sweep (which sees this id heartbeat again) never needs to.
+ */
+async function handBackPreviousIncarnation(db: Db, queue: Queue<EvaluationJob>, workerId: string, log: Logger): Promise<void> {
+  const left = await db.submission.findMany({ where: { status: "RUNNING", workerId }, select: { id: true } });
+  for (const { id } of left) {
+    const job = await queue.getJob(evaluationJobId(id));
+    // Token "0": the lock belongs to the dead process, whose token is gone with it.
+    if (job && (await job.getState()) === "active") await job.moveToWait().catch(() => {});
+    const { count } = await db.submission.updateMany({
+      where: { id, status: "RUNNING", workerId },
+      data: { status: "QUEUED", workerId: null, message: "Handed back to the queue: its worker restarted." },
+    });
+    if (count === 1) log.info({ submissionId: id, status: "QUEUED" }, `submission ${id} handed back: left RUNNING by this worker's previous process`);
+  }
 }
 
 export function executionProviderFromEnv(env: WorkerEnv): ExecutionProviderConfig {
@@ -59,11 +87,14 @@ async function warmUpHint(db: Db, dataDir: string) {
 }
 
 export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWorker> {
+  const log = createLogger("worker", { workerId: env.WORKER_ID });
+  const metrics = workerMetrics();
   const db = createDb(env.DATABASE_URL);
   // BullMQ's connection runs blocking commands; events go out on their own connection.
   const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
-  publisher.on("error", (error) => log(env.WORKER_ID, `redis (events): ${error.message}`));
+  publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
   const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX);
+  const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const sandbox = new SandboxPool({ maxSpare: 1 });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
   const ctx: EvaluationContext = {
@@ -74,6 +105,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     workerId: env.WORKER_ID,
     executionProvider: executionProviderFromEnv(env),
     publishStatus,
+    waitOutOutage,
   };
 
   const connection = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: null });
@@ -91,40 +123,77 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const evaluateJob = async (job: Job<EvaluationJob>) => {
     const { submissionId } = evaluationJobSchema.parse(job.data);
     currentSubmissionId = submissionId;
-    const attempt = job.attemptsMade + 1;
-    const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+    const maxAttempts = job.opts.attempts ?? 1;
+    // A start after a dead worker's stall is an attempt too (BullMQ's attemptsMade counts only failures).
+    const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted ?? 0);
+    const finalAttempt = attempt >= maxAttempts;
+    const jobLog = log.child({ submissionId, attempt });
+    const startedAt = Date.now();
     try {
+      if (attempt > maxAttempts) {
+        // Its workers died under it again and again (killed, out of memory): the platform's fault.
+        await waitOutOutage("recording the platform fault", () =>
+          recordPlatformFault(db, submissionId, new Error(`started ${attempt} times; its workers kept dying`), true),
+        );
+        await publishStatus(submissionId);
+        metrics.evaluations.inc({ outcome: "platform_fault" });
+        jobLog.error({ status: "FAILED" }, `submission ${submissionId} failed: started ${attempt} times, more than its ${maxAttempts} attempts`);
+        return { outcome: "skipped" as const, submissionId, status: "FAILED" };
+      }
+      jobLog.info({ status: "RUNNING", reason: job.data.reason }, `submission ${submissionId} claimed (attempt ${attempt} of ${maxAttempts})`);
       const outcome = await evaluateSubmission(ctx, submissionId);
-      log(env.WORKER_ID, outcome.outcome === "scored"
-        ? `submission ${submissionId} scored ${outcome.score.toFixed(4)} in ${outcome.totalMs.toFixed(0)} ms`
-        : `submission ${submissionId} skipped (${outcome.status})`);
+      if (outcome.outcome === "scored") {
+        metrics.evaluations.inc({ outcome: "scored" });
+        metrics.evaluationSeconds.observe(outcome.totalMs / 1000);
+        jobLog.info({ status: "SCORED", score: outcome.score, durationMs: Math.round(outcome.totalMs) }, `submission ${submissionId} scored ${outcome.score.toFixed(4)} in ${outcome.totalMs.toFixed(0)} ms`);
+      } else {
+        metrics.evaluations.inc({ outcome: "skipped" });
+        jobLog.info({ status: outcome.status }, `submission ${submissionId} skipped (${outcome.status})`);
+      }
       return outcome;
     } catch (error) {
+      const durationMs = Date.now() - startedAt;
       if (error instanceof ParticipantFault) {
-        await failForParticipant(db, submissionId, error);
+        await waitOutOutage("recording the failure", () => failForParticipant(db, submissionId, error));
         await publishStatus(submissionId);
-        log(env.WORKER_ID, `submission ${submissionId} failed (participant, ${error.code}): ${error.displayMessage}`);
+        metrics.evaluations.inc({ outcome: "participant_fault" });
+        metrics.countSandboxKill(error.code);
+        jobLog.info({ status: "FAILED", code: error.code, durationMs }, `submission ${submissionId} failed (participant, ${error.code}): ${error.displayMessage}`);
         throw new UnrecoverableError(error.displayMessage);
       }
-      await recordPlatformFault(db, submissionId, error as Error, finalAttempt);
+      await waitOutOutage("recording the platform fault", () => recordPlatformFault(db, submissionId, error as Error, finalAttempt)).catch(
+        (recordError: Error) => jobLog.error({ err: recordError }, "could not record the platform fault"),
+      );
       await publishStatus(submissionId);
-      log(env.WORKER_ID, `submission ${submissionId} attempt ${attempt} hit a platform fault: ${(error as Error).message}`);
+      metrics.evaluations.inc({ outcome: "platform_fault" });
+      jobLog.warn(
+        { status: finalAttempt ? "FAILED" : "QUEUED", err: error, durationMs },
+        `submission ${submissionId} attempt ${attempt} hit a platform fault: ${(error as Error).message}`,
+      );
       throw error;
     } finally {
       currentSubmissionId = null;
     }
   };
 
+  // Before taking work: what a previous process under this id left RUNNING goes back to the queue.
+  const queue = new Queue<EvaluationJob>(EVALUATION_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
+  await handBackPreviousIncarnation(db, queue, env.WORKER_ID, log).catch((error: Error) =>
+    log.warn({ err: error }, "could not hand back what the previous process left running (its lock will expire instead)"),
+  );
+
   const worker = new Worker<EvaluationJob>(EVALUATION_QUEUE, processor, {
     connection,
     prefix: env.QUEUE_PREFIX,
     concurrency: 1,
+    // BullMQ renews the lock every lockDuration / 2 from this process's event loop, which a slow
+    // evaluation never blocks (it runs in the sandbox child).
     lockDuration: env.LOCK_DURATION_MS,
     stalledInterval: env.STALLED_INTERVAL_MS,
-    maxStalledCount: 2,
+    maxStalledCount: NEVER_FAIL_FOR_STALLING,
     name: env.WORKER_ID,
   });
-  worker.on("error", (error) => log(env.WORKER_ID, `queue error: ${error.message}`));
+  worker.on("error", (error) => log.warn(`queue error: ${error.message}`));
   // Safety net: a job that fails without our processor finishing (stalled too often) must not leave
   // its submission RUNNING forever.
   worker.on("failed", (job, error) => {
@@ -135,7 +204,20 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       .catch(() => {});
   });
   await worker.waitUntilReady();
-  log(env.WORKER_ID, `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}`);
+  // The web app's reconciler runs when a worker comes (back) online: after a Redis loss this is
+  // when the QUEUED submissions need their jobs again.
+  const announceOnline = () =>
+    void publisher.publish(workerOnlineChannel(env.QUEUE_PREFIX), env.WORKER_ID).catch((error: Error) => log.warn(`could not announce this worker: ${error.message}`));
+  let redisLost = false;
+  publisher.on("close", () => (redisLost = true));
+  publisher.on("ready", () => {
+    if (!redisLost) return;
+    redisLost = false;
+    log.info("redis is back: asking the web app to reconcile the queue");
+    announceOnline();
+  });
+  announceOnline();
+  log.info(`ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}, lock ${env.LOCK_DURATION_MS} ms, stalled check every ${env.STALLED_INTERVAL_MS} ms`);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -143,6 +225,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       await worker.close(); // finishes the job in hand, takes no more
       await heartbeat.stop();
       await sandbox.close();
+      await queue.close().catch(() => {});
       await connection.quit().catch(() => {});
       await publisher.quit().catch(() => {});
       await db.$disconnect();
@@ -158,7 +241,9 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     currentSubmission: () => currentSubmissionId,
     // Draining closes like SIGTERM does; with the queue connection closed the process has
     // nothing left to do and exits on its own.
-    onDrainRequested: () => void close().then(() => log(env.WORKER_ID, "drained: stopped")),
+    onDrainRequested: () => void close().then(() => log.info("drained: stopped")),
+    log: (message) => log.info(message),
+    onFigures: (figures) => metrics.recordFigures(figures),
   });
   const handBack = async () => {
     const current = inHand;
@@ -167,7 +252,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     // If this fails (the job just finished, or Redis is gone), the lock still expires and BullMQ's
     // stalled-job check moves the job back. https://docs.bullmq.io/guide/workers/stalled-jobs
     await current.job.moveToWait(current.token);
-    log(env.WORKER_ID, `submission ${current.job.data.submissionId} handed back to the queue (shutting down)`);
+    log.info({ submissionId: current.job.data.submissionId, status: "QUEUED" }, `submission ${current.job.data.submissionId} handed back to the queue (shutting down)`);
     return current.job.id ?? null;
   };
   const checkConnections = async () => {
@@ -179,5 +264,5 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     ]);
     return { redis, database };
   };
-  return { worker, close, handBack, checkConnections };
+  return { worker, close, handBack, checkConnections, log };
 }

@@ -18,9 +18,18 @@ const envSchema = z.object({
   /** onnxruntime's CUDA arena cap per worker (gpu_mem_limit), in MB; unset = no cap */
   GPU_MEM_LIMIT_MB: z.coerce.number().int().positive().optional(),
   INTRA_OP_THREADS: z.coerce.number().int().positive().default(1),
-  /** BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long */
-  LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
-  STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long; the
+   * stalled check then moves the job within STALLED_INTERVAL_MS. Together at most ~11 s, for the
+   * goal of a dead worker's job moving within 15 s (docs/observability.md). Renewal happens every
+   * LOCK_DURATION_MS / 2 from the worker's event loop, which a long evaluation does not block.
+   */
+  LOCK_DURATION_MS: z.coerce.number().int().positive().default(8_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(3_000),
+  /** How long one attempt waits for a database, Redis or storage outage to end before it counts as failed */
+  DEPENDENCY_WAIT_MS: z.coerce.number().int().min(0).default(300_000),
+  /** Port of the worker's Prometheus /metrics; the health port (WORKER_HEALTH_PORT) serves it too */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Port of the health endpoint (health.ts) that the container's healthcheck calls; 0 = none */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /**

@@ -8,6 +8,7 @@ import { ParticipantFault, PlatformFault } from "./faults";
 import { computeMetrics } from "./metrics/index";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import type { SandboxPool } from "./sandbox/pool";
+import type { OutageWait } from "./outage";
 import type { TaskLabelCache, TaskLabels } from "./task-labels";
 
 /**
@@ -24,7 +25,11 @@ export interface EvaluationContext {
   executionProvider: ExecutionProviderConfig;
   /** Tells browsers that a submission changed state (server-sent events). */
   publishStatus?: (submissionId: number) => Promise<void>;
+  /** Retries a step while Postgres or storage is down (outage.ts), so an outage costs no attempt. */
+  waitOutOutage?: OutageWait;
 }
+
+const direct: OutageWait = (_what, step) => step();
 
 export type EvaluationOutcome =
   | { outcome: "scored"; submissionId: number; score: number; totalMs: number }
@@ -118,12 +123,13 @@ function score(metrics: MetricValues, rankMetric: string): number {
 
 export async function evaluateSubmission(ctx: EvaluationContext, submissionId: number): Promise<EvaluationOutcome> {
   const startedAt = performance.now();
-  if (!(await claim(ctx, submissionId))) {
+  const untilUp = ctx.waitOutOutage ?? direct;
+  if (!(await untilUp("claiming the submission", () => claim(ctx, submissionId)))) {
     const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
   }
   await ctx.publishStatus?.(submissionId);
-  const submission = (await loadSubmission(ctx.db, submissionId)) as ClaimedSubmission;
+  const submission = (await untilUp("reading the submission", () => loadSubmission(ctx.db, submissionId))) as ClaimedSubmission;
   const task = submission.task;
   const inputSpec = tensorSpecListSchema.parse(task.inputSpec);
   const outputSpec = tensorSpecListSchema.parse(task.outputSpec);
@@ -137,7 +143,7 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
 
   let model;
   try {
-    model = await ctx.storage.fetchToLocal(submission.storageKey);
+    model = await untilUp("fetching the model", () => ctx.storage.fetchToLocal(submission.storageKey));
   } catch (error) {
     throw new PlatformFault("MODEL_UNAVAILABLE", `The stored model cannot be read: ${(error as Error).message}`);
   }
@@ -190,7 +196,8 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
   const publicScore = score(publicMetrics, task.rankMetric);
   const privateScore = score(privateMetrics, task.rankMetric);
 
-  const stored = await ctx.db.$transaction(async (tx) => {
+  // The result in hand is kept through a database outage and written once it is back.
+  const stored = await untilUp("storing the result", () => ctx.db.$transaction(async (tx) => {
     // Only a submission still RUNNING becomes SCORED (an organiser may have cancelled it meanwhile).
     const { count } = await tx.submission.updateMany({
       where: { id: submissionId, status: "RUNNING" },
@@ -216,7 +223,7 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
       },
     });
     return true;
-  });
+  }));
   if (!stored) {
     const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };

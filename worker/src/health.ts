@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 
 /**
  * The worker's health endpoint, for the container's healthcheck (docker-compose.yml) and for
- * load balancers or monitors on other hosts: `GET /health` (any path answers the same) is 200
+ * load balancers or monitors on other hosts, and its Prometheus `GET /metrics`.
+ * `GET /health` (any other path answers the same) is 200
  * when the worker's Redis and Postgres connections answer and it is not shutting down, 503
  * otherwise, with the reasons as JSON. A worker that is shutting down is healthy in the sense
  * of "doing the right thing", but it takes no more jobs; saying 503 keeps `docker compose ps`
@@ -26,6 +27,8 @@ export interface HealthServerOptions {
   isShuttingDown(): boolean;
   /** A hung Postgres or Redis must not hang the healthcheck: past this, the check counts as failed. */
   timeoutMs?: number;
+  /** Prometheus exposition for `GET /metrics` (observability.ts); without it /metrics answers 404. */
+  metrics?: { contentType: string; metrics(): Promise<string> };
 }
 
 export interface HealthServer {
@@ -52,6 +55,18 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   const server = http.createServer((request, response) => {
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (request.url?.split("?")[0] === "/metrics") {
+      const metrics = opts.metrics;
+      if (!metrics) {
+        response.writeHead(404).end();
+        return;
+      }
+      void metrics.metrics().then(
+        (text) => response.writeHead(200, { "content-type": metrics.contentType }).end(request.method === "HEAD" ? undefined : text),
+        () => response.writeHead(500).end(),
+      );
       return;
     }
     void workerHealth(opts).then((health) => {

@@ -129,6 +129,8 @@ export interface HeartbeatOptions {
   /** called once when an organiser asks this worker to drain: finish the job in hand, take no more */
   onDrainRequested: () => void;
   log?: (message: string) => void;
+  /** the figures of each beat, for the worker's /metrics */
+  onFigures?: (figures: WorkerFigures) => void;
 }
 
 export interface Heartbeat {
@@ -158,6 +160,7 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       cpu,
       visibleDevices: process.env.CUDA_VISIBLE_DEVICES,
     });
+    opts.onFigures?.(figures);
     if (stopped) return;
     const now = new Date();
     const fields = {

@@ -2,21 +2,21 @@
 import { loadWorkerEnv } from "./env";
 import { startEvaluationWorker } from "./consumer";
 import { startHealthServer } from "./health";
+import { workerMetrics } from "./observability";
 
 const env = loadWorkerEnv();
 const running = await startEvaluationWorker(env);
+const { log } = running;
 
 let stopping = false;
-const health =
-  env.WORKER_HEALTH_PORT > 0
-    ? await startHealthServer({
-        port: env.WORKER_HEALTH_PORT,
-        workerId: env.WORKER_ID,
-        checkConnections: running.checkConnections,
-        isShuttingDown: () => stopping,
-      })
-    : undefined;
-if (health) console.log(`[worker ${env.WORKER_ID}] health: http://0.0.0.0:${health.port}/health`);
+const { registry } = workerMetrics();
+const serve = (port: number) =>
+  startHealthServer({ port, workerId: env.WORKER_ID, checkConnections: running.checkConnections, isShuttingDown: () => stopping, metrics: registry });
+const health = env.WORKER_HEALTH_PORT > 0 ? await serve(env.WORKER_HEALTH_PORT) : undefined;
+if (health) log.info(`health and metrics: http://0.0.0.0:${health.port}/health, /metrics`);
+// A metrics port of its own, where the health port is not published to Prometheus.
+const metricsServer = env.WORKER_METRICS_PORT > 0 && env.WORKER_METRICS_PORT !== env.WORKER_HEALTH_PORT ? await serve(env.WORKER_METRICS_PORT) : undefined;
+if (metricsServer) log.info(`metrics: http://0.0.0.0:${metricsServer.port}/metrics`);
 
 /**
  * Shutdown (SIGTERM from `docker compose stop`/`down`, SIGINT from Ctrl-C): take no more jobs and
@@ -26,7 +26,7 @@ if (health) console.log(`[worker ${env.WORKER_ID}] health: http://0.0.0.0:${heal
  * BullMQ lock would expire after LOCK_DURATION_MS and another worker would take it then.
  */
 async function shutdown(signal: string): Promise<number> {
-  console.log(`[worker ${env.WORKER_ID}] ${signal}: finishing the current job (at most ${env.WORKER_SHUTDOWN_TIMEOUT_MS} ms), then exiting`);
+  log.info(`${signal}: finishing the current job (at most ${env.WORKER_SHUTDOWN_TIMEOUT_MS} ms), then exiting`);
   let timer: NodeJS.Timeout | undefined;
   const outOfTime = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), env.WORKER_SHUTDOWN_TIMEOUT_MS);
@@ -35,12 +35,13 @@ async function shutdown(signal: string): Promise<number> {
   const first = await Promise.race([closed, outOfTime]);
   clearTimeout(timer);
   await health?.close();
+  await metricsServer?.close();
   if (first === "closed") return 0;
   const handedBack = await running.handBack().catch((error: Error) => {
-    console.error(`[worker ${env.WORKER_ID}] could not hand the job back (its lock will expire instead): ${error.message}`);
+    log.error({ err: error }, "could not hand the job back (its lock will expire instead)");
     return null;
   });
-  console.log(`[worker ${env.WORKER_ID}] out of time: ${handedBack ? `job ${handedBack} handed back` : "no job in hand"}; exiting`);
+  log.info(`out of time: ${handedBack ? `job ${handedBack} handed back` : "no job in hand"}; exiting`);
   return 0;
 }
 
@@ -51,7 +52,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     shutdown(signal).then(
       (code) => process.exit(code),
       (error) => {
-        console.error(error);
+        log.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );
