@@ -46,6 +46,19 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // Faults done for real (kill -9, Redis and Postgres restarts) against private instances
+          // that each file starts itself (tests/chaos/support/private-services.ts).
+          name: "chaos",
+          include: ["tests/chaos/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
           environment: "node",

@@ -8,6 +8,7 @@ import {
 } from "@goat/contracts/submission-events";
 import { db } from "../db";
 import { env } from "../env";
+import { log } from "../log";
 
 /**
  * Submission status changes over Redis pub/sub: published by the web app (accepted, cancelled,
@@ -22,7 +23,12 @@ const globalForEvents = globalThis as unknown as {
 };
 
 function publisher(): IORedis {
-  globalForEvents.goatEventPublisher ??= new IORedis(env().REDIS_URL, { maxRetriesPerRequest: 2 });
+  if (!globalForEvents.goatEventPublisher) {
+    const redis = new IORedis(env().REDIS_URL, { maxRetriesPerRequest: 2 });
+    // Without a listener an 'error' (Redis restarting) is reported as unhandled.
+    redis.on("error", (error) => log.warn(`events redis (publisher): ${error.message}`));
+    globalForEvents.goatEventPublisher = redis;
+  }
   return globalForEvents.goatEventPublisher;
 }
 
@@ -37,7 +43,7 @@ export async function publishSubmissionStatus(submissionId: number): Promise<voi
     const event: SubmissionEvent = { submissionId, taskSlug: row.task.slug, teamId: row.teamId, status: row.status, at: new Date().toISOString() };
     await publisher().publish(submissionEventsChannel(env().QUEUE_PREFIX), encodeSubmissionEvent(event));
   } catch (error) {
-    console.warn(`[events] could not publish submission ${submissionId}: ${(error as Error).message}`);
+    log.warn({ submissionId, err: error }, `could not publish the status of submission ${submissionId}`);
   }
 }
 
@@ -46,7 +52,7 @@ export function subscribeSubmissionEvents(listener: Listener): () => void {
   if (!globalForEvents.goatEventSubscriber) {
     const redis = new IORedis(env().REDIS_URL, { maxRetriesPerRequest: null });
     const listeners = new Set<Listener>();
-    redis.on("error", (error) => console.warn(`[events] redis: ${error.message}`));
+    redis.on("error", (error) => log.warn(`events redis (subscriber): ${error.message}`));
     redis.on("message", (_channel, message) => {
       const event = decodeSubmissionEvent(message);
       if (event) for (const each of listeners) each(event);
