@@ -90,12 +90,16 @@ export function startReconciler(intervalMs: number): { stop(): void; run(trigger
   const pass = async (trigger: Trigger) => {
     const started = Date.now();
     const outcome = await runExclusively(queueRedis(), `${env().QUEUE_PREFIX}:lock:reconciler`, LOCK_TTL_MS, () => reconcileEvaluationQueue());
-    if (!outcome.ran) return;
+    if (!outcome.ran) {
+      log.debug({ trigger }, "reconciler: skipped, another web replica holds the lock");
+      return;
+    }
     webMetrics().reconcilerRuns.inc({ trigger });
     const { requeued, repaused } = outcome.value;
-    if (requeued.length || repaused) {
-      log.info({ trigger, requeued, repaused, durationMs: Date.now() - started }, `reconciler: re-added jobs for submissions ${requeued.join(", ") || "none"}${repaused ? "; paused the queue again" : ""}`);
-    }
+    log[requeued.length || repaused ? "info" : "debug"](
+      { trigger, requeued, repaused, durationMs: Date.now() - started },
+      `reconciler: re-added jobs for submissions ${requeued.join(", ") || "none"}${repaused ? "; paused the queue again" : ""}`,
+    );
   };
   const run = (trigger: Trigger): Promise<void> => {
     if (running) {
