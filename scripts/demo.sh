@@ -12,6 +12,8 @@ mkdir -p var/demo var/log
 [ -s var/demo/nextauth-secret ] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' > var/demo/nextauth-secret
 export NEXTAUTH_SECRET="${NEXTAUTH_SECRET:-$(cat var/demo/nextauth-secret)}"
 export NEXTAUTH_URL="${NEXTAUTH_URL:-http://localhost:$PORT}"
+# Logs for people here (pino-pretty); production and compose keep pino's JSON lines.
+export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 
 bash scripts/install.sh
 bash scripts/services.sh

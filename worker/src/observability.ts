@@ -18,7 +18,8 @@ export interface WorkerMetrics {
 
 export const EVALUATION_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-const KILL_REASONS: Record<string, string> = { TIMEOUT: "timeout", MEMORY_LIMIT: "memory", GPU_MEMORY_LIMIT: "gpu_memory" };
+// The pool kills the child at these limits (MEMORY_LIMIT covers host RAM and, on CUDA, GPU_MEM_LIMIT_MB).
+const KILL_REASONS: Record<string, string> = { TIMEOUT: "timeout", MEMORY_LIMIT: "memory" };
 
 let metrics: WorkerMetrics | undefined;
 
