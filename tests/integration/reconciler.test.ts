@@ -49,3 +49,19 @@ it("puts an overdue RUNNING submission whose job vanished back in the queue", as
   expect(await db.submission.findUniqueOrThrow({ where: { id }, select: { status: true, workerId: true } })).toEqual({ status: "QUEUED", workerId: null });
   expect(await evaluationQueue().getJob(evaluationJobId(id))).toBeDefined();
 });
+
+it("pauses the queue again when Redis forgot an organiser's pause (the audit log remembers it)", async () => {
+  const queue = evaluationQueue();
+  await db.auditLogEntry.create({ data: { action: "queue.pause", target: "queue:evaluations" } });
+  expect(await queue.isPaused()).toBe(false); // as after a flush
+  try {
+    expect((await reconcileEvaluationQueue()).repaused).toBe(true);
+    expect(await queue.isPaused()).toBe(true);
+    expect((await reconcileEvaluationQueue()).repaused).toBe(false);
+  } finally {
+    await db.auditLogEntry.create({ data: { action: "queue.resume", target: "queue:evaluations" } });
+    await queue.resume();
+  }
+  expect((await reconcileEvaluationQueue()).repaused).toBe(false);
+  expect(await queue.isPaused()).toBe(false);
+});
