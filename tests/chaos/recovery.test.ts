@@ -91,7 +91,7 @@ const seconds = (since: number) => (Date.now() - since) / 1000;
 describe("faults with real restarts, two workers, 30 submissions in flight", () => {
   it("kill -9 of a worker mid-evaluation: its job finishes on the other worker, every submission scored once", async () => {
     const ids = await submit(IN_FLIGHT);
-    const victim = await web.waitFor("a submission running on chaos-a", async () => (await rows(ids)).find((row) => row.status === "RUNNING" && row.workerId === "chaos-a"));
+    const victim = await web.waitFor("a submission running on chaos-a", async () => (await rows(ids)).find((row) => row.status === "RUNNING" && row.workerId === "chaos-a"), 120_000);
     const killedAt = Date.now();
     await p.workers.get("chaos-a")!.stop("SIGKILL");
     const rescued = await web.waitFor(
@@ -127,7 +127,7 @@ describe("faults with real restarts, two workers, 30 submissions in flight", () 
 
   it("Redis restarted empty: every QUEUED submission has its job again within seconds, all scored once", async () => {
     const ids = await submit(IN_FLIGHT);
-    await web.waitFor("both workers busy", async () => (await rows(ids)).filter((row) => row.status === "RUNNING").length >= 1);
+    await web.waitFor("a worker busy", async () => (await rows(ids)).some((row) => row.status === "RUNNING"), 120_000);
     await p.redis.kill();
     await p.redis.start();
     const backAt = Date.now();
@@ -146,7 +146,7 @@ describe("faults with real restarts, two workers, 30 submissions in flight", () 
 
   it("Redis flushed: the reconciler notices within seconds and re-adds every QUEUED submission's job", async () => {
     const ids = await submit(IN_FLIGHT);
-    await web.waitFor("a worker busy", async () => (await rows(ids)).some((row) => row.status === "RUNNING"));
+    await web.waitFor("a worker busy", async () => (await rows(ids)).some((row) => row.status === "RUNNING"), 120_000);
     const { default: IORedis } = await import("ioredis");
     const admin = new IORedis(p.redis.url);
     await admin.flushall();
@@ -170,7 +170,7 @@ describe("faults with real restarts, two workers, 30 submissions in flight", () 
     const running = await web.waitFor("both workers busy", async () => {
       const now = (await rows(ids)).filter((row) => row.status === "RUNNING");
       return now.length >= 2 ? now : null;
-    });
+    }, 120_000);
     await p.postgres.stop("fast");
     const downAt = Date.now();
     // While it is down, the API says "come back shortly", not 500.

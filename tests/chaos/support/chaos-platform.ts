@@ -54,7 +54,8 @@ export async function startChaosPlatform() {
     workers,
     /** Starts (or restarts, under the same WORKER_ID) a worker with the production lock settings. */
     async startWorker(id: string): Promise<WorkerProcess> {
-      const worker = await startWorker(id, { LOCK_DURATION_MS: "8000", STALLED_INTERVAL_MS: "3000", LOG_LEVEL: "info" });
+      // A generous start-up bound: on a shared, loaded CPU, starting Node and tsx alone took over 30 s.
+      const worker = await startWorker(id, { LOCK_DURATION_MS: "8000", STALLED_INTERVAL_MS: "3000", LOG_LEVEL: "info" }, 120_000);
       workers.set(id, worker);
       return worker;
     },

@@ -15,7 +15,7 @@ export interface WorkerProcess {
 
 const ROOT = path.resolve(__dirname, "../../..");
 
-export async function startWorker(id: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "worker/src/main.ts"], {
     cwd: ROOT,
     env: {
@@ -34,7 +34,7 @@ export async function startWorker(id: string, extraEnv: Record<string, string> =
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not get ready:\n${log}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`worker ${id} did not get ready:\n${log}`)), readyTimeoutMs);
     const check = () => {
       if (log.includes("ready:")) {
         clearTimeout(timer);
