@@ -19,7 +19,7 @@ export async function upload(task: string, token: string | null, body: Uint8Arra
 export async function submissionStatus(task: string, id: number | string, token: string) {
   const request = new Request(`${BASE}/submit/${task}/status/${id}`, { headers: { authorization: `Bearer ${token}` } });
   const response = await statusRoute(request, { params: Promise.resolve({ task, id: String(id) }) });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await response.json(), headers: response.headers };
 }
 
 export async function queueStatus(token: string) {
