@@ -11,6 +11,7 @@ import { ParticipantFault } from "./faults";
 import { startHeartbeat } from "./heartbeat";
 import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
+import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
 import { TaskLabelCache } from "./task-labels";
 
@@ -64,7 +65,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   publisher.on("error", (error) => log(env.WORKER_ID, `redis (events): ${error.message}`));
   const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX);
-  const sandbox = new SandboxPool({ maxSpare: 1 });
+  const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env) });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
   const ctx: EvaluationContext = {
     db,
