@@ -120,7 +120,7 @@ describe("SandboxPool", () => {
     expect(error).toBeInstanceOf(ParticipantFault);
     const fault = error as ParticipantFault;
     expect(fault.code).toBe("MODEL_RUN_FAILED");
-    expect(fault.displayMessage).toMatch(/^The model failed while running a "Gather" node: an index is out of range\./);
+    expect(fault.displayMessage).toMatch(/^The model failed while running the "Gather" node: an index is out of range\./);
     expect(fault.logDetail).toMatch(/indices element out of data bounds/);
     expect(fault.displayMessage).not.toContain("\n");
     expect(fault.displayMessage).not.toContain(dir);

@@ -3,7 +3,10 @@
  * test inputs out through a message, or trips one of onnxruntime's own errors. Built with the
  * same low-level builder as the classifiers (build-model.ts); used by tests/security/.
  */
-import { buildModel, type GraphSpec, type ModelSpec } from "./build-model";
+import onnxProto from "onnx-proto";
+import { buildExternalDataModel, buildModel, type GraphSpec, type ModelSpec } from "./build-model";
+
+const { onnx } = onnxProto;
 
 const IN = 784;
 const OUT = 10;
@@ -106,4 +109,31 @@ function identityModel(over: Partial<ModelSpec>): Uint8Array {
     nodes: [{ opType: "Identity", inputs: ["input"], outputs: ["output"] }],
     ...over,
   });
+}
+
+/**
+ * The external-data model (build-model.ts), with `data_location` written as the varint 2^32 + 1
+ * instead of 1. onnxruntime's protobuf reads the enum as an int32 (the low 32 bits: 1, EXTERNAL)
+ * and loads the weights from the file next to the model; a reader taking the 64-bit value saw
+ * "not EXTERNAL". protobufjs cannot write such a value, so the tensor's bytes are appended by hand.
+ */
+export function buildWrappedExternalDataModel(opts: { location?: string } = {}): Uint8Array {
+  const model = onnx.ModelProto.decode(buildExternalDataModel(opts));
+  const graph = model.graph!;
+  const initializers = graph.initializer ?? [];
+  const external = initializers.find((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)!;
+  graph.initializer = initializers.filter((t) => t !== external);
+  external.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  const dataLocationField = [14 << 3, 0x81, 0x80, 0x80, 0x80, 0x10]; // field 14, varint 2^32 + 1
+  const tensor = concat(onnx.TensorProto.encode(external).finish(), Uint8Array.from(dataLocationField));
+  const graphBytes = onnx.GraphProto.encode(graph).uint32((5 << 3) | 2).bytes(tensor).finish(); // + initializer
+  model.graph = null;
+  return onnx.ModelProto.encode(model).uint32((7 << 3) | 2).bytes(graphBytes).finish(); // + graph
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

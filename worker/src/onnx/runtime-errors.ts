@@ -94,7 +94,7 @@ export function describeLoadError(raw: string): RuntimeErrorDescription {
 
 export function describeRunError(raw: string): RuntimeErrorDescription {
   const op = failingOperator(raw);
-  const where = op ? `a ${op} node` : "a node";
+  const where = op ? `the ${op} node` : "a node";
   const size = /Failed to allocate memory for requested buffer of size (\d+)/.exec(raw);
   if (size) {
     return {
