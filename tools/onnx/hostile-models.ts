@@ -4,7 +4,7 @@
  * same low-level builder as the classifiers (build-model.ts); used by tests/security/.
  */
 import onnxProto from "onnx-proto";
-import { buildExternalDataModel, buildModel, type GraphSpec, type ModelSpec } from "./build-model";
+import { buildExternalDataModel, buildMlp, buildModel, type GraphSpec, type ModelSpec } from "./build-model";
 
 const { onnx } = onnxProto;
 
@@ -136,4 +136,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * A classifier that also carries an unused initializer declaring 2^40 x 2^40 elements and no
+ * data: its parameter count passes 2^63, the bigint column that stores it.
+ */
+export function buildOverflowingParamCountModel(): Uint8Array {
+  const model = onnx.ModelProto.decode(buildMlp({ sizes: [IN, OUT], seed: 11 }));
+  const huge = new onnx.TensorProto({ name: "huge", dataType: 1, dims: [2 ** 40, 2 ** 40] });
+  model.graph!.initializer = [...(model.graph!.initializer ?? []), huge];
+  return onnx.ModelProto.encode(model).finish();
 }
