@@ -1,5 +1,4 @@
 import "server-only";
-import fs from "node:fs/promises";
 import { modelStorageKey } from "@goat/contracts/model-storage";
 import { participantMessage } from "@goat/contracts/participant-message";
 import type { ApiCaller } from "../auth/api-token";
@@ -8,7 +7,8 @@ import { env } from "../env";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { checkModelForTask } from "../onnx/check-model";
-import { inspectOnnxModel, OnnxFormatError } from "../onnx/inspect-model";
+import { inspectModelFile, ModelTooComplexError } from "../onnx/inspect-in-worker";
+import { OnnxFormatError, type OnnxModelInfo } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
 import { quotaState, type QuotaState } from "../quota";
 import { modelStorage } from "../storage";
@@ -45,14 +45,14 @@ function quotaExceeded(task: TaskForIntake, quota: QuotaState): ApiError {
 }
 
 async function checkModelFile(upload: ReceivedUpload, task: TaskForIntake): Promise<{ paramCount: number }> {
-  const bytes = await fs.readFile(upload.spoolPath);
-  let info: ReturnType<typeof inspectOnnxModel>;
+  let info: OnnxModelInfo;
   try {
-    info = inspectOnnxModel(bytes);
+    info = await inspectModelFile(upload.spoolPath);
   } catch (error) {
     if (error instanceof OnnxFormatError) {
       throw new ApiError(422, error.code === "TRUNCATED" ? "TRUNCATED_MODEL" : "NOT_ONNX", participantMessage(error.message));
     }
+    if (error instanceof ModelTooComplexError) throw new ApiError(422, "DECLARED_SIZE_TOO_LARGE", error.message);
     throw error;
   }
   const problem = checkModelForTask(info, task);

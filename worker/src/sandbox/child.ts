@@ -10,11 +10,10 @@
  * Every participant message is a template (contracts/src/participant-message.ts): shapes and
  * onnxruntime errors depend on the hidden inputs, so they are summarised, never quoted.
  */
-import { readFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import type { NdArray } from "@goat/contracts/dataset/npy";
-import { inspectOnnxModel } from "@goat/contracts/onnx/inspect-model";
+import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
 import { boundedName } from "@goat/contracts/participant-message";
 import { ParticipantFault, PlatformFault } from "../faults";
 import {
@@ -68,10 +67,10 @@ function modelLoadFault(e: unknown): ParticipantFault {
  * opens the file (a model stored before that check existed, or a bug in it, must not reach
  * files next to it). Same reader as the intake.
  */
-async function refuseExternalData(modelPath: string): Promise<void> {
+function refuseExternalData(modelPath: string): void {
   let external: string[];
   try {
-    external = inspectOnnxModel(await readFile(modelPath)).externalDataTensors;
+    external = inspectOnnxFile(modelPath).externalDataTensors;
   } catch {
     return; // not readable as ONNX: onnxruntime says why, in its own words (mapped below)
   }
@@ -186,7 +185,7 @@ async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
     throw new PlatformFault("SANDBOX_PROTOCOL", "evaluate arrived before the test inputs were prepared");
   }
   const inputs = prepared.inputs;
-  await refuseExternalData(request.modelPath);
+  refuseExternalData(request.modelPath);
 
   const specs = request.inputSpecs;
   const rows = inputs[specs[0].name]?.shape[0];
