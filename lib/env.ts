@@ -15,6 +15,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default(path.resolve("var/data")),
   /** Where uploads are spooled while they are checked; must be on the same disk as STORAGE_DIR for a cheap move. */
   UPLOAD_TMP_DIR: z.string().default(path.resolve("var/tmp")),
+  /** Largest dataset file an organiser may upload, and the most an .npz may inflate to (a zip bomb is refused). */
+  DATASET_MAX_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   /** How often the reconciler re-adds QUEUED submissions that lost their job (ms); 0 turns it off. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   PUBLIC_URL: z.string().optional(),

@@ -85,11 +85,11 @@ export async function importDataset(slug: string, files: DatasetFiles) {
     await fs.copyFile(files.inputs, path.join(staging, inputName));
     await fs.copyFile(files.labels, path.join(staging, "labels.npy"));
     if (files.train) await fs.copyFile(files.train, path.join(staging, "train.npz"));
-    const { rows, version } = await validateDataset(staging, {
-      kind: task.kind,
-      inputSpec: tensorSpecListSchema.parse(task.inputSpec),
-      outputSpec: tensorSpecListSchema.parse(task.outputSpec),
-    });
+    const { rows, version } = await validateDataset(
+      staging,
+      { kind: task.kind, inputSpec: tensorSpecListSchema.parse(task.inputSpec), outputSpec: tensorSpecListSchema.parse(task.outputSpec) },
+      { maxInflatedBytes: env().DATASET_MAX_BYTES },
+    );
     const previous = `${target}.previous-${Date.now()}`;
     await fs.rename(target, previous).catch(() => {});
     await fs.rename(staging, target);

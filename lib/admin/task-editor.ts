@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -8,9 +9,11 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
 import { z } from "zod";
+import { DatasetTooLargeError } from "@goat/contracts/dataset/npz";
 import { db } from "../db";
 import { env } from "../env";
 import { ApiError } from "../errors";
+import { formatBytes } from "../intake/receive-upload";
 import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
 import { importDataset, taskConfigSchema } from "../task-admin";
 import type { SessionUser } from "../auth/session";
@@ -179,12 +182,77 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
 }
 
 const DATASET_FIELDS = new Set(["inputs", "labels", "train"]);
-const MAX_DATASET_FILE_BYTES = 4 * 1024 ** 3;
+
+function datasetTooLarge(limitBytes: number): ApiError {
+  return new ApiError(413, "PAYLOAD_TOO_LARGE", `A dataset file is larger than the limit of ${formatBytes(limitBytes)} (DATASET_MAX_BYTES).`, { limitBytes });
+}
+
+/**
+ * Streams the dataset fields of a multipart body into `staging`. A file over the limit is
+ * refused (busboy would otherwise cut it silently and the import would see a truncated file);
+ * a body that breaks off (the client went away) rejects instead of throwing an uncaught
+ * `aborted`; either way every write stream is closed before the caller removes the folder.
+ */
+async function receiveDatasetFiles(request: Request, contentType: string, staging: string, maxBytes: number): Promise<Record<string, string>> {
+  const saved: Record<string, string> = {};
+  const outputs: WriteStream[] = [];
+  const source = Readable.fromWeb(request.body as unknown as WebReadableStream<Uint8Array>);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        source.unpipe();
+        source.destroy();
+        for (const out of outputs) out.destroy();
+        reject(error);
+      };
+      let parser: busboy.Busboy;
+      try {
+        parser = busboy({ headers: { "content-type": contentType }, limits: { files: 3, fileSize: maxBytes } });
+      } catch {
+        fail(new ApiError(400, "MISSING_FILE", "The multipart body could not be read (missing boundary?)."));
+        return;
+      }
+      const writes: Promise<void>[] = [];
+      parser.on("file", (field, stream, info) => {
+        if (settled || !DATASET_FIELDS.has(field) || !info.filename) {
+          stream.resume();
+          return;
+        }
+        const extension = info.filename.toLowerCase().endsWith(".npz") ? ".npz" : ".npy";
+        const target = path.join(staging, `${field}${extension}`);
+        saved[field] = target;
+        const out = createWriteStream(target);
+        outputs.push(out);
+        stream.on("limit", () => fail(datasetTooLarge(maxBytes)));
+        const written = pipeline(stream, out);
+        written.catch(fail);
+        writes.push(written);
+      });
+      parser.on("error", (error: Error) => fail(new ApiError(400, "MISSING_FILE", `The multipart body could not be read: ${error.message}`)));
+      parser.on("close", () =>
+        Promise.all(writes).then(() => {
+          if (settled) return;
+          settled = true;
+          resolve();
+        }, fail),
+      );
+      source.on("error", () => fail(new ApiError(400, "MISSING_FILE", "The upload was interrupted before the dataset was complete.")));
+      source.pipe(parser);
+    });
+  } finally {
+    await Promise.all(outputs.filter((out) => !out.closed).map((out) => once(out, "close").catch(() => undefined)));
+  }
+  return saved;
+}
 
 /**
  * Streams the dataset files of a multipart upload (fields inputs, labels, optional train) to a
  * staging directory, then imports them: importDataset validates them against the task's
- * signature before swapping them in, so a broken dataset never replaces a working one.
+ * signature before swapping them in, so a broken dataset never replaces a working one. The
+ * staging directory is removed on every path.
  */
 export async function importUploadedDataset(actor: SessionUser | null, request: Request, slug: string) {
   assertAdmin(actor);
@@ -192,33 +260,23 @@ export async function importUploadedDataset(actor: SessionUser | null, request: 
   if (!contentType.toLowerCase().startsWith("multipart/form-data") || !request.body) {
     throw new ApiError(400, "MISSING_FILE", "Send the dataset as multipart/form-data with the files inputs (.npy/.npz) and labels (.npy).");
   }
+  const maxBytes = env().DATASET_MAX_BYTES;
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > 3 * maxBytes + 64 * 1024) throw datasetTooLarge(maxBytes);
   const staging = path.join(env().UPLOAD_TMP_DIR, `dataset-${randomUUID()}`);
   await fs.mkdir(staging, { recursive: true });
   try {
-    const saved: Record<string, string> = {};
-    await new Promise<void>((resolve, reject) => {
-      const parser = busboy({ headers: { "content-type": contentType }, limits: { files: 3, fileSize: MAX_DATASET_FILE_BYTES } });
-      const writes: Promise<void>[] = [];
-      parser.on("file", (field, stream, info) => {
-        if (!DATASET_FIELDS.has(field) || !info.filename) {
-          stream.resume();
-          return;
-        }
-        const extension = info.filename.toLowerCase().endsWith(".npz") ? ".npz" : ".npy";
-        const target = path.join(staging, `${field}${extension}`);
-        saved[field] = target;
-        writes.push(pipeline(stream, createWriteStream(target)));
-      });
-      parser.on("error", reject);
-      parser.on("close", () => Promise.all(writes).then(() => resolve(), reject));
-      Readable.fromWeb(request.body as unknown as WebReadableStream<Uint8Array>).pipe(parser);
-    });
+    const saved = await receiveDatasetFiles(request, contentType, staging, maxBytes);
     if (!saved.inputs || !saved.labels) throw new ApiError(400, "MISSING_FILE", "Both files are needed: inputs (.npy or .npz) and labels (.npy).");
     let imported;
     try {
       imported = await importDataset(slug, { inputs: saved.inputs, labels: saved.labels, train: saved.train });
     } catch (error) {
       if (error instanceof ApiError) throw error;
+      if (error instanceof DatasetTooLargeError) {
+        await recordAudit(db, actor.id, "task.dataset_refused", `task:${slug}`, { reason: error.message });
+        throw datasetTooLarge(error.limitBytes);
+      }
       await recordAudit(db, actor.id, "task.dataset_refused", `task:${slug}`, { reason: (error as Error).message });
       throw new ApiError(422, "VALIDATION_FAILED", `The dataset does not fit the task: ${(error as Error).message}`);
     }

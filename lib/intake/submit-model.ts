@@ -1,13 +1,14 @@
 import "server-only";
-import fs from "node:fs/promises";
 import { modelStorageKey } from "@goat/contracts/model-storage";
+import { participantMessage } from "@goat/contracts/participant-message";
 import type { ApiCaller } from "../auth/api-token";
 import { db } from "../db";
 import { env } from "../env";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { checkModelForTask } from "../onnx/check-model";
-import { inspectOnnxModel, OnnxFormatError } from "../onnx/inspect-model";
+import { inspectModelFile, ModelTooComplexError } from "../onnx/inspect-in-worker";
+import { OnnxFormatError, type OnnxModelInfo } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
 import { quotaState, type QuotaState } from "../quota";
 import { modelStorage } from "../storage";
@@ -17,8 +18,8 @@ import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
 
 /**
  * The one upload path into storage, used by the API and the browser form alike:
- * authorise -> task open -> quota -> stream + hash -> ONNX checks -> store -> QUEUED row -> job.
- * Every refusal happens before anything is stored or queued.
+ * authorise -> task open -> quota -> stream + hash -> ONNX checks -> QUEUED row -> store -> job.
+ * Every refusal happens before anything is stored or queued; the spool file is removed on every path.
  */
 export interface AcceptedSubmission {
   id: number;
@@ -44,19 +45,24 @@ function quotaExceeded(task: TaskForIntake, quota: QuotaState): ApiError {
 }
 
 async function checkModelFile(upload: ReceivedUpload, task: TaskForIntake): Promise<{ paramCount: number }> {
-  const bytes = await fs.readFile(upload.spoolPath);
-  let info: ReturnType<typeof inspectOnnxModel>;
+  let info: OnnxModelInfo;
   try {
-    info = inspectOnnxModel(bytes);
+    info = await inspectModelFile(upload.spoolPath);
   } catch (error) {
     if (error instanceof OnnxFormatError) {
-      throw new ApiError(422, error.code === "TRUNCATED" ? "TRUNCATED_MODEL" : "NOT_ONNX", error.message);
+      throw new ApiError(422, error.code === "TRUNCATED" ? "TRUNCATED_MODEL" : "NOT_ONNX", participantMessage(error.message));
     }
+    if (error instanceof ModelTooComplexError) throw new ApiError(422, "DECLARED_SIZE_TOO_LARGE", error.message);
     throw error;
   }
   const problem = checkModelForTask(info, task);
   if (problem) {
     throw new ApiError(422, problem.code, problem.message, { expected: problem.expected, found: problem.found });
+  }
+  // Declared dims are the uploader's: their product can pass any column (and 2^53, where it stops
+  // being exact). A bigint column holds 2^63 - 1; no real model comes near 2^53 parameters.
+  if (!Number.isSafeInteger(info.paramCount)) {
+    throw new ApiError(422, "DECLARED_SIZE_TOO_LARGE", "The model's initializers declare more elements than any model can hold. Check the dims of its weights.");
   }
   return { paramCount: info.paramCount };
 }
@@ -82,10 +88,9 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
   try {
     const { paramCount } = await checkModelFile(upload, task);
     const storageKey = modelStorageKey(task.slug, upload.sha256);
-    const storage = modelStorage();
-    if (await storage.exists(storageKey)) await upload.discard();
-    else await storage.putFile(storageKey, upload.spoolPath);
 
+    // The row first, the file after the commit: every refusal inside the transaction (the quota
+    // race) leaves nothing in storage. The job is added only once the file is there.
     const { submission, quota } = await db.$transaction(async (tx) => {
       // Serialise concurrent uploads of one team so two cannot both take the last slot.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${teamId}::bigint)`;
@@ -110,6 +115,16 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
       if (reference) return { submission: created, quota: current };
       return { submission: created, quota: { ...current, used: current.used + 1, remaining: current.remaining - 1 } };
     });
+
+    try {
+      // Content-addressed: the same bytes for the same task are stored once.
+      const storage = modelStorage();
+      if (!(await storage.exists(storageKey))) await storage.putFile(storageKey, upload.spoolPath);
+    } catch (error) {
+      // No file, no submission: the row goes (and with it the quota it took).
+      await db.submission.delete({ where: { id: submission.id } }).catch(() => undefined);
+      throw error;
+    }
 
     try {
       await enqueueEvaluation(submission.id, "upload");

@@ -1,4 +1,5 @@
 import "server-only";
+import { boundedName, boundedShape, participantMessage } from "@goat/contracts/participant-message";
 import { describeShape, FREE_DIM, type TensorSpec } from "@goat/contracts/tensor-spec";
 import type { OnnxModelInfo, OnnxValueInfo } from "./inspect-model";
 
@@ -34,23 +35,30 @@ function describeSpec(spec: TensorSpec): string {
   return `${describeShape(spec.shape)} (${spec.dtype})`;
 }
 
+/** What the file declares, bounded: names, shapes and lists are the uploader's to make as long as they like. */
 function describeFound(v: OnnxValueInfo): string {
-  return v.rankKnown ? describeShape(v.shape) : "(no shape)";
+  return v.rankKnown ? boundedShape(v.shape) : "(no shape)";
 }
 
+const FOUND_SHOWN = 8;
+
 function found(v: OnnxValueInfo) {
-  return { name: v.name, dtype: v.dtype, shape: v.rankKnown ? v.shape : null };
+  return { name: v.name.slice(0, 64), dtype: v.dtype.slice(0, 32), shape: v.rankKnown ? v.shape.slice(0, FOUND_SHOWN).map((d) => (typeof d === "string" ? d.slice(0, 16) : d)) : null };
+}
+
+function foundList(values: readonly OnnxValueInfo[]) {
+  return values.slice(0, FOUND_SHOWN).map(found);
 }
 
 /** Compares one model input/output with its spec; null when it fits. */
 function compareValue(kind: Kind, spec: TensorSpec, value: OnnxValueInfo): ModelCheckProblem | null {
   const mismatch = (message: string): ModelCheckProblem => ({
     code: "SIGNATURE_MISMATCH",
-    message,
+    message: participantMessage(message),
     expected: spec,
     found: found(value),
   });
-  const label = `${kind} "${value.name}"`;
+  const label = `${kind} ${boundedName(value.name)}`;
 
   if (value.dtype !== spec.dtype) {
     return mismatch(`${label} has element type ${value.dtype}; the task expects ${spec.dtype} ${describeShape(spec.shape)}.`);
@@ -70,7 +78,7 @@ function compareValue(kind: Kind, spec: TensorSpec, value: OnnxValueInfo): Model
         const which = i === 0 ? "the batch dimension" : `dimension ${i}`;
         return mismatch(
           `${label} has a fixed size ${have} in ${which} (shape ${describeFound(value)}); the task expects ${describeSpec(spec)}: ` +
-            `${which} must be dynamic (symbolic, such as "N"). With torch.onnx.export, pass dynamic_axes={"${value.name}": {${i}: "N"}} (or dynamic_shapes).`,
+            `${which} must be dynamic (symbolic, such as "N"). With torch.onnx.export, pass dynamic_axes={${boundedName(value.name, '"input"')}: {${i}: "N"}}.`,
         );
       }
     } else if (typeof have === "number" && have !== want) {
@@ -85,14 +93,15 @@ function compareList(kind: Kind, specs: TensorSpec[], values: OnnxValueInfo[]): 
   const kinds = `${kind}s`;
   if (values.length !== specs.length) {
     const expectedList = specs.map((s) => `"${s.name}" ${describeSpec(s)}`).join(", ");
-    const foundList = values.map((v) => `"${v.name}" ${describeFound(v)} (${v.dtype})`).join(", ");
+    const shown = values.slice(0, 3).map((v) => `${boundedName(v.name)} ${describeFound(v)} (${v.dtype.slice(0, 16)})`).join(", ") + (values.length > 3 ? ", …" : "");
     return {
       code: "SIGNATURE_MISMATCH",
-      message:
-        `The model has ${plural(values.length, kind)}${values.length ? `: ${foundList}` : ""}; ` +
-        `the task expects ${plural(specs.length, kind)}: ${expectedList}.`,
+      message: participantMessage(
+        `The model has ${plural(values.length, kind)}${values.length ? `: ${shown}` : ""}; ` +
+          `the task expects ${plural(specs.length, kind)}: ${expectedList}.`,
+      ),
       expected: specs,
-      found: values.map(found),
+      found: foundList(values),
     };
   }
   if (specs.length === 1) return compareValue(kind, specs[0], values[0]);
@@ -103,12 +112,12 @@ function compareList(kind: Kind, specs: TensorSpec[], values: OnnxValueInfo[]): 
     if (!value) {
       return {
         code: "SIGNATURE_MISMATCH",
-        message:
+        message: participantMessage(
           `The task expects an ${kind} named "${spec.name}" ${describeSpec(spec)}; the model's ${kinds} are ` +
-          `${values.map((v) => `"${v.name}"`).join(", ")}. With several ${kinds}, the names must be the task's: ` +
-          `${specs.map((s) => `"${s.name}"`).join(", ")}.`,
+            `${values.slice(0, 4).map((v) => boundedName(v.name)).join(", ")}${values.length > 4 ? ", …" : ""}. With several ${kinds}, the names must be the task's.`,
+        ),
         expected: specs,
-        found: values.map(found),
+        found: foundList(values),
       };
     }
     const problem = compareValue(kind, spec, value);
@@ -132,15 +141,15 @@ function compareList(kind: Kind, specs: TensorSpec[], values: OnnxValueInfo[]): 
 export function checkModelForTask(info: OnnxModelInfo, task: TaskSignature): ModelCheckProblem | null {
   if (info.externalDataTensors.length > 0) {
     const names = info.externalDataTensors;
-    const shown = names.slice(0, 5).map((n) => `"${n}"`).join(", ") + (names.length > 5 ? `, and ${names.length - 5} more` : "");
+    const shown = names.slice(0, 3).map((n) => boundedName(n)).join(", ") + (names.length > 3 ? ", …" : "");
     return {
       code: "EXTERNAL_DATA",
-      message:
-        `The model keeps ${plural(names.length, "tensor")} in separate external-data files (${shown}); only the .onnx file is uploaded, ` +
-        "so those weights would be missing. Save the model with its weights inside the file " +
-        "(onnx.save_model(model, path, save_as_external_data=False); a single file can hold up to 2 GB).",
+      message: participantMessage(
+        `The model keeps ${plural(names.length, "tensor")} in external-data files (${shown}); only the .onnx file is evaluated. ` +
+          "Save the weights inside the file: onnx.save_model(model, path, save_as_external_data=False).",
+      ),
       expected: { externalDataTensors: [] },
-      found: { externalDataTensors: names },
+      found: { externalDataTensors: names.slice(0, FOUND_SHOWN).map((n) => n.slice(0, 64)) },
     };
   }
 

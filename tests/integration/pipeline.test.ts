@@ -118,7 +118,7 @@ describe("a classification task", () => {
   });
 
   it.each([
-    ["throws at run time", () => buildThrowingModel(), /onnxruntime/i],
+    ["throws at run time", () => buildThrowingModel(), /"Gather" node: an index is out of range/],
     ["returns NaN", () => buildNaNModel(), /NaN/],
     ["returns the wrong number of rows", () => buildWrongOutputRowsModel(), /rows|shape/i],
     ["hangs past the time limit", () => buildHangingModel(), /longer than the 4 s limit|time limit/i],

@@ -15,6 +15,7 @@ import { workerMetrics } from "./observability";
 import { createOutageWait } from "./outage";
 import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
+import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
 import { TaskLabelCache } from "./task-labels";
 
@@ -95,7 +96,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
   const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX);
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
-  const sandbox = new SandboxPool({ maxSpare: 1 });
+  const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env) });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
   const ctx: EvaluationContext = {
     db,

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { ModelStorage } from "@goat/contracts/model-storage";
 import type { MetricName, MetricValues } from "@goat/contracts/metrics";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
+import { boundedName, boundedShape } from "@goat/contracts/participant-message";
 import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
@@ -98,16 +99,18 @@ function checkedOutput(
   const output = outputs.find((candidate) => candidate.name === spec.name) ?? outputs[0];
   if (!output) throw new ParticipantFault("BAD_OUTPUT", "The model produced no output.");
   const width = outputRowWidth(spec);
+  // The shape the model returned, and where its NaNs are, are computed from the hidden inputs:
+  // the messages give the expected shape (the task's) and the rank only.
   if (output.dims[0] !== rows || output.data.length !== rows * width) {
     throw new ParticipantFault(
       "BAD_OUTPUT",
-      `The model's output "${output.name}" has shape [${output.dims.join(", ")}]; expected [${rows}, ${spec.shape.slice(1).join(", ")}] for ${rows} test rows.`,
+      `The model's output ${boundedName(output.name)} does not have the expected shape ${boundedShape([rows, ...spec.shape.slice(1)])} ` +
+        `for ${rows} test rows (it has ${output.dims.length} dimensions).`,
     );
   }
   for (let i = 0; i < output.data.length; i++) {
     if (!Number.isFinite(output.data[i])) {
-      const row = Math.floor(i / width);
-      throw new ParticipantFault("NON_FINITE_OUTPUT", `The model's output contains ${output.data[i]} (first at test row ${row}); every value must be a finite number.`);
+      throw new ParticipantFault("NON_FINITE_OUTPUT", "The model's output contains NaN or infinite values; every value must be a finite number.");
     }
   }
   return output.data;

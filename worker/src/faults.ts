@@ -1,10 +1,13 @@
+import { participantMessage } from "@goat/contracts/participant-message";
+
 /**
  * The two ways an evaluation can fail, and who is to blame.
  *
  * - `ParticipantFault`: the model is at fault (it does not load, throws, hangs, allocates
  *   without bound, returns the wrong shape). Retrying would fail the same way, so the job
- *   fails at once; `displayMessage` is shown to the participant as it is: one plain
- *   sentence, no stack trace, no server paths.
+ *   fails at once; `displayMessage` is shown to the participant: one sentence built from
+ *   a fixed template, capped, no stack trace, no server paths, no model-controlled data beyond
+ *   a bounded summary.
  * - `PlatformFault`: we are at fault (a dataset is missing, a sandbox could not start,
  *   the database is down). The job is retried; the participant only sees that it is
  *   still being evaluated.
@@ -31,14 +34,21 @@ export type PlatformFaultCode =
 export class ParticipantFault extends Error {
   readonly kind = "participant" as const;
   readonly retryable = false;
+  /** Capped and path-free whatever the caller passed (contracts/src/participant-message.ts). */
+  readonly displayMessage: string;
+  /** The raw cause (onnxruntime's own text, ...), for the worker log only: never shown. */
+  readonly logDetail: string | undefined;
 
   constructor(
     readonly code: ParticipantFaultCode,
     /** Fit to show the participant: one sentence, no stack trace, no server paths. */
-    readonly displayMessage: string,
-    options?: { cause?: unknown },
+    displayMessage: string,
+    options?: { cause?: unknown; logDetail?: string },
   ) {
-    super(displayMessage, options);
+    const shown = participantMessage(displayMessage);
+    super(shown, options);
+    this.displayMessage = shown;
+    this.logDetail = options?.logDetail;
     this.name = "ParticipantFault";
   }
 }
@@ -63,19 +73,4 @@ export function isParticipantFault(e: unknown): e is ParticipantFault {
 
 export function isPlatformFault(e: unknown): e is PlatformFault {
   return e instanceof PlatformFault;
-}
-
-/**
- * The first line of an error message, made fit for a participant: server paths replaced,
- * trimmed to a sane length. onnxruntime's messages carry the model's path ("Load model from
- * /srv/models/... failed") and sometimes several lines of detail; the first line says what
- * went wrong.
- */
-export function participantSafeMessage(message: string, redact: readonly string[] = [], maxLength = 400): string {
-  let line = (message.split(/\r?\n/).find((l) => l.trim() !== "") ?? "").trim();
-  for (const secret of redact) {
-    if (secret) line = line.split(secret).join("model.onnx");
-  }
-  if (line.length > maxLength) line = `${line.slice(0, maxLength - 1)}…`;
-  return line || "unknown error";
 }

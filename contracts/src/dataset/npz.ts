@@ -4,17 +4,40 @@ import { DatasetFormatError, encodeNpy, parseNpy, type NdArray } from "./npy";
 
 /**
  * NumPy `.npz` archives: a zip with one `.npy` member per named array, as `np.savez` writes.
- * Archives are decompressed whole into memory; they come from organisers, not participants.
+ * Archives are decompressed into memory, so their inflated size is bounded first: a zip bomb (a
+ * few MB inflating to many GB) is refused before anything is inflated. fflate allocates each
+ * member at the size its zip header declares and never grows it (a member that lies inflates
+ * cut short, and its .npy then fails to parse), so bounding the declared sizes bounds memory.
  */
 
 const NPY_SUFFIX = ".npy";
 
+/** The most an archive may inflate to unless the caller says otherwise. */
+export const NPZ_MAX_INFLATED_BYTES = 2 * 1024 ** 3;
+
+/** The archive would inflate past the bound. */
+export class DatasetTooLargeError extends DatasetFormatError {
+  constructor(readonly limitBytes: number) {
+    super(`the .npz archive inflates to more than ${Math.round(limitBytes / 1048576)} MB`);
+    this.name = "DatasetTooLargeError";
+  }
+}
+
 /** Parses an `.npz` archive into its arrays, keyed by member name without `.npy`. */
-export function parseNpz(bytes: Uint8Array): Record<string, NdArray> {
+export function parseNpz(bytes: Uint8Array, opts: { maxInflatedBytes?: number } = {}): Record<string, NdArray> {
+  const limit = opts.maxInflatedBytes ?? NPZ_MAX_INFLATED_BYTES;
   let members: Record<string, Uint8Array>;
+  let declared = 0;
   try {
-    members = unzipSync(bytes);
+    members = unzipSync(bytes, {
+      filter: (member) => {
+        declared += member.originalSize;
+        if (declared > limit) throw new DatasetTooLargeError(limit);
+        return true;
+      },
+    });
   } catch (err) {
+    if (err instanceof DatasetTooLargeError) throw err;
     throw new DatasetFormatError(`not a valid .npz (zip) archive: ${(err as Error).message}`, { cause: err });
   }
   const arrays: Record<string, NdArray> = {};

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { describeShape, FREE_DIM, type TensorDtype, type TensorSpec } from "../tensor-spec";
 import { DatasetFormatError, parseNpy, rowCount, rowWidth, type NdArray } from "./npy";
-import { parseNpz } from "./npz";
+import { DatasetTooLargeError, parseNpz } from "./npz";
 
 /**
  * The on-disk layout of a task's hidden test set, in the task's dataset directory:
@@ -61,6 +61,7 @@ function inFile<T>(name: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
+    if (err instanceof DatasetTooLargeError) throw err; // a refusal of its own (413), not a format error
     if (err instanceof DatasetFormatError) throw new DatasetFormatError(`${name}: ${err.message}`, { cause: err });
     throw err;
   }
@@ -81,10 +82,16 @@ function checkAgainstSpec(arr: NdArray, spec: TensorSpec): void {
   }
 }
 
+/** Bounds on what a dataset file may inflate to (npz.ts). */
+export interface DatasetLimits {
+  maxInflatedBytes?: number;
+}
+
 function inputsFromBytes(
   fileName: string,
   bytes: Uint8Array,
   inputSpecs: readonly TensorSpec[],
+  limits: DatasetLimits = {},
 ): Record<string, NdArray> {
   return inFile(fileName, () => {
     let arrays: Record<string, NdArray>;
@@ -96,7 +103,7 @@ function inputsFromBytes(
       }
       arrays = { [inputSpecs[0].name]: parseNpy(bytes) };
     } else {
-      arrays = parseNpz(bytes);
+      arrays = parseNpz(bytes, limits);
       const declared = new Set(inputSpecs.map((s) => s.name));
       const missing = inputSpecs.filter((s) => !(s.name in arrays)).map((s) => s.name);
       const extra = Object.keys(arrays).filter((name) => !declared.has(name));
@@ -186,12 +193,12 @@ function checkRegressionLabels(labels: NdArray, width: number): void {
  * inputs and labels have the same number of rows (at least one), and the labels fit the kind.
  * `version` is a SHA-256 over the inputs and labels files, so results can name the data they came from.
  */
-export async function validateDataset(dir: string, task: DatasetTask): Promise<{ rows: number; version: string }> {
+export async function validateDataset(dir: string, task: DatasetTask, limits: DatasetLimits = {}): Promise<{ rows: number; version: string }> {
   const inputsFile = await locateInputsFile(dir);
   const inputsBytes = await readDatasetFile(dir, inputsFile);
   const labelsBytes = await readDatasetFile(dir, DATASET_FILES.labels);
 
-  const inputs = inputsFromBytes(inputsFile, inputsBytes, task.inputSpec);
+  const inputs = inputsFromBytes(inputsFile, inputsBytes, task.inputSpec, limits);
   const labels = inFile(DATASET_FILES.labels, () => parseNpy(labelsBytes));
 
   if (labels.shape.length === 0) throw new DatasetFormatError(`${DATASET_FILES.labels}: labels must have a row axis`);

@@ -1,25 +1,30 @@
 /**
  * The sandbox child process: runs ONE evaluation, then is killed by its parent.
- * Started by `SandboxPool` with `fork()` (IPC, advanced serialization); see protocol.ts.
+ * Started by `SandboxPool` (IPC, advanced serialization; isolation.ts says as whom and with
+ * what hidden); see protocol.ts.
  *
  * Warm start: onnxruntime is loaded and a throwaway session is created and run before
- * `ready` is announced, and `prepare` reads the task's test inputs ahead, so the
+ * `ready` is announced, and `prepare` hands over the task's test inputs ahead, so the
  * evaluation itself pays only for the participant's session and inference.
+ *
+ * Every participant message is a template (contracts/src/participant-message.ts): shapes and
+ * onnxruntime errors depend on the hidden inputs, so they are summarised, never quoted.
  */
-import { stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import type { NdArray } from "@goat/contracts/dataset/npy";
-import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
-import { ParticipantFault, PlatformFault, participantSafeMessage } from "../faults";
+import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
+import { boundedName } from "@goat/contracts/participant-message";
+import { ParticipantFault, PlatformFault } from "../faults";
 import {
   chooseExecutionProvider,
   cpuFallback,
   detectAvailableBackends,
   type ExecutionProviderChoice,
 } from "../onnx/execution-provider";
+import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
 import { buildWarmupModel, WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
-import type { ChildMessage, EvaluateRequest, OutputTensor, ParentMessage, SandboxResult, TaskInputs } from "./protocol";
+import type { ChildEvaluateRequest, ChildMessage, OutputTensor, ParentMessage, SandboxResult } from "./protocol";
 
 if (typeof process.send !== "function") {
   console.error("sandbox child: must be started with fork() (no IPC channel)");
@@ -44,52 +49,59 @@ const watchdog = new Worker(
 watchdog.unref();
 
 // --- test inputs ---------------------------------------------------------------------------
-interface LoadedInputs {
-  key: string;
-  inputs: Promise<Record<string, NdArray>>;
-}
-let loaded: LoadedInputs | undefined;
-
-function inputsKey(task: TaskInputs): string {
-  return JSON.stringify([task.datasetDir, task.inputSpecs]);
-}
-
-function loadInputs(task: TaskInputs): LoadedInputs {
-  const key = inputsKey(task);
-  if (loaded?.key !== key) {
-    const inputs = loadDatasetInputs(task.datasetDir, task.inputSpecs);
-    inputs.catch(() => undefined); // reported when used
-    loaded = { key, inputs };
-  }
-  return loaded;
-}
+// Sent by the parent (`prepare`): the child opens no dataset file.
+let prepared: { key: string; inputs: Record<string, NdArray> } | undefined;
 
 // --- evaluation ----------------------------------------------------------------------------
-function modelLoadFault(e: unknown, redact: string[]): ParticipantFault {
-  const first = participantSafeMessage(e instanceof Error ? e.message : String(e), redact);
-  return new ParticipantFault("MODEL_LOAD_FAILED", `onnxruntime could not load the model: ${first}`, { cause: e });
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function modelLoadFault(e: unknown): ParticipantFault {
+  const { code, message } = describeLoadError(errorText(e));
+  return new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
+}
+
+/**
+ * The intake refused external data already; this is the check again right before onnxruntime
+ * opens the file (a model stored before that check existed, or a bug in it, must not reach
+ * files next to it). Same reader as the intake.
+ */
+function refuseExternalData(modelPath: string): void {
+  let external: string[];
+  try {
+    external = inspectOnnxFile(modelPath).externalDataTensors;
+  } catch {
+    return; // not readable as ONNX: onnxruntime says why, in its own words (mapped below)
+  }
+  if (external.length > 0) {
+    throw new ParticipantFault(
+      "EXTERNAL_DATA",
+      `The model keeps ${external.length} tensor(s) in external-data files; only the .onnx file is evaluated. Save the weights inside the file.`,
+    );
+  }
 }
 
 async function createSession(
-  request: EvaluateRequest,
+  request: ChildEvaluateRequest,
   warnings: string[],
 ): Promise<{ session: ort.InferenceSession; choice: ExecutionProviderChoice }> {
   const available = detectAvailableBackends(ort.listSupportedBackends());
   let choice = chooseExecutionProvider(request.executionProvider, available);
   if (choice.warning) warnings.push(choice.warning);
-  const redact = [request.modelPath, request.datasetDir];
   try {
     return { session: await ort.InferenceSession.create(request.modelPath, choice.sessionOptions), choice };
   } catch (e) {
-    if (choice.provider !== "cuda") throw modelLoadFault(e, redact);
+    if (choice.provider !== "cuda") throw modelLoadFault(e);
     // The CUDA EP is listed and its library present, but the session failed: either the
     // model is bad or CUDA is (driver, cuDNN, out of GPU memory). The CPU tells which.
-    choice = cpuFallback(request.executionProvider, participantSafeMessage(String((e as Error).message ?? e), redact));
+    // The warning is for the operator's log, so onnxruntime's own first line is kept.
+    choice = cpuFallback(request.executionProvider, errorText(e).split("\n")[0].slice(0, 400));
     warnings.push(choice.warning!);
     try {
       return { session: await ort.InferenceSession.create(request.modelPath, choice.sessionOptions), choice };
     } catch (e2) {
-      throw modelLoadFault(e2, redact);
+      throw modelLoadFault(e2);
     }
   }
 }
@@ -107,11 +119,12 @@ class OutputAccumulator {
 
   add(tensor: ort.Tensor, startRow: number, batchRows: number): void {
     const dims = tensor.dims;
+    // The sizes the model returned are computed from the hidden inputs: never quoted.
     if (dims.length === 0 || dims[0] !== batchRows) {
-      const got = dims.length === 0 ? "a scalar" : `${dims[0]} rows`;
+      const got = dims.length === 0 ? "a scalar" : "a different number of rows";
       throw new ParticipantFault(
         "WRONG_OUTPUT_ROWS",
-        `The model returned ${got} in output "${this.name}" for a batch of ${batchRows} rows`,
+        `The model returned ${got} in output ${boundedName(this.name)} for a batch of ${batchRows} rows; it must return one row per input row.`,
       );
     }
     const rowDims = dims.slice(1);
@@ -122,7 +135,7 @@ class OutputAccumulator {
     } else if (rowDims.length !== this.rowDims.length || rowDims.some((d, i) => d !== this.rowDims![i])) {
       throw new ParticipantFault(
         "WRONG_OUTPUT",
-        `The model's output "${this.name}" changed shape between batches ([N, ${this.rowDims.join(", ")}] then [N, ${rowDims.join(", ")}])`,
+        `The model's output ${boundedName(this.name)} changed shape between batches; every batch must return rows of one fixed shape.`,
       );
     }
     copyInto(this.data!, startRow * this.rowWidth, tensor, this.name);
@@ -144,7 +157,7 @@ function copyInto(target: Float32Array | Float64Array, offset: number, tensor: o
     return;
   }
   if (tensor.type === "string" || typeof src[0] === "string") {
-    throw new ParticipantFault("WRONG_OUTPUT", `The model's output "${name}" holds strings; a numeric tensor is expected`);
+    throw new ParticipantFault("WRONG_OUTPUT", `The model's output ${boundedName(name)} holds strings; a numeric tensor is expected.`);
   }
   if (tensor.type === "float16" && src instanceof Uint16Array) {
     for (let i = 0; i < src.length; i++) target[offset + i] = halfToFloat(src[i]);
@@ -166,22 +179,13 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-async function evaluate(request: EvaluateRequest): Promise<SandboxResult> {
+async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
   const warnings: string[] = [];
-  const preloaded = loaded?.key === inputsKey(request);
-  let inputs: Record<string, NdArray>;
-  try {
-    inputs = await loadInputs(request).inputs;
-  } catch (e) {
-    throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${request.datasetDir}: ${(e as Error).message}`, {
-      cause: e,
-    });
+  if (prepared?.key !== request.inputsKey) {
+    throw new PlatformFault("SANDBOX_PROTOCOL", "evaluate arrived before the test inputs were prepared");
   }
-  try {
-    await stat(request.modelPath);
-  } catch (e) {
-    throw new PlatformFault("MODEL_UNAVAILABLE", `cannot read model file ${request.modelPath}: ${(e as Error).message}`, { cause: e });
-  }
+  const inputs = prepared.inputs;
+  refuseExternalData(request.modelPath);
 
   const specs = request.inputSpecs;
   const rows = inputs[specs[0].name]?.shape[0];
@@ -200,14 +204,14 @@ async function evaluate(request: EvaluateRequest): Promise<SandboxResult> {
     if (!specs.some((s) => s.name === name)) {
       throw new ParticipantFault(
         "WRONG_INPUT",
-        `The model expects an input named "${name}"; the task provides ${specs.map((s) => `"${s.name}"`).join(", ")}`,
+        `The model expects an input named ${boundedName(name)}; the task provides ${specs.slice(0, 4).map((s) => boundedName(s.name)).join(", ")}.`,
       );
     }
   }
   const outputNames = request.outputNames?.length ? request.outputNames : [...session.outputNames];
   for (const name of outputNames) {
     if (!session.outputNames.includes(name)) {
-      throw new ParticipantFault("WRONG_OUTPUT", `The model has no output named "${name}"`);
+      throw new ParticipantFault("WRONG_OUTPUT", `The model has no output named ${boundedName(name)}.`);
     }
   }
 
@@ -220,7 +224,6 @@ async function evaluate(request: EvaluateRequest): Promise<SandboxResult> {
   const accumulators = outputNames.map((name) => new OutputAccumulator(name, rows));
   const batchSize = Math.max(1, Math.floor(request.batchSize));
   const batchLatenciesMs: number[] = [];
-  const redact = [request.modelPath, request.datasetDir];
 
   const inferenceStart = performance.now();
   for (let start = 0; start < rows; start += batchSize) {
@@ -236,8 +239,8 @@ async function evaluate(request: EvaluateRequest): Promise<SandboxResult> {
     try {
       out = await session.run(feeds, outputNames);
     } catch (e) {
-      const first = participantSafeMessage(e instanceof Error ? e.message : String(e), redact);
-      throw new ParticipantFault("MODEL_RUN_FAILED", `onnxruntime failed to run the model: ${first}`, { cause: e });
+      const { code, message } = describeRunError(errorText(e));
+      throw new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
     }
     batchLatenciesMs.push(performance.now() - t);
     for (const acc of accumulators) acc.add(out[acc.name], start, n);
@@ -254,7 +257,7 @@ async function evaluate(request: EvaluateRequest): Promise<SandboxResult> {
     device: choice.device,
     onnxruntimeVersion: ort.env.versions.node ?? "unknown",
     warnings,
-    inputsPreloaded: preloaded,
+    inputsPreloaded: true, // the parent reports whether a spare had them before the evaluation
   };
 }
 
@@ -263,12 +266,8 @@ let evaluating = false;
 
 process.on("message", (raw: ParentMessage) => {
   if (raw.type === "prepare") {
-    const started = performance.now();
-    const { datasetDir } = raw.task;
-    loadInputs(raw.task).inputs.then(
-      () => send({ type: "prepared", datasetDir, ms: performance.now() - started }),
-      (e: Error) => send({ type: "prepare-failed", datasetDir, message: e.message }),
-    );
+    prepared = { key: raw.inputsKey, inputs: raw.inputs };
+    send({ type: "prepared", inputsKey: raw.inputsKey });
     return;
   }
   if (raw.type === "evaluate") {
@@ -278,7 +277,7 @@ process.on("message", (raw: ParentMessage) => {
       (result) => send({ type: "result", result }),
       (e: unknown) => {
         if (e instanceof ParticipantFault) {
-          send({ type: "error", error: { kind: "participant", code: e.code, message: e.displayMessage } });
+          send({ type: "error", error: { kind: "participant", code: e.code, message: e.displayMessage, logDetail: e.logDetail } });
         } else if (e instanceof PlatformFault) {
           send({ type: "error", error: { kind: "platform", code: e.code, message: e.message } });
         } else {

@@ -1,12 +1,19 @@
-import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import fs from "node:fs/promises";
+import os, { availableParallelism } from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import type { NdArray } from "@goat/contracts/dataset/npy";
+import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
 import { ParticipantFault, PlatformFault } from "../faults";
 import { watchGpuMemory } from "../gpu/gpu-memory-watch";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
-import type { ChildMessage, EvaluateRequest, ParentMessage, SandboxResult, TaskInputs } from "./protocol";
+import { planIsolation, sandboxChildEnv, type IsolationPlan } from "./isolation";
+import type { ChildEvaluateRequest, ChildMessage, EvaluateRequest, ParentMessage, SandboxResult, TaskInputs } from "./protocol";
 
 /**
  * Runs each evaluation in its own child process (child.ts) under a wall-clock and a memory
@@ -55,13 +62,29 @@ export interface SandboxPoolOptions {
   gpuMemoryProbe?: GpuProcessProbe;
   /** How often the child's GPU memory is read (each read starts an nvidia-smi process). */
   gpuMemoryPollMs?: number;
+  /**
+   * Folders the child must not see (isolation.ts): the worker passes its dataset folder (with
+   * the labels) and the model storage folder. Hidden where the kernel allows a mount namespace.
+   */
+  hidePaths?: string[];
+  /** The user the child runs as when the worker is root; null keeps root (tests of the fallback). */
+  sandboxUser?: string | null;
   logger?: { warn(message: string): void };
 }
 
 const DEFAULTS = { maxSpare: 1, heapMb: 2048, startTimeoutMs: 30_000, memoryPollMs: 25, gpuMemoryPollMs: 500, spareStart: "auto" as const };
 
 export class SandboxPool {
-  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger" | "gpuMemoryProbe">> & { childEntry: string };
+  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger" | "gpuMemoryProbe" | "hidePaths" | "sandboxUser">> & {
+    childEntry: string;
+  };
+  private readonly hidePaths: string[];
+  private readonly sandboxUser: string | null | undefined;
+  private isolation: IsolationPlan | undefined;
+  /** Private folders holding each evaluation's model copy; the only model the child can open. */
+  private readonly privateRoot: string;
+  /** The test inputs of the last task, read once here and sent to each child. */
+  private inputs: { key: string; value: Promise<Record<string, NdArray>> } | undefined;
   private readonly gpuMemoryProbe: GpuProcessProbe;
   private readonly logger: { warn(message: string): void };
   private spares: SandboxProcess[] = [];
@@ -82,6 +105,47 @@ export class SandboxPool {
     };
     this.logger = opts.logger ?? { warn: (m) => console.warn(`[sandbox] ${m}`) };
     this.gpuMemoryProbe = opts.gpuMemoryProbe ?? new NvidiaSmi();
+    this.hidePaths = opts.hidePaths ?? [];
+    this.sandboxUser = opts.sandboxUser;
+    // 0711: the child may enter its own (randomly named) folder but list none of the others.
+    this.privateRoot = mkdtempSync(path.join(os.tmpdir(), "goat-sandbox-"));
+    chmodSync(this.privateRoot, 0o711);
+  }
+
+  /** The task's test inputs, read in the worker (the child opens no dataset file). */
+  private inputsFor(task: TaskInputs): { key: string; value: Promise<Record<string, NdArray>> } {
+    const key = createHash("sha256").update(JSON.stringify([task.datasetDir, task.inputSpecs])).digest("hex").slice(0, 24);
+    if (this.inputs?.key !== key) {
+      const value = loadDatasetInputs(task.datasetDir, task.inputSpecs);
+      value.catch(() => undefined); // reported by the evaluation that needs them
+      this.inputs = { key, value };
+    }
+    return this.inputs;
+  }
+
+  /**
+   * A private folder holding the model, readable by the child's user: a hard link when the
+   * stored file is readable to everyone already, else a copy. The child never learns the
+   * storage path, and external-data paths resolve inside this folder only.
+   */
+  private async stageModel(modelPath: string): Promise<{ path: string; remove(): Promise<void> }> {
+    const dir = path.join(this.privateRoot, randomUUID().replaceAll("-", ""));
+    await fs.mkdir(dir, { mode: 0o711 });
+    const remove = () => fs.rm(dir, { recursive: true, force: true });
+    const target = path.join(dir, "model.onnx");
+    try {
+      const { mode } = await fs.stat(modelPath);
+      let linked = false;
+      if (mode & 0o004) linked = await fs.link(modelPath, target).then(() => true, () => false);
+      if (!linked) {
+        await fs.copyFile(modelPath, target);
+        await fs.chmod(target, 0o444);
+      }
+    } catch (error) {
+      await remove();
+      throw new PlatformFault("MODEL_UNAVAILABLE", `cannot stage the model for the sandbox: ${(error as Error).message}`, { cause: error });
+    }
+    return { path: target, remove };
   }
 
   /** Start spare processes now; with a task, have them read its test inputs too. */
@@ -89,7 +153,7 @@ export class SandboxPool {
     if (this.closed) return;
     if (taskHint) this.hint = taskHint;
     this.fillSpares();
-    if (this.hint) for (const spare of this.spares) spare.prepare(this.hint);
+    if (this.hint) for (const spare of this.spares) spare.prepare(this.inputsFor(this.hint));
   }
 
   /**
@@ -101,24 +165,41 @@ export class SandboxPool {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
     const task: TaskInputs = { datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
     this.hint = task;
-    const waitStarted = performance.now();
+    const inputs = this.inputsFor(task);
+    try {
+      await inputs.value;
+    } catch (e) {
+      throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${task.datasetDir}: ${(e as Error).message}`, { cause: e });
+    }
 
-    const sandbox = this.takeSpare() ?? this.spawn();
-    sandbox.prepare(task);
+    const model = await this.stageModel(request.modelPath);
+    const waitStarted = performance.now();
+    const spare = this.takeSpare();
+    const inputsPreloaded = spare?.hasPrepared(inputs.key) ?? false;
+    const sandbox = spare ?? this.spawn();
+    sandbox.prepare(inputs);
     let startedNext = false;
     const startNext = () => {
       if (startedNext || this.closed) return;
       startedNext = true;
       this.fillSpares();
-      for (const spare of this.spares) spare.prepare(task);
+      for (const next of this.spares) next.prepare(inputs);
     };
     const overlap = this.spareOverlapsEvaluation(request);
+    const childRequest: ChildEvaluateRequest = {
+      modelPath: model.path,
+      inputsKey: inputs.key,
+      inputSpecs: request.inputSpecs,
+      outputNames: request.outputNames,
+      batchSize: request.batchSize,
+      executionProvider: request.executionProvider,
+    };
 
     try {
       if (overlap && !sandbox.isReady) setImmediate(startNext); // cold: start both at once
-      await sandbox.readyFor(task, this.opts.startTimeoutMs);
+      await sandbox.readyFor(inputs.key, this.opts.startTimeoutMs);
       const sandboxWaitMs = performance.now() - waitStarted;
-      const running = sandbox.run(request, limits, this.opts.memoryPollMs, {
+      const running = sandbox.run(childRequest, limits, this.opts.memoryPollMs, {
         probe: this.gpuMemoryProbe,
         pollMs: this.opts.gpuMemoryPollMs,
         logger: this.logger,
@@ -127,10 +208,15 @@ export class SandboxPool {
       if (overlap) setImmediate(startNext);
       const { result, peakRssMb } = await running;
       for (const w of result.warnings) this.logger.warn(w);
-      return { ...result, sandboxWaitMs, peakRssMb };
+      return { ...result, inputsPreloaded, sandboxWaitMs, peakRssMb };
+    } catch (error) {
+      // The raw cause of a participant's fault (onnxruntime's own text) is for this log only.
+      if (error instanceof ParticipantFault && error.logDetail) this.logger.warn(`model fault ${error.code}: ${error.logDetail.slice(0, 2000)}`);
+      throw error;
     } finally {
       sandbox.kill();
-      setImmediate(startNext); // fork() takes a few ms: after the caller has its result
+      setImmediate(startNext); // spawn() takes a few ms: after the caller has its result
+      await model.remove();
     }
   }
 
@@ -154,6 +240,7 @@ export class SandboxPool {
     const all = [...this.all];
     this.spares = [];
     await Promise.all(all.map((p) => p.killAndWait()));
+    rmSync(this.privateRoot, { recursive: true, force: true });
   }
 
   /** Processes alive right now (spares and running), for tests and heartbeats. */
@@ -173,14 +260,33 @@ export class SandboxPool {
     this.spares = this.spares.filter((s) => !s.exited);
     while (!this.closed && this.spares.length < this.opts.maxSpare) {
       const spare = this.spawn();
-      if (this.hint) spare.prepare(this.hint);
+      if (this.hint) spare.prepare(this.inputsFor(this.hint));
       this.spares.push(spare);
     }
   }
 
+  private isolationPlan(launch: ChildLaunch): IsolationPlan {
+    if (!this.isolation) {
+      const require = createRequire(import.meta.url);
+      this.isolation = planIsolation({
+        hidePaths: this.hidePaths,
+        keepPaths: [
+          launch.entry,
+          this.opts.childEntry,
+          path.dirname(require.resolve("onnxruntime-node/package.json")),
+          process.execPath,
+          this.privateRoot,
+        ],
+        user: this.sandboxUser,
+      });
+      for (const warning of this.isolation.warnings) this.logger.warn(warning);
+    }
+    return this.isolation;
+  }
+
   private spawn(): SandboxProcess {
     this.launch ??= prepareChildLaunch(this.opts.childEntry);
-    const sandbox = new SandboxProcess(this.launch, this.opts.heapMb);
+    const sandbox = new SandboxProcess(this.launch, this.opts.heapMb, this.isolationPlan(this.launch), this.privateRoot);
     this.all.add(sandbox);
     sandbox.onExit(() => {
       this.all.delete(sandbox);
@@ -208,17 +314,6 @@ function installExitHook(): void {
   });
 }
 
-/**
- * The child sees only what it needs of the environment: no database URL, no tokens.
- * (A model cannot run code, but onnxruntime is a large C++ parser of untrusted input.)
- */
-function childEnv(): Record<string, string | undefined> {
-  const keep = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LC_[A-Z]+|TZ|NODE_ENV|LD_LIBRARY_PATH|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|TSX_[A-Z_]+)$/;
-  const env: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(process.env)) if (keep.test(k)) env[k] = v;
-  return env;
-}
-
 function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
@@ -241,6 +336,7 @@ class SandboxProcess {
   isReady = false;
   private preparedKey: string | undefined;
   private readonly prepared = new Map<string, Promise<void>>();
+  private readonly preparedDone = new Set<string>();
   private prepareWaiters = new Map<string, () => void>();
   private messageHandler: ((m: ChildMessage) => void) | undefined;
   private readonly exitHandlers: ((info: ExitInfo) => void)[] = [];
@@ -248,13 +344,16 @@ class SandboxProcess {
   exitInfo: ExitInfo | undefined;
   private killedByUs = false;
 
-  constructor(launch: ChildLaunch, heapMb: number) {
+  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string) {
     installExitHook();
-    this.child = fork(launch.entry, [], {
-      execArgv: [...launch.execArgv, `--max-old-space-size=${heapMb}`],
+    // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
+    // the pid is the node process's: the memory watch reads the right /proc entry).
+    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, launch.entry]);
+    this.child = spawn(command, args, {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
-      env: childEnv() as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
+      cwd,
+      env: sandboxChildEnv() as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
     });
     liveChildren.add(this.child);
     // A spare waiting for work must not keep the worker alive on its own.
@@ -278,7 +377,10 @@ class SandboxProcess {
         this.isReady = true;
         onReady();
       }
-      else if (m.type === "prepared" || m.type === "prepare-failed") this.prepareWaiters.get(m.datasetDir)?.();
+      else if (m.type === "prepared") {
+        this.preparedDone.add(m.inputsKey);
+        this.prepareWaiters.get(m.inputsKey)?.();
+      }
       else this.messageHandler?.(m);
     });
     const onGone = (info: ExitInfo, error?: Error) => {
@@ -315,20 +417,25 @@ class SandboxProcess {
     return tail ? `; stderr: ${tail.slice(-1500)}` : "";
   }
 
-  /** Ask the child to read this task's test inputs now (once per task). */
-  prepare(task: TaskInputs): void {
-    const key = task.datasetDir;
+  /** Hand the child this task's test inputs (once per task), as soon as they are read. */
+  prepare(inputs: { key: string; value: Promise<Record<string, NdArray>> }): void {
+    const { key } = inputs;
     if (this.exited || this.preparedKey === key) return;
     this.preparedKey = key;
-    this.prepared.set(
-      key,
-      new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)),
+    this.prepared.set(key, new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)));
+    inputs.value.then(
+      (value) => this.send({ type: "prepare", inputsKey: key, inputs: value }),
+      () => this.prepareWaiters.get(key)?.(), // the evaluation reports the failed read
     );
-    this.send({ type: "prepare", task });
   }
 
-  /** Ready (runtime warm) and done reading the task's inputs, successfully or not. */
-  async readyFor(task: TaskInputs, startTimeoutMs: number): Promise<void> {
+  /** Whether the child holds these inputs already (a warm spare). */
+  hasPrepared(key: string): boolean {
+    return this.preparedDone.has(key);
+  }
+
+  /** Ready (runtime warm) and holding the task's inputs. */
+  async readyFor(inputsKey: string, startTimeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -337,15 +444,14 @@ class SandboxProcess {
     });
     try {
       await Promise.race([this.readyPromise, timeout]);
-      // The child reports a failed read as such; evaluate then reads again and reports it properly.
-      await Promise.race([this.prepared.get(task.datasetDir) ?? Promise.resolve(), timeout]);
+      await Promise.race([this.prepared.get(inputsKey) ?? Promise.resolve(), timeout]);
     } finally {
       clearTimeout(timer);
     }
   }
 
   run(
-    request: EvaluateRequest,
+    request: ChildEvaluateRequest,
     limits: SandboxLimits,
     pollMs: number,
     gpu: { probe: GpuProcessProbe; pollMs: number; logger: { warn(message: string): void } },
@@ -409,8 +515,8 @@ class SandboxProcess {
         if (m.type === "result") {
           finish(() => resolve({ result: m.result, peakRssMb: Math.round(peak / 1048576) }));
         } else if (m.type === "error") {
-          const { kind, code, message } = m.error;
-          finish(() => reject(kind === "participant" ? new ParticipantFault(code, message) : new PlatformFault(code, message)));
+          const { kind, code, message, logDetail } = m.error;
+          finish(() => reject(kind === "participant" ? new ParticipantFault(code, message, { logDetail }) : new PlatformFault(code, message)));
         }
       };
 

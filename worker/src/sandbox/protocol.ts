@@ -1,3 +1,4 @@
+import type { NdArray } from "@goat/contracts/dataset/npy";
 import type { TensorSpec } from "@goat/contracts/tensor-spec";
 import type { ExecutionProviderConfig } from "../onnx/execution-provider";
 
@@ -6,12 +7,14 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * channel with `serialization: "advanced"` (structured clone), so typed arrays cross as
  * typed arrays, copied once, without JSON.
  *
- * Life of a child: start -> `ready` -> (`prepare` -> `prepared`)? -> `evaluate` ->
+ * Life of a child: start -> `ready` -> `prepare` -> `prepared` -> `evaluate` ->
  * `result` | `error` -> killed. One evaluation per process: a hostile model leaves nothing
  * behind for the next one.
  *
- * The child sees the model and the test INPUTS only. Labels never leave the parent, which
- * computes the metrics from the raw outputs the child returns.
+ * The child sees its own model (a copy in a private directory) and the test INPUTS, which the
+ * parent reads and sends in `prepare`: the child opens no dataset file, and the dataset folder
+ * (with the labels) is hidden from it where the host allows (isolation.ts). Labels never leave
+ * the parent, which computes the metrics from the raw outputs the child returns.
  */
 
 /** Where a task's test inputs are, and how the model is fed. */
@@ -21,6 +24,7 @@ export interface TaskInputs {
 }
 
 export interface EvaluateRequest extends TaskInputs {
+  /** The stored model; the child gets a private copy of it, never this path. */
   modelPath: string;
   /** Outputs to fetch, in this order; all the model's outputs when absent. */
   outputNames?: string[];
@@ -53,20 +57,28 @@ export interface SandboxResult {
   inputsPreloaded: boolean;
 }
 
+/** What the child is told: no server path but its private model copy. */
+export interface ChildEvaluateRequest extends Omit<EvaluateRequest, "datasetDir" | "modelPath"> {
+  modelPath: string;
+  /** Which prepared inputs to use (an opaque key from the parent). */
+  inputsKey: string;
+}
+
 export interface SandboxErrorPayload {
   kind: "participant" | "platform";
   code: string;
-  /** Participant errors: fit to show (first line, no paths). Platform errors: for the logs. */
+  /** Participant errors: a bounded template (contracts/src/participant-message.ts). Platform errors: for the logs. */
   message: string;
+  /** Participant errors: the raw cause (onnxruntime's text) for the worker log; never shown. */
+  logDetail?: string;
 }
 
 export type ParentMessage =
-  | { type: "prepare"; task: TaskInputs }
-  | { type: "evaluate"; request: EvaluateRequest };
+  | { type: "prepare"; inputsKey: string; inputs: Record<string, NdArray> }
+  | { type: "evaluate"; request: ChildEvaluateRequest };
 
 export type ChildMessage =
   | { type: "ready"; onnxruntimeVersion: string; warmupMs: number }
-  | { type: "prepared"; datasetDir: string; ms: number }
-  | { type: "prepare-failed"; datasetDir: string; message: string }
+  | { type: "prepared"; inputsKey: string }
   | { type: "result"; result: SandboxResult }
   | { type: "error"; error: SandboxErrorPayload };

@@ -1,0 +1,111 @@
+/**
+ * A stand-in for the sandbox child (worker/src/sandbox/child.ts), started by the real
+ * SandboxPool through the same spawn path (isolation wrappers, environment, user): it speaks the
+ * child's protocol, but on `evaluate` it tries what a model that escaped onnxruntime would try,
+ * and reports each outcome in the result's `warnings`. Its "model" file is a JSON list of what
+ * to try (it reads it from its private copy, as the real child reads its model).
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import net from "node:net";
+import type { ChildMessage, ParentMessage } from "../../../worker/src/sandbox/protocol";
+
+export interface ProbeTargets {
+  /** Files whose reading must fail. */
+  files: string[];
+  /** Folders whose listing must fail. */
+  folders: string[];
+  /** A TCP port on 127.0.0.1 that the test listens on. */
+  port: number;
+}
+
+export interface ProbeOutcome {
+  targets: ProbeTargets;
+  reads: Record<string, string>;
+  listings: Record<string, string>;
+  connect: string;
+  envKeys: string[];
+  uid: number;
+  gid: number;
+  noNewPrivs: string;
+  parentPid: number;
+  modelPath: string;
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+function attempt(fn: () => unknown): string {
+  try {
+    fn();
+    return "ok";
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
+}
+
+function connect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve("TIMEOUT");
+    }, 3000);
+    socket.on("connect", () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve("ok");
+    });
+    socket.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(e.code ?? e.message);
+    });
+  });
+}
+
+async function probe(modelPath: string): Promise<ProbeOutcome> {
+  const targets = JSON.parse(readFileSync(modelPath, "utf8")) as ProbeTargets;
+  const reads: Record<string, string> = {};
+  for (const file of [...targets.files, `/proc/${process.ppid}/environ`]) reads[file] = attempt(() => readFileSync(file));
+  const listings: Record<string, string> = {};
+  for (const folder of targets.folders) listings[folder] = attempt(() => readdirSync(folder));
+  const status = readFileSync("/proc/self/status", "utf8");
+  return {
+    targets,
+    reads,
+    listings,
+    connect: await connect(targets.port),
+    envKeys: Object.keys(process.env).sort(),
+    uid: process.getuid?.() ?? -1,
+    gid: process.getgid?.() ?? -1,
+    noNewPrivs: /NoNewPrivs:\s*(\d)/.exec(status)?.[1] ?? "?",
+    parentPid: process.ppid,
+    modelPath,
+  };
+}
+
+process.on("message", (m: ParentMessage) => {
+  if (m.type === "prepare") send({ type: "prepared", inputsKey: m.inputsKey });
+  if (m.type === "evaluate") {
+    probe(m.request.modelPath).then(
+      (outcome) =>
+        send({
+          type: "result",
+          result: {
+            outputs: [],
+            batchLatenciesMs: [],
+            sessionMs: 0,
+            inferenceMs: 0,
+            provider: "cpu",
+            device: "cpu",
+            onnxruntimeVersion: "probe",
+            warnings: [JSON.stringify(outcome)],
+            inputsPreloaded: false,
+          },
+        }),
+      (e: Error) => send({ type: "error", error: { kind: "platform", code: "PROBE_FAILED", message: e.stack ?? e.message } }),
+    );
+  }
+});
+
+send({ type: "ready", onnxruntimeVersion: "probe", warmupMs: 0 });

@@ -1,0 +1,186 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * How a sandbox child is started: which wrappers go in front of `node child.mjs`, and as whom.
+ * onnxruntime is a large C++ parser of untrusted files; a model cannot run code by design, but a
+ * bug in the runtime could let it. So the child gets as little as the host allows:
+ *
+ * - an environment with only what onnxruntime needs (no DATABASE_URL, no secrets);
+ * - when the worker runs as root: an unprivileged user (`nobody`), no supplementary groups, no
+ *   capabilities, and `no_new_privs` (util-linux `setpriv`), so it cannot read root's files such
+ *   as the worker's /proc/<pid>/environ;
+ * - where the kernel lets us create namespaces (root, or CAP_SYS_ADMIN): a new network namespace
+ *   (no interface but a down loopback: no socket reaches anything) and a mount namespace in which
+ *   the dataset and model storage folders are covered by an empty tmpfs (util-linux `unshare`).
+ *
+ * What the host does not allow is logged once as a warning and skipped; docs/security-sandbox.md
+ * says what then remains open.
+ */
+
+export interface IsolationOptions {
+  /** Folders the child must not see (the dataset folder with the labels, model storage). */
+  hidePaths?: readonly string[];
+  /** Folders the child needs (its entry file, node_modules, private model folders): never hidden. */
+  keepPaths?: readonly string[];
+  /** Run the child as this user when the worker is root ("nobody" by default); null: same user. */
+  user?: string | null;
+}
+
+export interface IsolationPlan {
+  /** Wrap `node args...` into the command to spawn. */
+  wrap(node: string, args: readonly string[]): { command: string; args: string[] };
+  /** uid/gid the child runs as (files it must read are made readable to it). */
+  uid: number | undefined;
+  gid: number | undefined;
+  network: "namespace" | "host";
+  hiddenPaths: string[];
+  warnings: string[];
+}
+
+/** The only variables the child keeps: onnxruntime's CUDA/driver settings and library path. */
+const CHILD_ENV_KEEP = /^(LD_LIBRARY_PATH|CUDA_[A-Z0-9_]+|NVIDIA_[A-Z0-9_]+|ORT_[A-Z0-9_]+|OMP_NUM_THREADS|TZ)$/;
+
+export function sandboxChildEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) if (value !== undefined && CHILD_ENV_KEEP.test(key)) env[key] = value;
+  return env;
+}
+
+function lookupUser(name: string): { uid: number; gid: number } | undefined {
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [user, , uid, gid] = line.split(":");
+      if (user === name && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
+    }
+  } catch {
+    // no /etc/passwd (not Linux)
+  }
+  return undefined;
+}
+
+/** The absolute path of a program on the worker's PATH: the child's environment has no PATH. */
+function findProgram(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function commandWorks(command: string | undefined, args: string[]): command is string {
+  if (!command) return false;
+  const result = spawnSync(command, args, { stdio: "ignore", timeout: 5000 });
+  return result.status === 0;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/** Mounts an empty, inaccessible tmpfs over each folder given, then execs the rest. */
+const HIDE_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o size=4k,mode=000 goat-hidden "$1" || exit 97; shift; n=$((n-1)); done; exec "$@"';
+
+interface HostSupport {
+  setpriv: string | undefined;
+  unshare: string | undefined;
+  namespaces: "net+mount" | "net" | "none";
+}
+let probed: HostSupport | undefined;
+
+/** What this host lets us use, tried once per process (a few ms). */
+function probeHost(): HostSupport {
+  if (probed) return probed;
+  const setprivPath = findProgram("setpriv");
+  const unsharePath = findProgram("unshare");
+  const truePath = findProgram("true") ?? "/bin/true";
+  const setpriv = commandWorks(setprivPath, ["--no-new-privs", truePath]) ? setprivPath : undefined;
+  let namespaces: HostSupport["namespaces"] = "none";
+  if (commandWorks(unsharePath, ["--net", "--mount", "--", truePath])) namespaces = "net+mount";
+  else if (commandWorks(unsharePath, ["--net", "--", truePath])) namespaces = "net";
+  probed = { setpriv, unshare: namespaces === "none" ? undefined : unsharePath, namespaces };
+  return probed;
+}
+
+export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
+  const host = probeHost();
+  const warnings: string[] = [];
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+  let user: { uid: number; gid: number } | undefined;
+  const userName = opts.user === undefined ? "nobody" : opts.user;
+  if (isRoot && userName !== null) {
+    user = lookupUser(userName);
+    if (!user) warnings.push(`sandbox: no user "${userName}" on this host; the sandbox child runs as root`);
+  } else if (!isRoot) {
+    warnings.push("sandbox: the worker does not run as root, so the sandbox child runs as the worker's user and can read what it can (its /proc/<pid>/environ included)");
+  }
+  if (!host.setpriv) warnings.push("sandbox: util-linux setpriv not found; the child runs without no_new_privs");
+  if (user && !host.setpriv) warnings.push("sandbox: dropping to an unprivileged user needs setpriv; the sandbox child runs as root");
+
+  const keep = (opts.keepPaths ?? []).map((p) => path.resolve(p));
+  const hiddenPaths: string[] = [];
+  for (const raw of opts.hidePaths ?? []) {
+    const dir = path.resolve(raw);
+    if (hiddenPaths.includes(dir)) continue;
+    let isDir = false;
+    try {
+      isDir = existsSync(dir) && statSync(dir).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) continue;
+    if (keep.some((k) => isInside(k, dir))) {
+      warnings.push(`sandbox: ${dir} holds files the sandbox child needs, so it stays visible to it`);
+      continue;
+    }
+    hiddenPaths.push(dir);
+  }
+  if (host.namespaces === "none") {
+    warnings.push("sandbox: the kernel refused new namespaces (unshare --net): the sandbox child keeps the host network and sees the dataset and storage folders (file permissions still apply)");
+  } else if (host.namespaces === "net" && hiddenPaths.length > 0) {
+    warnings.push("sandbox: no mount namespace here (unshare --mount refused): the dataset and storage folders stay visible to the sandbox child (file permissions still apply)");
+  }
+
+  const dropUser = user !== undefined && host.setpriv;
+  const wrap = (node: string, args: readonly string[]) => {
+    let command = node;
+    let argv = [...args];
+    if (host.setpriv) {
+      const privs = ["--no-new-privs"];
+      if (dropUser) privs.push(`--reuid=${user!.uid}`, `--regid=${user!.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all");
+      argv = [...privs, "--", command, ...argv];
+      command = host.setpriv;
+    }
+    if (host.namespaces !== "none") {
+      const unshare = host.namespaces === "net+mount" ? ["--net", "--mount"] : ["--net"];
+      if (host.namespaces === "net+mount" && hiddenPaths.length > 0) {
+        argv = [...unshare, "--", "/bin/sh", "-c", HIDE_SCRIPT, "sh", String(hiddenPaths.length), ...hiddenPaths, command, ...argv];
+      } else {
+        argv = [...unshare, "--", command, ...argv];
+      }
+      command = host.unshare!;
+    }
+    return { command, args: argv };
+  };
+
+  return {
+    wrap,
+    uid: dropUser ? user!.uid : undefined,
+    gid: dropUser ? user!.gid : undefined,
+    network: host.namespaces === "none" ? "host" : "namespace",
+    hiddenPaths: host.namespaces === "net+mount" ? hiddenPaths : [],
+    warnings,
+  };
+}
+
+/** The worker's folders a sandbox child must not see: every task's dataset (labels) and stored models. */
+export function sandboxHiddenPaths(env: { DATA_DIR: string; STORAGE_BACKEND: string; STORAGE_DIR: string }): string[] {
+  return env.STORAGE_BACKEND === "directory" ? [env.DATA_DIR, env.STORAGE_DIR] : [env.DATA_DIR];
+}
