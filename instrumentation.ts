@@ -1,7 +1,15 @@
 // Next.js start-up hook: the web app (the producer of jobs) runs the queue reconciler and the lost-worker sweep.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { env } = await import("./lib/env");
+  const { env, describeEnvProblems } = await import("./lib/env");
+  // A bad setting (in production: a missing, short or placeholder NEXTAUTH_SECRET or METRICS_TOKEN)
+  // stops the server here, before it answers anyone.
+  try {
+    env();
+  } catch (error) {
+    console.error(`[startup] refusing to start: ${describeEnvProblems(error)}`);
+    process.exit(1);
+  }
   const { startReconciler } = await import("./lib/queue/reconciler");
   startReconciler(env().RECONCILE_INTERVAL_MS);
   // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).
