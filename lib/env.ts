@@ -31,7 +31,8 @@ function checkSecrets(values: { NODE_ENV?: string; NEXTAUTH_SECRET?: string; MET
 }
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
-const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+// Whole seconds: the limiter sets Redis expiries with EX.
+const seconds = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 /** The web app's configuration, validated once at start-up. Documented in README.md and .env.example. */
 const envSchema = z.object({

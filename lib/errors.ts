@@ -25,6 +25,7 @@ export type ApiErrorCode =
   | "QUOTA_EXCEEDED"
   | "VALIDATION_FAILED"
   | "QUEUE_UNAVAILABLE"
+  | "RATE_LIMITED"
   | "INTERNAL";
 
 export class ApiError extends Error {
