@@ -44,20 +44,23 @@ const envSchema = z.object({
    * (lib/client-ip.ts). Per-IP rate limits key on the address this yields.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
-  /** Rate limits (lib/rate-limits.ts; README "Security"): counts per window, windows in seconds. */
+  /**
+   * Rate limits (lib/rate-limits.ts; README "Security"): counts per window, windows in seconds.
+   * Per-IP defaults leave room for a venue whose participants share one NAT address.
+   */
   RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: count(10),
   RATE_LIMIT_SIGNIN_FAILURES_PER_IP: count(50),
   RATE_LIMIT_SIGNIN_WINDOW_S: seconds(900),
-  RATE_LIMIT_SIGNUPS_PER_IP: count(10),
+  RATE_LIMIT_SIGNUPS_PER_IP: count(50),
   RATE_LIMIT_SIGNUP_WINDOW_S: seconds(3600),
   RATE_LIMIT_BAD_TOKENS_PER_IP: count(30),
   RATE_LIMIT_BAD_TOKEN_WINDOW_S: seconds(600),
   RATE_LIMIT_UPLOADS_IN_FLIGHT_PER_TEAM: count(2),
-  RATE_LIMIT_UPLOADS_IN_FLIGHT_PER_IP: count(4),
-  RATE_LIMIT_POLLS_PER_IP: count(300),
+  RATE_LIMIT_UPLOADS_IN_FLIGHT_PER_IP: count(8),
+  RATE_LIMIT_POLLS_PER_IP: count(600),
   RATE_LIMIT_POLL_WINDOW_S: seconds(60),
   RATE_LIMIT_EVENT_STREAMS_PER_USER: count(6),
-  RATE_LIMIT_EVENT_STREAMS_PER_IP: count(30),
+  RATE_LIMIT_EVENT_STREAMS_PER_IP: count(100),
   /** How often an open event stream re-checks its caller (token, account, team), and closes if it changed (ms). */
   EVENT_STREAM_RECHECK_MS: z.coerce.number().int().min(50).default(5_000),
   DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
