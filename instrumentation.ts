@@ -2,7 +2,15 @@
 // With several web replicas each starts both; a Redis lock lets one replica at a time run each pass.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { env } = await import("./lib/env");
+  const { env, describeEnvProblems } = await import("./lib/env");
+  // A bad setting (in production: a missing, short or placeholder NEXTAUTH_SECRET or METRICS_TOKEN)
+  // stops the server here, before it answers anyone.
+  try {
+    env();
+  } catch (error) {
+    console.error(`[startup] refusing to start: ${describeEnvProblems(error)}`);
+    process.exit(1);
+  }
   const { startReconciler } = await import("./lib/queue/reconciler");
   startReconciler(env().RECONCILE_INTERVAL_MS);
   // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).

@@ -1,12 +1,11 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
-import bcrypt from "bcryptjs";
 import { z } from "zod";
 import { db } from "./db";
 import { ApiError } from "./errors";
+import { checkPassword, hashPassword } from "./passwords";
 
 /** Users and teams: the organiser's CLI uses these now; the sign-up pages will use the same. */
-const BCRYPT_COST = 10;
 
 export const newUserSchema = z.object({
   email: z.email().transform((email) => email.toLowerCase()),
@@ -20,18 +19,25 @@ export async function createUser(input: z.input<typeof newUserSchema>) {
   const existing = await db.user.findUnique({ where: { email: user.email }, select: { id: true } });
   if (existing) throw new ApiError(409, "CONFLICT", `A user with the email ${user.email} already exists.`);
   return db.user.create({
-    data: { email: user.email, name: user.name, role: user.role, passwordHash: await bcrypt.hash(user.password, BCRYPT_COST) },
+    data: { email: user.email, name: user.name, role: user.role, passwordHash: await hashPassword(user.password) },
     select: { id: true, email: true, name: true, role: true },
   });
 }
 
+/**
+ * The account behind an email and password, or null. An unknown email, a wrong password and a
+ * disabled account take the same time (a hash is always verified), so the answer's timing does not
+ * tell whether an account exists. A hash in an older format is replaced after a successful check.
+ */
 export async function verifyPassword(email: string, password: string) {
   const user = await db.user.findUnique({
     where: { email: email.toLowerCase() },
-    select: { id: true, email: true, name: true, role: true, passwordHash: true, disabledAt: true },
+    select: { id: true, email: true, name: true, role: true, passwordHash: true, disabledAt: true, sessionVersion: true },
   });
-  if (!user || user.disabledAt || !(await bcrypt.compare(password, user.passwordHash))) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  const check = await checkPassword(user?.passwordHash ?? null, password);
+  if (!user || !check.ok || user.disabledAt) return null;
+  if (check.needsRehash) await db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(password) } });
+  return { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion };
 }
 
 function newInviteCode(): string {

@@ -4,8 +4,65 @@ import { z } from "zod";
 import { checkModelStorageEnv, modelStorageEnvShape } from "@goat/contracts/model-storage";
 import { EVALUATION_JOB_OPTIONS } from "@goat/contracts/evaluation-job";
 
+/** Values shipped in .env.example and the docs: a deployment that kept one can be forged against. */
+const PLACEHOLDER_SECRET = /^change-?me|^(secret|changeme|password|your[-_]?secret)$/i;
+/** 32 bytes: what `openssl rand -hex 16` or `-base64 24` gives; a shorter secret can be guessed offline from one cookie. */
+export const MIN_SECRET_BYTES = 32;
+
+/** Why a secret may not be used in production, or null when it may. */
+export function weakSecretReason(value: string | undefined): string | null {
+  if (!value) return "is not set";
+  if (PLACEHOLDER_SECRET.test(value.trim())) return "is the placeholder from .env.example";
+  if (Buffer.byteLength(value, "utf8") < MIN_SECRET_BYTES) return `is shorter than ${MIN_SECRET_BYTES} bytes`;
+  return null;
+}
+
+/** In production the app refuses to start with a missing, short or placeholder session secret or metrics token. */
+function checkSecrets(values: { NODE_ENV?: string; NEXTAUTH_SECRET?: string; METRICS_TOKEN?: string }, context: z.RefinementCtx) {
+  if (values.NODE_ENV !== "production") return;
+  const sessionSecret = weakSecretReason(values.NEXTAUTH_SECRET);
+  if (sessionSecret) {
+    context.addIssue({ code: "custom", path: ["NEXTAUTH_SECRET"], message: `NEXTAUTH_SECRET ${sessionSecret}: anyone could sign session cookies (e.g. an organiser's). Generate one with \`openssl rand -base64 48\`.` });
+  }
+  const metricsToken = values.METRICS_TOKEN ? weakSecretReason(values.METRICS_TOKEN) : null;
+  if (metricsToken) {
+    context.addIssue({ code: "custom", path: ["METRICS_TOKEN"], message: `METRICS_TOKEN ${metricsToken}. Generate one with \`openssl rand -hex 24\`, or leave it empty to turn /metrics off.` });
+  }
+}
+
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+// Whole seconds: the limiter sets Redis expiries with EX.
+const seconds = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
 /** The web app's configuration, validated once at start-up. Documented in README.md and .env.example. */
 const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  NEXTAUTH_SECRET: z.string().optional(),
+  METRICS_TOKEN: z.string().optional(),
+  /**
+   * How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none of it
+   * (lib/client-ip.ts). Per-IP rate limits key on the address this yields.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Rate limits (lib/rate-limits.ts; README "Security"): counts per window, windows in seconds.
+   * Per-IP defaults leave room for a venue whose participants share one NAT address.
+   */
+  RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: count(10),
+  RATE_LIMIT_SIGNIN_FAILURES_PER_IP: count(50),
+  RATE_LIMIT_SIGNIN_WINDOW_S: seconds(900),
+  RATE_LIMIT_SIGNUPS_PER_IP: count(50),
+  RATE_LIMIT_SIGNUP_WINDOW_S: seconds(3600),
+  RATE_LIMIT_BAD_TOKENS_PER_IP: count(30),
+  RATE_LIMIT_BAD_TOKEN_WINDOW_S: seconds(600),
+  RATE_LIMIT_UPLOADS_IN_FLIGHT_PER_TEAM: count(2),
+  RATE_LIMIT_UPLOADS_IN_FLIGHT_PER_IP: count(8),
+  RATE_LIMIT_POLLS_PER_IP: count(600),
+  RATE_LIMIT_POLL_WINDOW_S: seconds(60),
+  RATE_LIMIT_EVENT_STREAMS_PER_USER: count(6),
+  RATE_LIMIT_EVENT_STREAMS_PER_IP: count(100),
+  /** How often an open event stream re-checks its caller (token, account, team), and closes if it changed (ms). */
+  EVENT_STREAM_RECHECK_MS: z.coerce.number().int().min(50).default(5_000),
   DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
   /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
@@ -25,7 +82,10 @@ const envSchema = z.object({
   EVALUATION_BACKOFF_MS: z.coerce.number().int().min(0).default(EVALUATION_JOB_OPTIONS.backoff.delay),
   /** How often the web app looks for lost workers and hands their running submissions back (ms). */
   WORKER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(5_000),
-}).superRefine(checkModelStorageEnv);
+}).superRefine((values, context) => {
+  checkModelStorageEnv(values, context);
+  checkSecrets(values, context);
+});
 
 export type WebEnv = z.infer<typeof envSchema>;
 
@@ -39,4 +99,10 @@ export function env(): WebEnv {
 /** Tests change the environment between files; production never calls this. */
 export function resetEnvForTests(): void {
   cached = undefined;
+}
+
+/** The settings that stop the app from starting, one line each, without their values (secrets stay out of logs). */
+export function describeEnvProblems(error: unknown): string {
+  if (error instanceof z.ZodError) return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+  return error instanceof Error ? error.message : String(error);
 }

@@ -30,6 +30,7 @@ export type ApiErrorCode =
   | "VALIDATION_FAILED"
   | "QUEUE_UNAVAILABLE"
   | "SERVICE_UNAVAILABLE"
+  | "RATE_LIMITED"
   | "INTERNAL";
 
 export class ApiError extends Error {

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { createUser } from "./accounts";
 import { ApiError } from "./errors";
+import { consumeLimit } from "./rate-limits";
 
 /**
  * Self-service sign-up. Everyone who signs up is a participant; organisers are made with the
@@ -18,7 +19,14 @@ export const signUpSchema = z
 
 export type SignUpResult = { ok: true; email: string } | { ok: false; fieldErrors: Record<string, string[]>; message?: string };
 
-export async function signUpParticipant(input: unknown): Promise<SignUpResult> {
+/** `ip`: the caller's address; every attempt from it counts against the sign-up limit. */
+export async function signUpParticipant(input: unknown, ip: string): Promise<SignUpResult> {
+  try {
+    await consumeLimit("signUpsPerIp", ip);
+  } catch (error) {
+    if (error instanceof ApiError) return { ok: false, fieldErrors: {}, message: error.message };
+    throw error;
+  }
   const parsed = signUpSchema.safeParse(input);
   if (!parsed.success) return { ok: false, fieldErrors: z.flattenError(parsed.error).fieldErrors as Record<string, string[]> };
   try {

@@ -10,7 +10,7 @@ import { ApiError } from "./errors";
  * The public training file of a task, as a download. DATA_DIR/{slug}/ also holds the hidden test
  * inputs and LABELS, so nothing from the request picks the file: only the name the organiser's
  * import recorded (task.trainingDataFile), and only if it is a plain .npz name that is not one of
- * the test files.
+ * the test files. Before the task opens nobody downloads it: an early download is a head start.
  */
 const TEST_FILES = new Set(["inputs.npy", "inputs.npz", "labels.npy", "labels.npz"]);
 
@@ -22,8 +22,13 @@ export interface TrainingDataDownload {
 
 export async function trainingDataForTask(slug: string): Promise<TrainingDataDownload> {
   const notFound = new ApiError(404, "NOT_FOUND", `Task "${slug}" has no downloadable training data.`);
-  const task = await db.task.findUnique({ where: { slug }, select: { slug: true, trainingDataFile: true } });
+  const task = await db.task.findUnique({ where: { slug }, select: { slug: true, trainingDataFile: true, opensAt: true } });
   if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  if (task.opensAt && task.opensAt > new Date()) {
+    throw new ApiError(403, "TASK_NOT_OPEN", `Task "${task.slug}" opens at ${task.opensAt.toISOString()}; its training data is available from then.`, {
+      opensAt: task.opensAt.toISOString(),
+    });
+  }
   const file = task.trainingDataFile;
   if (!file || path.basename(file) !== file || !/^[\w.-]+\.npz$/.test(file) || TEST_FILES.has(file.toLowerCase())) throw notFound;
   const filePath = path.join(taskDatasetDir(env().DATA_DIR, task.slug), file);

@@ -1,5 +1,7 @@
 "use server";
 
+import { headers } from "next/headers";
+import { clientIp } from "@/lib/client-ip";
 import { signUpParticipant, type SignUpResult } from "@/lib/sign-up";
 
 /** Creates a participant account; the form then signs in with the same email and password. */
@@ -9,5 +11,5 @@ export async function signUpAction(_previous: SignUpResult | null, form: FormDat
     email: form.get("email"),
     password: form.get("password"),
     confirmPassword: form.get("confirmPassword"),
-  });
+  }, clientIp({ headers: await headers() }));
 }

@@ -16,8 +16,13 @@ export function SignInForm({ returnTo, created }: { returnTo: string; created?: 
     const form = new FormData(event.currentTarget);
     setPending(true);
     setError(null);
-    const answer = await signIn("credentials", { email: String(form.get("email")), password: String(form.get("password")), redirect: false });
+    // A 429 (too many failed sign-ins) has no `url` in its answer, and next-auth's signIn throws on it.
+    const answer = await signIn("credentials", { email: String(form.get("email")), password: String(form.get("password")), redirect: false }).catch(() => "limited" as const);
     setPending(false);
+    if (answer === "limited") {
+      setError("Too many failed sign-ins. Wait a few minutes and try again.");
+      return;
+    }
     if (!answer || answer.error) {
       setError("Wrong email or password, or the account is disabled.");
       return;

@@ -50,6 +50,11 @@ export function SignUpForm({ returnTo }: { returnTo: string }) {
       <Field label="Repeat the password" htmlFor="confirmPassword" errors={errors.confirmPassword}>
         <input id="confirmPassword" name="confirmPassword" type="password" autoComplete="new-password" required className={inputClass} />
       </Field>
+      {state && !state.ok && state.message && (
+        <p role="alert" className="text-sm text-red-700">
+          {state.message}
+        </p>
+      )}
       <button type="submit" disabled={pending || state?.ok} className={primaryButton}>
         {pending || state?.ok ? "Creating your account…" : "Sign up"}
       </button>

@@ -65,17 +65,18 @@ export async function setUserRole(actor: SessionUser | null, userId: number, rol
   assertAdmin(actor);
   notYourself(actor, userId, "change the role of");
   const user = await userExists(userId);
-  await db.user.update({ where: { id: userId }, data: { role } });
+  // The user's sessions end: a demoted organiser's open admin page must not keep its powers.
+  await db.user.update({ where: { id: userId }, data: { role, sessionVersion: { increment: 1 } } });
   await recordAudit(db, actor.id, "user.role", `user:${userId}`, { email: user.email, role });
   return { message: `${user.email} is now ${role === "ADMIN" ? "an organiser" : "a participant"}.` };
 }
 
-/** A disabled user can no longer sign in, and their API tokens stop working (both re-read the user). */
+/** A disabled user can no longer sign in, their sessions end, and their API tokens stop working (both re-read the user). */
 export async function setUserDisabled(actor: SessionUser | null, userId: number, disabled: boolean) {
   assertAdmin(actor);
   notYourself(actor, userId, "disable");
   const user = await userExists(userId);
-  await db.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
+  await db.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null, ...(disabled ? { sessionVersion: { increment: 1 } } : {}) } });
   await recordAudit(db, actor.id, disabled ? "user.disable" : "user.enable", `user:${userId}`, { email: user.email });
   return { message: `${user.email} is ${disabled ? "disabled" : "enabled"}.` };
 }

@@ -1,8 +1,9 @@
 import "server-only";
-import { getToken } from "next-auth/jwt";
 import { authenticateBearer, type ApiCaller } from "./api-token";
-import { sessionUserById } from "./session";
+import { sessionClaimFromCookies, sessionUserForClaim } from "./session";
+import { clientIp } from "../client-ip";
 import { ApiError } from "../errors";
+import { assertUnderLimit, recordLimitEvent } from "../rate-limits";
 
 /**
  * The caller of an API route: a Bearer token when the request carries an Authorization header
@@ -11,24 +12,54 @@ import { ApiError } from "../errors";
  * scope, so route handlers authenticate the same way wherever they are called from.
  */
 export async function authenticateRequest(request: Request): Promise<ApiCaller> {
+  if (!request.headers.has("authorization")) return resolveCaller(request);
+  // Guessing tokens: an address that sent too many bad ones is refused before its next is looked up.
+  const ip = clientIp(request);
+  await assertUnderLimit("badTokensPerIp", ip);
+  try {
+    return await authenticateBearer(request);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) await recordLimitEvent("badTokensPerIp", ip);
+    throw error;
+  }
+}
+
+async function resolveCaller(request: Request): Promise<ApiCaller> {
   if (request.headers.has("authorization")) return authenticateBearer(request);
-  const userId = await sessionUserIdFromCookie(request);
-  const user = userId ? await sessionUserById(userId) : null;
+  const claim = await sessionClaimFromCookies(cookieJar(request));
+  const user = claim ? await sessionUserForClaim(claim) : null;
   if (!user) {
     throw new ApiError(401, "UNAUTHORIZED", "Sign in, or send `Authorization: Bearer YOUR_TOKEN`.", {}, { "WWW-Authenticate": 'Bearer realm="mls-goat"' });
   }
   return { userId: user.id, role: user.role, teamId: user.team?.id ?? null, tokenId: null };
 }
 
-async function sessionUserIdFromCookie(request: Request): Promise<number | null> {
+/**
+ * Whether the request's credentials still stand for the same caller: token not revoked or
+ * expired, session not ended, account not disabled, same role, same team. Long-lived answers
+ * (event streams) ask this every few seconds and close when it turns false.
+ */
+export async function callerStillValid(request: Request, caller: ApiCaller): Promise<boolean> {
+  try {
+    const now = await resolveCaller(request);
+    return now.userId === caller.userId && now.role === caller.role && now.teamId === caller.teamId && now.tokenId === caller.tokenId;
+  } catch {
+    return false;
+  }
+}
+
+export function cookieJar(request: Request): Map<string, string> {
+  const jar = new Map<string, string>();
   const header = request.headers.get("cookie");
-  if (!header) return null;
-  // next-auth's getToken reads `req.cookies` (a Map works); a plain Request only has the header.
-  const cookies = new Map<string, string>();
+  if (!header) return jar;
   for (const part of header.split(";")) {
     const at = part.indexOf("=");
-    if (at > 0) cookies.set(part.slice(0, at).trim(), decodeURIComponent(part.slice(at + 1).trim()));
+    if (at <= 0) continue;
+    try {
+      jar.set(part.slice(0, at).trim(), decodeURIComponent(part.slice(at + 1).trim()));
+    } catch {
+      // a malformed cookie value is ignored, as a browser's unknown cookie would be
+    }
   }
-  const token = await getToken({ req: { headers: request.headers, cookies } as unknown as Parameters<typeof getToken>[0]["req"] });
-  return typeof token?.uid === "number" ? token.uid : null;
+  return jar;
 }

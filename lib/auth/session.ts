@@ -1,8 +1,8 @@
 import "server-only";
-import { getServerSession } from "next-auth";
+import { getToken } from "next-auth/jwt";
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { db } from "../db";
-import { authOptions } from "./options";
 
 /** The signed-in user as pages and actions see them, re-read from Postgres on every request. */
 export interface SessionUser {
@@ -13,18 +13,43 @@ export interface SessionUser {
   team: { id: number; name: string } | null;
 }
 
-export async function currentUser(): Promise<SessionUser | null> {
-  const session = (await getServerSession(authOptions)) as { uid?: number } | null;
-  return session?.uid ? sessionUserById(session.uid) : null;
+/** What a session cookie claims: the user, and the user's session version when it was issued. */
+export interface SessionClaim {
+  userId: number;
+  sessionVersion: number;
 }
 
-/** The session's user by id, or null when the account is gone or disabled. */
-export async function sessionUserById(userId: number): Promise<SessionUser | null> {
+/** The signed-in user of this page or server action (its session cookie), or null. */
+export async function currentUser(): Promise<SessionUser | null> {
+  const jar = await cookies();
+  const claim = await sessionClaimFromCookies(new Map(jar.getAll().map((cookie) => [cookie.name, cookie.value])));
+  return claim ? sessionUserForClaim(claim) : null;
+}
+
+/**
+ * Verifies and decodes next-auth's session cookie (a signed, encrypted JWT) from a cookie jar.
+ * Pages, actions and route handlers all come through here, so they end sessions the same way.
+ */
+export async function sessionClaimFromCookies(jar: Map<string, string>): Promise<SessionClaim | null> {
+  if (jar.size === 0) return null;
+  // getToken reads `req.cookies` (a Map works) and, without a cookie, a Bearer header: give it none.
+  const req = { headers: new Headers(), cookies: jar } as unknown as Parameters<typeof getToken>[0]["req"];
+  const token = await getToken({ req, secret: process.env.NEXTAUTH_SECRET });
+  if (typeof token?.uid !== "number" || typeof token.sv !== "number") return null;
+  return { userId: token.uid, sessionVersion: token.sv };
+}
+
+/**
+ * The claim's user, or null when the account is gone or disabled, or the session was ended: a
+ * cookie is good only while it carries the user's current session version (bumped on sign-out,
+ * disabling and role changes), so a copied cookie dies with the session it came from.
+ */
+export async function sessionUserForClaim(claim: SessionClaim): Promise<SessionUser | null> {
   const user = await db.user.findUnique({
-    where: { id: userId },
-    select: { id: true, email: true, name: true, role: true, disabledAt: true, membership: { select: { team: { select: { id: true, name: true } } } } },
+    where: { id: claim.userId },
+    select: { id: true, email: true, name: true, role: true, disabledAt: true, sessionVersion: true, membership: { select: { team: { select: { id: true, name: true } } } } },
   });
-  if (!user || user.disabledAt) return null;
+  if (!user || user.disabledAt || user.sessionVersion !== claim.sessionVersion) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role, team: user.membership?.team ?? null };
 }
 

@@ -54,6 +54,9 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   browsers.push(adaBrowser, bobBrowser);
   const adaPage = await adaBrowser.newPage();
   const bobPage = await bobBrowser.newPage();
+  // A Content-Security-Policy that blocked one of Next's scripts would show here (and break the forms).
+  const cspViolations: string[] = [];
+  for (const page of [adaPage, bobPage]) page.on("console", (message) => void (/Content.Security.Policy/i.test(message.text()) && cspViolations.push(message.text())));
 
   // Sign up, create a team.
   await signUp(adaPage, ada);
@@ -139,10 +142,43 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   await adaPage.getByTestId("best-score-chart").waitFor();
   await screenshot(adaPage, "leaderboard");
 
-  // Signed out, the submissions page sends to sign-in.
+  // Signed out, the submissions page sends to sign-in, and a copy of the session cookie is dead too.
+  const savedCookie = (await adaBrowser.context.cookies()).find((cookie) => cookie.name.endsWith("next-auth.session-token"))!;
+  const withSavedCookie = () => fetch(`${platform.baseUrl}/api/tasks/task2/submissions`, { headers: { cookie: `${savedCookie.name}=${savedCookie.value}` } });
+  expect((await withSavedCookie()).status).toBe(200);
   await adaPage.getByRole("button", { name: "Sign out" }).click();
   await adaPage.waitForURL(`${platform.baseUrl}/`);
+  expect((await withSavedCookie()).status).toBe(401);
   await adaPage.goto(`${platform.baseUrl}/tasks/task2/submissions`);
   expect(adaPage.url()).toBe(`${platform.baseUrl}/signin?next=${encodeURIComponent("/tasks/task2/submissions")}`);
   expect(await adaPage.content()).not.toContain("baseline.onnx");
+  expect(cspViolations).toEqual([]);
 }, 240_000);
+
+it("pages and API answers of the built app carry the security headers, and every script of a page carries the CSP nonce", async () => {
+  const page = await fetch(`${platform.baseUrl}/tasks`);
+  const csp = page.headers.get("content-security-policy")!;
+  const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+  expect(csp).not.toContain("unsafe-eval");
+  expect(csp).toContain("frame-ancestors 'none'");
+  const scripts = [...(await page.text()).matchAll(/<script\b[^>]*>/g)].map((match) => match[0]);
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+
+  const upload = new FormData();
+  upload.append("file", new Blob([await fs.readFile(path.join(platform.workDir, "bad.onnx"))]), "bad.onnx");
+  const answers = {
+    page,
+    api: await fetch(`${platform.baseUrl}/api/health`),
+    upload: await fetch(`${platform.baseUrl}/submit/task2`, { method: "POST", body: upload, headers: { authorization: `Bearer ${platform.credentials.participant.token}` } }),
+  };
+  for (const [name, answer] of Object.entries(answers)) {
+    expect(answer.headers.get("x-frame-options"), name).toBe("DENY");
+    expect(answer.headers.get("x-content-type-options"), name).toBe("nosniff");
+    expect(answer.headers.get("referrer-policy"), name).toBe("strict-origin-when-cross-origin");
+    expect(answer.headers.get("strict-transport-security"), name).toBeNull();
+  }
+  expect(answers.api.headers.get("content-security-policy")).toMatch(/'nonce-[^']+'/);
+  expect(answers.upload.status).toBe(422);
+  expect(answers.upload.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+});

@@ -121,14 +121,14 @@ afterAll(async () => {
 describe("sign-up", () => {
   it("creates a participant (never an admin), refuses a taken email and mismatched passwords with field errors", async () => {
     const email = `${uniqueName("new")}@test.local`;
-    const created = await signUpParticipant({ name: "New", email, password: "long-enough", confirmPassword: "long-enough", role: "ADMIN" });
+    const created = await signUpParticipant({ name: "New", email, password: "long-enough", confirmPassword: "long-enough", role: "ADMIN" }, "198.51.100.7");
     expect(created).toEqual({ ok: true, email });
     expect((await db.user.findUniqueOrThrow({ where: { email } })).role).toBe("PARTICIPANT");
-    const again = await signUpParticipant({ name: "New", email, password: "long-enough", confirmPassword: "long-enough" });
+    const again = await signUpParticipant({ name: "New", email, password: "long-enough", confirmPassword: "long-enough" }, "198.51.100.7");
     expect(again).toMatchObject({ ok: false, fieldErrors: { email: [expect.stringContaining("exists")] } });
-    const mismatch = await signUpParticipant({ name: "X", email: "x@test.local", password: "long-enough", confirmPassword: "different" });
+    const mismatch = await signUpParticipant({ name: "X", email: "x@test.local", password: "long-enough", confirmPassword: "different" }, "198.51.100.7");
     expect(mismatch).toMatchObject({ ok: false, fieldErrors: { confirmPassword: ["the passwords differ"] } });
-    const short = await signUpParticipant({ name: "X", email: "not-an-email", password: "short", confirmPassword: "short" });
+    const short = await signUpParticipant({ name: "X", email: "not-an-email", password: "short", confirmPassword: "short" }, "198.51.100.7");
     expect(short.ok).toBe(false);
     expect(Object.keys((short as { fieldErrors: object }).fieldErrors).sort()).toEqual(["email", "password"]);
   });

@@ -1,12 +1,15 @@
 // GET /submit/queue/status - queue depth, workers online, and the caller's team's queued submissions
 import { authenticateRequest } from "@/lib/auth/request-caller";
+import { clientIp } from "@/lib/client-ip";
 import { ApiError, withErrors } from "@/lib/errors";
 import { queueCounts } from "@/lib/queue/evaluation-queue";
+import { consumeLimit } from "@/lib/rate-limits";
 import { teamQueue } from "@/lib/submissions";
 
 export const dynamic = "force-dynamic";
 
 export const GET = withErrors(async (request: Request) => {
+  await consumeLimit("pollsPerIp", clientIp(request));
   const caller = await authenticateRequest(request);
   let counts;
   try {

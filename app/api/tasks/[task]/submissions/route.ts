@@ -1,11 +1,14 @@
 // GET /api/tasks/[task]/submissions - the caller's team's submissions for the task, newest first (session or Bearer token)
 import { authenticateRequest } from "@/lib/auth/request-caller";
+import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
+import { consumeLimit } from "@/lib/rate-limits";
 import { teamSubmissionsForTask } from "@/lib/team-submissions";
 
 export const dynamic = "force-dynamic";
 
 export const GET = withErrors(async (request: Request, context: { params: Promise<{ task: string }> }) => {
+  await consumeLimit("pollsPerIp", clientIp(request));
   const { task } = await context.params;
   const caller = await authenticateRequest(request);
   return Response.json(await teamSubmissionsForTask(caller, task), { headers: { "Cache-Control": "no-store" } });

@@ -1,11 +1,14 @@
 // GET /submit/[task]/status/[id] - one submission of the caller's team: status, position, scores, failure
 import { authenticateRequest } from "@/lib/auth/request-caller";
+import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
+import { consumeLimit } from "@/lib/rate-limits";
 import { submissionStatusForCaller } from "@/lib/submissions";
 
 export const dynamic = "force-dynamic";
 
 export const GET = withErrors(async (request: Request, context: { params: Promise<{ task: string; id: string }> }) => {
+  await consumeLimit("pollsPerIp", clientIp(request));
   const { task, id } = await context.params;
   const caller = await authenticateRequest(request);
   const submissionId = /^\d+$/.test(id) ? Number(id) : -1;

@@ -1,7 +1,10 @@
 // GET /api/tasks/[task]/submissions/events - server-sent events: status changes of the caller's team's submissions for the task
-import { authenticateRequest } from "@/lib/auth/request-caller";
+import { authenticateRequest, callerStillValid } from "@/lib/auth/request-caller";
+import { clientIp } from "@/lib/client-ip";
+import { env } from "@/lib/env";
 import { withErrors } from "@/lib/errors";
 import { submissionEventStream } from "@/lib/events/event-stream";
+import { holdSlots } from "@/lib/rate-limits";
 import { requireTask } from "@/lib/tasks";
 
 export const dynamic = "force-dynamic";
@@ -11,13 +14,22 @@ export const GET = withErrors(async (request: Request, context: { params: Promis
   const caller = await authenticateRequest(request);
   const task = await requireTask(slug);
   const teamId = caller.teamId;
-  return submissionEventStream(request.signal, (event) => {
-    if (event.taskSlug !== task.slug) return null;
-    if (teamId !== null && event.teamId === teamId) {
-      return { event: "submission", data: { submissionId: event.submissionId, status: event.status, at: event.at } };
-    }
-    // Another team's submission left the queue: our queued ones moved up. Say only that.
-    if (event.status !== "QUEUED") return { event: "queue", data: { at: event.at } };
-    return null;
-  });
+  const release = await holdSlots([
+    ["eventStreamsPerUser", String(caller.userId)],
+    ["eventStreamsPerIp", clientIp(request)],
+  ]);
+  return submissionEventStream(
+    request.signal,
+    (event) => {
+      if (event.taskSlug !== task.slug) return null;
+      if (teamId !== null && event.teamId === teamId) {
+        return { event: "submission", data: { submissionId: event.submissionId, status: event.status, at: event.at } };
+      }
+      // Another team's submission left the queue: our queued ones moved up. Say only that.
+      if (event.status !== "QUEUED") return { event: "queue", data: { at: event.at } };
+      return null;
+    },
+    // A revoked token, an ended session, a disabled account or a team left closes the stream.
+    { stillAllowed: () => callerStillValid(request, caller), recheckMs: env().EVENT_STREAM_RECHECK_MS, onClose: release },
+  );
 });

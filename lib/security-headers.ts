@@ -1,0 +1,26 @@
+/**
+ * The Content-Security-Policy of pages and API answers (proxy.ts adds it with a fresh nonce per
+ * request; Next puts that nonce on its own scripts: https://nextjs.org/docs/app/guides/content-security-policy).
+ * Scripts run only with the nonce ('strict-dynamic' lets them load Next's chunks); eval only in
+ * development, where React needs it for its debugging tools. Styles allow inline: the charts set
+ * style attributes, and inline styles cannot run code. No one may frame the site (clickjacking).
+ * No `server-only` here: the proxy imports it.
+ */
+export function contentSecurityPolicy(nonce: string, { development, https }: { development: boolean; https: boolean }): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${development ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' blob: data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    ...(https ? ["upgrade-insecure-requests"] : []),
+  ].join("; ");
+}
+
+/** HSTS once a browser reached us over HTTPS (the proxy in front says so in X-Forwarded-Proto). */
+export const STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains";

@@ -1,0 +1,140 @@
+import { unstable_doesMiddlewareMatch, unstable_getResponseFromNextConfig } from "next/experimental/testing/server";
+import { NextRequest } from "next/server";
+import { describe, expect, it, vi } from "vitest";
+
+// Attacks: framing the site to trick a click (clickjacking), running an injected script (XSS),
+// sniffing a JSON answer as HTML, and a cross-site form posting an upload with the victim's
+// session cookie (CSRF). Every page and API answer carries the headers; cookie-authenticated
+// uploads check Origin. The built app is checked too (tests/e2e/participant-web.test.ts).
+const jar = vi.hoisted(() => ({ cookies: new Map<string, string>() }));
+vi.mock("next/headers", () => ({
+  cookies: async () => ({ getAll: () => [...jar.cookies].map(([name, value]) => ({ name, value })) }),
+  headers: async () => new Headers(),
+}));
+
+const { proxy, config } = await import("@/proxy");
+// @ts-expect-error -- next.config.mjs is plain JavaScript with a JSDoc type; the test reads its headers().
+const nextConfig = (await import("@/next.config.mjs")).default as import("next").NextConfig;
+const { POST: submitRoute } = await import("@/app/submit/[task]/route");
+const { POST: datasetRoute } = await import("@/app/api/admin/tasks/[task]/dataset/route");
+const { POST: referenceRoute } = await import("@/app/api/admin/tasks/[task]/reference/route");
+const { db } = await import("@/lib/db");
+const { createUser } = await import("@/lib/accounts");
+const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
+const { sessionCookie } = await import("../integration/support/session-cookie");
+
+const SITE = "http://localhost:8000";
+
+function policyOf(path: string, headers: Record<string, string> = {}) {
+  const response = proxy(new NextRequest(`${SITE}${path}`, { headers }));
+  return { response, csp: response.headers.get("content-security-policy") ?? "" };
+}
+
+describe("the proxy's Content-Security-Policy", () => {
+  it("every page and API answer gets a policy with a fresh nonce that Next also receives, no eval in production, no framing", () => {
+    vi.stubEnv("NODE_ENV", "production");
+    try {
+      const first = policyOf("/tasks/task2");
+      const second = policyOf("/api/tasks/task2/leaderboard");
+      const nonce = /'nonce-([A-Za-z0-9+/=]{20,})'/.exec(first.csp)?.[1];
+      expect(nonce).toBeDefined();
+      expect(second.csp).not.toContain(nonce);
+      expect(first.csp).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'(;|$)/);
+      expect(first.csp).not.toContain("unsafe-eval");
+      expect(first.csp).toContain("frame-ancestors 'none'");
+      expect(first.csp).toContain("object-src 'none'");
+      expect(first.csp).toContain("base-uri 'self'");
+      // Next reads the nonce from the request's CSP header to put it on its scripts.
+      expect(first.response.headers.get("x-middleware-request-content-security-policy")).toBe(first.csp);
+      expect(first.response.headers.get("x-middleware-request-x-nonce")).toBe(nonce);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("HSTS only when the browser came over HTTPS", () => {
+    expect(policyOf("/").response.headers.get("strict-transport-security")).toBeNull();
+    const https = policyOf("/", { "x-forwarded-proto": "https" });
+    expect(https.response.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
+    expect(https.csp).toContain("upgrade-insecure-requests");
+  });
+
+  it("matches pages and API routes, but not the upload routes (a matched body is cut at 10 MB) or static files", () => {
+    const matches = (url: string) => unstable_doesMiddlewareMatch({ config, url });
+    for (const url of ["/", "/tasks/task2", "/signin?next=%2Fteam", "/api/health", "/api/tasks/task2/leaderboard", "/submit/task2/status/3", "/submit/queue/status", "/api/admin/tasks/task2/export", "/metrics"]) {
+      expect(matches(url), url).toBe(true);
+    }
+    for (const url of ["/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
+      expect(matches(url), url).toBe(false);
+    }
+  });
+});
+
+describe("next.config.mjs headers", () => {
+  it("every answer, uploads included, forbids framing and sniffing and sets a referrer policy", async () => {
+    for (const url of [`${SITE}/tasks`, `${SITE}/api/health`, `${SITE}/submit/task2`, `${SITE}/api/admin/tasks/t/dataset`]) {
+      const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
+      expect(response.headers.get("x-frame-options"), url).toBe("DENY");
+      expect(response.headers.get("x-content-type-options"), url).toBe("nosniff");
+      expect(response.headers.get("referrer-policy"), url).toBe("strict-origin-when-cross-origin");
+    }
+  });
+
+  it("the upload routes, outside the proxy, get a policy that allows nothing, and HSTS over HTTPS", async () => {
+    for (const url of [`${SITE}/submit/task2`, `${SITE}/api/admin/tasks/t/dataset`, `${SITE}/api/admin/tasks/t/reference`]) {
+      const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
+      expect(response.headers.get("content-security-policy"), url).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(response.headers.get("strict-transport-security"), url).toBeNull();
+      const https = await unstable_getResponseFromNextConfig({ url, nextConfig, headers: { "x-forwarded-proto": "https" } });
+      expect(https.headers.get("strict-transport-security"), url).toBe("max-age=31536000; includeSubDomains");
+    }
+  });
+});
+
+describe("cookie-authenticated uploads check Origin", () => {
+  function multipart(field: string, body: string) {
+    const form = new FormData();
+    form.append(field, new Blob([body]), "model.onnx");
+    return form;
+  }
+
+  it("POST /submit/{task} with a session cookie: another site's Origin or none is 403 and stores nothing; this site's passes; a Bearer token needs none", async () => {
+    const task = await taskWithDataset({ inputs: randomRows(6, 4, 21), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+    const member = await participantWithTeam();
+    const cookie = await sessionCookie({ id: member.user.id, role: "PARTICIPANT" });
+    const upload = (headers: Record<string, string>) =>
+      submitRoute(new Request(`${SITE}/submit/${task.slug}`, { method: "POST", body: multipart("file", "junk"), headers: { host: "localhost:8000", ...headers } }), { params: Promise.resolve({ task: task.slug }) });
+
+    for (const origin of ["https://evil.example", "http://localhost:8000.evil.example", "null"]) {
+      const refused = await upload({ cookie, origin });
+      expect(refused.status, origin).toBe(403);
+      expect((await refused.json()).error.code).toBe("FORBIDDEN");
+    }
+    expect((await upload({ cookie })).status).toBe(403);
+    expect(await db.submission.count({ where: { teamId: member.team.id } })).toBe(0);
+
+    // Past the Origin check the intake looks at the file: junk is not ONNX.
+    expect((await upload({ cookie, origin: SITE })).status).toBe(422);
+    expect((await upload({ authorization: `Bearer ${member.token}` })).status).toBe(422);
+  });
+
+  it("the organisers' dataset and reference uploads refuse another site's Origin", async () => {
+    const task = await taskWithDataset({ inputs: randomRows(6, 4, 23), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+    const admin = await createUser({ email: `${uniqueName("org")}@test.local`, name: "Organiser", password: "organiser-pass-1", role: "ADMIN" });
+    const [name, value] = (await sessionCookie({ id: admin.id, role: "ADMIN" })).split(/=(.*)/s);
+    jar.cookies = new Map([[name, value]]);
+    const before = await db.task.findUniqueOrThrow({ where: { id: task.id }, select: { datasetVersion: true } });
+    const params = { params: Promise.resolve({ task: task.slug }) };
+    const post = (route: typeof datasetRoute, path: string, field: string, origin?: string) =>
+      route(new Request(`${SITE}/api/admin/tasks/${task.slug}/${path}`, { method: "POST", body: multipart(field, "junk"), headers: { host: "localhost:8000", ...(origin ? { origin } : {}) } }), params);
+
+    for (const [route, path, field] of [[datasetRoute, "dataset", "inputs"], [referenceRoute, "reference", "file"]] as const) {
+      expect((await post(route, path, field, "https://evil.example")).status, path).toBe(403);
+      expect((await post(route, path, field)).status, path).toBe(403);
+      const sameSite = await post(route, path, field, SITE);
+      expect([400, 413, 422], path).toContain(sameSite.status);
+    }
+    expect(await db.task.findUniqueOrThrow({ where: { id: task.id }, select: { datasetVersion: true } })).toEqual(before);
+    expect(await db.submission.count({ where: { taskId: task.id, isReference: true } })).toBe(0);
+  });
+});
