@@ -1,6 +1,8 @@
 // GET /api/health - liveness and readiness of the web app: Postgres and Redis reachable
+import { jsonAnswer } from "@/lib/api-answer";
 import { db } from "@/lib/db";
 import { pingRedis } from "@/lib/queue/evaluation-queue";
+import { healthSchema } from "@/lib/schemas/platform";
 
 export const dynamic = "force-dynamic";
 
@@ -10,5 +12,5 @@ export async function GET() {
     pingRedis().then(() => "ok", (error: Error) => error.message),
   ]);
   const healthy = database === "ok" && redis === "ok";
-  return Response.json({ status: healthy ? "ok" : "degraded", database, redis }, { status: healthy ? 200 : 503 });
+  return jsonAnswer(healthSchema, { status: healthy ? "ok" : "degraded", database, redis }, { status: healthy ? 200 : 503 });
 }

@@ -1,7 +1,9 @@
 // GET /submit/queue/status - queue depth, workers online, and the caller's team's queued submissions
+import { jsonAnswer } from "@/lib/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { ApiError, withErrors } from "@/lib/errors";
 import { queueCounts } from "@/lib/queue/evaluation-queue";
+import { queueStatusSchema } from "@/lib/schemas/submissions";
 import { teamQueue } from "@/lib/submissions";
 
 export const dynamic = "force-dynamic";
@@ -14,7 +16,7 @@ export const GET = withErrors(async (request: Request) => {
   } catch (error) {
     throw new ApiError(503, "QUEUE_UNAVAILABLE", `The queue cannot be read right now: ${(error as Error).message}`);
   }
-  return Response.json({
+  return jsonAnswer(queueStatusSchema, {
     waiting: counts.waiting,
     running: counts.running,
     delayed: counts.delayed,
