@@ -3,6 +3,7 @@ import { LOST_AFTER_HEARTBEATS, workerFiguresSchema, type WorkerFigures } from "
 import { db } from "../db";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
+import { notifyWebhooks } from "../webhooks/queue";
 import { recordAudit } from "./audit";
 
 /**
@@ -63,6 +64,7 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
       await publishSubmissionStatus(id);
     }
     await recordAudit(db, null, "worker.lost", `worker:${worker.id}`, { lastHeartbeatAt: worker.lastHeartbeatAt.toISOString(), requeued: handedBack });
+    await notifyWebhooks({ trigger: "worker-lost", workerId: worker.id, requeued: handedBack });
   }
   return { lost, requeued };
 }
