@@ -21,6 +21,7 @@ const HINTS: Record<string, string> = {
   PAYLOAD_TOO_LARGE: "Make the model smaller (fewer or smaller weights) and submit again.",
   SIGNATURE_MISMATCH: "Compare your model's inputs and outputs with the task's signature on its page.",
   NOT_ONNX: "Export the model to ONNX (e.g. torch.onnx.export) and submit the .onnx file.",
+  TRUNCATED_MODEL: "The file is cut short or damaged: export the model again and submit the new file.",
   QUEUE_UNAVAILABLE: "The server cannot reach its queue right now; try again in a minute.",
   INTERNAL: "Something failed on the server; try again, and tell the organisers if it persists.",
 };
