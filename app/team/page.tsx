@@ -55,7 +55,7 @@ export default async function TeamPage() {
           </ul>
         </Card>
       </div>
-      <TeamWebhookCard user={user} />
+      <TeamWebhookCard user={{ ...user, team: { id: team.id, name: team.name } }} />
       <Card title="Leave the team">
         <p className="mb-3 text-sm text-slate-600">The team keeps its {team.submissionCount} submission(s) and its place on the leaderboards.</p>
         <LeaveTeamForm teamName={team.name} />

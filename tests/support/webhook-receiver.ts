@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A real HTTP receiver on 127.0.0.1 (a free port) that records every webhook POST. `failFirst`
- * makes a path answer 500 to its first N requests, to prove deliveries are retried.
+ * makes a path answer 500 to its first N requests (those `matching`, when given), to prove
+ * deliveries are retried.
  */
 export interface ReceivedWebhook {
   path: string;
@@ -17,28 +18,29 @@ export interface ReceivedWebhook {
 export interface WebhookReceiver {
   url: string;
   received: ReceivedWebhook[];
-  failFirst(path: string, times: number): void;
+  failFirst(path: string, times: number, matching?: (json: Record<string, unknown>) => boolean): void;
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
-  const failures = new Map<string, number>();
+  const failures = new Map<string, { left: number; matching: (json: Record<string, unknown>) => boolean }>();
   const server = http.createServer((request, response) => {
     let body = "";
     request.setEncoding("utf8");
     request.on("data", (chunk: string) => (body += chunk));
     request.on("end", () => {
       const path = request.url ?? "/";
-      const left = failures.get(path) ?? 0;
-      const answered = left > 0 ? 500 : 200;
-      if (left > 0) failures.set(path, left - 1);
       let json: Record<string, unknown> = {};
       try {
         json = JSON.parse(body);
       } catch {
         // recorded as is; the test asserts on it
       }
+      const failure = failures.get(path);
+      const fail = failure !== undefined && failure.left > 0 && failure.matching(json);
+      if (fail) failure.left -= 1;
+      const answered = fail ? 500 : 200;
       received.push({ path, headers: request.headers, body, json, answered });
       response.writeHead(answered, { "Content-Type": "text/plain" });
       response.end(answered === 200 ? "ok, thanks" : "receiver down for a moment");
@@ -49,7 +51,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    failFirst: (path, times) => failures.set(path, times),
+    failFirst: (path, times, matching = () => true) => failures.set(path, { left: times, matching }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
