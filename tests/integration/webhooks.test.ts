@@ -13,6 +13,8 @@ const { checkWebhookUrl } = await import("@/lib/webhooks/address-guard");
 const { startWebhookConsumer, stopWebhookConsumer } = await import("@/lib/webhooks/consumer");
 const { notifyWebhooks } = await import("@/lib/webhooks/queue");
 const settings = await import("@/lib/webhooks/settings");
+const { setPrivateRevealed } = await import("@/lib/admin/controls");
+const { handBackLostWorkers } = await import("@/lib/admin/worker-health");
 const { participantWithTeam, randomRows, int64Labels, taskWithDataset } = await import("./support/fixtures");
 const { waitFor } = await import("./support/wait");
 
@@ -167,5 +169,52 @@ describe("webhook deliveries", () => {
     expect(hits).toHaveLength(3);
     expect(hits[0].json).toMatchObject({ event: "worker.lost", data: { workerId: "gpu-9", requeued: [41] } });
     await settings.changeWebhook(organiser, hook.id, "delete");
+  });
+});
+
+describe("where events come from", () => {
+  it("tells the organisers' webhook when an organiser reveals a private board and when the sweep finds a worker lost", async () => {
+    allowPrivate(true);
+    const hook = await settings.addOrganiserWebhook(organiser, { url: `${receiver.url}/organisers`, kind: "GENERIC", events: ["leaderboard.private_revealed", "worker.lost"] });
+    const { user, team } = await participantWithTeam();
+    const task = await taskWithDataset({ inputs: randomRows(6, 4, 2), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+    await scoredSubmission(task.id, team.id, user.id, 0.5);
+
+    await setPrivateRevealed(organiser, task.slug, true);
+    const revealed = await waitFor("the reveal's webhook", async () => receiver.received.find((each) => each.path === "/organisers" && each.json.event === "leaderboard.private_revealed"));
+    expect(revealed.json.data).toEqual({ task: task.slug, leader: { team: team.name, score: 0.5 } });
+    expect(signatureIsValid(hook.secret, revealed)).toBe(true);
+
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await db.worker.create({ data: { id: `silent-${task.slug}`, host: "gpu-host", executionProvider: "cpu", heartbeatIntervalMs: 1_000, figures: {}, lastHeartbeatAt: longAgo } });
+    expect((await handBackLostWorkers()).lost).toContain(`silent-${task.slug}`);
+    const lost = await waitFor("the lost worker's webhook", async () => receiver.received.find((each) => each.path === "/organisers" && each.json.event === "worker.lost"));
+    expect(lost.json.data).toEqual({ workerId: `silent-${task.slug}`, requeued: [] });
+    await settings.changeWebhook(organiser, hook.id, "delete");
+  });
+});
+
+describe("who may configure webhooks", () => {
+  it("lets only organisers see deliveries and change webhooks, and a team see only its own webhook", async () => {
+    allowPrivate(true);
+    const alpha = await participantWithTeam();
+    const beta = await participantWithTeam();
+    const asMember = (p: typeof alpha): SessionUser => ({ id: p.user.id, email: p.user.email, name: p.user.name, role: "PARTICIPANT", team: { id: p.team.id, name: p.team.name } });
+    const alphaHook = await settings.saveTeamWebhook(asMember(alpha), { url: `${receiver.url}/alpha`, kind: "DISCORD" });
+
+    await expect(settings.recentDeliveries(asMember(alpha))).rejects.toMatchObject({ status: 403 });
+    await expect(settings.organiserWebhooks(asMember(alpha))).rejects.toMatchObject({ status: 403 });
+    await expect(settings.addOrganiserWebhook(asMember(alpha), { url: `${receiver.url}/x`, kind: "SLACK" })).rejects.toMatchObject({ status: 403 });
+    await expect(settings.changeWebhook(asMember(beta), alphaHook.id, "delete")).rejects.toMatchObject({ status: 403 });
+    await expect(settings.changeWebhook(null, alphaHook.id, "disable")).rejects.toMatchObject({ status: 401 });
+
+    expect(await settings.teamWebhook(asMember(beta))).toBeNull();
+    expect(await settings.teamWebhook(asMember(alpha))).toMatchObject({ id: alphaHook.id, url: `${receiver.url}/alpha`, kind: "DISCORD" });
+    await settings.removeTeamWebhook(asMember(beta));
+    expect(await db.webhook.count({ where: { id: alphaHook.id } })).toBe(1);
+
+    await settings.changeWebhook(organiser, alphaHook.id, "disable");
+    expect(await settings.teamWebhook(asMember(alpha))).toMatchObject({ enabled: false });
+    expect((await settings.teamWebhooks(organiser)).map((each) => each.team)).toContain(alpha.team.name);
   });
 });
