@@ -24,6 +24,12 @@ const config = [
       "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }, { name: "bullmq", importNames: ["Worker"], message: "The web app only produces jobs." }] }],
     },
   },
+  {
+    // The webhook deliveries' consumer is the one BullMQ Worker of the web app: network I/O that needs
+    // the internet, which the evaluation workers' network does not reach (see the file's comment).
+    files: ["lib/webhooks/consumer.ts"],
+    rules: { "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }] }] },
+  },
 ];
 
 export default config;

@@ -1,5 +1,6 @@
-// Next.js start-up hook: the web app (the producer of jobs) runs the queue reconciler and the lost-worker sweep.
-// With several web replicas each starts both; a Redis lock lets one replica at a time run each pass.
+// Next.js start-up hook: the web app (the producer of jobs) runs the queue reconciler, the lost-worker sweep
+// and the webhook deliveries. With several web replicas each starts them; a Redis lock lets one replica at a
+// time run each reconciler and sweep pass.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { env, describeEnvProblems } = await import("./lib/env");
@@ -16,4 +17,7 @@ export async function register() {
   // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).
   const { startWorkerHealthSweep } = await import("./lib/admin/worker-health");
   startWorkerHealthSweep(env().WORKER_SWEEP_INTERVAL_MS);
+  // Delivers webhooks here, not in the evaluation workers, whose network reaches only Postgres and Redis (lib/webhooks/consumer.ts).
+  const { startWebhookConsumer } = await import("./lib/webhooks/consumer");
+  startWebhookConsumer();
 }

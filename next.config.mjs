@@ -26,6 +26,10 @@ const nextConfig = {
   poweredByHeader: false,
   // Route handlers read files by runtime paths (DATA_DIR, STORAGE_DIR), which makes the file tracer
   // copy the whole project into .next/standalone; none of these run in the web server.
+  // /api/docs serves Swagger UI's files from node_modules by a runtime path (lib/openapi/renderer.ts).
+  outputFileTracingIncludes: {
+    "/api/docs/[asset]": ["./node_modules/swagger-ui-dist/swagger-ui.css", "./node_modules/swagger-ui-dist/swagger-ui-bundle.js", "./node_modules/swagger-ui-dist/package.json"],
+  },
   outputFileTracingExcludes: {
     "*": ["tests/**", "bench/**", "worker/**", "docs/**", "tools/**", "scripts/**", "test-results/**", "var/**", ".ci/**", "*.md", "Dockerfile", "docker-compose*.yml"],
   },

@@ -82,6 +82,13 @@ const envSchema = z.object({
   EVALUATION_BACKOFF_MS: z.coerce.number().int().min(0).default(EVALUATION_JOB_OPTIONS.backoff.delay),
   /** How often the web app looks for lost workers and hands their running submissions back (ms). */
   WORKER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(5_000),
+  /** Webhooks may reach loopback, private and link-local addresses (a receiver on the organisers' own network; tests). */
+  WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** Attempts per webhook delivery, and the first backoff delay (doubles each time). */
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(0).default(5_000),
+  /** How long a receiver may take to answer one delivery (ms). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 }).superRefine((values, context) => {
   checkModelStorageEnv(values, context);
   checkSecrets(values, context);

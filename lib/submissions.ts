@@ -126,6 +126,15 @@ export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId"
   return toSubmissionView(row, row.task.slug, row.task.privateRevealedAt !== null);
 }
 
+/** A submission by id alone (`goat status ID`): the same answer and the same 404 for another team's. */
+export async function submissionStatusById(caller: Pick<ApiCaller, "teamId" | "role">, submissionId: number): Promise<SubmissionStatusView> {
+  const row = Number.isSafeInteger(submissionId) && submissionId > 0
+    ? await db.submission.findUnique({ where: { id: submissionId }, select: { task: { select: { slug: true } } } })
+    : null;
+  if (!row) throw new ApiError(404, "NOT_FOUND", `There is no submission ${submissionId} of your team.`);
+  return submissionStatusForCaller(caller, row.task.slug, submissionId);
+}
+
 export interface TeamQueueEntry {
   id: number;
   task: string;

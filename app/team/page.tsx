@@ -1,5 +1,6 @@
 import { Card } from "@/components/site/form-parts";
 import { CreateTeamForm, JoinTeamForm, LeaveTeamForm } from "@/components/team/team-forms";
+import { TeamWebhookCard } from "@/components/webhooks/team-webhook-card";
 import { requireUser } from "@/lib/auth/session";
 import { teamOfUser } from "@/lib/teams";
 
@@ -54,6 +55,7 @@ export default async function TeamPage() {
           </ul>
         </Card>
       </div>
+      <TeamWebhookCard user={{ ...user, team: { id: team.id, name: team.name } }} />
       <Card title="Leave the team">
         <p className="mb-3 text-sm text-slate-600">The team keeps its {team.submissionCount} submission(s) and its place on the leaderboards.</p>
         <LeaveTeamForm teamName={team.name} />

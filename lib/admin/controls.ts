@@ -4,6 +4,7 @@ import { db } from "../db";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { enqueueEvaluation, evaluationQueue } from "../queue/evaluation-queue";
+import { notifyWebhooks } from "../webhooks/queue";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
 import { assertAdmin } from "./authorize";
@@ -128,5 +129,6 @@ export async function setPrivateRevealed(actor: SessionUser | null, slug: string
   const { count } = await db.task.updateMany({ where: { slug }, data: { privateRevealedAt: revealed ? new Date() : null } });
   if (count !== 1) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
   await recordAudit(db, actor.id, revealed ? "task.reveal_private" : "task.hide_private", `task:${slug}`);
+  if (revealed) await notifyWebhooks({ trigger: "private-revealed", taskSlug: slug });
   return { message: revealed ? `The private leaderboard of "${slug}" is revealed.` : `The private leaderboard of "${slug}" is hidden.` };
 }

@@ -7,6 +7,7 @@ import { log } from "../log";
 import { webMetrics } from "../observability/metrics";
 import { connectedWorkerIds, enqueueEvaluation, queueRedis } from "../queue/evaluation-queue";
 import { runExclusively } from "../queue/exclusive-run";
+import { notifyWebhooks } from "../webhooks/queue";
 import { recordAudit } from "./audit";
 
 /**
@@ -76,6 +77,7 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
       await publishSubmissionStatus(id);
     }
     await recordAudit(db, null, "worker.lost", `worker:${worker.id}`, { lastHeartbeatAt: worker.lastHeartbeatAt.toISOString(), requeued: handedBack });
+    await notifyWebhooks({ trigger: "worker-lost", workerId: worker.id, requeued: handedBack });
   }
   return { lost, requeued };
 }

@@ -1,6 +1,9 @@
 // GET /api/health - liveness and readiness of the web app: `{ "status": "ok" }` when Postgres and Redis answer, else 503 `{ "status": "unavailable" }`
+import { jsonAnswer } from "@/lib/api-answer";
 import { db } from "@/lib/db";
+import { log } from "@/lib/log";
 import { pingRedis } from "@/lib/queue/evaluation-queue";
+import { healthSchema } from "@/lib/schemas/platform";
 
 export const dynamic = "force-dynamic";
 
@@ -15,10 +18,10 @@ export async function GET() {
     pingRedis().then(() => true, (error: unknown) => logFailure("redis", error)),
   ]);
   const healthy = checks.every(Boolean);
-  return Response.json({ status: healthy ? "ok" : "unavailable" }, { status: healthy ? 200 : 503, headers: { "cache-control": "no-store" } });
+  return jsonAnswer(healthSchema, { status: healthy ? "ok" : "unavailable" }, { status: healthy ? 200 : 503, headers: { "cache-control": "no-store" } });
 }
 
 function logFailure(dependency: "database" | "redis", error: unknown): false {
-  console.error(`[health] ${dependency} unavailable: ${error instanceof Error ? error.message : String(error)}`);
+  log.error({ dependency, err: error }, "health check: dependency unavailable");
   return false;
 }

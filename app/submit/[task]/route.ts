@@ -1,10 +1,12 @@
 // POST /submit/[task] - upload a model for evaluation (multipart field "file"; Bearer token or signed-in session)
+import { jsonAnswer } from "@/lib/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
 import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
 import { submitModel } from "@/lib/intake/submit-model";
 import { holdSlots, type LimitName } from "@/lib/rate-limits";
+import { acceptedSubmissionSchema } from "@/lib/schemas/submissions";
 
 export const dynamic = "force-dynamic";
 
@@ -18,7 +20,7 @@ export const POST = withErrors(async (request: Request, context: { params: Promi
   const release = await holdSlots(slots);
   try {
     const accepted = await submitModel(request, caller, task);
-    return Response.json(accepted, { status: 202, headers: { Location: accepted.statusUrl } });
+    return jsonAnswer(acceptedSubmissionSchema, accepted, { status: 202, headers: { Location: accepted.statusUrl } });
   } finally {
     await release();
   }

@@ -1,9 +1,11 @@
 // GET /submit/queue/status - queue depth, workers online, and the caller's team's queued submissions
+import { jsonAnswer } from "@/lib/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { clientIp } from "@/lib/client-ip";
 import { ApiError, withErrors } from "@/lib/errors";
 import { queueCounts } from "@/lib/queue/evaluation-queue";
 import { consumeLimit } from "@/lib/rate-limits";
+import { queueStatusSchema } from "@/lib/schemas/submissions";
 import { teamQueue } from "@/lib/submissions";
 
 export const dynamic = "force-dynamic";
@@ -17,7 +19,7 @@ export const GET = withErrors(async (request: Request) => {
   } catch (error) {
     throw new ApiError(503, "QUEUE_UNAVAILABLE", `The queue cannot be read right now: ${(error as Error).message}`);
   }
-  return Response.json({
+  return jsonAnswer(queueStatusSchema, {
     waiting: counts.waiting,
     running: counts.running,
     delayed: counts.delayed,

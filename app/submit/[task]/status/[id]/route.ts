@@ -1,8 +1,10 @@
 // GET /submit/[task]/status/[id] - one submission of the caller's team: status, position, scores, failure
+import { jsonAnswer } from "@/lib/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
 import { consumeLimit } from "@/lib/rate-limits";
+import { submissionStatusSchema } from "@/lib/schemas/submissions";
 import { submissionStatusForCaller } from "@/lib/submissions";
 
 export const dynamic = "force-dynamic";
@@ -12,5 +14,5 @@ export const GET = withErrors(async (request: Request, context: { params: Promis
   const { task, id } = await context.params;
   const caller = await authenticateRequest(request);
   const submissionId = /^\d+$/.test(id) ? Number(id) : -1;
-  return Response.json(await submissionStatusForCaller(caller, task, submissionId));
+  return jsonAnswer(submissionStatusSchema, await submissionStatusForCaller(caller, task, submissionId));
 });

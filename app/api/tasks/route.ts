@@ -1,0 +1,9 @@
+// GET /api/tasks - every task's public summary: open first, then upcoming, then closed (no sign-in)
+import { jsonAnswer } from "@/lib/api-answer";
+import { withErrors } from "@/lib/errors";
+import { taskListSchema } from "@/lib/schemas/tasks";
+import { taskCatalog } from "@/lib/task-catalog";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withErrors(async () => jsonAnswer(taskListSchema, { tasks: await taskCatalog() }));

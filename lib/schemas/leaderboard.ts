@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** GET /api/tasks/{task}/leaderboard: ranks are computed in lib/leaderboard.ts. */
+export const leaderboardEntrySchema = z
+  .object({
+    rank: z.number().int().meta({ description: "equal scores share a rank (1, 2, 2, 4)" }),
+    teamId: z.number().int(),
+    team: z.string(),
+    score: z.number(),
+    submissionId: z.number().int(),
+    submittedAt: z.string(),
+    entries: z.number().int().meta({ description: "the team's scored submissions" }),
+    publicRank: z.number().int().optional().meta({ description: "private board only: the team's rank on the public one" }),
+    publicScore: z.number().optional(),
+  })
+  .meta({ id: "LeaderboardEntry" });
+
+export const leaderboardSchema = z
+  .object({
+    task: z.string(),
+    metric: z.string(),
+    direction: z.enum(["MAXIMIZE", "MINIMIZE"]),
+    board: z.enum(["public", "private"]),
+    revealed: z.boolean(),
+    frozenFrom: z.string().nullable().meta({ description: "the public board counts only submissions created before this moment" }),
+    entries: z.array(leaderboardEntrySchema),
+  })
+  .meta({ id: "Leaderboard" });

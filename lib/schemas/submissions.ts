@@ -1,0 +1,108 @@
+import { z } from "zod";
+
+/** The answers about submissions: what a team may see of its own (never storage keys or others' rows). */
+const metricValuesSchema = z.record(z.string(), z.number()).meta({ id: "MetricValues", description: "metric name to value, e.g. { accuracy: 0.91 }" });
+
+const quotaSchema = z
+  .object({
+    limit: z.number().int(),
+    used: z.number().int(),
+    remaining: z.number().int(),
+    resetsAt: z.string(),
+  })
+  .meta({ id: "Quota", description: "the team's submissions for this task today (UTC)" });
+
+export const evaluationReceiptSchema = z
+  .looseObject({
+    modelSha256: z.string(),
+    onnxruntimeVersion: z.string(),
+    executionProvider: z.enum(["cuda", "cpu"]),
+    device: z.string(),
+    workerId: z.string(),
+    batchSize: z.number().int(),
+    rows: z.number().int(),
+    datasetVersion: z.string().nullable(),
+    timings: z.looseObject({ totalMs: z.number(), sessionMs: z.number(), inferenceMs: z.number(), sandboxWaitMs: z.number() }),
+  })
+  .meta({ id: "EvaluationReceipt", description: "how a score was computed, so it can be reproduced and trusted" });
+
+export const submissionStatusSchema = z
+  .object({
+    id: z.number().int(),
+    task: z.string(),
+    status: z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]),
+    queuePosition: z.number().int().nullable().meta({ description: "1 = next; null unless QUEUED" }),
+    fileName: z.string(),
+    sha256: z.string(),
+    sizeBytes: z.number().int(),
+    attempts: z.number().int(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    failureKind: z.enum(["PARTICIPANT", "PLATFORM"]).nullable().meta({ description: "PARTICIPANT: the model's fault; PLATFORM: ours (never counts against the quota)" }),
+    message: z.string().nullable(),
+    result: z
+      .object({
+        score: z.number().meta({ description: "the public score (the task's rank metric)" }),
+        metrics: metricValuesSchema,
+        privateScore: z.number().optional().meta({ description: "present once the organisers reveal the private leaderboard" }),
+        privateMetrics: metricValuesSchema.optional(),
+        latencyP50Ms: z.number(),
+        latencyP95Ms: z.number(),
+        modelBytes: z.number().int(),
+        paramCount: z.number().int(),
+        evaluationMs: z.number().nullable(),
+        receipt: evaluationReceiptSchema,
+      })
+      .nullable(),
+  })
+  .meta({ id: "SubmissionStatus" });
+
+export const teamSubmissionsSchema = z
+  .object({
+    task: z.string(),
+    teamId: z.number().int(),
+    rankMetric: z.string(),
+    direction: z.enum(["MAXIMIZE", "MINIMIZE"]),
+    submissions: z.array(submissionStatusSchema.extend({ submittedBy: z.string() })),
+  })
+  .meta({ id: "TeamSubmissions" });
+
+export const acceptedSubmissionSchema = z
+  .object({
+    id: z.number().int(),
+    task: z.string(),
+    status: z.literal("QUEUED"),
+    statusUrl: z.string(),
+    queuePosition: z.number().int(),
+    fileName: z.string(),
+    sha256: z.string(),
+    sizeBytes: z.number().int(),
+    createdAt: z.string(),
+    quota: quotaSchema,
+  })
+  .meta({ id: "AcceptedSubmission" });
+
+export const queueStatusSchema = z
+  .object({
+    waiting: z.number().int(),
+    running: z.number().int(),
+    delayed: z.number().int(),
+    workersOnline: z.number().int(),
+    yourSubmissions: z.array(
+      z.object({
+        id: z.number().int(),
+        task: z.string(),
+        status: z.enum(["QUEUED", "RUNNING"]),
+        queuePosition: z.number().int().nullable(),
+        createdAt: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: "QueueStatus" });
+
+/** POST /api/tasks/{task}/finals: the body `goat select` sends (the finals feature itself is not built yet). */
+export const finalsRequestSchema = z
+  .object({ submissionIds: z.array(z.number().int().positive()).min(1) })
+  .meta({ id: "FinalsRequest" });
+export const finalsAnswerSchema = z.object({ task: z.string(), finals: z.array(z.number().int()) }).meta({ id: "Finals" });
