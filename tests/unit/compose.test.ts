@@ -8,7 +8,7 @@ import { loadWorkerEnv } from "../../worker/src/env";
 
 // docker-compose.yml (the seed's one-server deployment) and docker-compose.workers.yml (extra GPU
 // hosts), read as YAML and, where Debian's docker-compose (v1) is installed, as Compose resolves them.
-// Docker itself does not run on these machines: nothing here starts a container.
+// Nothing here starts a container: `npm run test:docker` (tests/docker/stack.ts) builds and runs them.
 
 const ROOT = path.resolve(__dirname, "../..");
 type Service = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -121,6 +121,30 @@ describe("docker-compose.workers.yml (extra GPU hosts)", () => {
   });
 });
 
+/** `ARG NAME=default` lines of a Dockerfile. */
+function dockerfileArgs(file: string): Record<string, string> {
+  const text = readFileSync(path.join(ROOT, file), "utf8");
+  return Object.fromEntries([...text.matchAll(/^ARG\s+([A-Z_]+)=(\S+)/gm)].map((m) => [m[1], m[2]]));
+}
+
+describe("build arguments", () => {
+  it.each(["docker-compose.yml", "docker-compose.workers.yml"])("%s passes the worker's base images and onnxruntime variant, defaulting to worker/Dockerfile's", (file) => {
+    const worker = load(file).services["worker-1"];
+    expect(worker.build.args).toEqual({
+      NODE_IMAGE: "${NODE_IMAGE:-node:20.20-bookworm-slim}",
+      CUDA_IMAGE: "${CUDA_IMAGE:-nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04}",
+      ONNXRUNTIME_VARIANT: "${WORKER_ONNXRUNTIME:-cuda12}",
+    });
+    const defaults = dockerfileArgs("worker/Dockerfile");
+    expect(Object.fromEntries(Object.entries(worker.build.args).map(([k, v]) => [k, withDefault(v)]))).toEqual(defaults);
+  });
+
+  it("builds web and tools on NODE_IMAGE, defaulting to the Dockerfile's", () => {
+    const { NODE_IMAGE } = dockerfileArgs("Dockerfile");
+    for (const name of ["web", "migrate"]) expect(withDefault(services[name].build.args.NODE_IMAGE), name).toBe(NODE_IMAGE);
+  });
+});
+
 describe(".env.example", () => {
   const example = readFileSync(path.join(ROOT, ".env.example"), "utf8");
   const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
@@ -136,7 +160,8 @@ describe(".env.example", () => {
 // Debian's docker-compose 1.29 (scripts/system-packages.sh installs it) resolves the files the way
 // `docker compose` does: interpolation, merge keys, profiles. Skipped where it is not installed.
 const hasCompose = spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0;
-describe.skipIf(!hasCompose)("docker-compose config", () => {
+// Each call starts Python: seconds on a loaded machine.
+describe.skipIf(!hasCompose)("docker-compose config", { timeout: 30_000 }, () => {
   const config = (args: string[], env: Record<string, string> = {}) =>
     parse(
       execFileSync("docker-compose", ["--env-file", ".env.example", ...args, "config"], {

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
-// No Docker engine runs on these machines, so the images are never built here. This catches what
-// a build would fail on first: a COPY of a path that the build context (or the build stage) lacks.
+// What a build would fail on first, caught without an engine: a COPY of a path that the build
+// context (or the build stage) lacks. The builds themselves run in `npm run test:docker`.
 
 const ROOT = path.resolve(__dirname, "../..");
 /** What the build stages produce themselves: not in the repository, made by `npm ci` / `next build` / `prisma generate`. */
