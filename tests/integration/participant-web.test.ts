@@ -42,6 +42,7 @@ const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).de
 const TasksPage = (await import("@/app/tasks/page")).default;
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { sessionCookie } = await import("./support/session-cookie");
+const { takeEventBlocks } = await import("./support/server-sent-events");
 
 /** Route handlers read the session from the request's cookie: send the signed-in user's real one. */
 async function signedInHeaders(headers: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -90,15 +91,9 @@ async function readEvents(response: Response, count: number, timeoutMs = 3000) {
   while (events.length < count && Date.now() < deadline) {
     const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), deadline - Date.now()))]);
     if (!chunk || chunk.done) break;
-    buffer += decoder.decode(chunk.value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.+)$/m.exec(block)?.[1];
-      const data = /^data: (.+)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) });
-    }
+    const taken = takeEventBlocks(buffer + decoder.decode(chunk.value, { stream: true }));
+    events.push(...taken.events);
+    buffer = taken.rest;
   }
   await reader.cancel().catch(() => undefined);
   return events;

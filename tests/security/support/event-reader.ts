@@ -1,6 +1,8 @@
+import { takeEventBlocks, type ReceivedEvent } from "../../integration/support/server-sent-events";
+
 /** Reads a server-sent-event Response in the background: the events so far, and whether the server closed it. */
 export interface EventReader {
-  events: { event: string; data: Record<string, unknown> }[];
+  events: ReceivedEvent[];
   closed: () => boolean;
   cancel: () => Promise<void>;
 }
@@ -15,15 +17,9 @@ export function readEventStream(response: Response): EventReader {
     for (;;) {
       const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
       if (chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.+)$/m.exec(block)?.[1];
-        const data = /^data: (.+)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
+      const taken = takeEventBlocks(buffer + decoder.decode(chunk.value, { stream: true }));
+      events.push(...taken.events);
+      buffer = taken.rest;
     }
     closed = true;
   })();
