@@ -1,5 +1,6 @@
 import "server-only";
 import type { MetricValues } from "@goat/contracts/metrics";
+import { participantMessage } from "@goat/contracts/participant-message";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import type { ApiCaller } from "./auth/api-token";
 import type { Prisma } from "@/prisma/generated/client";
@@ -105,7 +106,8 @@ export async function toSubmissionView(row: SubmissionViewRow, taskSlug: string,
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     failureKind: row.failureKind,
-    message: row.message,
+    // Bounded again here: rows written before the worker built messages from templates, or by hand.
+    message: row.message === null ? null : participantMessage(row.message),
     result,
   };
 }
