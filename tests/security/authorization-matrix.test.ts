@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-// Every route handler (app/**/route.ts) and every server action (app/**/actions.ts) against every
+// Every route handler (app/**/route.ts) and every server action (any app/ module with "use server") against every
 // kind of caller: anonymous, a participant of team A, of team B, a user in no team, a disabled
 // user, a revoked token (for a session: one that was signed out), an organiser; each with a session
 // cookie and with a Bearer token. The list of routes and actions is read from the files, so a new
@@ -141,7 +141,13 @@ const routes: Record<string, RouteEntry> = {
   "GET /api/admin/tasks/[task]/validation": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/validation`, params: { task: w.slug } }) },
   "GET /api/auth/[...nextauth]": { expect: PUBLIC, skip: "next-auth's own handler (needs Next's request scope); sign-in and sign-out: tests/security/session-revocation.test.ts, rate-limits.test.ts" },
   "POST /api/auth/[...nextauth]": { expect: PUBLIC, skip: "next-auth's own handler (CSRF token required); its 429 gate: tests/security/rate-limits.test.ts" },
+  "GET /api/docs": { expect: PUBLIC, request: () => ({ url: "/api/docs", params: {} }) },
+  "GET /api/docs/[asset]": { expect: PUBLIC, request: () => ({ url: "/api/docs/init.js", params: { asset: "init.js" } }) },
   "GET /api/health": { expect: PUBLIC, request: () => ({ url: "/api/health", params: {} }) },
+  "GET /api/openapi.json": { expect: PUBLIC, request: () => ({ url: "/api/openapi.json", params: {} }) },
+  // The same rule as the status route: another team, or no team, is told it does not exist.
+  "GET /api/submissions/[id]": { expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404 }), request: (w) => ({ url: `/api/submissions/${w.submissionId}`, params: { id: String(w.submissionId) } }) },
+  "GET /api/tasks": { expect: PUBLIC, request: () => ({ url: "/api/tasks", params: {} }) },
   "GET /api/tasks/[task]/leaderboard": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/leaderboard/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard/events`, params: { task: w.slug } }) },
   // A user in no team (an organiser included) has no submissions to list.
@@ -192,6 +198,11 @@ const actions: Record<string, ActionEntry> = {
   "team/actions.ts#leaveTeamAction": { expect: SIGNED_IN_ACTION, form: () => ({}) },
   "tokens/actions.ts#createTokenAction": { expect: SIGNED_IN_ACTION, form: () => ({ name: "matrix" }) },
   "tokens/actions.ts#revokeTokenAction": { expect: SIGNED_IN_ACTION, form: () => ({ tokenId: "999999999" }) },
+  // Webhook URLs on a loopback address are refused by the SSRF guard: past authorization, that is an "ok" here.
+  "webhook-actions.ts#saveTeamWebhookAction": { expect: SIGNED_IN_ACTION, form: () => ({ url: "http://127.0.0.1:9/hook", kind: "GENERIC" }) },
+  "webhook-actions.ts#removeTeamWebhookAction": { expect: SIGNED_IN_ACTION, form: () => ({}) },
+  "webhook-actions.ts#addOrganiserWebhookAction": { expect: ADMIN_ACTION, form: () => ({ url: "http://127.0.0.1:9/hook", kind: "GENERIC", events: "worker.lost" }) },
+  "webhook-actions.ts#changeWebhookAction": { expect: ADMIN_ACTION, form: () => ({ webhookId: "999999999", change: "disable" }) },
 };
 
 // --- discovery from the files ------------------------------------------------------------------
@@ -210,9 +221,15 @@ async function discoveredRoutes(): Promise<Map<string, RouteModule[string]>> {
   return found;
 }
 
+/** Every module under app/ that starts with the "use server" directive, whatever its file name. */
+const serverActionFiles = () =>
+  (fs.readdirSync(APP, { recursive: true }) as string[])
+    .filter((file) => /\.tsx?$/.test(file) && /^\s*["']use server["']/.test(fs.readFileSync(path.join(APP, file), "utf8")))
+    .map((file) => file.split(path.sep).join("/"));
+
 async function discoveredActions(): Promise<Map<string, ActionModule[string]>> {
   const found = new Map<string, ActionModule[string]>();
-  for (const file of appFiles("actions.ts")) {
+  for (const file of serverActionFiles()) {
     const loaded = (await import(/* @vite-ignore */ path.join(APP, file))) as ActionModule;
     for (const [name, value] of Object.entries(loaded)) if (typeof value === "function") found.set(`${file}#${name}`, value);
   }
@@ -241,7 +258,7 @@ describe("the matrix covers every route handler and server action", () => {
     expect([...routeHandlers.keys()].sort()).toEqual(Object.keys(routes).sort());
   });
 
-  it("every exported server action in app/**/actions.ts has an entry, and every entry an action", () => {
+  it("every exported server action (any app/ module that starts with \"use server\") has an entry, and every entry an action", () => {
     expect([...actionHandlers.keys()].sort()).toEqual(Object.keys(actions).sort());
   });
 });
