@@ -3,7 +3,7 @@ import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { subscribeSubmissionEvents } from "./submission-events";
 
 /**
- * A server-sent-event response fed by the submission events on Redis. `forward` decides, per
+ * A server-sent-event response fed by events on Redis (submission events, announcements). `forward` decides, per
  * event, what (if anything) this one client may see: routes pass a filter that keeps other
  * teams' details out. Comments every 15 s keep proxies from closing an idle stream.
  */
@@ -15,6 +15,14 @@ export interface ForwardedEvent {
 const KEEPALIVE_MS = 15_000;
 
 export function submissionEventStream(signal: AbortSignal, forward: (event: SubmissionEvent) => ForwardedEvent | null): Response {
+  return serverSentEventStream(signal, subscribeSubmissionEvents, forward);
+}
+
+export function serverSentEventStream<E>(
+  signal: AbortSignal,
+  subscribe: (listener: (event: E) => void) => () => void,
+  forward: (event: E) => ForwardedEvent | null,
+): Response {
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -28,7 +36,7 @@ export function submissionEventStream(signal: AbortSignal, forward: (event: Subm
       };
       // `retry` tells EventSource to reconnect after 3 s if the server restarts.
       send(`retry: 3000\n: connected\n\n`);
-      const unsubscribe = subscribeSubmissionEvents((event) => {
+      const unsubscribe = subscribe((event) => {
         const forwarded = forward(event);
         if (forwarded) send(`event: ${forwarded.event}\ndata: ${JSON.stringify(forwarded.data)}\n\n`);
       });

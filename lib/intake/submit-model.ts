@@ -11,6 +11,7 @@ import { inspectOnnxModel, OnnxFormatError } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
 import { quotaState, type QuotaState } from "../quota";
 import { modelStorage } from "../storage";
+import { parseSubmissionLabels } from "../submission-labels";
 import { queuePosition } from "../submissions";
 import { assertTaskOpen, requireTask, type TaskForIntake } from "../tasks";
 import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
@@ -27,6 +28,8 @@ export interface AcceptedSubmission {
   statusUrl: string;
   queuePosition: number;
   fileName: string;
+  name: string | null;
+  description: string | null;
   sha256: string;
   sizeBytes: number;
   createdAt: string;
@@ -80,6 +83,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
 
   const upload = await receiveModelUpload(request, { maxBytes: task.maxModelBytes, spoolDir: env().UPLOAD_TMP_DIR });
   try {
+    const labels = parseSubmissionLabels(upload.fields);
     const { paramCount } = await checkModelFile(upload, task);
     const storageKey = modelStorageKey(task.slug, upload.sha256);
     const storage = modelStorage();
@@ -97,6 +101,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
           teamId,
           userId: caller.userId,
           fileName: upload.fileName,
+          ...labels,
           sha256: upload.sha256,
           sizeBytes: upload.sizeBytes,
           storageKey,
@@ -126,6 +131,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
       statusUrl: `/submit/${task.slug}/status/${submission.id}`,
       queuePosition: await queuePosition(submission.id),
       fileName: upload.fileName,
+      ...labels,
       sha256: upload.sha256,
       sizeBytes: upload.sizeBytes,
       createdAt: submission.createdAt.toISOString(),
