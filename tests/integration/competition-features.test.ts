@@ -35,6 +35,7 @@ const { updateSubmissionLabelsAction } = await import("@/app/tasks/[task]/submis
 const { joinTeamByLinkAction } = await import("@/app/team/actions");
 const { postAnnouncementAction, withdrawAnnouncementAction } = await import("@/app/admin/announcements/actions");
 const SubmissionDetailPage = (await import("@/app/tasks/[task]/submissions/[id]/page")).default;
+const { readEvents } = await import("./support/server-sent-events");
 const { participantWithTeam, int64Labels, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 
 type Participant = Awaited<ReturnType<typeof participantWithTeam>>;
@@ -83,30 +84,6 @@ function stringsOf(node: unknown, seen = new Set<unknown>()): string {
   if (Array.isArray(node)) return node.map((each) => stringsOf(each, seen)).join(" ");
   const props = (node as { props?: Record<string, unknown> }).props;
   return props ? Object.values(props).map((each) => stringsOf(each, seen)).join(" ") : "";
-}
-
-/** Reads server-sent events from a streaming Response until `count` arrived or the deadline passed. */
-async function readEvents(response: Response, count: number, timeoutMs: number) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  let buffer = "";
-  const deadline = Date.now() + timeoutMs;
-  while (events.length < count && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(1, deadline - Date.now())))]);
-    if (!chunk || chunk.done) break;
-    buffer += decoder.decode(chunk.value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.+)$/m.exec(block)?.[1];
-      const data = /^data: (.+)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) });
-    }
-  }
-  await reader.cancel().catch(() => undefined);
-  return events;
 }
 
 beforeAll(async () => {
