@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, screenshot, type Browser } from "./support/browser";
+import { launchBrowser, screenshot, signIn, type Browser } from "./support/browser";
 import { startPlatform, until, type Platform } from "./support/platform";
 
 // What competition users expect, in a real browser on a desktop and a phone against the built app,
@@ -20,14 +20,6 @@ async function open(viewport: { width: number; height: number }): Promise<Page> 
   browsers.push(browser);
   await browser.context.grantPermissions(["clipboard-read", "clipboard-write"]);
   return browser.newPage();
-}
-
-async function signIn(page: Page, who: { email: string; password: string }, next = "/tasks") {
-  await page.goto(`${platform.baseUrl}/signin?next=${encodeURIComponent(next)}`);
-  await page.fill("#email", who.email);
-  await page.fill("#password", who.password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${platform.baseUrl}${next}`);
 }
 
 /** The page fits the viewport: nothing makes the document wider than the screen. */
@@ -52,7 +44,7 @@ afterAll(async () => {
 it("a named upload gets a detail page (scores, receipt, hash, download), its name is edited there, and the list filters by status", async () => {
   for (const [viewport, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     const page = await open(size);
-    await signIn(page, platform.credentials.participant, "/tasks/task2/submissions");
+    await signIn(page, platform.baseUrl, platform.credentials.participant, "/tasks/task2/submissions");
     const name = `MLP ${viewport} ${run}`;
     await page.getByTestId("submission-name-input").fill(name);
     await page.getByTestId("submission-description-input").fill("logistic regression, seed 1");
@@ -102,7 +94,7 @@ it("a named upload gets a detail page (scores, receipt, hash, download), its nam
 
 it("an invite link signs a newcomer up and joins the team with one button; codes, tokens and curl lines copy", async () => {
   const member = await open(DESKTOP);
-  await signIn(member, platform.credentials.participant, "/team");
+  await signIn(member, platform.baseUrl, platform.credentials.participant, "/team");
   const link = (await member.getByTestId("invite-link").textContent())!.trim();
   expect(link).toBe(`${platform.baseUrl}/team/join/${platform.credentials.participant.inviteCode}`);
   await member.getByTestId("copy-invite-link").click();
@@ -149,7 +141,7 @@ it("an organiser's announcement appears on open task pages without a reload, and
   const before = await participant.getByTestId("announcement").count();
 
   const organiser = await open(DESKTOP);
-  await signIn(organiser, platform.credentials.admin, "/admin/announcements");
+  await signIn(organiser, platform.baseUrl, platform.credentials.admin, "/admin/announcements");
   const text = `Private leaderboard revealed at 18:00 (${run})`;
   await organiser.selectOption("#announcement-task", "task2");
   await organiser.fill("#announcement-body", text);
