@@ -22,6 +22,9 @@ export interface SubmissionStatusView {
   status: "QUEUED" | "RUNNING" | "SCORED" | "FAILED" | "CANCELLED";
   queuePosition: number | null;
   fileName: string;
+  /** the team's own label and notes (null: none) */
+  name: string | null;
+  description: string | null;
   sha256: string;
   sizeBytes: number;
   attempts: number;
@@ -51,6 +54,8 @@ export const submissionViewSelect = {
   id: true,
   status: true,
   fileName: true,
+  name: true,
+  description: true,
   sha256: true,
   sizeBytes: true,
   attempts: true,
@@ -99,6 +104,8 @@ export async function toSubmissionView(row: SubmissionViewRow, taskSlug: string,
     status: row.status,
     queuePosition: row.status === "QUEUED" ? await queuePosition(row.id) : null,
     fileName: row.fileName,
+    name: row.name,
+    description: row.description,
     sha256: row.sha256,
     sizeBytes: row.sizeBytes,
     attempts: row.attempts,

@@ -26,6 +26,7 @@ export default async function AdminLayout({ children }: { children: ReactNode })
         <Link href="/admin/tasks" className="hover:underline">Tasks</Link>
         <Link href="/admin/users" className="hover:underline">Users and teams</Link>
         <Link href="/admin/webhooks" className="hover:underline">Webhooks</Link>
+        <Link href="/admin/announcements" className="hover:underline">Announcements</Link>
         <span className="ml-auto text-slate-500">{user.email}</span>
       </nav>
       {children}

@@ -23,7 +23,7 @@ export default async function TokensPage() {
         fingerprint is stored: the token itself is shown once, when you create it.
       </p>
       <Card title="Create a token">
-        <CreateTokenForm />
+        <CreateTokenForm example={tasks.length ? { baseUrl, taskSlug: (exampleTasks[0] ?? tasks[0]).slug } : undefined} />
       </Card>
       <Card title="Your tokens">
         {tokens.length === 0 ? (

@@ -1,3 +1,5 @@
+import { CopyButton } from "@/components/site/copy-button";
+
 /** The API commands with this site's real address and a real task slug, ready to paste. */
 export function curlCommands(baseUrl: string, taskSlug: string, submissionId: number | string = 1): string {
   return [
@@ -8,10 +10,24 @@ export function curlCommands(baseUrl: string, taskSlug: string, submissionId: nu
   ].join("\n");
 }
 
-export function CurlCommands({ baseUrl, taskSlug, tokenHint = "YOUR_TOKEN" }: { baseUrl: string; taskSlug: string; tokenHint?: string }) {
+export function CurlCommands({
+  baseUrl,
+  taskSlug,
+  tokenHint = "YOUR_TOKEN",
+  testId = `curl-${taskSlug}`,
+}: {
+  baseUrl: string;
+  taskSlug: string;
+  tokenHint?: string;
+  testId?: string;
+}) {
+  const text = `TOKEN=${tokenHint}\n${curlCommands(baseUrl, taskSlug)}`;
   return (
-    <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid={`curl-${taskSlug}`}>
-      {`TOKEN=${tokenHint}\n${curlCommands(baseUrl, taskSlug)}`}
-    </pre>
+    <div className="relative">
+      <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 pr-20 text-xs leading-relaxed text-slate-100" data-testid={testId}>
+        {text}
+      </pre>
+      <CopyButton text={text} label="Copy commands" className="absolute right-2 top-2" testId={`copy-${testId}`} />
+    </div>
   );
 }

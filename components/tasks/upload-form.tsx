@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRef, useState, type DragEvent } from "react";
-import { primaryButton, secondaryButton } from "@/components/site/form-parts";
+import { Field, inputClass, primaryButton, secondaryButton } from "@/components/site/form-parts";
 
 /**
  * The browser's way into the same upload path as curl: `POST /submit/{task}`, multipart field
@@ -27,6 +27,8 @@ export function UploadForm({ taskSlug, maxModelBytes, linkToSubmissions = true }
   const [progress, setProgress] = useState<number | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
   const input = useRef<HTMLInputElement>(null);
   const uploading = progress !== null;
 
@@ -55,6 +57,9 @@ export function UploadForm({ taskSlug, maxModelBytes, linkToSubmissions = true }
   function upload() {
     if (!file) return;
     const form = new FormData();
+    // The labels go before the file, as curl users are shown (-F name=... -F file=@...).
+    if (name.trim()) form.append("name", name.trim());
+    if (description.trim()) form.append("description", description.trim());
     form.append("file", file, file.name);
     const request = new XMLHttpRequest();
     request.open("POST", `/submit/${encodeURIComponent(taskSlug)}`);
@@ -69,6 +74,8 @@ export function UploadForm({ taskSlug, maxModelBytes, linkToSubmissions = true }
         const quota = body.quota as { remaining?: number } | undefined;
         setOutcome({ kind: "accepted", id: Number(body.id), queuePosition: Number(body.queuePosition), remaining: quota?.remaining ?? null });
         setFile(null);
+        setName("");
+        setDescription("");
         if (input.current) input.current.value = "";
         window.dispatchEvent(new CustomEvent(SUBMISSION_ACCEPTED_EVENT, { detail: { taskSlug, id: body.id } }));
       } else {
@@ -122,6 +129,31 @@ export function UploadForm({ taskSlug, maxModelBytes, linkToSubmissions = true }
           Selected: <span className="font-medium">{file.name}</span> ({formatBytes(file.size)})
         </p>
       )}
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Name (optional)" htmlFor={`submission-name-${taskSlug}`} hint="Up to 100 characters; you can change it later.">
+          <input
+            id={`submission-name-${taskSlug}`}
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            maxLength={100}
+            disabled={uploading}
+            className={inputClass}
+            data-testid="submission-name-input"
+          />
+        </Field>
+        <Field label="Description (optional)" htmlFor={`submission-description-${taskSlug}`} hint="Up to 1000 characters.">
+          <textarea
+            id={`submission-description-${taskSlug}`}
+            value={description}
+            onChange={(event) => setDescription(event.target.value)}
+            maxLength={1000}
+            rows={1}
+            disabled={uploading}
+            className={inputClass}
+            data-testid="submission-description-input"
+          />
+        </Field>
+      </div>
       {uploading && (
         <div className="space-y-1">
           <div className="h-2 w-full overflow-hidden rounded bg-slate-200" role="progressbar" aria-valuenow={progress} aria-valuemin={0} aria-valuemax={100} aria-label="Upload progress">
@@ -135,7 +167,7 @@ export function UploadForm({ taskSlug, maxModelBytes, linkToSubmissions = true }
       </button>
       {outcome?.kind === "accepted" && (
         <p className="rounded-md bg-green-50 p-3 text-sm text-green-900" role="status" data-testid="upload-accepted">
-          Accepted: submission #{outcome.id}, position {outcome.queuePosition} in the queue.
+          Accepted: <Link href={`/tasks/${taskSlug}/submissions/${outcome.id}`} className="underline">submission #{outcome.id}</Link>, position {outcome.queuePosition} in the queue.
           {outcome.remaining !== null && ` ${outcome.remaining} submission(s) left today.`}{" "}
           {linkToSubmissions && (
             <Link href={`/tasks/${taskSlug}/submissions`} className="underline">

@@ -12,6 +12,7 @@ import { OnnxFormatError, type OnnxModelInfo } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
 import { quotaState, type QuotaState } from "../quota";
 import { modelStorage } from "../storage";
+import { parseSubmissionLabels } from "../submission-labels";
 import { queuePosition } from "../submissions";
 import { assertTaskOpen, requireTask, type TaskForIntake } from "../tasks";
 import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
@@ -28,6 +29,8 @@ export interface AcceptedSubmission {
   statusUrl: string;
   queuePosition: number;
   fileName: string;
+  name: string | null;
+  description: string | null;
   sha256: string;
   sizeBytes: number;
   createdAt: string;
@@ -86,6 +89,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
 
   const upload = await receiveModelUpload(request, { maxBytes: task.maxModelBytes, spoolDir: env().UPLOAD_TMP_DIR });
   try {
+    const labels = parseSubmissionLabels(upload.fields);
     const { paramCount } = await checkModelFile(upload, task);
     const storageKey = modelStorageKey(task.slug, upload.sha256);
 
@@ -102,6 +106,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
           teamId,
           userId: caller.userId,
           fileName: upload.fileName,
+          ...labels,
           sha256: upload.sha256,
           sizeBytes: upload.sizeBytes,
           storageKey,
@@ -141,6 +146,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
       statusUrl: `/submit/${task.slug}/status/${submission.id}`,
       queuePosition: await queuePosition(submission.id),
       fileName: upload.fileName,
+      ...labels,
       sha256: upload.sha256,
       sizeBytes: upload.sizeBytes,
       createdAt: submission.createdAt.toISOString(),

@@ -42,7 +42,7 @@ const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).de
 const TasksPage = (await import("@/app/tasks/page")).default;
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { sessionCookie } = await import("./support/session-cookie");
-const { takeEventBlocks } = await import("./support/server-sent-events");
+const { readEvents } = await import("./support/server-sent-events");
 
 /** Route handlers read the session from the request's cookie: send the signed-in user's real one. */
 async function signedInHeaders(headers: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -79,24 +79,6 @@ async function scoredSubmission(teamId: number, userId: number, taskId: number, 
 
 function ctx<T extends Record<string, string>>(params: T) {
   return { params: Promise.resolve(params) };
-}
-
-/** Reads server-sent events from a streaming Response until `count` events arrived (or the timeout). */
-async function readEvents(response: Response, count: number, timeoutMs = 3000) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  let buffer = "";
-  const deadline = Date.now() + timeoutMs;
-  while (events.length < count && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), deadline - Date.now()))]);
-    if (!chunk || chunk.done) break;
-    const taken = takeEventBlocks(buffer + decoder.decode(chunk.value, { stream: true }));
-    events.push(...taken.events);
-    buffer = taken.rest;
-  }
-  await reader.cancel().catch(() => undefined);
-  return events;
 }
 
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { AnnouncementFeed } from "@/components/announcements/announcement-feed";
 import { Card } from "@/components/site/form-parts";
 import { Deadline } from "@/components/tasks/countdown";
 import { CurlCommands } from "@/components/tasks/curl-commands";
@@ -9,6 +10,7 @@ import { UploadForm } from "@/components/tasks/upload-form";
 import { NoTeamNotice } from "@/components/team/no-team-notice";
 import { currentUser } from "@/lib/auth/session";
 import { publicBaseUrl } from "@/lib/public-url";
+import { announcementsForTask } from "@/lib/announcements";
 import { taskDetail, teamQuotaForTask } from "@/lib/task-catalog";
 
 export const dynamic = "force-dynamic";
@@ -46,6 +48,7 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
           )}
         </nav>
       </div>
+      <AnnouncementFeed taskSlug={task.slug} initial={await announcementsForTask(task.slug)} />
 
       <div className="grid gap-4 lg:grid-cols-3">
         <div className="space-y-4 lg:col-span-2">

@@ -45,3 +45,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true, animations: "disabled" });
   return file;
 }
+
+/** Signs in through the sign-in page and waits until it has sent the browser on to `next`. */
+export async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }, next: string): Promise<void> {
+  await page.goto(`${baseUrl}/signin?next=${encodeURIComponent(next)}`);
+  await page.fill("#email", who.email);
+  await page.fill("#password", who.password);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${baseUrl}${next}`);
+}
