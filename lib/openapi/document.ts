@@ -3,7 +3,16 @@ import { z } from "zod";
 import { apiErrorSchema } from "../schemas/errors";
 import { leaderboardSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
-import { acceptedSubmissionSchema, queueStatusSchema, submissionStatusSchema, teamSubmissionsSchema } from "../schemas/submissions";
+import {
+  acceptedSubmissionSchema,
+  announcementsSchema,
+  queueStatusSchema,
+  submissionLabelsAnswerSchema,
+  submissionLabelsRequestSchema,
+  submissionStatusSchema,
+  teamSubmissionsQuerySchema,
+  teamSubmissionsSchema,
+} from "../schemas/submissions";
 import { taskListSchema } from "../schemas/tasks";
 
 /**
@@ -17,7 +26,7 @@ type Auth = "public" | "participant" | "organiser" | "metrics";
 type Body = { schema: z.ZodType } | { contentType: string; description: string };
 
 interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "patch";
   path: string;
   summary: string;
   tag: "Submissions" | "Tasks" | "Leaderboard" | "Platform" | "Admin";
@@ -43,7 +52,15 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/submit/{task}/status/{id}", tag: "Submissions", auth: "participant", summary: "One submission of your team: status, queue position, scores, failure", answers: { 200: { schema: submissionStatusSchema } }, errors: [404] },
   { method: "get", path: "/submit/queue/status", tag: "Submissions", auth: "participant", summary: "Queue depth, workers online and your team's queued submissions", answers: { 200: { schema: queueStatusSchema } }, errors: [503] },
   { method: "get", path: "/api/submissions/{id}", tag: "Submissions", auth: "participant", summary: "One submission of your team by id alone", answers: { 200: { schema: submissionStatusSchema } }, errors: [404] },
-  { method: "get", path: "/api/tasks/{task}/submissions", tag: "Submissions", auth: "participant", summary: "Your team's submissions for a task, newest first", answers: { 200: { schema: teamSubmissionsSchema } }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/submissions", tag: "Submissions", auth: "participant", summary: "Your team's submissions for a task, newest first, 20 a page", query: teamSubmissionsQuerySchema, answers: { 200: { schema: teamSubmissionsSchema } }, errors: [404] },
+  {
+    method: "patch", path: "/api/tasks/{task}/submissions/{id}", tag: "Submissions", auth: "participant", summary: "Rename or re-describe one of your team's submissions",
+    requestBody: { contentType: "application/json", description: "a field left out stays as it is", schema: z.toJSONSchema(submissionLabelsRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: submissionLabelsAnswerSchema } }, errors: [400, 404, 422],
+  },
+  { method: "get", path: "/api/tasks/{task}/submissions/{id}/model", tag: "Submissions", auth: "participant", summary: "Download your team's own submitted model (X-Content-SHA256 carries its hash)", answers: { 200: { contentType: "application/octet-stream", description: "the .onnx file as uploaded" } }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/announcements", tag: "Tasks", auth: "public", summary: "The organisers' announcements for the task and the event-wide ones, newest first", answers: { 200: { schema: announcementsSchema } }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/announcements/events", tag: "Tasks", auth: "public", summary: "Server-sent events: an announcement was posted or withdrawn", answers: { 200: eventStream("`event: announcement` with `{ id, change, at }`.") }, errors: [404] },
   {
     method: "get", path: "/api/tasks/{task}/submissions/events", tag: "Submissions", auth: "participant", summary: "Server-sent events: your team's submissions changed status",
     answers: { 200: eventStream('`event: submission` with `{ submissionId, status, at }` for your team\'s submissions; `event: queue` with `{ at }` when another team\'s left the queue.') }, errors: [404],

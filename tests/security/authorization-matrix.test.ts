@@ -29,6 +29,7 @@ const { db } = await import("@/lib/db");
 const { createUser, addTeamMember, createTeam } = await import("@/lib/accounts");
 const { createApiToken, revokeApiToken } = await import("@/lib/auth/api-token");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
+const { modelStorage } = await import("@/lib/storage");
 const { int64Labels, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
 const { sessionCookie } = await import("../integration/support/session-cookie");
 
@@ -90,8 +91,13 @@ async function buildWorld(): Promise<World> {
   // Revoked: the token is revoked and the session was signed out (its version is no longer current).
   await revokeApiToken(revoked.userId, revoked.tokenId);
   await db.user.update({ where: { id: revoked.userId }, data: { sessionVersion: { increment: 1 } } });
+  // Team A's stored model (a few bytes: the download route streams whatever was stored).
+  const storageKey = `models/${task.slug}/${"ef".repeat(32)}.onnx`;
+  const staged = path.join(process.env.GOAT_TEST_ROOT!, `matrix-${uniqueName("model")}.onnx`);
+  await fs.promises.writeFile(staged, "matrix-model");
+  await modelStorage().putFile(storageKey, staged);
   const submission = await db.submission.create({
-    data: { taskId: task.id, teamId: teamA.id, userId: a.userId, fileName: "m.onnx", sha256: "ef".repeat(32), sizeBytes: 1, storageKey: "none", paramCount: 1, status: "FAILED", failureKind: "PARTICIPANT" },
+    data: { taskId: task.id, teamId: teamA.id, userId: a.userId, fileName: "m.onnx", sha256: "ef".repeat(32), sizeBytes: 12, storageKey, paramCount: 1, status: "FAILED", failureKind: "PARTICIPANT" },
   });
   return { slug: task.slug, submissionId: submission.id, teamA: teamA.id, victimUserId: victim.userId, callers };
 }
@@ -152,6 +158,14 @@ const routes: Record<string, RouteEntry> = {
   "GET /api/tasks/[task]/leaderboard/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard/events`, params: { task: w.slug } }) },
   // A user in no team (an organiser included) has no submissions to list.
   "GET /api/tasks/[task]/submissions": { expect: withOverrides(SIGNED_IN, { "no team": 403, organiser: 403 }), request: (w) => ({ url: `/api/tasks/${w.slug}/submissions`, params: { task: w.slug } }) },
+  // Team A's submission: another team, or no team, is told it does not exist; organisers may download any.
+  "GET /api/tasks/[task]/submissions/[id]/model": { expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404 }), request: (w) => ({ url: `/api/tasks/${w.slug}/submissions/${w.submissionId}/model`, params: { task: w.slug, id: String(w.submissionId) } }) },
+  "PATCH /api/tasks/[task]/submissions/[id]": {
+    expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404, organiser: 404 }),
+    request: (w) => ({ url: `/api/tasks/${w.slug}/submissions/${w.submissionId}`, params: { task: w.slug, id: String(w.submissionId) }, init: { method: "PATCH", body: JSON.stringify({ name: "matrix" }) } }),
+  },
+  "GET /api/tasks/[task]/announcements": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/announcements`, params: { task: w.slug } }) },
+  "GET /api/tasks/[task]/announcements/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/announcements/events`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/submissions/events": { expect: SIGNED_IN, request: (w) => ({ url: `/api/tasks/${w.slug}/submissions/events`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/training-data": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/training-data`, params: { task: w.slug } }) },
   // Behind METRICS_TOKEN only: no session or API token opens it.
@@ -192,6 +206,11 @@ const actions: Record<string, ActionEntry> = {
     expect: ADMIN_ACTION,
     form: () => ({ slug: uniqueName("matrix").toLowerCase(), title: "Matrix", kind: "CLASSIFICATION", inputSpec: '[{"name":"input","dtype":"float32","shape":[-1,4]}]', outputSpec: '[{"name":"output","dtype":"float32","shape":[-1,3]}]', rankMetric: "accuracy" }),
   },
+  "admin/announcements/actions.ts#postAnnouncementAction": { expect: ADMIN_ACTION, form: () => ({ body: "Matrix announcement", task: "" }) },
+  "admin/announcements/actions.ts#withdrawAnnouncementAction": { expect: ADMIN_ACTION, form: () => ({ announcementId: "999999999" }) },
+  // Renaming team A's submission: past authorization for everyone signed in (another team is told it does not exist).
+  "tasks/[task]/submissions/actions.ts#updateSubmissionLabelsAction": { expect: SIGNED_IN_ACTION, form: (w) => ({ task: w.slug, submissionId: String(w.submissionId), name: "matrix" }) },
+  "team/actions.ts#joinTeamByLinkAction": { expect: SIGNED_IN_ACTION, form: () => ({ inviteCode: "no-such-invite-code" }) },
   "signup/actions.ts#signUpAction": { expect: PUBLIC_ACTION, form: () => ({ name: "New", email: `${uniqueName("new")}@test.local`, password: "new-password-1", confirmPassword: "new-password-1" }) },
   "team/actions.ts#createTeamAction": { expect: SIGNED_IN_ACTION, form: () => ({ name: uniqueName("Team") }) },
   "team/actions.ts#joinTeamAction": { expect: SIGNED_IN_ACTION, form: () => ({ inviteCode: "no-such-invite-code" }) },

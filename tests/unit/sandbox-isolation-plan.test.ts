@@ -9,7 +9,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("the sandbox child's isolation plan", () => {
   it("keeps only onnxruntime's variables of the worker's environment", () => {
-    const env = sandboxChildEnv({ DATABASE_URL: "postgres://secret", NEXTAUTH_SECRET: "s", PATH: "/usr/bin", HOME: "/root", CUDA_VISIBLE_DEVICES: "0", LD_LIBRARY_PATH: "/opt/cuda" });
+    const env = sandboxChildEnv({ NODE_ENV: "production", DATABASE_URL: "postgres://secret", NEXTAUTH_SECRET: "s", PATH: "/usr/bin", HOME: "/root", CUDA_VISIBLE_DEVICES: "0", LD_LIBRARY_PATH: "/opt/cuda" });
     expect(env).toEqual({ CUDA_VISIBLE_DEVICES: "0", LD_LIBRARY_PATH: "/opt/cuda" });
   });
 
