@@ -93,9 +93,9 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   // BullMQ's connection runs blocking commands; events go out on their own connection.
   const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
-  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX);
+  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX, log);
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
-  const sandbox = new SandboxPool({ maxSpare: 1 });
+  const sandbox = new SandboxPool({ maxSpare: 1, logger: { warn: (message) => log.warn(message) } });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
   const ctx: EvaluationContext = {
     db,

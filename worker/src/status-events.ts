@@ -1,4 +1,5 @@
 import type IORedis from "ioredis";
+import type { Logger } from "@goat/contracts/logger";
 import { encodeSubmissionEvent, submissionEventsChannel } from "@goat/contracts/submission-events";
 import type { Db } from "./db";
 
@@ -9,7 +10,7 @@ import type { Db } from "./db";
  */
 export type StatusPublisher = (submissionId: number) => Promise<void>;
 
-export function createStatusPublisher(db: Db, redis: IORedis, queuePrefix: string): StatusPublisher {
+export function createStatusPublisher(db: Db, redis: IORedis, queuePrefix: string, log: Logger): StatusPublisher {
   const channel = submissionEventsChannel(queuePrefix);
   return async (submissionId) => {
     try {
@@ -23,7 +24,7 @@ export function createStatusPublisher(db: Db, redis: IORedis, queuePrefix: strin
         encodeSubmissionEvent({ submissionId, taskSlug: row.task.slug, teamId: row.teamId, status: row.status, at: new Date().toISOString() }),
       );
     } catch (error) {
-      console.warn(`[worker] could not publish the status of submission ${submissionId}: ${(error as Error).message}`);
+      log.warn({ submissionId, err: error }, `could not publish the status of submission ${submissionId}`);
     }
   };
 }
