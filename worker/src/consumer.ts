@@ -178,6 +178,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
 
   // Before taking work: what a previous process under this id left RUNNING goes back to the queue.
   const queue = new Queue<EvaluationJob>(EVALUATION_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
+  queue.on("error", (error) => log.warn(`queue (hand-back): ${error.message}`));
   await handBackPreviousIncarnation(db, queue, env.WORKER_ID, log).catch((error: Error) =>
     log.warn({ err: error }, "could not hand back what the previous process left running (its lock will expire instead)"),
   );
