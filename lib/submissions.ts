@@ -2,7 +2,7 @@ import "server-only";
 import type { MetricValues } from "@goat/contracts/metrics";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import type { ApiCaller } from "./auth/api-token";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma, SubmissionStatus } from "@/prisma/generated/client";
 import { db } from "./db";
 import { ApiError } from "./errors";
 
@@ -18,7 +18,7 @@ export async function queuePosition(submissionId: number): Promise<number> {
 export interface SubmissionStatusView {
   id: number;
   task: string;
-  status: "QUEUED" | "RUNNING" | "SCORED" | "FAILED" | "CANCELLED";
+  status: SubmissionStatus;
   queuePosition: number | null;
   fileName: string;
   sha256: string;
@@ -39,7 +39,7 @@ export interface SubmissionStatusView {
     latencyP95Ms: number;
     modelBytes: number;
     paramCount: number;
-    /** job start to result stored (the receipt's timings.totalMs) */
+    /** claim to scores computed, before the result is written (the receipt's timings.totalMs) */
     evaluationMs: number | null;
     receipt: EvaluationReceipt;
   } | null;
