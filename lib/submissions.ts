@@ -3,7 +3,7 @@ import type { MetricValues } from "@goat/contracts/metrics";
 import { participantMessage } from "@goat/contracts/participant-message";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import type { ApiCaller } from "./auth/api-token";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma, SubmissionStatus } from "@/prisma/generated/client";
 import { db } from "./db";
 import { ApiError } from "./errors";
 
@@ -19,7 +19,7 @@ export async function queuePosition(submissionId: number): Promise<number> {
 export interface SubmissionStatusView {
   id: number;
   task: string;
-  status: "QUEUED" | "RUNNING" | "SCORED" | "FAILED" | "CANCELLED";
+  status: SubmissionStatus;
   queuePosition: number | null;
   fileName: string;
   /** the team's own label and notes (null: none) */
@@ -43,7 +43,7 @@ export interface SubmissionStatusView {
     latencyP95Ms: number;
     modelBytes: number;
     paramCount: number;
-    /** job start to result stored (the receipt's timings.totalMs) */
+    /** claim to scores computed, before the result is written (the receipt's timings.totalMs) */
     evaluationMs: number | null;
     receipt: EvaluationReceipt;
   } | null;

@@ -25,7 +25,7 @@ import { assertAdmin } from "./authorize";
  * model. The reference model goes through the normal upload path and the normal queue under the
  * organisers' team, flagged isReference (never ranked, no quota): the organiser sees exactly what
  * a participant's model would meet on the workers (dataset, labels, metric, GPU), and the web app
- * never runs onnxruntime itself (DESIGN.md).
+ * never runs onnxruntime itself (docs/architecture.md).
  */
 export const ORGANISERS_TEAM = "Organisers";
 

@@ -11,8 +11,8 @@ import { ApiError } from "../errors";
 
 /**
  * Streams the multipart field `file` of an upload to a spool file, hashing it on the way.
- * The body is never held whole in memory (request.formData() would: STACK.md measured 2.6 GB
- * for a 500 MB upload). An upload over the cap is refused as soon as it crosses the cap,
+ * The body is never held whole in memory (request.formData() would: a 500 MB upload cost 2.6 GB;
+ * docs/architecture.md, "Constraints found by trying"). An upload over the cap is refused as soon as it crosses the cap,
  * without reading the rest.
  */
 export interface ReceivedUpload {

@@ -20,7 +20,11 @@ import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
 /**
  * The one upload path into storage, used by the API and the browser form alike:
  * authorise -> task open -> quota -> stream + hash -> ONNX checks -> QUEUED row -> store -> job.
- * Every refusal happens before anything is stored or queued; the spool file is removed on every path.
+ * A refusal of the model or the caller comes before the file reaches model storage and before any
+ * job: the last one (the quota, re-checked under a lock) rolls back the row's transaction. The row
+ * is written before the file is stored; when storing fails, the row is deleted again. A queue
+ * outage is no refusal: the row stays QUEUED and the reconciler adds the job later. The spool file
+ * is removed on every path.
  */
 export interface AcceptedSubmission {
   id: number;

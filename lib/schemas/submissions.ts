@@ -1,3 +1,4 @@
+import { SUBMISSION_STATUSES } from "@goat/contracts/submission";
 import { z } from "zod";
 
 /** The answers about submissions: what a team may see of its own (never storage keys or others' rows). */
@@ -32,7 +33,7 @@ export const submissionStatusSchema = z
   .object({
     id: z.number().int(),
     task: z.string(),
-    status: z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]),
+    status: z.enum(SUBMISSION_STATUSES),
     queuePosition: z.number().int().nullable().meta({ description: "1 = next; null unless QUEUED" }),
     fileName: z.string(),
     name: z.string().nullable().meta({ description: "the team's name for this submission (at most 100 characters), set at upload or later" }),

@@ -43,6 +43,8 @@ const TasksPage = (await import("@/app/tasks/page")).default;
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { sessionCookie } = await import("./support/session-cookie");
 const { readEvents } = await import("./support/server-sent-events");
+const { textOf } = await import("./support/element-text");
+const { submissionEventsChannel } = await import("@goat/contracts/submission-events");
 
 /** Route handlers read the session from the request's cookie: send the signed-in user's real one. */
 async function signedInHeaders(headers: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -79,6 +81,17 @@ async function scoredSubmission(teamId: number, userId: number, taskId: number, 
 
 function ctx<T extends Record<string, string>>(params: T) {
   return { params: Promise.resolve(params) };
+}
+
+/**
+ * Resolves once this process's event subscriber (lib/events/submission-events.ts, started by the
+ * stream) is subscribed: Redis answers commands on one connection in order, so the answer to this
+ * SUBSCRIBE (a no-op for a channel already subscribed) comes after the answer to the stream's own.
+ */
+async function eventSubscriberReady(): Promise<void> {
+  const subscriber = (globalThis as { goatEventSubscriber?: { redis: { subscribe(channel: string): Promise<unknown> } } }).goatEventSubscriber;
+  if (!subscriber) throw new Error("the event stream did not start the subscriber");
+  await subscriber.redis.subscribe(submissionEventsChannel(env().QUEUE_PREFIX));
 }
 
 beforeAll(async () => {
@@ -260,7 +273,7 @@ describe("my submissions", () => {
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     session.user = null;
     const reading = readEvents(response, 2, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscriber connects
+    await eventSubscriberReady();
     await publishSubmissionStatus(betaSubmission);
     await publishSubmissionStatus(alphaSubmission);
     const events = await reading;
@@ -279,7 +292,7 @@ describe("leaderboard", () => {
     const response = await leaderboardEventsRoute(new Request("http://x/", { signal: abort.signal }), ctx({ task: slug }));
     expect(response.status).toBe(200);
     const reading = readEvents(response, 1, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventSubscriberReady();
     await publishSubmissionStatus(betaSubmission);
     const events = await reading;
     abort.abort();
@@ -293,15 +306,6 @@ describe("leaderboard", () => {
     expect(history[0].points.map((point) => point.best)).toEqual([0.9]);
   });
 });
-
-/** The text in a server component's element tree (host elements and the children passed to components). */
-function textOf(node: unknown): string {
-  if (node === null || node === undefined || typeof node === "boolean") return "";
-  if (typeof node === "string" || typeof node === "number") return String(node);
-  if (Array.isArray(node)) return node.map(textOf).join(" ");
-  const props = (node as { props?: { children?: unknown; title?: unknown } }).props;
-  return props ? `${textOf(props.title)} ${textOf(props.children)}` : "";
-}
 
 describe("pages", () => {
   async function redirectOf(render: () => Promise<unknown>): Promise<string | null> {

@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "./platform";
 
 /**
- * Debian's chromium driven by playwright-core (STACK.md, "Browser tests"): `npx playwright install`
+ * Debian's chromium driven by playwright-core (docs/architecture.md, "Constraints found by trying"): `npx playwright install`
  * downloads browsers and fails here, so the system binary is used with a fresh profile per launch.
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
