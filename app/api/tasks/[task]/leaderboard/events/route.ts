@@ -1,6 +1,6 @@
-// GET /api/tasks/[task]/leaderboard/events - server-sent events: "a submission of this task was scored" (no sign-in; no team or submission ids)
+// GET /api/tasks/[task]/leaderboard/events - server-sent events: "scored" with the scoring team's new leaderboard row (no sign-in; public rows only, private ones once revealed)
 import { withErrors } from "@/lib/errors";
-import { submissionEventStream } from "@/lib/events/event-stream";
+import { leaderboardEventStream } from "@/lib/events/leaderboard-stream";
 import { requireTask } from "@/lib/tasks";
 
 export const dynamic = "force-dynamic";
@@ -8,7 +8,5 @@ export const dynamic = "force-dynamic";
 export const GET = withErrors(async (request: Request, context: { params: Promise<{ task: string }> }) => {
   const { task: slug } = await context.params;
   const task = await requireTask(slug);
-  return submissionEventStream(request.signal, (event) =>
-    event.taskSlug === task.slug && event.status === "SCORED" ? { event: "scored", data: { task: task.slug, at: event.at } } : null,
-  );
+  return leaderboardEventStream(task.slug, request.signal);
 });
