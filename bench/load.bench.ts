@@ -126,6 +126,26 @@ async function seed() {
   }
   const seedSeconds = (performance.now() - seeded) / 1000;
 
+  // Reading the board: the maintained table (what the app does) beside the scan of every result
+  // that it replaced (the ranking before issue 11), on the same data.
+  const { leaderboardForTask } = await import("../lib/leaderboard");
+  const maintainedMs: number[] = [];
+  const scanMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    let started = performance.now();
+    await leaderboardForTask(task.slug, "public");
+    maintainedMs.push(performance.now() - started);
+    started = performance.now();
+    await db.$queryRaw`
+      SELECT * FROM (
+        SELECT DISTINCT ON (s.team_id) s.team_id, t.name, r.public_score AS score, s.id, s.created_at, COUNT(*) OVER (PARTITION BY s.team_id) AS entries
+        FROM submissions s JOIN results r ON r.submission_id = s.id JOIN teams t ON t.id = s.team_id
+        WHERE s.task_id = ${task.id} AND s.status IN ('SCORED', 'QUEUED', 'RUNNING') AND NOT s.is_reference
+        ORDER BY s.team_id, r.public_score DESC, s.created_at ASC, s.id ASC
+      ) best ORDER BY best.score DESC, best.created_at ASC, best.id ASC`;
+    scanMs.push(performance.now() - started);
+  }
+
   /** One more result, stored exactly as the worker stores it; returns its submission id and the transaction's ms. */
   const storeOne = async (teamId: number, score: number) => {
     const { id } = await db.submission.create({
@@ -141,7 +161,7 @@ async function seed() {
     });
     return { id, ms: performance.now() - started };
   };
-  return { slug: task.slug, teamIds, seedSeconds, storeOne };
+  return { slug: task.slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs };
 }
 
 // ---- the built app ----
@@ -179,7 +199,15 @@ async function residentMb(pid: number): Promise<number> {
 
 // ---- load ----
 
+/** CPU time (user + system) the process has used so far, in ms (/proc/PID/stat, 100 ticks a second). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await fs.readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 interface LoadFigures {
+  /** the server's CPU ms per answered request: what a request costs, whatever else the machine runs */
+  cpuPerRequest: number[];
   requestsPerSecond: number[];
   p50: number[];
   p99: number[];
@@ -187,11 +215,13 @@ interface LoadFigures {
   bytesPerResponse: number;
 }
 
-async function load(url: string, connections: number): Promise<LoadFigures> {
-  const figures: LoadFigures = { requestsPerSecond: [], p50: [], p99: [], errors: 0, bytesPerResponse: 0 };
+async function load(url: string, connections: number, serverPid: number): Promise<LoadFigures> {
+  const figures: LoadFigures = { cpuPerRequest: [], requestsPerSecond: [], p50: [], p99: [], errors: 0, bytesPerResponse: 0 };
   await autocannon({ url, connections: 10, duration: 2 }); // warm-up
   for (let run = 0; run < RUNS; run++) {
+    const cpuBefore = await cpuMs(serverPid);
     const result = await autocannon({ url, connections, duration: SECONDS, timeout: 10 });
+    figures.cpuPerRequest.push(((await cpuMs(serverPid)) - cpuBefore) / Math.max(1, result.requests.total));
     figures.requestsPerSecond.push(result.requests.average);
     figures.p50.push(result.latency.p50);
     figures.p99.push(result.latency.p99);
@@ -237,7 +267,7 @@ async function main() {
   try {
     execFileSync("scripts/prisma", ["migrate", "deploy"], { cwd: ROOT, env: process.env, stdio: "pipe" });
     console.log(`[bench] seeding ${TEAMS} teams x ${PER_TEAM} scored submissions …`);
-    const { slug, teamIds, seedSeconds, storeOne } = await seed();
+    const { slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs } = await seed();
     console.log(`[bench] seeded in ${seedSeconds.toFixed(1)} s; building/starting the app …`);
     const writeMs: number[] = [];
     for (let i = 0; i < 20; i++) writeMs.push((await storeOne(teamIds[(i * 37) % teamIds.length], Math.random())).ms);
@@ -269,21 +299,21 @@ async function main() {
     }
     for (const stream of streams) stream.request.destroy();
 
-    const api = await load(`${base}/api/tasks/${slug}/leaderboard`, 200);
-    const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50);
-    const page = await load(`${base}/tasks/${slug}/leaderboard`, 50);
+    const api = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!);
+    const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50, server.pid!);
+    const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!);
 
 
     const load1 = os.loadavg()[0].toFixed(1);
     const row = (name: string, figures: LoadFigures) =>
-      `| ${name} | ${spread(figures.requestsPerSecond)} | ${spread(figures.p50)} | ${spread(figures.p99)} | ${figures.errors} | ${(figures.bytesPerResponse / 1024).toFixed(1)} KB |`;
+      `| ${name} | ${spread(figures.requestsPerSecond)} | ${spread(figures.p50)} | ${spread(figures.p99)} | ${figures.errors} | ${spread(figures.cpuPerRequest, 1)} | ${(figures.bytesPerResponse / 1024).toFixed(1)} KB |`;
     console.log(`
 Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty}
 ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${load1} at the end; server, Postgres, Redis and autocannon on the same machine.
 ${RUNS} runs of ${SECONDS} s each: min / median / max.
 
-| load | req/s | p50 ms | p99 ms | errors + timeouts + non-2xx | response |
-| --- | --- | --- | --- | --- | --- |
+| load | req/s | p50 ms | p99 ms | errors + timeouts + non-2xx | server CPU ms / request | response |
+| --- | --- | --- | --- | --- | --- | --- |
 ${row("API, default page (100 rows), 200 connections", api)}
 ${row("API, full board (pageSize=1000), 50 connections", full)}
 ${row("leaderboard page, 50 connections", page)}
@@ -294,6 +324,8 @@ ${row("leaderboard page, 50 connections", page)}
 | streams that received it | ${received.join(", ")} of ${STREAMS} |
 | server memory per open stream | ${(((after - before) * 1024) / STREAMS).toFixed(1)} KB (RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MB) |
 | storing one result with the board maintained (ms, ${writeMs.length} transactions, min / median / max) | ${spread(writeMs, 1)} |
+| reading the whole board from Postgres: maintained table (ms, 5 reads) | ${spread(maintainedMs, 1)} |
+| the same board by scanning every result, as before (ms, 5 reads) | ${spread(scanMs, 1)} |
 | seeding ${TEAMS * PER_TEAM} results (one transaction per team) | ${seedSeconds.toFixed(1)} s |
 `);
   } finally {
