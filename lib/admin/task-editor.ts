@@ -14,6 +14,7 @@ import { db } from "../db";
 import { env } from "../env";
 import { ApiError } from "../errors";
 import { formatBytes } from "../intake/receive-upload";
+import { forgetLeaderboards } from "../leaderboard-cache";
 import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
 import { importDataset, taskConfigSchema } from "../task-admin";
 import type { SessionUser } from "../auth/session";
@@ -106,6 +107,9 @@ export async function saveTask(actor: SessionUser | null, form: Record<string, s
   const { slug, trainingDataFile: _ignored, ...data } = config.data;
   if (existing) {
     await db.task.update({ where: { id: existing.id }, data: { ...data, publicFreezeMinutes } });
+    // Postgres has rebuilt the boards (freeze, direction); this process drops its copies now.
+    if (existingSlug) forgetLeaderboards(existingSlug);
+    forgetLeaderboards(slug);
     await recordAudit(db, actor.id, "task.update", `task:${slug}`, { title: data.title });
   } else {
     if (await db.task.findUnique({ where: { slug }, select: { id: true } })) {

@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { apiErrorSchema } from "../schemas/errors";
-import { leaderboardSchema } from "../schemas/leaderboard";
+import { leaderboardPageSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
 import {
   acceptedSubmissionSchema,
@@ -67,8 +67,8 @@ export const OPERATIONS: Operation[] = [
   },
   { method: "get", path: "/api/tasks", tag: "Tasks", auth: "public", summary: "Every task's public summary", answers: { 200: { schema: taskListSchema } } },
   { method: "get", path: "/api/tasks/{task}/training-data", tag: "Tasks", auth: "public", summary: "Download the task's public training data (.npz)", answers: { 200: { contentType: "application/octet-stream", description: "train.npz" } }, errors: [404] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardSchema } }, errors: [404] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at }`.") }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked, a page at a time (ETag / If-None-Match: 304)", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardPageSchema } }, errors: [404, 422] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private? }`: the scoring team's new rows (`private` once revealed; `public` is null while a freeze hides the new score).") }, errors: [404] },
   { method: "get", path: "/api/health", tag: "Platform", auth: "public", summary: "Liveness and readiness: Postgres and Redis reachable", answers: { 200: { schema: healthSchema }, 503: { schema: healthSchema } } },
   { method: "get", path: "/metrics", tag: "Platform", auth: "metrics", summary: "Prometheus metrics (404 while METRICS_TOKEN is unset)", answers: { 200: { contentType: "text/plain", description: "Prometheus text format 0.0.4" } }, errors: [404, 500] },
   { method: "get", path: "/api/openapi.json", tag: "Platform", auth: "public", summary: "This document", answers: { 200: looseObject } },

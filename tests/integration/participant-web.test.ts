@@ -286,7 +286,7 @@ describe("my submissions", () => {
 });
 
 describe("leaderboard", () => {
-  it("the public event stream says only that a submission of the task was scored", async () => {
+  it("the public event stream says that a submission of the task was scored, with the team's public row only", async () => {
     session.user = null;
     const abort = new AbortController();
     const response = await leaderboardEventsRoute(new Request("http://x/", { signal: abort.signal }), ctx({ task: slug }));
@@ -296,7 +296,16 @@ describe("leaderboard", () => {
     await publishSubmissionStatus(betaSubmission);
     const events = await reading;
     abort.abort();
-    expect(events).toEqual([{ event: "scored", data: { task: slug, at: expect.any(String) } }]);
+    expect(events).toEqual([
+      {
+        event: "scored",
+        data: {
+          task: slug,
+          at: expect.any(String),
+          public: { rank: 1, teamId: beta.team.id, team: beta.team.name, score: 0.9, submissionId: betaSubmission, submittedAt: expect.any(String), entries: 1 },
+        },
+      },
+    ]);
     expect((await leaderboardEventsRoute(new Request("http://x/"), ctx({ task: "no-such-task" }))).status).toBe(404);
   });
 
@@ -331,10 +340,10 @@ describe("pages", () => {
   it("the private board is shown only once revealed; before that ?board=private gives the public one", async () => {
     session.user = null;
     const render = async (board?: string) => textOf(await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({ board }) }));
-    expect(await render("private")).not.toContain("Private rank");
+    expect(await render("private")).not.toContain("Private leaderboard");
     await db.task.update({ where: { slug }, data: { privateRevealedAt: new Date() } });
-    expect(await render("private")).toContain("Private rank");
-    expect(await render()).not.toContain("Private rank");
+    expect(await render("private")).toContain("Private leaderboard");
+    expect(await render()).not.toContain("Private leaderboard");
     await db.task.update({ where: { slug }, data: { privateRevealedAt: null } });
   });
 });
