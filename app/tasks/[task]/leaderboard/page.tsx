@@ -4,6 +4,7 @@ import { BestScoreChart } from "@/components/charts/best-score-chart";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
+import { ScrollTable } from "@/components/site/scroll-table";
 import { formatScore } from "@/components/tasks/format";
 import { LeaderboardLive } from "@/components/tasks/leaderboard-live";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
@@ -14,7 +15,10 @@ import { taskDetail } from "@/lib/task-catalog";
 import { teamSubmissionsForTask } from "@/lib/team-submissions";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Leaderboard · MLS-GOAT" };
+export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
+  const task = await taskDetail((await params).task);
+  return { title: `Leaderboard · ${task?.title ?? "Task not found"}` };
+}
 
 export default async function LeaderboardPage({ params, searchParams }: { params: Promise<{ task: string }>; searchParams: Promise<{ board?: string }> }) {
   const { task: slug } = await params;
@@ -25,6 +29,8 @@ export default async function LeaderboardPage({ params, searchParams }: { params
   const [leaderboard, history, user] = await Promise.all([leaderboardForTask(task.slug, board), bestScoreOverTime(task.slug), currentUser()]);
   const own = user?.team ? await teamSubmissionsForTask({ teamId: user.team.id }, task.slug) : null;
   const ownPoints = own ? own.submissions.filter((row) => row.result).map((row) => ({ id: row.id, score: row.result!.score })).reverse() : [];
+  // The browser's clock may differ from the server's; relative times measure from this.
+  const renderedAt = new Date().toISOString();
   const tab = (active: boolean) => `rounded-md px-3 py-1 text-sm ${active ? "bg-indigo-600 text-white" : "border border-slate-300 bg-white text-slate-700"}`;
 
   return (
@@ -37,7 +43,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
             Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank.
           </p>
         </div>
-        <div className="flex items-center gap-3">
+        <div className="flex flex-wrap items-center gap-3">
           {revealed && (
             <nav className="flex gap-2">
               <Link href={`/tasks/${task.slug}/leaderboard`} className={tab(board === "public")}>
@@ -56,7 +62,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
         {leaderboard.entries.length === 0 ? (
           <p className="text-sm text-slate-600">No scored submissions yet.</p>
         ) : (
-          <div className="overflow-x-auto">
+          <ScrollTable label={board === "private" ? "Private leaderboard" : "Leaderboard"}>
             <table className="w-full text-left text-sm" data-testid="leaderboard-table">
               <thead className="text-xs uppercase text-slate-500">
                 <tr>
@@ -83,13 +89,13 @@ export default async function LeaderboardPage({ params, searchParams }: { params
                     {board === "private" && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
                     <td className="py-2 pr-3 text-right">{entry.entries}</td>
                     <td className="py-2">
-                      <RelativeTime iso={entry.submittedAt} />
+                      <RelativeTime iso={entry.submittedAt} serverNow={renderedAt} />
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
       </Card>
 
