@@ -5,7 +5,9 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 /**
  * A wide table that scrolls sideways inside its card on a narrow screen instead of widening the
  * page, with a visible cue while columns are hidden to the right. The scroll area is focusable so
- * keyboard users can scroll it too (axe: scrollable-region-focusable).
+ * keyboard users can scroll it too (axe: scrollable-region-focusable). The area is itself
+ * positioned: an absolutely positioned cell content (Tailwind's sr-only labels) is clipped by the
+ * scroller only when its containing block lies inside it, and would otherwise widen the page.
  */
 export function ScrollTable({ label, children }: { label: string; children: ReactNode }) {
   const area = useRef<HTMLDivElement>(null);
@@ -33,7 +35,7 @@ export function ScrollTable({ label, children }: { label: string; children: Reac
           role="region"
           aria-label={label}
           tabIndex={0}
-          className="overflow-x-auto rounded focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+          className="relative overflow-x-auto rounded focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
           data-testid="scroll-table"
         >
           {children}
