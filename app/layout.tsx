@@ -6,7 +6,8 @@ import { parseTheme, THEME_COOKIE, themeClass } from "@/components/site/theme";
 import { currentUser } from "@/lib/auth/session";
 import { inter } from "./fonts";
 
-export const metadata = { title: "MLS-GOAT", description: "Leaderboards for machine-learning hackathons" };
+// Each page names itself (and its task); the site's name follows. The favicon is app/icon.svg.
+export const metadata = { title: { default: "MLS-GOAT", template: "%s · MLS-GOAT" }, description: "Leaderboards for machine-learning hackathons" };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const [user, cookieStore] = await Promise.all([currentUser(), cookies()]);

@@ -1,5 +1,6 @@
 import { CopyButton } from "@/components/site/copy-button";
 import { Card } from "@/components/site/form-parts";
+import { LocalTime } from "@/components/site/local-time";
 import { CreateTeamForm, JoinTeamForm, LeaveTeamForm } from "@/components/team/team-forms";
 import { TeamWebhookCard } from "@/components/webhooks/team-webhook-card";
 import { requireUser } from "@/lib/auth/session";
@@ -7,7 +8,7 @@ import { publicBaseUrl } from "@/lib/public-url";
 import { inviteLink, teamOfUser } from "@/lib/teams";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Team · MLS-GOAT" };
+export const metadata = { title: "Team" };
 
 export default async function TeamPage() {
   const user = await requireUser("/team");
@@ -57,7 +58,9 @@ export default async function TeamPage() {
                   {member.isYou && <span className="ml-2 rounded bg-indigo-50 px-1.5 text-xs text-indigo-700">you</span>}
                   <span className="ml-2 text-sm text-slate-500">{member.email}</span>
                 </span>
-                <span className="text-xs text-slate-500">joined {new Date(member.joinedAt).toISOString().slice(0, 10)}</span>
+                <span className="text-xs text-slate-600">
+                  joined <LocalTime iso={new Date(member.joinedAt).toISOString()} />
+                </span>
               </li>
             ))}
           </ul>

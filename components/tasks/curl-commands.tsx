@@ -1,7 +1,11 @@
 import { CopyButton } from "@/components/site/copy-button";
 
-/** The API commands with this site's real address and a real task slug, ready to paste. */
-export function curlCommands(baseUrl: string, taskSlug: string, submissionId: number | string = 1): string {
+/**
+ * The API commands with this site's real address and a real task slug, ready to paste. The status
+ * line names the team's latest submission when there is one (ids are global, so "1" would answer
+ * 404 for every team but the first); otherwise the id the upload answers.
+ */
+export function curlCommands(baseUrl: string, taskSlug: string, submissionId: number | string = "$SUBMISSION_ID"): string {
   return [
     `curl -X POST ${baseUrl}/submit/${taskSlug} -H "Authorization: Bearer $TOKEN" -F "file=@model.onnx"`,
     `curl ${baseUrl}/submit/queue/status -H "Authorization: Bearer $TOKEN"`,
@@ -15,16 +19,20 @@ export function CurlCommands({
   taskSlug,
   tokenHint = "YOUR_TOKEN",
   testId = `curl-${taskSlug}`,
+  latestSubmissionId = null,
 }: {
   baseUrl: string;
   taskSlug: string;
   tokenHint?: string;
   testId?: string;
+  latestSubmissionId?: number | null;
 }) {
-  const text = `TOKEN=${tokenHint}\n${curlCommands(baseUrl, taskSlug)}`;
+  const idLine = latestSubmissionId === null ? `SUBMISSION_ID=... # the "id" the upload answers\n` : "";
+  const text = `TOKEN=${tokenHint}\n${idLine}${curlCommands(baseUrl, taskSlug, latestSubmissionId ?? undefined)}`;
   return (
     <div className="relative">
-      <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 pr-20 text-xs leading-relaxed text-slate-100" data-testid={testId}>
+      {/* Wraps rather than widening the page on a phone (long lines break anywhere, even inside a URL). */}
+      <pre className="whitespace-pre-wrap break-all rounded-md bg-slate-900 p-3 pr-20 text-xs leading-relaxed text-slate-100" data-testid={testId}>
         {text}
       </pre>
       <CopyButton text={text} label="Copy commands" className="absolute right-2 top-2" testId={`copy-${testId}`} />

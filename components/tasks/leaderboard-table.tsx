@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { RelativeTime } from "@/components/site/relative-time";
+import { ScrollTable } from "@/components/site/scroll-table";
 import { formatScore } from "@/components/tasks/format";
 import type { ScoredEvent } from "@/lib/events/leaderboard-stream";
 import type { LeaderboardEntry } from "@/lib/leaderboard";
@@ -13,6 +14,8 @@ import { patchRankedRows } from "@/lib/leaderboard-ranking";
  * open tab costs the server one idle stream.
  */
 export interface LeaderboardTableProps {
+  /** the server's clock when the page was rendered: relative times measure from it, not the browser's clock */
+  renderedAt: string;
   taskSlug: string;
   board: "public" | "private";
   metric: string;
@@ -61,7 +64,7 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
       <td className="py-2 pr-3 text-right">{entry.entries}</td>
       <td className="py-2">
-        <RelativeTime iso={entry.submittedAt} />
+        <RelativeTime iso={entry.submittedAt} serverNow={props.renderedAt} />
       </td>
     </tr>
   );
@@ -75,7 +78,7 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       {rows.length === 0 && !ownOffPage ? (
         <p className="text-sm text-slate-600">{props.emptyText}</p>
       ) : (
-        <div className="overflow-x-auto">
+        <ScrollTable label={isPrivate ? "Private leaderboard" : "Leaderboard"}>
           <table className="w-full text-left text-sm" data-testid="leaderboard-table">
             <thead className="text-xs uppercase text-slate-500">
               <tr>
@@ -91,7 +94,7 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
             {ownOffPage && <tbody className="border-b-2 border-indigo-200">{row(ownOffPage, "own-row")}</tbody>}
             <tbody className="divide-y divide-slate-100">{rows.map((entry) => row(entry, "leaderboard-row"))}</tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </div>
   );

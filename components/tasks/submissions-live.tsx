@@ -140,7 +140,7 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
               {row.description && <p className="mt-1 line-clamp-2 text-sm text-slate-600">{row.description}</p>}
               {row.status === "FAILED" && (
                 <p className="mt-2 rounded bg-red-50 p-2 text-sm text-red-900" data-testid="failure-message">
-                  {row.failureKind === "PLATFORM" ? "Platform fault (does not count against your quota): " : ""}
+                  {row.failureKind === "PLATFORM" ? "Platform fault (does not count against your quota): " : "Your model's fault (it used one of today's submissions): "}
                   {row.message ?? "The evaluation failed."}
                 </p>
               )}

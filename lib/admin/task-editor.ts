@@ -20,6 +20,7 @@ import { importDataset, taskConfigSchema } from "../task-admin";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
 import { assertAdmin } from "./authorize";
+import { describeIssue } from "./plain-issues";
 
 /**
  * Creating and editing tasks from the browser, uploading their datasets and running a reference
@@ -76,7 +77,8 @@ function fieldErrors(error: z.ZodError): FieldErrors {
   const errors: FieldErrors = {};
   for (const issue of error.issues) {
     const key = String(issue.path[0] ?? "form");
-    (errors[key] ??= []).push(issue.message);
+    const message = describeIssue(issue);
+    if (!(errors[key] ??= []).includes(message)) errors[key].push(message);
   }
   return errors;
 }

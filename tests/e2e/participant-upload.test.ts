@@ -162,7 +162,7 @@ it("a participant drops a multi-MB model on the task page, watches the upload's 
   // The intake's answer: accepted, first in the queue (no worker runs).
   const accepted = (await page.getByTestId("upload-accepted").textContent({ timeout: 60_000 }))!;
   const uploadSeconds = (Date.now() - uploadStarted) / 1000;
-  expect(accepted).toMatch(/^Accepted: submission #\d+, position 1 in the queue\. \d+ submission\(s\) left today\./);
+  expect(accepted).toMatch(/^Accepted: submission #\d+, position 1 in the queue when it arrived\. \d+ submission\(s\) left today\./);
   const id = Number(/#(\d+)/.exec(accepted)![1]);
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await cdp.detach();

@@ -12,7 +12,10 @@ import { taskDetail } from "@/lib/task-catalog";
 import { teamSubmissionsForTask } from "@/lib/team-submissions";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Leaderboard · MLS-GOAT" };
+export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
+  const task = await taskDetail((await params).task);
+  return { title: `Leaderboard · ${task?.title ?? "Task not found"}` };
+}
 
 type SearchParams = { board?: string; page?: string; pageSize?: string; search?: string };
 
@@ -35,6 +38,8 @@ export default async function LeaderboardPage({ params, searchParams }: { params
   const own = user?.team ? await teamSubmissionsForTask({ teamId: user.team.id }, task.slug) : null;
   // Every scored submission of the team (all pages of its submissions), oldest first.
   const ownPoints = own?.scores ?? [];
+  // The browser's clock may differ from the server's; relative times measure from this.
+  const renderedAt = new Date().toISOString();
   const tab = (active: boolean) => `rounded-md px-3 py-1 text-sm ${active ? "bg-indigo-600 text-white" : "border border-slate-300 bg-white text-slate-700"}`;
 
   return (
@@ -47,7 +52,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
             Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank.
           </p>
         </div>
-        <div className="flex items-center gap-3">
+        <div className="flex flex-wrap items-center gap-3">
           {revealed && (
             <nav className="flex gap-2">
               <Link href={`/tasks/${task.slug}/leaderboard`} className={tab(board === "public")}>
@@ -87,6 +92,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           pageSize={leaderboard.pageSize}
           ownTeamId={user?.team?.id ?? null}
           ownEntry={leaderboard.ownEntry}
+          renderedAt={renderedAt}
           emptyText={leaderboard.search ? `No team matches "${leaderboard.search}".` : "No scored submissions yet."}
         />
         {leaderboard.totalPages > 1 && (

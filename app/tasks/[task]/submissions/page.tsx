@@ -11,7 +11,10 @@ import { announcementsForTask } from "@/lib/announcements";
 import { parseTeamSubmissionsQuery, teamSubmissionsForTask } from "@/lib/team-submissions";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "My submissions · MLS-GOAT" };
+export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
+  const task = await taskDetail((await params).task);
+  return { title: `My submissions · ${task?.title ?? "Task not found"}` };
+}
 
 export default async function MySubmissionsPage({
   params,
