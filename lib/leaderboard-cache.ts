@@ -1,5 +1,6 @@
 import "server-only";
 import { createHash } from "node:crypto";
+import type { z } from "zod";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { subscribeSubmissionEvents } from "./events/submission-events";
 import { leaderboardForTask, type Leaderboard, type LeaderboardEntry } from "./leaderboard";
