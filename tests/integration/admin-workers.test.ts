@@ -34,6 +34,9 @@ beforeAll(async () => {
   });
   slug = task.slug;
   token = (await participantWithTeam()).token;
+  // Integration files share one queue: jobs that earlier files queued and never ran would keep these
+  // workers busy. They are dropped here (their submissions stay QUEUED in Postgres).
+  await evaluationQueue().drain(true);
 });
 
 afterAll(async () => {

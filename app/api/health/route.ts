@@ -1,7 +1,6 @@
 // GET /api/health - liveness and readiness of the web app: `{ "status": "ok" }` when Postgres and Redis answer, else 503 `{ "status": "unavailable" }`
 import { jsonAnswer } from "@/lib/api-answer";
 import { db } from "@/lib/db";
-import { log } from "@/lib/log";
 import { pingRedis } from "@/lib/queue/evaluation-queue";
 import { healthSchema } from "@/lib/schemas/platform";
 
@@ -22,6 +21,6 @@ export async function GET() {
 }
 
 function logFailure(dependency: "database" | "redis", error: unknown): false {
-  log.error({ dependency, err: error }, "health check: dependency unavailable");
+  console.error(`[health] ${dependency} unavailable: ${error instanceof Error ? error.message : String(error)}`);
   return false;
 }
