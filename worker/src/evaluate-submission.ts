@@ -34,7 +34,9 @@ const direct: OutageWait = (_what, step) => step();
 
 export type EvaluationOutcome =
   | { outcome: "scored"; submissionId: number; score: number; totalMs: number }
-  | { outcome: "skipped"; submissionId: number; status: string };
+  | { outcome: "skipped"; submissionId: number; status: string }
+  /** its team is at its running limit: the job goes back to the queue, no attempt spent */
+  | { outcome: "deferred"; submissionId: number };
 
 type ClaimedSubmission = NonNullable<Awaited<ReturnType<typeof loadSubmission>>>;
 
@@ -69,15 +71,35 @@ async function loadSubmission(db: Db, submissionId: number) {
   });
 }
 
-/** Marks the submission RUNNING on this worker; false when it is already finished or cancelled. */
-async function claim(ctx: EvaluationContext, submissionId: number): Promise<boolean> {
-  const { count } = await ctx.db.submission.updateMany({
-    // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
-    // and BullMQ hands the stalled job to another worker.
-    where: { id: submissionId, status: { in: ["QUEUED", "RUNNING"] } },
-    data: { status: "RUNNING", workerId: ctx.workerId, startedAt: new Date(), attempts: { increment: 1 }, message: null, failureKind: null },
+// Advisory-lock class of the per-team claim (the second key is the team id).
+const TEAM_CLAIM_LOCK = 1_207_001;
+
+/**
+ * Marks the submission RUNNING on this worker, unless its team already has the task's
+ * maxRunningPerTeam evaluations running ("team-limit") or it is finished or cancelled ("gone").
+ * A transaction-scoped advisory lock per team makes check-and-claim atomic across workers; a worker
+ * killed mid-claim leaves nothing behind (the transaction rolls back with its connection).
+ */
+export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "workerId">, submissionId: number): Promise<"claimed" | "team-limit" | "gone"> {
+  return ctx.db.$transaction(async (tx) => {
+    const row = await tx.submission.findUnique({
+      where: { id: submissionId },
+      select: { teamId: true, taskId: true, status: true, task: { select: { maxRunningPerTeam: true } } },
+    });
+    if (!row || (row.status !== "QUEUED" && row.status !== "RUNNING")) return "gone";
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${TEAM_CLAIM_LOCK}::int, ${row.teamId}::int)`;
+    const running = await tx.submission.count({
+      where: { teamId: row.teamId, taskId: row.taskId, status: "RUNNING", id: { not: submissionId } },
+    });
+    if (running >= row.task.maxRunningPerTeam) return "team-limit";
+    const { count } = await tx.submission.updateMany({
+      // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
+      // and BullMQ hands the stalled job to another worker.
+      where: { id: submissionId, status: { in: ["QUEUED", "RUNNING"] } },
+      data: { status: "RUNNING", workerId: ctx.workerId, startedAt: new Date(), attempts: { increment: 1 }, message: null, failureKind: null },
+    });
+    return count === 1 ? "claimed" : "gone";
   });
-  return count === 1;
 }
 
 function outputRowWidth(spec: TensorSpec): number {
@@ -127,7 +149,9 @@ function score(metrics: MetricValues, rankMetric: string): number {
 export async function evaluateSubmission(ctx: EvaluationContext, submissionId: number): Promise<EvaluationOutcome> {
   const startedAt = performance.now();
   const untilUp = ctx.waitOutOutage ?? direct;
-  if (!(await untilUp("claiming the submission", () => claim(ctx, submissionId)))) {
+  const claimed = await untilUp("claiming the submission", () => claimSubmission(ctx, submissionId));
+  if (claimed === "team-limit") return { outcome: "deferred", submissionId };
+  if (claimed === "gone") {
     const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
   }
