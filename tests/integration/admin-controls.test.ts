@@ -42,7 +42,7 @@ beforeAll(async () => {
   slug = task.slug;
   taskId = task.id;
   team = await participantWithTeam();
-  worker = await startWorker("controls-worker", { HEARTBEAT_INTERVAL_MS: "500" });
+  worker = await startWorker("controls-worker", { HEARTBEAT_INTERVAL_MS: "500" }, 120_000);
 });
 
 afterAll(async () => {
