@@ -117,6 +117,9 @@ export async function setQueuePaused(actor: SessionUser | null, paused: boolean)
   if (paused) await evaluationQueue().pause();
   else await evaluationQueue().resume();
   await recordAudit(db, actor.id, paused ? "queue.pause" : "queue.resume", "queue:evaluations");
+  // Each team with a waiting submission hears of it, so its page says "paused" (or stops saying it) live.
+  const waiting = await db.submission.findMany({ where: { status: "QUEUED" }, distinct: ["teamId"], select: { id: true } });
+  for (const { id } of waiting) await publishSubmissionStatus(id);
   return { message: paused ? "The queue is paused." : "The queue is running." };
 }
 
