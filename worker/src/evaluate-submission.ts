@@ -81,25 +81,25 @@ const TEAM_CLAIM_LOCK = 1_207_001;
  * killed mid-claim leaves nothing behind (the transaction rolls back with its connection).
  */
 export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "workerId">, submissionId: number): Promise<"claimed" | "team-limit" | "gone"> {
-  return ctx.db.$transaction(async (tx) => {
-    const row = await tx.submission.findUnique({
-      where: { id: submissionId },
-      select: { teamId: true, taskId: true, status: true, task: { select: { maxRunningPerTeam: true } } },
-    });
-    if (!row || (row.status !== "QUEUED" && row.status !== "RUNNING")) return "gone";
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${TEAM_CLAIM_LOCK}::int, ${row.teamId}::int)`;
-    const running = await tx.submission.count({
-      where: { teamId: row.teamId, taskId: row.taskId, status: "RUNNING", id: { not: submissionId } },
-    });
-    if (running >= row.task.maxRunningPerTeam) return "team-limit";
-    const { count } = await tx.submission.updateMany({
-      // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
-      // and BullMQ hands the stalled job to another worker.
-      where: { id: submissionId, status: { in: ["QUEUED", "RUNNING"] } },
-      data: { status: "RUNNING", workerId: ctx.workerId, startedAt: new Date(), attempts: { increment: 1 }, message: null, failureKind: null },
-    });
-    return count === 1 ? "claimed" : "gone";
+  // Two statements inside the transaction (the scheduling overhead is a few round trips): the lock,
+  // then a claim whose own snapshot, taken after the lock, sees every claim committed before it.
+  const claimed = await ctx.db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${TEAM_CLAIM_LOCK}::int, (SELECT team_id FROM submissions WHERE id = ${submissionId}))::text`;
+    // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
+    // and BullMQ hands the stalled job to another worker. clock_timestamp(): the time of the claim,
+    // not of the transaction's start.
+    return tx.$executeRaw`
+      UPDATE submissions AS s
+      SET status = 'RUNNING', worker_id = ${ctx.workerId}, started_at = clock_timestamp(), attempts = s.attempts + 1,
+          message = NULL, failure_kind = NULL, updated_at = clock_timestamp()
+      WHERE s.id = ${submissionId} AND s.status IN ('QUEUED', 'RUNNING')
+        AND (SELECT count(*) FROM submissions AS r
+             WHERE r.team_id = s.team_id AND r.task_id = s.task_id AND r.status = 'RUNNING' AND r.id <> s.id)
+            < (SELECT t.max_running_per_team FROM tasks AS t WHERE t.id = s.task_id)`;
   });
+  if (claimed === 1) return "claimed";
+  const row = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
+  return row && (row.status === "QUEUED" || row.status === "RUNNING") ? "team-limit" : "gone";
 }
 
 function outputRowWidth(spec: TensorSpec): number {
