@@ -7,7 +7,7 @@ ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 # npm 11 settles dependency install scripts with package.json "allowScripts" (all false here: the
-# web app needs none, and none of their downloads is wanted; see STACK.md). npm 10 would run them.
+# web app needs none, and none of their downloads is wanted; see docs/architecture.md). npm 10 would run them.
 RUN npm install --global npm@11.19.1 && npm cache clean --force
 WORKDIR /app
 

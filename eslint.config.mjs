@@ -11,7 +11,7 @@ const config = [
     },
   },
   {
-    // The worker never imports the web app (DESIGN.md, "Dependency direction").
+    // The worker never imports the web app (docs/architecture.md, "What may import what").
     files: ["worker/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/*", "@/app/*", "next", "next/*", "**/lib/*", "**/app/*"], message: "The worker imports only contracts and the Prisma client." }] }],

@@ -21,7 +21,7 @@ const nextConfig = {
   },
   output: "standalone",
   // Upload route handlers stream their bodies with busboy; keep these native/Node-only packages out of the bundle.
-  serverExternalPackages: ["bullmq", "ioredis", "pg", "@prisma/adapter-pg", "busboy", "@node-rs/argon2"],
+  serverExternalPackages: ["bullmq", "ioredis", "pg", "@prisma/adapter-pg", "busboy", "@node-rs/argon2", "prom-client"],
   transpilePackages: ["@goat/contracts"],
   poweredByHeader: false,
   // Route handlers read files by runtime paths (DATA_DIR, STORAGE_DIR), which makes the file tracer

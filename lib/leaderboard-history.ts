@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "./db";
-import { leaderboardForTask } from "./leaderboard";
+import { leaderboardSnapshot, type BoardSnapshot } from "./leaderboard-cache";
 import { requireTask } from "./tasks";
 
 /**
@@ -13,10 +13,25 @@ export interface BestScoreSeries {
   points: { at: string; best: number }[];
 }
 
+// Computed once per board snapshot: every reader of the page between two changes shares it.
+const seriesBySnapshot = new WeakMap<BoardSnapshot, Map<number, Promise<BestScoreSeries[]>>>();
+
 export async function bestScoreOverTime(slug: string, topTeams = 5): Promise<BestScoreSeries[]> {
+  const snapshot = await leaderboardSnapshot(slug, "public");
+  const memo = seriesBySnapshot.get(snapshot) ?? new Map<number, Promise<BestScoreSeries[]>>();
+  seriesBySnapshot.set(snapshot, memo);
+  let series = memo.get(topTeams);
+  if (!series) {
+    series = seriesForTopTeams(slug, snapshot, topTeams);
+    memo.set(topTeams, series);
+    series.catch(() => memo.delete(topTeams));
+  }
+  return series;
+}
+
+async function seriesForTopTeams(slug: string, snapshot: BoardSnapshot, topTeams: number): Promise<BestScoreSeries[]> {
   const task = await requireTask(slug);
-  const board = await leaderboardForTask(slug, "public");
-  const top = board.entries.slice(0, topTeams);
+  const top = snapshot.leaderboard.entries.slice(0, topTeams);
   if (top.length === 0) return [];
   const rows = await db.submission.findMany({
     where: { taskId: task.id, status: "SCORED", teamId: { in: top.map((entry) => entry.teamId) }, result: { isNot: null } },

@@ -1,8 +1,9 @@
 import "server-only";
 import type { MetricValues } from "@goat/contracts/metrics";
+import { participantMessage } from "@goat/contracts/participant-message";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import type { ApiCaller } from "./auth/api-token";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma, SubmissionStatus } from "@/prisma/generated/client";
 import { db } from "./db";
 import { ApiError } from "./errors";
 import { QueueSnapshot, waitingInServiceOrder, type WaitReason } from "./queue/wait-outlook";
@@ -54,7 +55,7 @@ export interface SubmissionViewContext {
 export interface SubmissionStatusView {
   id: number;
   task: string;
-  status: "QUEUED" | "RUNNING" | "SCORED" | "FAILED" | "CANCELLED";
+  status: SubmissionStatus;
   queuePosition: number | null;
   /** seconds until its evaluation starts (QUEUED only); null when unknown */
   etaSeconds: number | null;
@@ -63,6 +64,9 @@ export interface SubmissionStatusView {
   /** organisers' cancels and retries of it, oldest first */
   history: SubmissionHistoryEntry[];
   fileName: string;
+  /** the team's own label and notes (null: none) */
+  name: string | null;
+  description: string | null;
   sha256: string;
   sizeBytes: number;
   attempts: number;
@@ -81,7 +85,7 @@ export interface SubmissionStatusView {
     latencyP95Ms: number;
     modelBytes: number;
     paramCount: number;
-    /** job start to result stored (the receipt's timings.totalMs) */
+    /** claim to scores computed, before the result is written (the receipt's timings.totalMs) */
     evaluationMs: number | null;
     receipt: EvaluationReceipt;
   } | null;
@@ -94,6 +98,8 @@ export const submissionViewSelect = {
   teamId: true,
   status: true,
   fileName: true,
+  name: true,
+  description: true,
   sha256: true,
   sizeBytes: true,
   attempts: true,
@@ -151,6 +157,8 @@ export async function toSubmissionView(
     waitReasons: outlook?.waitReasons ?? [],
     history: (context.histories ?? (await submissionHistories([row.id]))).get(row.id) ?? [],
     fileName: row.fileName,
+    name: row.name,
+    description: row.description,
     sha256: row.sha256,
     sizeBytes: row.sizeBytes,
     attempts: row.attempts,
@@ -158,7 +166,8 @@ export async function toSubmissionView(
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     failureKind: row.failureKind,
-    message: row.message,
+    // Bounded again here: rows written before the worker built messages from templates, or by hand.
+    message: row.message === null ? null : participantMessage(row.message),
     result,
   };
 }

@@ -58,7 +58,7 @@ export async function taskCatalog(now = new Date()): Promise<TaskSummary[]> {
     select: { id: true, slug: true, title: true, kind: true, opensAt: true, closesAt: true, rankMetric: true, direction: true },
     orderBy: { id: "asc" },
   });
-  const teamCounts = await db.submission.groupBy({ by: ["taskId", "teamId"], where: { status: "SCORED" } });
+  const teamCounts = await db.submission.groupBy({ by: ["taskId", "teamId"], where: { status: "SCORED", isReference: false } });
   const teams = new Map<number, number>();
   for (const row of teamCounts) teams.set(row.taskId, (teams.get(row.taskId) ?? 0) + 1);
   return rows
@@ -93,7 +93,7 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
     },
   });
   if (!row) return null;
-  const teams = await db.submission.groupBy({ by: ["teamId"], where: { taskId: row.id, status: "SCORED" } });
+  const teams = await db.submission.groupBy({ by: ["teamId"], where: { taskId: row.id, status: "SCORED", isReference: false } });
   return {
     id: row.id,
     ...toTaskSummary(row, teams.length, now),
@@ -116,4 +116,11 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
 export async function teamQuotaForTask(teamId: number | null, task: { id: number; dailySubmissionLimit: number }): Promise<QuotaState | null> {
   if (teamId === null) return null;
   return quotaState(db, teamId, task);
+}
+
+/** The id of the team's newest submission to the task (for the status example), or null. */
+export async function latestTeamSubmissionId(teamId: number | null, taskId: number): Promise<number | null> {
+  if (teamId === null) return null;
+  const row = await db.submission.findFirst({ where: { teamId, taskId, isReference: false }, orderBy: { id: "desc" }, select: { id: true } });
+  return row?.id ?? null;
 }

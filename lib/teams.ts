@@ -58,6 +58,19 @@ export async function teamOfUser(user: SessionUser): Promise<TeamView | null> {
 export const teamNameSchema = z.string().trim().min(2, "at least 2 characters").max(60, "at most 60 characters");
 export const inviteCodeSchema = z.string().trim().min(4, "paste the whole invite code").max(64);
 
+/** What an invite link shows before joining: the team's name and size, or null for a wrong code. */
+export async function teamForInviteCode(code: string): Promise<{ name: string; memberCount: number } | null> {
+  const parsed = inviteCodeSchema.safeParse(code);
+  if (!parsed.success) return null;
+  const team = await db.team.findUnique({ where: { inviteCode: parsed.data }, select: { name: true, _count: { select: { members: true } } } });
+  return team ? { name: team.name, memberCount: team._count.members } : null;
+}
+
+/** The invite link a member shares: it opens the join page, which asks to sign in first. */
+export function inviteLink(baseUrl: string, inviteCode: string): string {
+  return `${baseUrl}/team/join/${encodeURIComponent(inviteCode)}`;
+}
+
 async function assertNoTeam(user: SessionUser) {
   const current = await db.teamMember.findUnique({ where: { userId: user.id }, select: { team: { select: { name: true } } } });
   if (current) throw new ApiError(409, "CONFLICT", `You are already in the team "${current.team.name}". Leave it first: one team per person.`);

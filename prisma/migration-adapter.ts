@@ -14,6 +14,10 @@
  *    overrides (so the "shadow" is the main database), and it drops the shadow database before
  *    closing the pool connected to it (so the DROP fails). We create and drop the shadow
  *    database ourselves, with explicit connection fields, and close its pool first.
+ * 3. Its executeScript, which applies each migration.sql, splits the script at every ";" and runs
+ *    the pieces one by one, so a migration that creates a PL/pgSQL function or trigger (whose
+ *    body holds ";") fails with a syntax error. We send the script whole, as one simple-protocol
+ *    query, which is how Postgres runs multi-statement scripts (psql -f, the native engine).
  *
  * The application's own client (lib/db.ts, worker/src/db.ts) uses the plain PrismaPg adapter.
  * tests/integration/migrations.test.ts proves deploy on an empty database and dev with no
@@ -100,13 +104,37 @@ function connectionFields(connectionString: string): pg.PoolConfig {
   };
 }
 
+type ScriptRunner = { executeScript(script: string): Promise<void>; onError?(error: unknown): never };
+
+/** Runs each migration script as one query instead of adapter-pg's split at every ";" (fault 3). */
+function runScriptsWhole<T extends object>(adapter: T, pool: pg.Pool): T {
+  const runner = adapter as unknown as ScriptRunner;
+  runner.executeScript = async (script: string) => {
+    try {
+      await pool.query(script);
+    } catch (error) {
+      // adapter-pg's own error mapping, so the CLI reports the database's message as it would.
+      if (runner.onError) runner.onError(error);
+      throw error;
+    }
+  };
+  return adapter;
+}
+
 export class MigrationAdapterFactory extends PrismaPg {
   private readonly fields: pg.PoolConfig;
+  private readonly pool: pg.Pool;
 
   constructor(connectionString: string) {
     const fields = connectionFields(connectionString);
-    super(new CatalogTypeMappingPool(fields));
+    const pool = new CatalogTypeMappingPool(fields);
+    super(pool);
     this.fields = fields;
+    this.pool = pool;
+  }
+
+  override async connect() {
+    return runScriptsWhole(await super.connect(), this.pool);
   }
 
   override async connectToShadowDb() {
@@ -116,7 +144,7 @@ export class MigrationAdapterFactory extends PrismaPg {
     await admin.query(`CREATE DATABASE "${database}"`);
     await admin.end();
     const shadowPool = new CatalogTypeMappingPool({ ...this.fields, database });
-    const adapter = await new PrismaPg(shadowPool, { disposeExternalPool: true }).connect();
+    const adapter = runScriptsWhole(await new PrismaPg(shadowPool, { disposeExternalPool: true }).connect(), shadowPool);
     const dispose = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {
       await dispose(); // closes the shadow pool first, so the DROP below has no open sessions

@@ -2,7 +2,7 @@
 # One command from a fresh clone to a running platform with the demo task: `npm run demo`.
 # Installs dependencies, starts Postgres and Redis if down, migrates, seeds the MNIST task `task2`
 # (training the baseline model and submitting it), builds the web app, then runs the web app and one
-# worker until Ctrl-C. PORT (default 8000) and the variables in README.md "Configuration" apply.
+# worker until Ctrl-C (a drained worker stops alone; the web app stays up). PORT (default 8000) and the variables in README.md "Configuration" apply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PORT="${PORT:-8000}"
@@ -34,8 +34,15 @@ trap 'trap - EXIT; kill 0 2>/dev/null' EXIT INT TERM
 
 npx next start --port "$PORT" > var/log/web.log 2>&1 &
 web=$!
-WORKER_ID="${WORKER_ID:-demo-worker-1}" npm run --silent worker > var/log/worker-1.log 2>&1 &
-worker=$!
+# The worker runs apart from the web app: when an organiser drains it (or it stops for any other
+# reason) the web app stays up and the demo says how to start another one.
+worker_id="${WORKER_ID:-demo-worker-1}"
+(
+  code=0
+  WORKER_ID="$worker_id" npm run --silent worker > var/log/worker-1.log 2>&1 || code=$?
+  echo "[demo] worker $worker_id stopped (exit $code; drained by an organiser, or see var/log/worker-1.log)." >&2
+  echo "[demo] the web app keeps running; start a worker in another terminal: WORKER_ID=demo-worker-2 DATABASE_URL=$DATABASE_URL npm run worker" >&2
+) &
 
 for _ in $(seq 1 60); do
   curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break
@@ -66,4 +73,5 @@ Try it (the baseline model is var/demo/baseline.onnx, accuracy ${s.baselineTestA
 
 Ctrl-C stops the web app and the worker.`);
 '
-wait -n "$web" "$worker"
+# Only the web app ends the demo (Ctrl-C, or a crash); a stopped worker does not.
+wait "$web"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the npm dependencies (when missing or stale) and generates the Prisma client.
-# Offline-safe: no install script downloads anything (see "allowScripts" in package.json and STACK.md).
+# Offline-safe: no install script downloads anything (see "allowScripts" in package.json and docs/architecture.md, "Constraints found by trying").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

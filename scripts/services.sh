@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and Redis on this machine if they are down (the machine's own commands, see STACK.md).
+# Starts PostgreSQL and Redis on this machine if they are down (the machine's own commands, see docs/architecture.md).
 set -euo pipefail
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then

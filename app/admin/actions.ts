@@ -17,6 +17,8 @@ export interface ActionState {
   ok: boolean;
   message: string;
   fieldErrors?: Record<string, string[]>;
+  /** what the form posted, so a refused form shows it again instead of the values it started with */
+  values?: Record<string, string>;
 }
 
 async function run(work: () => Promise<{ message: string }>, paths: string[]): Promise<ActionState> {
@@ -112,10 +114,10 @@ export async function saveTaskAction(_state: ActionState | null, formData: FormD
   let slug: string;
   try {
     const result = await saveTask(await currentUser(), form, existingSlug);
-    if (!result.ok) return { ok: false, message: result.message, fieldErrors: result.fieldErrors };
+    if (!result.ok) return { ok: false, message: result.message, fieldErrors: result.fieldErrors, values: form };
     slug = result.slug;
   } catch (error) {
-    if (error instanceof ApiError) return { ok: false, message: error.message };
+    if (error instanceof ApiError) return { ok: false, message: error.message, values: form };
     throw error;
   }
   revalidatePath("/admin/tasks");

@@ -4,7 +4,7 @@ import { SignInForm } from "@/components/auth/sign-in-form";
 import { Card } from "@/components/site/form-parts";
 import { currentUser } from "@/lib/auth/session";
 
-export const metadata = { title: "Sign in · MLS-GOAT" };
+export const metadata = { title: "Sign in" };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string; created?: string }> }) {
   const { next, created } = await searchParams;

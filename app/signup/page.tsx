@@ -4,7 +4,7 @@ import { SignUpForm } from "@/components/auth/sign-up-form";
 import { Card } from "@/components/site/form-parts";
 import { currentUser } from "@/lib/auth/session";
 
-export const metadata = { title: "Sign up · MLS-GOAT" };
+export const metadata = { title: "Sign up" };
 
 export default async function SignUpPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
   const returnTo = safeReturnPath((await searchParams).next);

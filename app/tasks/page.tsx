@@ -2,7 +2,7 @@ import { TaskList } from "@/components/tasks/task-list";
 import { taskCatalog } from "@/lib/task-catalog";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Tasks · MLS-GOAT" };
+export const metadata = { title: "Tasks" };
 
 export default async function TasksPage() {
   const tasks = await taskCatalog();

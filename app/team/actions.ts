@@ -1,6 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
@@ -33,6 +34,13 @@ export async function createTeamAction(_previous: TeamFormState, form: FormData)
 
 export async function joinTeamAction(_previous: TeamFormState, form: FormData): Promise<TeamFormState> {
   return runTeamAction("inviteCode", (user) => joinTeamWithInviteCode(user, String(form.get("inviteCode") ?? "")));
+}
+
+/** The invite link's confirmation: joins, then shows the team page. */
+export async function joinTeamByLinkAction(previous: TeamFormState, form: FormData): Promise<TeamFormState> {
+  const state = await joinTeamAction(previous, form);
+  if (state.ok) redirect("/team");
+  return state;
 }
 
 export async function leaveTeamAction(_previous: TeamFormState, _form: FormData): Promise<TeamFormState> {

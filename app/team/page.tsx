@@ -1,15 +1,18 @@
+import { CopyButton } from "@/components/site/copy-button";
 import { Card } from "@/components/site/form-parts";
+import { LocalTime } from "@/components/site/local-time";
 import { CreateTeamForm, JoinTeamForm, LeaveTeamForm } from "@/components/team/team-forms";
 import { TeamWebhookCard } from "@/components/webhooks/team-webhook-card";
 import { requireUser } from "@/lib/auth/session";
-import { teamOfUser } from "@/lib/teams";
+import { publicBaseUrl } from "@/lib/public-url";
+import { inviteLink, teamOfUser } from "@/lib/teams";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Team · MLS-GOAT" };
+export const metadata = { title: "Team" };
 
 export default async function TeamPage() {
   const user = await requireUser("/team");
-  const team = await teamOfUser(user);
+  const [team, baseUrl] = await Promise.all([teamOfUser(user), publicBaseUrl()]);
 
   if (!team) {
     return (
@@ -35,10 +38,16 @@ export default async function TeamPage() {
       </h1>
       <div className="grid gap-4 md:grid-cols-3">
         <Card title="Invite your team-mates" className="md:col-span-1">
-          <p className="text-sm text-slate-600">They sign up, open the team page and paste this code:</p>
+          <p className="text-sm text-slate-600">Send them this link: it asks them to sign in (or sign up), then to join.</p>
+          <p className="mt-2 select-all break-all rounded-md bg-slate-100 px-3 py-2 font-mono text-xs" data-testid="invite-link">
+            {inviteLink(baseUrl, team.inviteCode)}
+          </p>
+          <CopyButton text={inviteLink(baseUrl, team.inviteCode)} label="Copy invite link" className="mt-2" testId="copy-invite-link" />
+          <p className="mt-4 text-sm text-slate-600">Or they paste this code on their team page:</p>
           <p className="mt-2 select-all rounded-md bg-slate-100 px-3 py-2 font-mono text-lg" data-testid="invite-code">
             {team.inviteCode}
           </p>
+          <CopyButton text={team.inviteCode} label="Copy code" className="mt-2" testId="copy-invite-code" />
         </Card>
         <Card title={`Members (${team.members.length})`} className="md:col-span-2">
           <ul className="divide-y divide-slate-100" data-testid="team-members">
@@ -49,7 +58,9 @@ export default async function TeamPage() {
                   {member.isYou && <span className="ml-2 rounded bg-indigo-50 px-1.5 text-xs text-indigo-700">you</span>}
                   <span className="ml-2 text-sm text-slate-500">{member.email}</span>
                 </span>
-                <span className="text-xs text-slate-500">joined {new Date(member.joinedAt).toISOString().slice(0, 10)}</span>
+                <span className="text-xs text-slate-600">
+                  joined <LocalTime iso={new Date(member.joinedAt).toISOString()} />
+                </span>
               </li>
             ))}
           </ul>

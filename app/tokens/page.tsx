@@ -1,5 +1,6 @@
 import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
+import { ScrollTable } from "@/components/site/scroll-table";
 import { CurlCommands } from "@/components/tasks/curl-commands";
 import { CreateTokenForm, RevokeTokenButton } from "@/components/tokens/token-forms";
 import { apiTokensOfUser } from "@/lib/api-token-list";
@@ -8,7 +9,7 @@ import { publicBaseUrl } from "@/lib/public-url";
 import { taskCatalog } from "@/lib/task-catalog";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "API tokens · MLS-GOAT" };
+export const metadata = { title: "API tokens" };
 
 export default async function TokensPage() {
   const user = await requireUser("/tokens");
@@ -23,13 +24,13 @@ export default async function TokensPage() {
         fingerprint is stored: the token itself is shown once, when you create it.
       </p>
       <Card title="Create a token">
-        <CreateTokenForm />
+        <CreateTokenForm example={tasks.length ? { baseUrl, taskSlug: (exampleTasks[0] ?? tasks[0]).slug } : undefined} />
       </Card>
       <Card title="Your tokens">
         {tokens.length === 0 ? (
           <p className="text-sm text-slate-600">No tokens yet.</p>
         ) : (
-          <div className="overflow-x-auto">
+          <ScrollTable label="Your tokens">
             <table className="w-full text-left text-sm" data-testid="token-table">
               <thead className="text-xs uppercase text-slate-500">
                 <tr>
@@ -38,12 +39,14 @@ export default async function TokensPage() {
                   <th className="py-2 pr-3">Created</th>
                   <th className="py-2 pr-3">Last used</th>
                   <th className="py-2 pr-3">State</th>
-                  <th className="py-2" />
+                  <th className="py-2">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
                 {tokens.map((token) => (
-                  <tr key={token.id} className={token.state === "active" ? "" : "text-slate-400"} data-testid="token-row" data-state={token.state}>
+                  <tr key={token.id} className={token.state === "active" ? "" : "text-slate-500"} data-testid="token-row" data-state={token.state}>
                     <td className="py-2 pr-3 font-medium">{token.name}</td>
                     <td className="py-2 pr-3 font-mono">{token.prefix}…</td>
                     <td className="py-2 pr-3">
@@ -58,7 +61,7 @@ export default async function TokensPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
       </Card>
       <Card title="Use it">

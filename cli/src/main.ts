@@ -130,12 +130,15 @@ program
   .description("upload a model for evaluation")
   .argument("<task>", "the task, e.g. task2")
   .argument("<model>", "the .onnx file")
+  .option("--name <name>", "a name for this submission (at most 100 characters), shown on your submissions page")
+  .option("--description <text>", "notes on this submission (at most 1000 characters)")
   .option("--wait", "follow the evaluation until it is scored (exit 0) or failed (exit 1)")
   .addOption(jsonOption())
-  .action(async (taskSlug: string, model: string, options: { wait?: boolean }) => {
+  .action(async (taskSlug: string, model: string, options: { wait?: boolean; name?: string; description?: string }) => {
     const client = await api();
     const bar = uploadProgressBar("Uploading");
-    const upload = await multipartModelBody(model, (sent, total) => bar.update(sent, total));
+    const fields = Object.fromEntries(Object.entries({ name: options.name, description: options.description }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const upload = await multipartModelBody(model, (sent, total) => bar.update(sent, total), fields);
     let response: Response;
     try {
       response = await client.fetch(`/submit/${task(taskSlug)}`, {

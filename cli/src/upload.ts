@@ -16,7 +16,12 @@ export interface UploadBody {
   contentLength: number;
 }
 
-export async function multipartModelBody(file: string, onProgress: (sent: number, total: number) => void): Promise<UploadBody> {
+export async function multipartModelBody(
+  file: string,
+  onProgress: (sent: number, total: number) => void,
+  /** text fields sent before the file (the server reads `name` and `description`) */
+  fields: Record<string, string> = {},
+): Promise<UploadBody> {
   let size: number;
   try {
     const stat = await fs.stat(file);
@@ -27,8 +32,11 @@ export async function multipartModelBody(file: string, onProgress: (sent: number
   }
   const boundary = `----goat${randomBytes(12).toString("hex")}`;
   const name = path.basename(file).replace(/["\r\n]/g, "_");
+  const fieldParts = Object.entries(fields)
+    .map(([field, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${field}"\r\n\r\n${value}\r\n`)
+    .join("");
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    `${fieldParts}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const total = head.length + size + tail.length;

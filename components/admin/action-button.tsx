@@ -1,6 +1,9 @@
 "use client";
-import { useActionState } from "react";
+import { useActionState, useEffect } from "react";
 import type { ActionState } from "@/app/admin/actions";
+
+/** Fired after an action succeeds, so live views (the dashboard) re-read at once instead of at their next poll. */
+export const ADMIN_ACTION_DONE_EVENT = "goat:admin-action-done";
 
 /** A one-button form posting to an admin server action; shows the action's answer beside it. */
 export function ActionButton({
@@ -17,6 +20,9 @@ export function ActionButton({
   tone?: "default" | "danger";
 }) {
   const [state, formAction, pending] = useActionState(action, null);
+  useEffect(() => {
+    if (state?.ok) window.dispatchEvent(new Event(ADMIN_ACTION_DONE_EVENT));
+  }, [state]);
   return (
     <form
       action={formAction}
@@ -31,7 +37,7 @@ export function ActionButton({
       <button
         type="submit"
         disabled={pending}
-        className={`rounded border px-2 py-0.5 text-xs font-medium disabled:opacity-50 ${tone === "danger" ? "border-red-300 text-red-700 hover:bg-red-50" : "border-slate-300 text-slate-700 hover:bg-slate-100"}`}
+        className={`rounded border bg-white px-2 py-0.5 text-xs font-medium disabled:opacity-50 ${tone === "danger" ? "border-red-300 text-red-700 hover:bg-red-50" : "border-slate-300 text-slate-700 hover:bg-slate-100"}`}
       >
         {pending ? "…" : label}
       </button>

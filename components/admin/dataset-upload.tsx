@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useState } from "react";
 import type { TaskValidation } from "@/lib/admin/task-editor";
+import { fileInputClass, primaryButton } from "@/components/site/form-parts";
 
 /**
  * Uploads a task's dataset files and, optionally, a reference model, then follows the reference
@@ -67,12 +68,12 @@ export function DatasetUpload({ slug, initial }: { slug: string; initial: TaskVa
       <p className="text-sm" data-testid="dataset-status">
         Dataset: {validation.datasetVersion ? `version ${validation.datasetVersion.slice(0, 12)}` : <span className="text-red-700">none yet; participants&apos; models cannot be evaluated</span>}
       </p>
-      <form onSubmit={upload} className="grid max-w-xl gap-2 text-sm" aria-label="Dataset upload">
-        <label>Test inputs (.npy or .npz) <input type="file" name="inputs" accept=".npy,.npz" className="block" /></label>
-        <label>Test labels (.npy) <input type="file" name="labels" accept=".npy" className="block" /></label>
-        <label>Training data for participants (.npz, optional) <input type="file" name="train" accept=".npz" className="block" /></label>
-        <label>Reference model (.onnx, optional) <input type="file" name="reference" accept=".onnx" className="block" /></label>
-        <button type="submit" disabled={busy} className="w-fit rounded bg-blue-600 px-3 py-1.5 font-medium text-white disabled:opacity-50">{busy ? "Uploading…" : "Upload and validate"}</button>
+      <form onSubmit={upload} className="grid max-w-xl gap-3 text-sm" aria-label="Dataset upload">
+        <label className="font-medium text-slate-800">Test inputs (.npy or .npz) <input type="file" name="inputs" accept=".npy,.npz" className={fileInputClass} /></label>
+        <label className="font-medium text-slate-800">Test labels (.npy) <input type="file" name="labels" accept=".npy" className={fileInputClass} /></label>
+        <label className="font-medium text-slate-800">Training data for participants (.npz, optional) <input type="file" name="train" accept=".npz" className={fileInputClass} /></label>
+        <label className="font-medium text-slate-800">Reference model (.onnx, optional) <input type="file" name="reference" accept=".onnx" className={fileInputClass} /></label>
+        <button type="submit" disabled={busy} className={`${primaryButton} w-fit`}>{busy ? "Uploading…" : "Upload and validate"}</button>
       </form>
       {message && <p role="status" className={`text-sm ${message.ok ? "text-emerald-700" : "text-red-700"}`}>{message.text}</p>}
       {reference && (

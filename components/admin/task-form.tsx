@@ -1,12 +1,18 @@
 "use client";
-import { useActionState } from "react";
+import { useActionState, useEffect, useRef, useState } from "react";
 import { saveTaskAction, type ActionState } from "@/app/admin/actions";
+import { primaryButton, secondaryButton } from "@/components/site/form-parts";
+import { Markdown } from "@/components/site/markdown";
 
-/** Create or edit a task; the server validates it (taskConfigSchema) and answers field errors. */
+/**
+ * Create or edit a task; the server validates it (taskConfigSchema) and answers field errors in
+ * plain words. A refused form keeps what was typed (the action echoes it back), shows each
+ * message beside its field and moves the focus to the first invalid field.
+ */
 const FIELDS: { name: string; label: string; type?: string; hint?: string; textarea?: boolean; options?: string[] }[] = [
   { name: "slug", label: "Slug", hint: "in URLs: /submit/{slug}" },
   { name: "title", label: "Title" },
-  { name: "description", label: "Description", textarea: true },
+  { name: "description", label: "Description (Markdown)", textarea: true, hint: "Markdown: headings, lists, links, code; raw HTML is not rendered." },
   { name: "kind", label: "Kind", options: ["CLASSIFICATION", "REGRESSION"] },
   { name: "inputSpec", label: "Inputs (signature, JSON)", textarea: true, hint: '[{"name":"input","dtype":"float32","shape":[-1,784]}]; -1 is the batch dimension' },
   { name: "outputSpec", label: "Output (signature, JSON)", textarea: true },
@@ -21,45 +27,94 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
   { name: "batchSize", label: "Batch size", type: "number" },
   { name: "opensAt", label: "Opens (UTC)", type: "datetime-local" },
   { name: "closesAt", label: "Closes (UTC)", type: "datetime-local" },
-  { name: "publicFraction", label: "Public fraction of the test set", type: "number" },
+  { name: "publicFraction", label: "Public fraction of the test set", type: "number", hint: "between 0 and 1, e.g. 0.5" },
   { name: "publicFreezeMinutes", label: "Freeze the public leaderboard for the last N minutes", type: "number" },
 ];
 
 export function TaskForm({ initial, existingSlug }: { initial: Record<string, string>; existingSlug?: string }) {
   const [state, formAction, pending] = useActionState<ActionState | null, FormData>(saveTaskAction, null);
+  const values = state?.values ?? initial;
+  const [description, setDescription] = useState(values.description ?? "");
+  const [previewing, setPreviewing] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    if (!state?.fieldErrors) return;
+    const first = FIELDS.find((field) => state.fieldErrors?.[field.name]);
+    if (first) form.current?.querySelector<HTMLElement>(`#task-${first.name}`)?.focus();
+  }, [state]);
+
+  const formErrors = state?.fieldErrors?.form ?? [];
   return (
-    <form action={formAction} className="grid max-w-3xl gap-3" aria-label="Task configuration">
+    // Remounted with each answer so every field shows the values the server echoed back.
+    <form key={state?.values ? JSON.stringify(state.values) : "initial"} ref={form} action={formAction} className="grid max-w-3xl gap-4" aria-label="Task configuration" noValidate>
       {existingSlug && <input type="hidden" name="existingSlug" value={existingSlug} />}
       {FIELDS.map((field) => {
         const error = state?.fieldErrors?.[field.name];
+        const id = `task-${field.name}`;
+        const describedBy = [field.hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
         const common = {
-          id: `task-${field.name}`,
+          id,
           name: field.name,
-          defaultValue: initial[field.name] ?? "",
+          defaultValue: values[field.name] ?? "",
           disabled: field.name === "slug" && Boolean(existingSlug),
-          className: "w-full rounded border border-slate-300 px-2 py-1 text-sm",
+          className: `w-full rounded-md border px-2 py-1.5 text-sm ${error ? "border-red-600" : "border-slate-300"}`,
           "aria-invalid": error ? true : undefined,
+          "aria-describedby": describedBy,
         };
         return (
           <div key={field.name}>
-            <label htmlFor={common.id} className="block text-sm font-medium">{field.label}</label>
+            <label htmlFor={id} className="block text-sm font-medium">
+              {field.label}
+            </label>
             {field.options ? (
-              <select {...common}>{field.options.map((option) => <option key={option} value={option}>{option || "(natural)"}</option>)}</select>
+              <select {...common}>
+                {field.options.map((option) => (
+                  <option key={option} value={option}>
+                    {option || "(natural)"}
+                  </option>
+                ))}
+              </select>
+            ) : field.name === "description" ? (
+              <>
+                {previewing ? (
+                  <div className="min-h-24 rounded-md border border-slate-300 bg-white p-3" data-testid="description-preview">
+                    <Markdown text={description || "_Nothing to preview._"} />
+                  </div>
+                ) : null}
+                {/* Kept mounted (hidden while previewing) so the form still posts the text. */}
+                <textarea {...common} rows={6} hidden={previewing} onChange={(event) => setDescription(event.target.value)} />
+                <button type="button" className={`${secondaryButton} mt-1`} aria-pressed={previewing} onClick={() => setPreviewing(!previewing)}>
+                  {previewing ? "Edit" : "Preview"}
+                </button>
+              </>
             ) : field.textarea ? (
-              <textarea {...common} rows={field.name === "description" ? 4 : 2} />
+              <textarea {...common} rows={2} />
             ) : (
               <input {...common} type={field.type ?? "text"} step={field.type === "number" ? "any" : undefined} />
             )}
-            {field.hint && <p className="text-xs text-slate-500">{field.hint}</p>}
-            {error && <p className="text-xs text-red-700">{error.join("; ")}</p>}
+            {field.hint && (
+              <p id={`${id}-hint`} className="text-xs text-slate-600">
+                {field.hint}
+              </p>
+            )}
+            {error && (
+              <p id={`${id}-error`} className="mt-0.5 text-sm text-red-700" data-testid={`error-${field.name}`}>
+                {error.join(" ")}
+              </p>
+            )}
           </div>
         );
       })}
-      <div className="flex items-center gap-3">
-        <button type="submit" disabled={pending} className="rounded bg-blue-600 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50">
+      <div className="flex flex-wrap items-center gap-3">
+        <button type="submit" disabled={pending} className={primaryButton}>
           {pending ? "Saving…" : existingSlug ? "Save" : "Create task"}
         </button>
-        {state && <span role="status" className={`text-sm ${state.ok ? "text-emerald-700" : "text-red-700"}`}>{state.message}</span>}
+        {state && (
+          <span role="status" className={`text-sm ${state.ok ? "text-emerald-700" : "text-red-700"}`} data-testid="task-form-status">
+            {state.ok ? state.message : `${state.message}${state.fieldErrors ? " Each problem is shown beside its field." : ""}`} {formErrors.join(" ")}
+          </span>
+        )}
       </div>
     </form>
   );

@@ -1,9 +1,11 @@
 import Link from "next/link";
 import type { SessionUser } from "@/lib/auth/session";
 import { SignOutButton } from "./sign-out-button";
+import type { Theme } from "./theme";
+import { ThemeToggle } from "./theme-toggle";
 
 /** The site header: nav for everyone, the account's links when signed in, "Admin" for organisers. */
-export function SiteHeader({ user }: { user: SessionUser | null }) {
+export function SiteHeader({ user, theme = "system" }: { user: SessionUser | null; theme?: Theme }) {
   const link = "rounded-md px-2 py-1 text-slate-700 hover:bg-slate-100 hover:text-slate-900";
   return (
     <header className="border-b border-slate-200 bg-white">
@@ -30,6 +32,7 @@ export function SiteHeader({ user }: { user: SessionUser | null }) {
           </Link>
         )}
         <span className="ml-auto flex items-center gap-2">
+          <ThemeToggle initial={theme} />
           {user ? (
             <>
               <span className="hidden text-slate-500 sm:inline" data-testid="signed-in-as">

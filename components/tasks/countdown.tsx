@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { LocalTime } from "@/components/site/local-time";
 
 /**
  * A deadline: the date, and a ticking countdown once it is within `countdownWithinMs` (the last
@@ -26,11 +27,10 @@ export function Deadline({ iso, label, countdownWithinMs = 48 * 3600_000 }: { is
   }, []);
   if (!iso) return null;
   const at = Date.parse(iso);
-  const exact = new Date(iso).toISOString().replace("T", " ").slice(0, 16) + " UTC";
   const left = now === null ? null : at - now;
   return (
-    <span className="whitespace-nowrap">
-      {label} <time dateTime={iso}>{exact}</time>
+    <span>
+      {label} <LocalTime iso={iso} />
       {left !== null && left > 0 && left <= countdownWithinMs && (
         <span className={`ml-2 rounded px-1.5 py-0.5 font-mono text-xs ${left < 3600_000 ? "bg-red-100 text-red-800" : "bg-amber-100 text-amber-900"}`} data-testid="countdown">
           {remaining(left)}

@@ -1,5 +1,11 @@
-/** The API commands with this site's real address and a real task slug, ready to paste. */
-export function curlCommands(baseUrl: string, taskSlug: string, submissionId: number | string = 1): string {
+import { CopyButton } from "@/components/site/copy-button";
+
+/**
+ * The API commands with this site's real address and a real task slug, ready to paste. The status
+ * line names the team's latest submission when there is one (ids are global, so "1" would answer
+ * 404 for every team but the first); otherwise the id the upload answers.
+ */
+export function curlCommands(baseUrl: string, taskSlug: string, submissionId: number | string = "$SUBMISSION_ID"): string {
   return [
     `curl -X POST ${baseUrl}/submit/${taskSlug} -H "Authorization: Bearer $TOKEN" -F "file=@model.onnx"`,
     `curl ${baseUrl}/submit/queue/status -H "Authorization: Bearer $TOKEN"`,
@@ -8,10 +14,28 @@ export function curlCommands(baseUrl: string, taskSlug: string, submissionId: nu
   ].join("\n");
 }
 
-export function CurlCommands({ baseUrl, taskSlug, tokenHint = "YOUR_TOKEN" }: { baseUrl: string; taskSlug: string; tokenHint?: string }) {
+export function CurlCommands({
+  baseUrl,
+  taskSlug,
+  tokenHint = "YOUR_TOKEN",
+  testId = `curl-${taskSlug}`,
+  latestSubmissionId = null,
+}: {
+  baseUrl: string;
+  taskSlug: string;
+  tokenHint?: string;
+  testId?: string;
+  latestSubmissionId?: number | null;
+}) {
+  const idLine = latestSubmissionId === null ? `SUBMISSION_ID=... # the "id" the upload answers\n` : "";
+  const text = `TOKEN=${tokenHint}\n${idLine}${curlCommands(baseUrl, taskSlug, latestSubmissionId ?? undefined)}`;
   return (
-    <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid={`curl-${taskSlug}`}>
-      {`TOKEN=${tokenHint}\n${curlCommands(baseUrl, taskSlug)}`}
-    </pre>
+    <div className="relative">
+      {/* Wraps rather than widening the page on a phone (long lines break anywhere, even inside a URL). */}
+      <pre className="whitespace-pre-wrap break-all rounded-md bg-slate-900 p-3 pr-20 text-xs leading-relaxed text-slate-100" data-testid={testId}>
+        {text}
+      </pre>
+      <CopyButton text={text} label="Copy commands" className="absolute right-2 top-2" testId={`copy-${testId}`} />
+    </div>
   );
 }

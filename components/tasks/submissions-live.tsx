@@ -1,8 +1,10 @@
 "use client";
 
+import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { RelativeTime } from "@/components/site/relative-time";
+import { STATUS_STYLE } from "@/components/submissions/status-style";
 import type { TeamSubmissionRow, TeamSubmissions } from "@/lib/team-submissions";
 import { formatBytes, formatDuration, formatEta, formatScore } from "./format";
 import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
@@ -10,15 +12,19 @@ import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
 /**
  * The team's submissions, kept live: the server pushes status changes of the team's submissions
  * (and a bare "the queue moved" for other teams'), and on each this refetches the list from the
- * JSON route, which says only what the team may see. EventSource reconnects by itself.
+ * JSON route (same status filter and page as shown), which says only what the team may see.
+ * EventSource reconnects by itself. The filter and the pages are plain links, so they work
+ * without script and can be bookmarked.
  */
-const STATUS_STYLE: Record<TeamSubmissionRow["status"], string> = {
-  QUEUED: "bg-sky-100 text-sky-800",
-  RUNNING: "bg-amber-100 text-amber-900",
-  SCORED: "bg-green-100 text-green-800",
-  FAILED: "bg-red-100 text-red-800",
-  CANCELLED: "bg-slate-200 text-slate-700",
-};
+const FILTERS = ["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"] as const;
+
+function listHref(slug: string, status: string | null, page: number): string {
+  const query = new URLSearchParams();
+  if (status) query.set("status", status.toLowerCase());
+  if (page > 1) query.set("page", String(page));
+  const text = query.toString();
+  return `/tasks/${encodeURIComponent(slug)}/submissions${text ? `?${text}` : ""}`;
+}
 
 function duration(from: string | null, to: string | null): number | null {
   return from && to ? Date.parse(to) - Date.parse(from) : null;
@@ -30,6 +36,8 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
   const inFlight = useRef<Promise<void> | null>(null);
   const again = useRef(false);
   const slug = initial.task;
+  const statusFilter = initial.status;
+  const page = initial.page;
 
   const refetch = useCallback(async () => {
     // One request at a time; events that arrive meanwhile cause one more fetch afterwards.
@@ -40,13 +48,13 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
     const run = async () => {
       do {
         again.current = false;
-        const response = await fetch(`/api/tasks/${encodeURIComponent(slug)}/submissions`, { cache: "no-store" });
+        const response = await fetch(`/api${listHref(slug, statusFilter, page)}`, { cache: "no-store" });
         if (response.ok) setData((await response.json()) as TeamSubmissions);
       } while (again.current);
     };
     inFlight.current = run().finally(() => (inFlight.current = null));
     return inFlight.current;
-  }, [slug]);
+  }, [slug, statusFilter, page]);
 
   const hasQueued = data.submissions.some((row) => row.status === "QUEUED");
   const hasQueuedRef = useRef(hasQueued);
@@ -74,10 +82,9 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
     };
   }, [slug, refetch]);
 
-  const scored = data.submissions
-    .filter((row) => row.result)
-    .map((row) => ({ id: row.id, score: row.result!.score }))
-    .reverse();
+  const filterLink = (active: boolean) =>
+    `rounded-full border px-3 py-1 text-xs font-medium ${active ? "border-indigo-600 bg-indigo-600 text-white" : "border-slate-300 bg-white text-slate-700 hover:bg-slate-50"}`;
+  const allCount = Object.values(data.counts).reduce((sum, count) => sum + count, 0);
 
   return (
     <div className="space-y-4">
@@ -85,14 +92,33 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
         <span className={`mr-1 inline-block h-2 w-2 rounded-full ${connected ? "bg-green-500" : "bg-slate-400"}`} />
         {connected ? "Live: updates appear as they happen" : "Connecting…"}
       </p>
+      <nav aria-label="Filter by status" className="flex flex-wrap gap-2" data-testid="status-filter">
+        <Link href={listHref(slug, null, 1)} className={filterLink(statusFilter === null)} aria-current={statusFilter === null ? "page" : undefined}>
+          All ({allCount})
+        </Link>
+        {FILTERS.map((status) => (
+          <Link key={status} href={listHref(slug, status, 1)} className={filterLink(statusFilter === status)} aria-current={statusFilter === status ? "page" : undefined}>
+            {status.toLowerCase()} ({data.counts[status]})
+          </Link>
+        ))}
+      </nav>
       {data.submissions.length === 0 ? (
-        <p className="text-sm text-slate-600">Your team has no submissions for this task yet.</p>
+        <p className="text-sm text-slate-600">
+          {statusFilter ? `No ${statusFilter.toLowerCase()} submissions.` : "Your team has no submissions for this task yet."}
+        </p>
       ) : (
         <ul className="space-y-3" data-testid="submission-list">
           {data.submissions.map((row) => (
             <li key={row.id} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid={`submission-${row.id}`} data-status={row.status}>
               <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
-                <span className="font-semibold">#{row.id}</span>
+                <Link href={`/tasks/${encodeURIComponent(slug)}/submissions/${row.id}`} className="font-semibold text-indigo-700 underline" data-testid="submission-link">
+                  #{row.id}
+                </Link>
+                {row.name && (
+                  <span className="font-medium" data-testid="submission-name">
+                    {row.name}
+                  </span>
+                )}
                 <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_STYLE[row.status]}`} data-testid="submission-status">
                   {row.status}
                 </span>
@@ -112,6 +138,7 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
                   <RelativeTime iso={row.createdAt} /> by {row.submittedBy}
                 </span>
               </div>
+              {row.description && <p className="mt-1 line-clamp-2 text-sm text-slate-600">{row.description}</p>}
               {row.status === "QUEUED" && row.waitReasons.length > 0 && (
                 <p className="mt-2 rounded bg-sky-50 p-2 text-sm text-sky-900" data-testid="wait-reasons">
                   {row.waitReasons.map((reason) => reason.message).join(" ")}
@@ -124,7 +151,7 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
               )}
               {row.status === "FAILED" && (
                 <p className="mt-2 rounded bg-red-50 p-2 text-sm text-red-900" data-testid="failure-message">
-                  {row.failureKind === "PLATFORM" ? "Platform fault (does not count against your quota): " : ""}
+                  {row.failureKind === "PLATFORM" ? "Platform fault (does not count against your quota): " : "Your model's fault (it used one of today's submissions): "}
                   {row.message ?? "The evaluation failed."}
                 </p>
               )}
@@ -163,9 +190,30 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
           ))}
         </ul>
       )}
+      {data.pageCount > 1 && (
+        <nav aria-label="Pages" className="flex items-center justify-between gap-3 text-sm" data-testid="pagination">
+          {data.page > 1 ? (
+            <Link href={listHref(slug, statusFilter, data.page - 1)} className="text-indigo-700 underline" rel="prev">
+              ← Newer
+            </Link>
+          ) : (
+            <span />
+          )}
+          <span className="text-slate-600">
+            Page {data.page} of {data.pageCount} ({data.total} submissions)
+          </span>
+          {data.page < data.pageCount ? (
+            <Link href={listHref(slug, statusFilter, data.page + 1)} className="text-indigo-700 underline" rel="next">
+              Older →
+            </Link>
+          ) : (
+            <span />
+          )}
+        </nav>
+      )}
       <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
         <h2 className="mb-2 text-lg font-semibold">Your scores</h2>
-        <TeamScoreChart points={scored} metric={data.rankMetric} />
+        <TeamScoreChart points={data.scores} metric={data.rankMetric} />
       </section>
     </div>
   );

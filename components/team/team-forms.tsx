@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { createTeamAction, joinTeamAction, leaveTeamAction, type TeamFormState } from "@/app/team/actions";
+import { createTeamAction, joinTeamAction, joinTeamByLinkAction, leaveTeamAction, type TeamFormState } from "@/app/team/actions";
 import { dangerButton, Field, inputClass, primaryButton, secondaryButton } from "@/components/site/form-parts";
 
 function FormMessage({ state }: { state: TeamFormState }) {
@@ -38,6 +38,25 @@ export function JoinTeamForm() {
       <FormMessage state={state} />
       <button type="submit" disabled={pending} className={secondaryButton}>
         {pending ? "Joining…" : "Join team"}
+      </button>
+    </form>
+  );
+}
+
+/** The invite link's one button: the code travels in a hidden field. */
+export function JoinByLinkForm({ inviteCode, teamName }: { inviteCode: string; teamName: string }) {
+  const [state, action, pending] = useActionState(joinTeamByLinkAction, {});
+  return (
+    <form action={action} className="space-y-3">
+      <input type="hidden" name="inviteCode" value={inviteCode} />
+      <FormMessage state={state} />
+      {state.fieldErrors?.inviteCode && (
+        <p role="alert" className="text-sm text-red-700">
+          {state.fieldErrors.inviteCode.join(" ")}
+        </p>
+      )}
+      <button type="submit" disabled={pending} className={primaryButton} data-testid="join-by-link">
+        {pending ? "Joining…" : `Join ${teamName}`}
       </button>
     </form>
   );

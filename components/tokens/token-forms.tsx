@@ -2,9 +2,12 @@
 
 import { useActionState } from "react";
 import { createTokenAction, revokeTokenAction } from "@/app/tokens/actions";
+import { CopyButton } from "@/components/site/copy-button";
 import { dangerButton, Field, inputClass, primaryButton } from "@/components/site/form-parts";
+import { CurlCommands } from "@/components/tasks/curl-commands";
 
-export function CreateTokenForm() {
+/** `example`: where and for which task the new token's ready-to-paste curl lines point. */
+export function CreateTokenForm({ example }: { example?: { baseUrl: string; taskSlug: string } }) {
   const [state, action, pending] = useActionState(createTokenAction, {});
   return (
     <div className="space-y-4">
@@ -28,9 +31,18 @@ export function CreateTokenForm() {
           <p className="text-sm font-medium text-amber-900">
             Token &quot;{state.created.name}&quot; created. Copy it now: it is shown only this once.
           </p>
-          <code className="block break-all rounded bg-white px-2 py-1 font-mono text-sm" data-testid="new-token">
-            {state.created.token}
-          </code>
+          <div className="flex flex-wrap items-center gap-2">
+            <code className="block min-w-0 flex-1 break-all rounded bg-white px-2 py-1 font-mono text-sm" data-testid="new-token">
+              {state.created.token}
+            </code>
+            <CopyButton text={state.created.token} label="Copy token" testId="copy-new-token" />
+          </div>
+          {example && (
+            <>
+              <p className="text-sm text-amber-900">Ready to paste, with this token:</p>
+              <CurlCommands baseUrl={example.baseUrl} taskSlug={example.taskSlug} tokenHint={state.created.token} testId="curl-new-token" />
+            </>
+          )}
         </div>
       )}
     </div>

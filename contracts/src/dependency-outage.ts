@@ -18,12 +18,14 @@ const NETWORK_CODES = new Set([
   "ECONNABORTED",
   "UND_ERR_SOCKET",
   "UND_ERR_CONNECT_TIMEOUT",
-  // Prisma: cannot reach the server, timed out, the server closed the connection, pool timeout.
+  // Prisma: cannot reach the server, timed out, the server closed the connection, pool timeout,
+  // and an interactive transaction whose connection went away (or that could not start in time).
   "P1001",
   "P1002",
   "P1008",
   "P1017",
   "P2024",
+  "P2028",
 ]);
 
 // SQLSTATE class 08 (connection exception), 57P01-57P03 (shut down by the administrator, crash

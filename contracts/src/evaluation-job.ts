@@ -24,11 +24,6 @@ export function evaluationJobId(submissionId: number): string {
   return `submission-${submissionId}`;
 }
 
-export function submissionIdFromJobId(jobId: string): number | null {
-  const match = /^submission-(\d+)$/.exec(jobId);
-  return match ? Number(match[1]) : null;
-}
-
 /** Retries apply to platform faults only: participant faults fail at once (UnrecoverableError). */
 export const EVALUATION_JOB_OPTIONS = {
   attempts: 4,

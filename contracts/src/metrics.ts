@@ -17,16 +17,6 @@ export const NATURAL_DIRECTION: Record<MetricName, "MAXIMIZE" | "MINIMIZE"> = {
   r2: "MAXIMIZE",
 };
 
-export const METRIC_LABELS: Record<MetricName, string> = {
-  accuracy: "Accuracy",
-  macro_f1: "Macro-F1",
-  top_k: "Top-k accuracy",
-  mse: "MSE",
-  mae: "MAE",
-  rmse: "RMSE",
-  r2: "R²",
-};
-
 export function metricsForKind(kind: "CLASSIFICATION" | "REGRESSION"): readonly MetricName[] {
   return kind === "CLASSIFICATION" ? CLASSIFICATION_METRICS : REGRESSION_METRICS;
 }

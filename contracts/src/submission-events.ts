@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SUBMISSION_STATUSES } from "./submission";
 
 /**
  * Status changes of submissions, published on a Redis channel by whoever changes them (the
@@ -14,7 +15,7 @@ export const submissionEventSchema = z.object({
   submissionId: z.number().int().positive(),
   taskSlug: z.string(),
   teamId: z.number().int().positive(),
-  status: z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]),
+  status: z.enum(SUBMISSION_STATUSES),
   at: z.string(),
 });
 export type SubmissionEvent = z.infer<typeof submissionEventSchema>;

@@ -1,9 +1,9 @@
-/** Submission states and failure kinds, mirrored from the Prisma enums for code that must not import Prisma. */
+/**
+ * The submission states, mirrored from the Prisma enum `SubmissionStatus` for code that must not
+ * import Prisma (the event schema, the API's zod schemas). tests/unit/submission-statuses.test.ts
+ * keeps the two equal.
+ */
 export const SUBMISSION_STATUSES = ["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"] as const;
-export type SubmissionStatusName = (typeof SUBMISSION_STATUSES)[number];
-
-export const FAILURE_KINDS = ["PARTICIPANT", "PLATFORM"] as const;
-export type FailureKindName = (typeof FAILURE_KINDS)[number];
 
 /** What a result records about how it was computed, so a score can be reproduced and trusted. */
 export interface EvaluationReceipt {
@@ -16,7 +16,7 @@ export interface EvaluationReceipt {
   rows: number;
   datasetVersion: string | null;
   timings: {
-    /** job picked up to result stored */
+    /** claim to scores computed: fetching the model, the sandbox, checks and metrics; not the result's write */
     totalMs: number;
     /** creating the onnxruntime session */
     sessionMs: number;

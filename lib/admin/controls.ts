@@ -5,6 +5,7 @@ import { db } from "../db";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { env } from "../env";
+import { forgetLeaderboards } from "../leaderboard-cache";
 import { enqueueEvaluation, evaluationQueue, queueRedis, withTimeout } from "../queue/evaluation-queue";
 import { notifyWebhooks } from "../webhooks/queue";
 import type { SessionUser } from "../auth/session";
@@ -137,6 +138,7 @@ export async function setPrivateRevealed(actor: SessionUser | null, slug: string
   assertAdmin(actor);
   const { count } = await db.task.updateMany({ where: { slug }, data: { privateRevealedAt: revealed ? new Date() : null } });
   if (count !== 1) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  forgetLeaderboards(slug);
   await recordAudit(db, actor.id, revealed ? "task.reveal_private" : "task.hide_private", `task:${slug}`);
   if (revealed) await notifyWebhooks({ trigger: "private-revealed", taskSlug: slug });
   return { message: revealed ? `The private leaderboard of "${slug}" is revealed.` : `The private leaderboard of "${slug}" is hidden.` };

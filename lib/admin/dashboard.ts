@@ -4,6 +4,7 @@ import { evaluationQueue, queueCounts } from "../queue/evaluation-queue";
 import type { SessionUser } from "../auth/session";
 import { recentAuditEntries, type AuditEntryView } from "./audit";
 import { assertAdmin } from "./authorize";
+import { everyMinute, type ThroughputMinute } from "./throughput";
 import { parseFigures, workerHealth, type WorkerHealth } from "./worker-health";
 
 /** Everything the admin dashboard shows, in one JSON-able snapshot that the page polls. */
@@ -25,12 +26,12 @@ export interface DashboardSnapshot {
   workers: WorkerView[];
   queue: { paused: boolean; waiting: number; running: number; scoredLastHour: number; failedLastHour: number; oldestWaitingAgeS: number | null };
   /** per minute over the last hour */
-  throughput: { minute: string; scored: number; failed: number; avgEvalMs: number | null }[];
+  throughput: ThroughputMinute[];
   /** per worker, samples of the last 30 minutes */
   workerSeries: { workerId: string; points: { at: string; gpuMemUsedMb: number | null; gpuUtilPercent: number | null; cpuPercent: number | null; memUsedMb: number | null }[] }[];
   failures: { id: number; task: string; team: string; kind: "PARTICIPANT" | "PLATFORM" | null; message: string | null; finishedAt: string | null }[];
   failureCounts: { participant: number; platform: number };
-  submissions: { id: number; task: string; team: string; status: string; failureKind: string | null; workerId: string | null; createdAt: string; isReference: boolean }[];
+  submissions: { id: number; task: string; team: string; status: string; failureKind: string | null; workerId: string | null; createdAt: string; isReference: boolean; score: number | null; metric: string }[];
   audit: AuditEntryView[];
 }
 
@@ -42,7 +43,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       // A worker gone for a day (stopped, or lost and never back) drops off the list; its row stays.
       where: { lastHeartbeatAt: { gte: new Date(now.getTime() - 24 * 3600_000) } },
       orderBy: { id: "asc" },
-      select: { id: true, host: true, executionProvider: true, state: true, lastHeartbeatAt: true, heartbeatIntervalMs: true, currentSubmissionId: true, gpuMemLimitMb: true, figures: true },
+      select: { id: true, host: true, executionProvider: true, state: true, drainRequestedAt: true, lastHeartbeatAt: true, heartbeatIntervalMs: true, currentSubmissionId: true, gpuMemLimitMb: true, figures: true },
     }),
     queueCounts().catch(() => ({ waiting: 0, running: 0, delayed: 0, workersOnline: 0 })),
     evaluationQueue().isPaused().catch(() => false),
@@ -71,7 +72,17 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
     db.submission.findMany({
       orderBy: { id: "desc" },
       take: 30,
-      select: { id: true, status: true, failureKind: true, workerId: true, createdAt: true, isReference: true, task: { select: { slug: true } }, team: { select: { name: true } } },
+      select: {
+        id: true,
+        status: true,
+        failureKind: true,
+        workerId: true,
+        createdAt: true,
+        isReference: true,
+        task: { select: { slug: true, rankMetric: true } },
+        team: { select: { name: true } },
+        result: { select: { publicScore: true } },
+      },
     }),
     recentAuditEntries(actor, 20),
   ]);
@@ -110,12 +121,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       failedLastHour,
       oldestWaitingAgeS: oldest ? Math.max(0, Math.round((now.getTime() - oldest.createdAt.getTime()) / 1000)) : null,
     },
-    throughput: throughputRows.map((row) => ({
-      minute: row.minute.toISOString(),
-      scored: Number(row.scored),
-      failed: Number(row.failed),
-      avgEvalMs: row.avg_ms === null ? null : Math.round(Number(row.avg_ms)),
-    })),
+    throughput: everyMinute(throughputRows, hourAgo, now),
     workerSeries: [...series].map(([workerId, points]) => ({ workerId, points })),
     failures: failures.map((row) => ({
       id: row.id,
@@ -138,6 +144,8 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       workerId: row.workerId,
       createdAt: row.createdAt.toISOString(),
       isReference: row.isReference,
+      score: row.result?.publicScore ?? null,
+      metric: row.task.rankMetric,
     })),
     audit,
   };

@@ -3,6 +3,7 @@ import { timingSafeEqual } from "node:crypto";
 import client from "prom-client";
 import { z } from "zod";
 import { db } from "../db";
+import { log } from "../log";
 import { webMetrics } from "../observability/metrics";
 import { queueCounts, evaluationQueue, withTimeout } from "../queue/evaluation-queue";
 import { parseFigures, workerHealth } from "./worker-health";
@@ -21,7 +22,7 @@ const metricsEnvSchema = z.object({ METRICS_TOKEN: z.string().min(16).optional()
 export function metricsToken(): string | undefined {
   const parsed = metricsEnvSchema.safeParse(process.env);
   if (!parsed.success) {
-    console.error("[metrics] METRICS_TOKEN must be at least 16 characters; /metrics stays off until it is.");
+    log.error("METRICS_TOKEN must be at least 16 characters; /metrics stays off until it is.");
     return undefined;
   }
   return parsed.data.METRICS_TOKEN;

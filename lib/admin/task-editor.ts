@@ -14,18 +14,20 @@ import { db } from "../db";
 import { env } from "../env";
 import { ApiError } from "../errors";
 import { formatBytes } from "../intake/receive-upload";
+import { forgetLeaderboards } from "../leaderboard-cache";
 import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
 import { importDataset, taskConfigSchema } from "../task-admin";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
 import { assertAdmin } from "./authorize";
+import { describeIssue } from "./plain-issues";
 
 /**
  * Creating and editing tasks from the browser, uploading their datasets and running a reference
  * model. The reference model goes through the normal upload path and the normal queue under the
  * organisers' team, flagged isReference (never ranked, no quota): the organiser sees exactly what
  * a participant's model would meet on the workers (dataset, labels, metric, GPU), and the web app
- * never runs onnxruntime itself (DESIGN.md).
+ * never runs onnxruntime itself (docs/architecture.md).
  */
 export const ORGANISERS_TEAM = "Organisers";
 
@@ -75,7 +77,8 @@ function fieldErrors(error: z.ZodError): FieldErrors {
   const errors: FieldErrors = {};
   for (const issue of error.issues) {
     const key = String(issue.path[0] ?? "form");
-    (errors[key] ??= []).push(issue.message);
+    const message = describeIssue(issue);
+    if (!(errors[key] ??= []).includes(message)) errors[key].push(message);
   }
   return errors;
 }
@@ -106,6 +109,9 @@ export async function saveTask(actor: SessionUser | null, form: Record<string, s
   const { slug, trainingDataFile: _ignored, ...data } = config.data;
   if (existing) {
     await db.task.update({ where: { id: existing.id }, data: { ...data, publicFreezeMinutes } });
+    // Postgres has rebuilt the boards (freeze, direction); this process drops its copies now.
+    if (existingSlug) forgetLeaderboards(existingSlug);
+    forgetLeaderboards(slug);
     await recordAudit(db, actor.id, "task.update", `task:${slug}`, { title: data.title });
   } else {
     if (await db.task.findUnique({ where: { slug }, select: { id: true } })) {

@@ -18,12 +18,14 @@ import { recordAudit } from "./audit";
 export type WorkerHealth = "online" | "draining" | "stopped" | "lost";
 
 export function workerHealth(
-  row: { state: "ONLINE" | "DRAINING" | "STOPPED"; lastHeartbeatAt: Date; heartbeatIntervalMs: number },
+  row: { state: "ONLINE" | "DRAINING" | "STOPPED"; lastHeartbeatAt: Date; heartbeatIntervalMs: number; drainRequestedAt?: Date | null },
   now = new Date(),
 ): WorkerHealth {
   if (row.state === "STOPPED") return "stopped";
   if (now.getTime() - row.lastHeartbeatAt.getTime() > LOST_AFTER_HEARTBEATS * row.heartbeatIntervalMs) return "lost";
-  return row.state === "DRAINING" ? "draining" : "online";
+  // A drain request counts at once: the worker only notices it at its next heartbeat, and the
+  // dashboard must not show it online in between.
+  return row.state === "DRAINING" || row.drainRequestedAt ? "draining" : "online";
 }
 
 export function parseFigures(json: unknown): WorkerFigures | null {

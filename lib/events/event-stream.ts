@@ -3,7 +3,7 @@ import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { subscribeSubmissionEvents } from "./submission-events";
 
 /**
- * A server-sent-event response fed by the submission events on Redis. `forward` decides, per
+ * A server-sent-event response fed by events on Redis (submission events, announcements). `forward` decides, per
  * event, what (if anything) this one client may see: routes pass a filter that keeps other
  * teams' details out. Comments every 15 s keep proxies from closing an idle stream.
  */
@@ -28,6 +28,15 @@ const KEEPALIVE_MS = 15_000;
 export const MAX_STREAM_MS = 10 * 60_000;
 
 export function submissionEventStream(signal: AbortSignal, forward: (event: SubmissionEvent) => ForwardedEvent | null, options: EventStreamOptions = {}): Response {
+  return serverSentEventStream(signal, subscribeSubmissionEvents, forward, options);
+}
+
+export function serverSentEventStream<E>(
+  signal: AbortSignal,
+  subscribe: (listener: (event: E) => void) => () => void,
+  forward: (event: E) => ForwardedEvent | null,
+  options: EventStreamOptions = {},
+): Response {
   const encoder = new TextEncoder();
   let closed = false;
   let cleanup = () => {};
@@ -45,7 +54,7 @@ export function submissionEventStream(signal: AbortSignal, forward: (event: Subm
       send(`retry: 3000\n: connected\n\n`);
       // Events wait for a re-check in progress: one that started after a revoke must not slip out.
       let checking: Promise<unknown> = Promise.resolve();
-      const unsubscribe = subscribeSubmissionEvents((event) => {
+      const unsubscribe = subscribe((event) => {
         const forwarded = forward(event);
         if (!forwarded) return;
         void checking.then(() => send(`event: ${forwarded.event}\ndata: ${JSON.stringify(forwarded.data)}\n\n`));

@@ -11,8 +11,8 @@ import { ApiError } from "../errors";
 
 /**
  * Streams the multipart field `file` of an upload to a spool file, hashing it on the way.
- * The body is never held whole in memory (request.formData() would: STACK.md measured 2.6 GB
- * for a 500 MB upload). An upload over the cap is refused as soon as it crosses the cap,
+ * The body is never held whole in memory (request.formData() would: a 500 MB upload cost 2.6 GB;
+ * docs/architecture.md, "Constraints found by trying"). An upload over the cap is refused as soon as it crosses the cap,
  * without reading the rest.
  */
 export interface ReceivedUpload {
@@ -20,6 +20,8 @@ export interface ReceivedUpload {
   spoolPath: string;
   sha256: string;
   sizeBytes: number;
+  /** the text fields sent beside the file (e.g. `name`, `description`), first value of each, raw */
+  fields: Record<string, string>;
   /** Removes the spool file (after it was moved to storage, or on refusal). */
   discard(): Promise<void>;
 }
@@ -65,12 +67,17 @@ export async function receiveModelUpload(request: Request, opts: { maxBytes: num
     return await new Promise<ReceivedUpload>((resolve, reject) => {
       let parser: busboy.Busboy;
       try {
-        parser = busboy({ headers: { "content-type": contentType }, limits: { files: 1, fileSize: opts.maxBytes, fields: 20, parts: 30 } });
+        parser = busboy({ headers: { "content-type": contentType }, limits: { files: 1, fileSize: opts.maxBytes, fields: 20, fieldSize: 64 * 1024, parts: 30 } });
       } catch {
         reject(new ApiError(400, "MISSING_FILE", "The multipart body could not be read (missing boundary?)."));
         return;
       }
       let fileSeen = false;
+      const fields: Record<string, string> = {};
+      parser.on("field", (field, value) => {
+        // A value cut at fieldSize is still far over any length the caller accepts, so it is refused there.
+        if (!(field in fields)) fields[field] = value;
+      });
       let settled = false;
       let written: Promise<{ fileName: string; sha256: string; sizeBytes: number }> | null = null;
       const fail = (error: unknown) => {
@@ -118,7 +125,7 @@ export async function receiveModelUpload(request: Request, opts: { maxBytes: num
           const file = await written;
           if (settled) return;
           settled = true;
-          resolve({ ...file, spoolPath, discard });
+          resolve({ ...file, fields, spoolPath, discard });
         } catch (error) {
           fail(error);
         }

@@ -12,6 +12,7 @@ import { OnnxFormatError, type OnnxModelInfo } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
 import { quotaState, type QuotaState } from "../quota";
 import { modelStorage } from "../storage";
+import { parseSubmissionLabels } from "../submission-labels";
 import { queuePosition } from "../submissions";
 import { assertTaskOpen, requireTask, type TaskForIntake } from "../tasks";
 import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
@@ -19,7 +20,11 @@ import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
 /**
  * The one upload path into storage, used by the API and the browser form alike:
  * authorise -> task open -> quota -> stream + hash -> ONNX checks -> QUEUED row -> store -> job.
- * Every refusal happens before anything is stored or queued; the spool file is removed on every path.
+ * A refusal of the model or the caller comes before the file reaches model storage and before any
+ * job: the last one (the quota, re-checked under a lock) rolls back the row's transaction. The row
+ * is written before the file is stored; when storing fails, the row is deleted again. A queue
+ * outage is no refusal: the row stays QUEUED and the reconciler adds the job later. The spool file
+ * is removed on every path.
  */
 export interface AcceptedSubmission {
   id: number;
@@ -28,6 +33,8 @@ export interface AcceptedSubmission {
   statusUrl: string;
   queuePosition: number;
   fileName: string;
+  name: string | null;
+  description: string | null;
   sha256: string;
   sizeBytes: number;
   createdAt: string;
@@ -86,6 +93,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
 
   const upload = await receiveModelUpload(request, { maxBytes: task.maxModelBytes, spoolDir: env().UPLOAD_TMP_DIR });
   try {
+    const labels = parseSubmissionLabels(upload.fields);
     const { paramCount } = await checkModelFile(upload, task);
     const storageKey = modelStorageKey(task.slug, upload.sha256);
 
@@ -102,6 +110,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
           teamId,
           userId: caller.userId,
           fileName: upload.fileName,
+          ...labels,
           sha256: upload.sha256,
           sizeBytes: upload.sizeBytes,
           storageKey,
@@ -141,6 +150,7 @@ export async function submitModel(request: Request, caller: ApiCaller, taskSlug:
       statusUrl: `/submit/${task.slug}/status/${submission.id}`,
       queuePosition: await queuePosition(submission.id),
       fileName: upload.fileName,
+      ...labels,
       sha256: upload.sha256,
       sizeBytes: upload.sizeBytes,
       createdAt: submission.createdAt.toISOString(),

@@ -1,23 +1,32 @@
 import "server-only";
 import { z } from "zod";
 import { apiErrorSchema } from "../schemas/errors";
-import { leaderboardSchema } from "../schemas/leaderboard";
+import { leaderboardPageSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
-import { acceptedSubmissionSchema, queueStatusSchema, submissionStatusSchema, teamSubmissionsSchema } from "../schemas/submissions";
+import {
+  acceptedSubmissionSchema,
+  announcementsSchema,
+  queueStatusSchema,
+  submissionLabelsAnswerSchema,
+  submissionLabelsRequestSchema,
+  submissionStatusSchema,
+  teamSubmissionsQuerySchema,
+  teamSubmissionsSchema,
+} from "../schemas/submissions";
 import { taskListSchema } from "../schemas/tasks";
 
 /**
  * The OpenAPI 3.1 document of every route (GET /api/openapi.json), generated from the zod schemas
  * the routes answer with (lib/api-answer.ts) and validate with, through zod 4's JSON Schema output
  * (https://zod.dev/json-schema). Nothing here restates a field: a changed schema changes the document.
- * tests/integration/openapi.test.ts checks that every app/** /route.ts has an entry and that answers
+ * tests/unit/openapi.test.ts checks that every app/** /route.ts has an entry and that answers
  * validate against it.
  */
 type Auth = "public" | "participant" | "organiser" | "metrics";
 type Body = { schema: z.ZodType } | { contentType: string; description: string };
 
 interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "patch";
   path: string;
   summary: string;
   tag: "Submissions" | "Tasks" | "Leaderboard" | "Platform" | "Admin";
@@ -43,15 +52,23 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/submit/{task}/status/{id}", tag: "Submissions", auth: "participant", summary: "One submission of your team: status, queue position, scores, failure", answers: { 200: { schema: submissionStatusSchema } }, errors: [404] },
   { method: "get", path: "/submit/queue/status", tag: "Submissions", auth: "participant", summary: "Queue depth, workers online and your team's queued submissions", answers: { 200: { schema: queueStatusSchema } }, errors: [503] },
   { method: "get", path: "/api/submissions/{id}", tag: "Submissions", auth: "participant", summary: "One submission of your team by id alone", answers: { 200: { schema: submissionStatusSchema } }, errors: [404] },
-  { method: "get", path: "/api/tasks/{task}/submissions", tag: "Submissions", auth: "participant", summary: "Your team's submissions for a task, newest first", answers: { 200: { schema: teamSubmissionsSchema } }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/submissions", tag: "Submissions", auth: "participant", summary: "Your team's submissions for a task, newest first, 20 a page", query: teamSubmissionsQuerySchema, answers: { 200: { schema: teamSubmissionsSchema } }, errors: [404] },
+  {
+    method: "patch", path: "/api/tasks/{task}/submissions/{id}", tag: "Submissions", auth: "participant", summary: "Rename or re-describe one of your team's submissions",
+    requestBody: { contentType: "application/json", description: "a field left out stays as it is", schema: z.toJSONSchema(submissionLabelsRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: submissionLabelsAnswerSchema } }, errors: [400, 404, 422],
+  },
+  { method: "get", path: "/api/tasks/{task}/submissions/{id}/model", tag: "Submissions", auth: "participant", summary: "Download your team's own submitted model (X-Content-SHA256 carries its hash)", answers: { 200: { contentType: "application/octet-stream", description: "the .onnx file as uploaded" } }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/announcements", tag: "Tasks", auth: "public", summary: "The organisers' announcements for the task and the event-wide ones, newest first", answers: { 200: { schema: announcementsSchema } }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/announcements/events", tag: "Tasks", auth: "public", summary: "Server-sent events: an announcement was posted or withdrawn", answers: { 200: eventStream("`event: announcement` with `{ id, change, at }`.") }, errors: [404] },
   {
     method: "get", path: "/api/tasks/{task}/submissions/events", tag: "Submissions", auth: "participant", summary: "Server-sent events: your team's submissions changed status",
     answers: { 200: eventStream('`event: submission` with `{ submissionId, status, at }` for your team\'s submissions; `event: queue` with `{ at }` when another team\'s left the queue.') }, errors: [404],
   },
   { method: "get", path: "/api/tasks", tag: "Tasks", auth: "public", summary: "Every task's public summary", answers: { 200: { schema: taskListSchema } } },
   { method: "get", path: "/api/tasks/{task}/training-data", tag: "Tasks", auth: "public", summary: "Download the task's public training data (.npz)", answers: { 200: { contentType: "application/octet-stream", description: "train.npz" } }, errors: [404] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardSchema } }, errors: [404] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at }`.") }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked, a page at a time (ETag / If-None-Match: 304)", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardPageSchema } }, errors: [404, 422] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private? }`: the scoring team's new rows (`private` once revealed; `public` is null while a freeze hides the new score).") }, errors: [404] },
   { method: "get", path: "/api/health", tag: "Platform", auth: "public", summary: "Liveness and readiness: Postgres and Redis reachable", answers: { 200: { schema: healthSchema }, 503: { schema: healthSchema } } },
   { method: "get", path: "/metrics", tag: "Platform", auth: "metrics", summary: "Prometheus metrics (404 while METRICS_TOKEN is unset)", answers: { 200: { contentType: "text/plain", description: "Prometheus text format 0.0.4" } }, errors: [404, 500] },
   { method: "get", path: "/api/openapi.json", tag: "Platform", auth: "public", summary: "This document", answers: { 200: looseObject } },

@@ -55,6 +55,8 @@ export function evaluationQueue(): Queue<EvaluationJob> {
       connection,
       prefix: env().QUEUE_PREFIX,
     });
+    // Without a listener BullMQ prints connection errors raw (console.error) while Redis is down.
+    globalForQueue.goatEvaluationQueue.on("error", (error) => log.warn(`queue: ${error.message}`));
   }
   return globalForQueue.goatEvaluationQueue;
 }

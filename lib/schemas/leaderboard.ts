@@ -26,3 +26,15 @@ export const leaderboardSchema = z
     entries: z.array(leaderboardEntrySchema),
   })
   .meta({ id: "Leaderboard" });
+
+/** One page of a board, as the route answers it (lib/leaderboard-cache.ts, `pageOfBoard`). */
+export const leaderboardPageSchema = leaderboardSchema
+  .extend({
+    page: z.number().int(),
+    pageSize: z.number().int(),
+    totalEntries: z.number().int().meta({ description: "rows that match the search (every ranked team when there is none)" }),
+    totalPages: z.number().int(),
+    search: z.string(),
+    ownEntry: leaderboardEntrySchema.nullable().meta({ description: "the caller's team's row wherever it ranks (null: not signed in, no team, or not ranked)" }),
+  })
+  .meta({ id: "LeaderboardPage" });

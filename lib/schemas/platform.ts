@@ -15,5 +15,8 @@ export const exportQuerySchema = z.object({
 
 /** GET /api/tasks/{task}/leaderboard: which board. */
 export const leaderboardQuerySchema = z.object({
-  board: z.enum(["public", "private"]).default("public").meta({ description: "private: once the organisers reveal it (else the public board comes back)" }),
+  board: z.enum(["public", "private"]).catch("public").meta({ description: "private: once the organisers reveal it (else the public board comes back); anything else is the public board" }),
+  page: z.coerce.number().int().min(1).max(100_000).default(1).meta({ description: "1-based page" }),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "rows per page (at most 1,000: more is a 422)" }),
+  search: z.string().trim().max(100).default("").meta({ description: "only teams whose name contains this (ranks stay those of the whole board)" }),
 });

@@ -1,3 +1,4 @@
+import { SUBMISSION_STATUSES } from "@goat/contracts/submission";
 import { z } from "zod";
 
 /** The answers about submissions: what a team may see of its own (never storage keys or others' rows). */
@@ -41,6 +42,8 @@ const etaSecondsSchema = z
   .nullable()
   .meta({ description: "seconds until the evaluation starts: ceil(position / workers online) x the median of the task's last 20 evaluation times; null (unknown) without data, workers, or while paused" });
 
+const submissionStatusNameSchema = z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]);
+
 export const submissionStatusSchema = z
   .object({
     id: z.number().int(),
@@ -52,7 +55,12 @@ export const submissionStatusSchema = z
     history: z
       .array(z.object({ action: z.enum(["cancelled", "retried"]), by: z.string(), at: z.string() }))
       .meta({ description: "the organisers' cancels and retries of this submission, oldest first" }),
+
+    status: z.enum(SUBMISSION_STATUSES),
+    queuePosition: z.number().int().nullable().meta({ description: "1 = next; null unless QUEUED" }),
     fileName: z.string(),
+    name: z.string().nullable().meta({ description: "the team's name for this submission (at most 100 characters), set at upload or later" }),
+    description: z.string().nullable().meta({ description: "the team's notes on this submission (at most 1000 characters)" }),
     sha256: z.string(),
     sizeBytes: z.number().int(),
     attempts: z.number().int(),
@@ -84,7 +92,14 @@ export const teamSubmissionsSchema = z
     teamId: z.number().int(),
     rankMetric: z.string(),
     direction: z.enum(["MAXIMIZE", "MINIMIZE"]),
+    status: submissionStatusNameSchema.nullable().meta({ description: "the ?status= filter, or null for every status" }),
+    page: z.number().int().meta({ description: "1-based; past the last page answers the last page" }),
+    pageCount: z.number().int(),
+    pageSize: z.number().int(),
+    total: z.number().int().meta({ description: "rows matching the filter, over all pages" }),
+    counts: z.record(submissionStatusNameSchema, z.number().int()).meta({ description: "the team's submissions in each status" }),
     submissions: z.array(submissionStatusSchema.extend({ submittedBy: z.string() })),
+    scores: z.array(z.object({ id: z.number().int(), score: z.number() })).meta({ description: "every scored submission's public score, oldest first (all pages)" }),
   })
   .meta({ id: "TeamSubmissions" });
 
@@ -96,6 +111,8 @@ export const acceptedSubmissionSchema = z
     statusUrl: z.string(),
     queuePosition: z.number().int(),
     fileName: z.string(),
+    name: z.string().nullable().meta({ description: "the team's name for this submission (at most 100 characters), set at upload or later" }),
+    description: z.string().nullable().meta({ description: "the team's notes on this submission (at most 1000 characters)" }),
     sha256: z.string(),
     sizeBytes: z.number().int(),
     createdAt: z.string(),
@@ -128,3 +145,30 @@ export const finalsRequestSchema = z
   .object({ submissionIds: z.array(z.number().int().positive()).min(1) })
   .meta({ id: "FinalsRequest" });
 export const finalsAnswerSchema = z.object({ task: z.string(), finals: z.array(z.number().int()) }).meta({ id: "Finals" });
+
+export const teamSubmissionsQuerySchema = z.object({
+  status: submissionStatusNameSchema.optional().meta({ description: "only submissions in this status" }),
+  page: z.coerce.number().int().min(1).optional().meta({ description: "1-based page of 20 rows" }),
+});
+
+/** PATCH /api/tasks/{task}/submissions/{id}: a field left out stays as it is; "" clears it. */
+export const submissionLabelsRequestSchema = z
+  .object({ name: z.string().max(100).nullable().optional(), description: z.string().max(1000).nullable().optional() })
+  .meta({ id: "SubmissionLabelsRequest" });
+export const submissionLabelsAnswerSchema = z
+  .object({ id: z.number().int(), task: z.string(), name: z.string().nullable(), description: z.string().nullable() })
+  .meta({ id: "SubmissionLabels" });
+
+export const announcementsSchema = z
+  .object({
+    task: z.string(),
+    announcements: z.array(
+      z.object({
+        id: z.number().int(),
+        body: z.string(),
+        task: z.string().nullable().meta({ description: "null: event-wide" }),
+        createdAt: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: "Announcements" });

@@ -49,7 +49,8 @@ export function signBody(secret: string, body: string, timestampSeconds: number)
 export function requestFor(kind: "SLACK" | "DISCORD" | "GENERIC", secret: string, deliveryId: number, payload: WebhookPayload, now = new Date()) {
   const headers: Record<string, string> = { "Content-Type": "application/json", "User-Agent": "MLS-GOAT-Webhooks/1" };
   let body: string;
-  if (kind === "SLACK") body = JSON.stringify({ text: messageText(payload) });
+  // Slack reads &, < and > as markup (<!channel> pings everyone): escape them, as its docs ask.
+  if (kind === "SLACK") body = JSON.stringify({ text: messageText(payload).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") });
   else if (kind === "DISCORD") body = JSON.stringify({ content: messageText(payload), allowed_mentions: { parse: [] } });
   else {
     body = JSON.stringify({ id: deliveryId, event: payload.event, createdAt: payload.createdAt, data: payload.data, text: messageText(payload) });

@@ -75,10 +75,15 @@ async function waitAllScored(ids: number[], timeoutMs: number) {
   );
 }
 
-/** Every submission SCORED with one result, each with the attempts expected (1 unless listed). */
-async function expectScoredOnce(ids: number[], attempts: Record<number, number> = {}) {
+/**
+ * Every submission SCORED with one result, each with the attempts expected (1 unless listed; a
+ * function where the count may legitimately vary).
+ */
+async function expectScoredOnce(ids: number[], attempts: Record<number, number> | ((id: number, attempts: number) => boolean) = {}) {
   const finals = await waitAllScored(ids, 240_000);
-  expect(finals.map((row) => [row.id, row.status, row.attempts])).toEqual(ids.map((id) => [id, "SCORED", attempts[id] ?? 1]));
+  expect(finals.map((row) => [row.id, row.status])).toEqual(ids.map((id) => [id, "SCORED"]));
+  if (typeof attempts === "function") for (const row of finals) expect(attempts(row.id, row.attempts), `attempts of submission ${row.id}: ${row.attempts}`).toBe(true);
+  else expect(finals.map((row) => [row.id, row.attempts])).toEqual(ids.map((id) => [id, attempts[id] ?? 1]));
   const results = await p.db.result.groupBy({ by: ["submissionId"], where: { submissionId: { in: ids } }, _count: true });
   expect(results).toHaveLength(ids.length);
   expect(results.every((group) => group._count === 1)).toBe(true);
@@ -190,7 +195,16 @@ describe("faults with real restarts, two workers, 30 submissions in flight", () 
       BOUND.postgres * 1000,
     );
     await reportRecovery("Postgres down 16 s -> the in-flight submissions scored (after it is back)", seconds(upAt));
-    await expectScoredOnce(ids);
+    // The outage failed no attempt (before: all 4, then stuck RUNNING). BullMQ keeps one stack trace
+    // per failed attempt (its attemptsMade counts the completion too). A second claim without a failed
+    // attempt was seen once with a load average of 40: a lock lapsing while its worker was starved.
+    const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
+    const { evaluationJobId } = await import("@goat/contracts/evaluation-job");
+    await expectScoredOnce(ids, (_id, attempts) => attempts <= 2);
+    const failed: number[] = [];
+    for (const id of ids) if (((await evaluationQueue().getJob(evaluationJobId(id)))?.stacktrace ?? []).length > 0) failed.push(id);
+    const faultLines = [...p.workers.values()].flatMap((worker) => worker.output().split("\n")).filter((line) => line.includes("platform fault"));
+    expect(failed, faultLines.join("\n")).toEqual([]);
     // Both workers were alive all along: neither was declared lost.
     expect(await p.db.auditLogEntry.count({ where: { action: "worker.lost", at: { gte: new Date(downAt) } } })).toBe(0);
   });

@@ -105,11 +105,12 @@ describe("goat", () => {
     expect(table.stdout).toMatch(/task2\s+.+\s+open\s/);
   });
 
-  it("submit --wait follows a good model to SCORED and exits 0; the team's webhook gets it signed, after a retry", async () => {
-    const run = await goat(["submit", "task2", "model.onnx", "--wait", "--json"]);
+  it("submit --name --wait follows a good model to SCORED and exits 0; the team's webhook gets it signed, after a retry", async () => {
+    const run = await goat(["submit", "task2", "model.onnx", "--name", "bigger MLP", "--description", "two hidden layers", "--wait", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const final = json(run);
     validate("GET", "/submit/{task}/status/{id}", 200, final);
+    expect(final).toMatchObject({ name: "bigger MLP", description: "two hidden layers" });
     expect(final).toMatchObject({ task: "task2", status: "SCORED", result: { metrics: { accuracy: expect.any(Number) } } });
     expect(final.result.score).toBeGreaterThan(0.85);
     expect(run.stderr).toMatch(new RegExp(`Submission ${final.id} accepted; waiting for its evaluation`));

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildMlp, mlpParamCount } from "../../tools/onnx/build-model";
-import { launchBrowser, screenshot, type Browser } from "./support/browser";
+import { launchBrowser, screenshot, signIn, type Browser } from "./support/browser";
 import { ROOT, startPlatform, until, type Platform } from "./support/platform";
 
 // What participant-web.test.ts leaves out, in a real browser (Debian's chromium) against the built
@@ -39,14 +39,6 @@ async function adminCli(...args: string[]): Promise<Record<string, unknown>> {
 async function statusOf(id: number, token: string) {
   const response = await fetch(`${platform.baseUrl}/submit/task2/status/${id}`, { headers: { authorization: `Bearer ${token}` } });
   return (await response.json()) as { status: string; result: { score: number } | null };
-}
-
-async function signIn(page: Page, who: { email: string; password: string }, next: string) {
-  await page.goto(`${platform.baseUrl}/signin?next=${encodeURIComponent(next)}`);
-  await page.fill("#email", who.email);
-  await page.fill("#password", who.password);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${platform.baseUrl}${next}`);
 }
 
 /** Team name -> { rank, score } as the leaderboard page shows them. */
@@ -102,7 +94,7 @@ it("a participant drops a multi-MB model on the task page, watches the upload's 
   participantBrowser = await launchBrowser();
   browsers.push(participantBrowser);
   const page = await participantBrowser.newPage();
-  await signIn(page, platform.credentials.participant, "/tasks/task2");
+  await signIn(page, platform.baseUrl, platform.credentials.participant, "/tasks/task2");
   const uploadForm = page.getByTestId("upload-form");
   await uploadForm.waitFor();
   expect(bigModel.length).toBeGreaterThan(9 * 1024 * 1024);
@@ -170,7 +162,7 @@ it("a participant drops a multi-MB model on the task page, watches the upload's 
   // The intake's answer: accepted, first in the queue (no worker runs).
   const accepted = (await page.getByTestId("upload-accepted").textContent({ timeout: 60_000 }))!;
   const uploadSeconds = (Date.now() - uploadStarted) / 1000;
-  expect(accepted).toMatch(/^Accepted: submission #\d+, position 1 in the queue\. \d+ submission\(s\) left today\./);
+  expect(accepted).toMatch(/^Accepted: submission #\d+, position 1 in the queue when it arrived\. \d+ submission\(s\) left today\./);
   const id = Number(/#(\d+)/.exec(accepted)![1]);
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await cdp.detach();
@@ -220,7 +212,7 @@ it("the private leaderboard, once the organiser reveals it, shows each team's pu
   const adminBrowser = await launchBrowser();
   browsers.push(adminBrowser);
   const adminPage = await adminBrowser.newPage();
-  await signIn(adminPage, platform.credentials.admin, "/admin/tasks/task2");
+  await signIn(adminPage, platform.baseUrl, platform.credentials.admin, "/admin/tasks/task2");
   await adminPage.getByRole("button", { name: "Reveal private leaderboard" }).click();
   await adminPage.getByRole("status").getByText('The private leaderboard of "task2" is revealed.').waitFor();
   await adminBrowser.close();

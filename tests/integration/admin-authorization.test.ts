@@ -34,6 +34,7 @@ const { createUser } = await import("@/lib/accounts");
 const { db } = await import("@/lib/db");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
+const { textOf } = await import("./support/element-text");
 
 let admin: SessionUser;
 let participant: SessionUser;
@@ -165,7 +166,8 @@ describe("an organiser", () => {
     const json = await exportRoute(new Request(`http://x/api/admin/tasks/${slug}/export?kind=leaderboard&format=json`), params);
     expect(await json.json()).toEqual([]);
     expect((await validationRoute(new Request("http://x"), params)).status).toBe(200);
-    for (const page of Object.values(pages)) await expect(page()).resolves.toBeTruthy();
+    const headings = { dashboard: "Dashboard", tasks: "Tasks", users: "Users" };
+    for (const [name, page] of Object.entries(pages)) expect(textOf(await page()), name).toContain(headings[name as keyof typeof pages]);
     expect(await actions.setQueuePausedAction(null, form({ value: "on" }))).toMatchObject({ ok: true });
     expect(await actions.setQueuePausedAction(null, form({ value: "off" }))).toMatchObject({ ok: true });
     expect(await actions.retrySubmissionAction(null, form({ submissionId: "abc" }))).toMatchObject({ ok: false, fieldErrors: { submissionId: expect.any(Array) } });

@@ -59,6 +59,20 @@ async function scored() {
   return accepted.body.id as number;
 }
 
+/** Waits for `count` heartbeats of the worker after `since`. */
+async function workerHeartbeats(workerId: string, count: number, since: Date): Promise<void> {
+  let seen = 0;
+  let last = since.getTime();
+  await waitFor(`${count} heartbeats of ${workerId}`, async () => {
+    const { lastHeartbeatAt } = await db.worker.findUniqueOrThrow({ where: { id: workerId }, select: { lastHeartbeatAt: true } });
+    if (lastHeartbeatAt.getTime() > last) {
+      seen++;
+      last = lastHeartbeatAt.getTime();
+    }
+    return seen >= count;
+  });
+}
+
 describe("queue controls", () => {
   it("pause stops new evaluations, cancel removes the waiting job, resume lets the rest run; each is audited", async () => {
     await setQueuePaused(admin, true);
@@ -68,7 +82,10 @@ describe("queue controls", () => {
     const waiting = await upload(slug, team.token, selectColumnsModel(8, 3));
     const kept = await upload(slug, team.token, selectColumnsModel(8, 3));
     expect(waiting.status).toBe(202);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The worker had its chance: it heartbeat twice after the uploads (alive, connected, its event
+    // loop turning, however loaded the machine), and still the job waits and the submission is QUEUED.
+    await workerHeartbeats("controls-worker", 2, new Date());
+    expect(await evaluationQueue().getJobState(evaluationJobId(waiting.body.id))).toBe("waiting");
     expect((await db.submission.findUniqueOrThrow({ where: { id: waiting.body.id } })).status).toBe("QUEUED");
 
     await cancelSubmission(admin, waiting.body.id);

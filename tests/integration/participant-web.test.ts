@@ -42,7 +42,9 @@ const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).de
 const TasksPage = (await import("@/app/tasks/page")).default;
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { sessionCookie } = await import("./support/session-cookie");
-const { takeEventBlocks } = await import("./support/server-sent-events");
+const { readEvents } = await import("./support/server-sent-events");
+const { textOf } = await import("./support/element-text");
+const { submissionEventsChannel } = await import("@goat/contracts/submission-events");
 
 /** Route handlers read the session from the request's cookie: send the signed-in user's real one. */
 async function signedInHeaders(headers: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -81,22 +83,15 @@ function ctx<T extends Record<string, string>>(params: T) {
   return { params: Promise.resolve(params) };
 }
 
-/** Reads server-sent events from a streaming Response until `count` events arrived (or the timeout). */
-async function readEvents(response: Response, count: number, timeoutMs = 3000) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  let buffer = "";
-  const deadline = Date.now() + timeoutMs;
-  while (events.length < count && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), deadline - Date.now()))]);
-    if (!chunk || chunk.done) break;
-    const taken = takeEventBlocks(buffer + decoder.decode(chunk.value, { stream: true }));
-    events.push(...taken.events);
-    buffer = taken.rest;
-  }
-  await reader.cancel().catch(() => undefined);
-  return events;
+/**
+ * Resolves once this process's event subscriber (lib/events/submission-events.ts, started by the
+ * stream) is subscribed: Redis answers commands on one connection in order, so the answer to this
+ * SUBSCRIBE (a no-op for a channel already subscribed) comes after the answer to the stream's own.
+ */
+async function eventSubscriberReady(): Promise<void> {
+  const subscriber = (globalThis as { goatEventSubscriber?: { redis: { subscribe(channel: string): Promise<unknown> } } }).goatEventSubscriber;
+  if (!subscriber) throw new Error("the event stream did not start the subscriber");
+  await subscriber.redis.subscribe(submissionEventsChannel(env().QUEUE_PREFIX));
 }
 
 beforeAll(async () => {
@@ -278,7 +273,7 @@ describe("my submissions", () => {
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     session.user = null;
     const reading = readEvents(response, 2, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscriber connects
+    await eventSubscriberReady();
     await publishSubmissionStatus(betaSubmission);
     await publishSubmissionStatus(alphaSubmission);
     const events = await reading;
@@ -291,17 +286,26 @@ describe("my submissions", () => {
 });
 
 describe("leaderboard", () => {
-  it("the public event stream says only that a submission of the task was scored", async () => {
+  it("the public event stream says that a submission of the task was scored, with the team's public row only", async () => {
     session.user = null;
     const abort = new AbortController();
     const response = await leaderboardEventsRoute(new Request("http://x/", { signal: abort.signal }), ctx({ task: slug }));
     expect(response.status).toBe(200);
     const reading = readEvents(response, 1, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventSubscriberReady();
     await publishSubmissionStatus(betaSubmission);
     const events = await reading;
     abort.abort();
-    expect(events).toEqual([{ event: "scored", data: { task: slug, at: expect.any(String) } }]);
+    expect(events).toEqual([
+      {
+        event: "scored",
+        data: {
+          task: slug,
+          at: expect.any(String),
+          public: { rank: 1, teamId: beta.team.id, team: beta.team.name, score: 0.9, submissionId: betaSubmission, submittedAt: expect.any(String), entries: 1 },
+        },
+      },
+    ]);
     expect((await leaderboardEventsRoute(new Request("http://x/"), ctx({ task: "no-such-task" }))).status).toBe(404);
   });
 
@@ -311,15 +315,6 @@ describe("leaderboard", () => {
     expect(history[0].points.map((point) => point.best)).toEqual([0.9]);
   });
 });
-
-/** The text in a server component's element tree (host elements and the children passed to components). */
-function textOf(node: unknown): string {
-  if (node === null || node === undefined || typeof node === "boolean") return "";
-  if (typeof node === "string" || typeof node === "number") return String(node);
-  if (Array.isArray(node)) return node.map(textOf).join(" ");
-  const props = (node as { props?: { children?: unknown; title?: unknown } }).props;
-  return props ? `${textOf(props.title)} ${textOf(props.children)}` : "";
-}
 
 describe("pages", () => {
   async function redirectOf(render: () => Promise<unknown>): Promise<string | null> {
@@ -345,10 +340,10 @@ describe("pages", () => {
   it("the private board is shown only once revealed; before that ?board=private gives the public one", async () => {
     session.user = null;
     const render = async (board?: string) => textOf(await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({ board }) }));
-    expect(await render("private")).not.toContain("Private rank");
+    expect(await render("private")).not.toContain("Private leaderboard");
     await db.task.update({ where: { slug }, data: { privateRevealedAt: new Date() } });
-    expect(await render("private")).toContain("Private rank");
-    expect(await render()).not.toContain("Private rank");
+    expect(await render("private")).toContain("Private leaderboard");
+    expect(await render()).not.toContain("Private leaderboard");
     await db.task.update({ where: { slug }, data: { privateRevealedAt: null } });
   });
 });

@@ -52,9 +52,21 @@ async function expectMlpScoresFine(): Promise<void> {
   expect(Array.from(run.outputs[0].data)).toEqual(Array.from(await inProcessOutputs(model.mlp)));
 }
 
-async function waitForSpare(): Promise<void> {
-  // A spare is warm when it has announced `ready` and read the inputs; give it time.
-  await new Promise((r) => setTimeout(r, 1000));
+/**
+ * Waits until the pool holds a warm spare: a child that has sent `ready` (runtime loaded) and
+ * `prepared` for the current task's inputs. Read through the pool's private fields: the test waits
+ * on the child's own messages instead of guessing how long a start takes on a loaded machine.
+ */
+async function waitForSpare(timeoutMs = 30_000): Promise<void> {
+  type Spare = { isReady: boolean; hasPrepared(key: string): boolean };
+  const internals = pool as unknown as { spares: Spare[]; inputs?: { key: string } };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const key = internals.inputs?.key;
+    if (key && internals.spares.some((spare) => spare.isReady && spare.hasPrepared(key))) return;
+    if (Date.now() > deadline) throw new Error(`no warm spare after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 beforeAll(async () => {
@@ -109,7 +121,8 @@ describe("SandboxPool", () => {
   it("reuses a warm spare for the next evaluation: no wait, inputs already read", async () => {
     await waitForSpare();
     const run = await pool.evaluate(request("mlp2"), limits);
-    expect(run.sandboxWaitMs).toBeLessThan(5);
+    // A cold start takes 100 ms or more; taking a warm spare is a few promise turns.
+    expect(run.sandboxWaitMs).toBeLessThan(50);
     expect(run.inputsPreloaded).toBe(true);
     const expected = await inProcessOutputs(model.mlp2);
     expect(Array.from(run.outputs[0].data)).toEqual(Array.from(expected));
@@ -144,8 +157,10 @@ describe("SandboxPool", () => {
     expect(error).toBeInstanceOf(ParticipantFault);
     expect((error as ParticipantFault).code).toBe("TIMEOUT");
     expect((error as ParticipantFault).displayMessage).toBe("The model took longer than the 2 s limit");
+    // Never cut short; the upper bound only shows the child was killed rather than left to the
+    // test's own timeout (a kill and exit take far less than 10 s, even on a loaded machine).
     expect(elapsed).toBeGreaterThanOrEqual(1990);
-    expect(elapsed).toBeLessThan(3000);
+    expect(elapsed).toBeLessThan(2000 + 10_000);
     await expectMlpScoresFine();
   });
 

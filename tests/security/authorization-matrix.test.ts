@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-// Every route handler (app/**/route.ts) and every server action (app/**/actions.ts) against every
+// Every route handler (app/**/route.ts) and every server action (any app/ module with "use server") against every
 // kind of caller: anonymous, a participant of team A, of team B, a user in no team, a disabled
 // user, a revoked token (for a session: one that was signed out), an organiser; each with a session
 // cookie and with a Bearer token. The list of routes and actions is read from the files, so a new
@@ -29,6 +29,7 @@ const { db } = await import("@/lib/db");
 const { createUser, addTeamMember, createTeam } = await import("@/lib/accounts");
 const { createApiToken, revokeApiToken } = await import("@/lib/auth/api-token");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
+const { modelStorage } = await import("@/lib/storage");
 const { int64Labels, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
 const { sessionCookie } = await import("../integration/support/session-cookie");
 
@@ -90,8 +91,13 @@ async function buildWorld(): Promise<World> {
   // Revoked: the token is revoked and the session was signed out (its version is no longer current).
   await revokeApiToken(revoked.userId, revoked.tokenId);
   await db.user.update({ where: { id: revoked.userId }, data: { sessionVersion: { increment: 1 } } });
+  // Team A's stored model (a few bytes: the download route streams whatever was stored).
+  const storageKey = `models/${task.slug}/${"ef".repeat(32)}.onnx`;
+  const staged = path.join(process.env.GOAT_TEST_ROOT!, `matrix-${uniqueName("model")}.onnx`);
+  await fs.promises.writeFile(staged, "matrix-model");
+  await modelStorage().putFile(storageKey, staged);
   const submission = await db.submission.create({
-    data: { taskId: task.id, teamId: teamA.id, userId: a.userId, fileName: "m.onnx", sha256: "ef".repeat(32), sizeBytes: 1, storageKey: "none", paramCount: 1, status: "FAILED", failureKind: "PARTICIPANT" },
+    data: { taskId: task.id, teamId: teamA.id, userId: a.userId, fileName: "m.onnx", sha256: "ef".repeat(32), sizeBytes: 12, storageKey, paramCount: 1, status: "FAILED", failureKind: "PARTICIPANT" },
   });
   return { slug: task.slug, submissionId: submission.id, teamA: teamA.id, victimUserId: victim.userId, callers };
 }
@@ -141,11 +147,25 @@ const routes: Record<string, RouteEntry> = {
   "GET /api/admin/tasks/[task]/validation": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/validation`, params: { task: w.slug } }) },
   "GET /api/auth/[...nextauth]": { expect: PUBLIC, skip: "next-auth's own handler (needs Next's request scope); sign-in and sign-out: tests/security/session-revocation.test.ts, rate-limits.test.ts" },
   "POST /api/auth/[...nextauth]": { expect: PUBLIC, skip: "next-auth's own handler (CSRF token required); its 429 gate: tests/security/rate-limits.test.ts" },
+  "GET /api/docs": { expect: PUBLIC, request: () => ({ url: "/api/docs", params: {} }) },
+  "GET /api/docs/[asset]": { expect: PUBLIC, request: () => ({ url: "/api/docs/init.js", params: { asset: "init.js" } }) },
   "GET /api/health": { expect: PUBLIC, request: () => ({ url: "/api/health", params: {} }) },
+  "GET /api/openapi.json": { expect: PUBLIC, request: () => ({ url: "/api/openapi.json", params: {} }) },
+  // The same rule as the status route: another team, or no team, is told it does not exist.
+  "GET /api/submissions/[id]": { expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404 }), request: (w) => ({ url: `/api/submissions/${w.submissionId}`, params: { id: String(w.submissionId) } }) },
+  "GET /api/tasks": { expect: PUBLIC, request: () => ({ url: "/api/tasks", params: {} }) },
   "GET /api/tasks/[task]/leaderboard": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/leaderboard/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard/events`, params: { task: w.slug } }) },
   // A user in no team (an organiser included) has no submissions to list.
   "GET /api/tasks/[task]/submissions": { expect: withOverrides(SIGNED_IN, { "no team": 403, organiser: 403 }), request: (w) => ({ url: `/api/tasks/${w.slug}/submissions`, params: { task: w.slug } }) },
+  // Team A's submission: another team, or no team, is told it does not exist; organisers may download any.
+  "GET /api/tasks/[task]/submissions/[id]/model": { expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404 }), request: (w) => ({ url: `/api/tasks/${w.slug}/submissions/${w.submissionId}/model`, params: { task: w.slug, id: String(w.submissionId) } }) },
+  "PATCH /api/tasks/[task]/submissions/[id]": {
+    expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404, organiser: 404 }),
+    request: (w) => ({ url: `/api/tasks/${w.slug}/submissions/${w.submissionId}`, params: { task: w.slug, id: String(w.submissionId) }, init: { method: "PATCH", body: JSON.stringify({ name: "matrix" }) } }),
+  },
+  "GET /api/tasks/[task]/announcements": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/announcements`, params: { task: w.slug } }) },
+  "GET /api/tasks/[task]/announcements/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/announcements/events`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/submissions/events": { expect: SIGNED_IN, request: (w) => ({ url: `/api/tasks/${w.slug}/submissions/events`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/training-data": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/training-data`, params: { task: w.slug } }) },
   // Behind METRICS_TOKEN only: no session or API token opens it.
@@ -186,12 +206,22 @@ const actions: Record<string, ActionEntry> = {
     expect: ADMIN_ACTION,
     form: () => ({ slug: uniqueName("matrix").toLowerCase(), title: "Matrix", kind: "CLASSIFICATION", inputSpec: '[{"name":"input","dtype":"float32","shape":[-1,4]}]', outputSpec: '[{"name":"output","dtype":"float32","shape":[-1,3]}]', rankMetric: "accuracy" }),
   },
+  "admin/announcements/actions.ts#postAnnouncementAction": { expect: ADMIN_ACTION, form: () => ({ body: "Matrix announcement", task: "" }) },
+  "admin/announcements/actions.ts#withdrawAnnouncementAction": { expect: ADMIN_ACTION, form: () => ({ announcementId: "999999999" }) },
+  // Renaming team A's submission: past authorization for everyone signed in (another team is told it does not exist).
+  "tasks/[task]/submissions/actions.ts#updateSubmissionLabelsAction": { expect: SIGNED_IN_ACTION, form: (w) => ({ task: w.slug, submissionId: String(w.submissionId), name: "matrix" }) },
+  "team/actions.ts#joinTeamByLinkAction": { expect: SIGNED_IN_ACTION, form: () => ({ inviteCode: "no-such-invite-code" }) },
   "signup/actions.ts#signUpAction": { expect: PUBLIC_ACTION, form: () => ({ name: "New", email: `${uniqueName("new")}@test.local`, password: "new-password-1", confirmPassword: "new-password-1" }) },
   "team/actions.ts#createTeamAction": { expect: SIGNED_IN_ACTION, form: () => ({ name: uniqueName("Team") }) },
   "team/actions.ts#joinTeamAction": { expect: SIGNED_IN_ACTION, form: () => ({ inviteCode: "no-such-invite-code" }) },
   "team/actions.ts#leaveTeamAction": { expect: SIGNED_IN_ACTION, form: () => ({}) },
   "tokens/actions.ts#createTokenAction": { expect: SIGNED_IN_ACTION, form: () => ({ name: "matrix" }) },
   "tokens/actions.ts#revokeTokenAction": { expect: SIGNED_IN_ACTION, form: () => ({ tokenId: "999999999" }) },
+  // Webhook URLs on a loopback address are refused by the SSRF guard: past authorization, that is an "ok" here.
+  "webhook-actions.ts#saveTeamWebhookAction": { expect: SIGNED_IN_ACTION, form: () => ({ url: "http://127.0.0.1:9/hook", kind: "GENERIC" }) },
+  "webhook-actions.ts#removeTeamWebhookAction": { expect: SIGNED_IN_ACTION, form: () => ({}) },
+  "webhook-actions.ts#addOrganiserWebhookAction": { expect: ADMIN_ACTION, form: () => ({ url: "http://127.0.0.1:9/hook", kind: "GENERIC", events: "worker.lost" }) },
+  "webhook-actions.ts#changeWebhookAction": { expect: ADMIN_ACTION, form: () => ({ webhookId: "999999999", change: "disable" }) },
 };
 
 // --- discovery from the files ------------------------------------------------------------------
@@ -210,9 +240,15 @@ async function discoveredRoutes(): Promise<Map<string, RouteModule[string]>> {
   return found;
 }
 
+/** Every module under app/ that starts with the "use server" directive, whatever its file name. */
+const serverActionFiles = () =>
+  (fs.readdirSync(APP, { recursive: true }) as string[])
+    .filter((file) => /\.tsx?$/.test(file) && /^\s*["']use server["']/.test(fs.readFileSync(path.join(APP, file), "utf8")))
+    .map((file) => file.split(path.sep).join("/"));
+
 async function discoveredActions(): Promise<Map<string, ActionModule[string]>> {
   const found = new Map<string, ActionModule[string]>();
-  for (const file of appFiles("actions.ts")) {
+  for (const file of serverActionFiles()) {
     const loaded = (await import(/* @vite-ignore */ path.join(APP, file))) as ActionModule;
     for (const [name, value] of Object.entries(loaded)) if (typeof value === "function") found.set(`${file}#${name}`, value);
   }
@@ -241,7 +277,7 @@ describe("the matrix covers every route handler and server action", () => {
     expect([...routeHandlers.keys()].sort()).toEqual(Object.keys(routes).sort());
   });
 
-  it("every exported server action in app/**/actions.ts has an entry, and every entry an action", () => {
+  it("every exported server action (any app/ module that starts with \"use server\") has an entry, and every entry an action", () => {
     expect([...actionHandlers.keys()].sort()).toEqual(Object.keys(actions).sort());
   });
 });

@@ -51,8 +51,18 @@ describe("docker-compose.yml", () => {
   });
 
   it("seven workers of 4 GB fit the A40 (46 GB), and twelve of 3 GB too", () => {
-    expect(7 * 4096).toBeLessThan(46 * 1024);
-    expect(12 * 3072).toBeLessThan(46 * 1024);
+    /** ${VAR:-default} -> the value Compose reads with these variables set. */
+    const resolved = (value: unknown, vars: Record<string, string>) =>
+      String(value).replace(/\$\{([A-Z0-9_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => vars[name] ?? fallback);
+    const gpuMegabytes = (names: string[], vars: Record<string, string>) =>
+      names.map((name) => Number(resolved(services[name].environment.GPU_MEM_LIMIT_MB, vars)));
+    const byDefault = gpuMegabytes(workerNames(services), {});
+    expect(byDefault).toEqual(Array(7).fill(4096));
+    expect(byDefault.reduce((a, b) => a + b, 0)).toBeLessThan(46 * 1024);
+    // The small-models settings (docs/deployment.md): every worker, 3 GB each.
+    const smallModels = gpuMegabytes(workerNames(services, true), { WORKER_GPU_MEM_LIMIT_MB: "3072" });
+    expect(smallModels).toEqual(Array(12).fill(3072));
+    expect(smallModels.reduce((a, b) => a + b, 0)).toBeLessThan(46 * 1024);
     expect(workerNames(services, true).filter((n) => services[n].profiles?.includes("small-models"))).toHaveLength(5);
   });
 

@@ -7,17 +7,13 @@ import { createLogger } from "@goat/contracts/logger";
 import { startHealthServer } from "../../worker/src/health";
 import { workerMetrics } from "../../worker/src/observability";
 import { createOutageWait } from "../../worker/src/outage";
+import { freePort } from "../chaos/support/private-services";
 
 // What counts as "a dependency is down" decides whether the worker waits (no attempt spent) and
 // whether the web app answers 503; the errors here are real ones, from a port nothing listens on.
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// A port just freed: nothing listens there.
+const closedPort = freePort;
 
 async function refusedConnectError(): Promise<Error> {
   const port = await closedPort();

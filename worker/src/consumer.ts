@@ -95,9 +95,9 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   // BullMQ's connection runs blocking commands; events go out on their own connection.
   const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
-  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX);
+  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX, log);
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
-  const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env) });
+  const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
   const ctx: EvaluationContext = {
     db,
@@ -217,6 +217,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
 
   // Before taking work: what a previous process under this id left RUNNING goes back to the queue.
   const queue = new Queue<EvaluationJob>(EVALUATION_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
+  queue.on("error", (error) => log.warn(`queue (hand-back): ${error.message}`));
   await handBackPreviousIncarnation(db, queue, env.WORKER_ID, log).catch((error: Error) =>
     log.warn({ err: error }, "could not hand back what the previous process left running (its lock will expire instead)"),
   );

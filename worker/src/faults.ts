@@ -66,11 +66,3 @@ export class PlatformFault extends Error {
     this.name = "PlatformFault";
   }
 }
-
-export function isParticipantFault(e: unknown): e is ParticipantFault {
-  return e instanceof ParticipantFault;
-}
-
-export function isPlatformFault(e: unknown): e is PlatformFault {
-  return e instanceof PlatformFault;
-}

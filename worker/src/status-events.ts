@@ -1,5 +1,6 @@
 import { Queue } from "bullmq";
 import type IORedis from "ioredis";
+import type { Logger } from "@goat/contracts/logger";
 import { encodeSubmissionEvent, submissionEventsChannel } from "@goat/contracts/submission-events";
 import { addWebhookTrigger, WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
 import type { Db } from "./db";
@@ -12,7 +13,7 @@ import type { Db } from "./db";
  */
 export type StatusPublisher = (submissionId: number) => Promise<void>;
 
-export function createStatusPublisher(db: Db, redis: IORedis, queuePrefix: string): StatusPublisher {
+export function createStatusPublisher(db: Db, redis: IORedis, queuePrefix: string, log: Logger): StatusPublisher {
   const channel = submissionEventsChannel(queuePrefix);
   const webhooks = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: queuePrefix });
   return async (submissionId) => {
@@ -28,7 +29,7 @@ export function createStatusPublisher(db: Db, redis: IORedis, queuePrefix: strin
       );
       if (row.status === "SCORED" || row.status === "FAILED") await addWebhookTrigger(webhooks, { trigger: "submission-finished", submissionId, finishedAt: row.finishedAt?.toISOString() });
     } catch (error) {
-      console.warn(`[worker] could not publish the status of submission ${submissionId}: ${(error as Error).message}`);
+      log.warn({ submissionId, err: error }, `could not publish the status of submission ${submissionId}`);
     }
   };
 }

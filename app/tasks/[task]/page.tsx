@@ -1,6 +1,9 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { AnnouncementFeed } from "@/components/announcements/announcement-feed";
 import { Card } from "@/components/site/form-parts";
+import { LocalTime } from "@/components/site/local-time";
+import { Markdown } from "@/components/site/markdown";
 import { Deadline } from "@/components/tasks/countdown";
 import { CurlCommands } from "@/components/tasks/curl-commands";
 import { formatBytes, formatDuration, formatSpec } from "@/components/tasks/format";
@@ -9,19 +12,21 @@ import { UploadForm } from "@/components/tasks/upload-form";
 import { NoTeamNotice } from "@/components/team/no-team-notice";
 import { currentUser } from "@/lib/auth/session";
 import { publicBaseUrl } from "@/lib/public-url";
-import { taskDetail, teamQuotaForTask } from "@/lib/task-catalog";
+import { announcementsForTask } from "@/lib/announcements";
+import { latestTeamSubmissionId, taskDetail, teamQuotaForTask } from "@/lib/task-catalog";
 
 export const dynamic = "force-dynamic";
 
 export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
-  return { title: `${(await params).task} · MLS-GOAT` };
+  const task = await taskDetail((await params).task);
+  return { title: task ? task.title : "Task not found" };
 }
 
 export default async function TaskPage({ params }: { params: Promise<{ task: string }> }) {
   const { task: slug } = await params;
   const [task, user, baseUrl] = await Promise.all([taskDetail(slug), currentUser(), publicBaseUrl()]);
   if (!task) notFound();
-  const quota = await teamQuotaForTask(user?.team?.id ?? null, task);
+  const [quota, latestId] = await Promise.all([teamQuotaForTask(user?.team?.id ?? null, task), latestTeamSubmissionId(user?.team?.id ?? null, task.id)]);
 
   return (
     <div className="space-y-6">
@@ -46,13 +51,12 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
           )}
         </nav>
       </div>
+      <AnnouncementFeed taskSlug={task.slug} initial={await announcementsForTask(task.slug)} />
 
       <div className="grid gap-4 lg:grid-cols-3">
-        <div className="space-y-4 lg:col-span-2">
+        <div className="min-w-0 space-y-4 lg:col-span-2">
           <Card title="Description">
-            <div className="whitespace-pre-wrap text-sm leading-relaxed text-slate-800" data-testid="task-description">
-              {task.description || "No description."}
-            </div>
+            <Markdown text={task.description || "No description."} testId="task-description" />
           </Card>
           <Card title="Submit a model">
             {!user ? (
@@ -63,17 +67,25 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
                 to submit.
               </p>
             ) : !user.team ? (
-<NoTeamNotice className="text-sm" />
+              <NoTeamNotice className="text-sm" />
             ) : task.phase !== "open" ? (
               <p className="text-sm">This task {task.phase === "upcoming" ? "is not open yet" : "is closed"}: it takes no submissions now.</p>
             ) : (
               <div className="space-y-3">
                 {quota && (
-                  <p className="text-sm text-slate-700" data-testid="quota">
-                    Your team has <strong>{quota.remaining}</strong> of {quota.limit} submissions left today (resets at 00:00 UTC).
-                  </p>
+                  <div className="space-y-1 text-sm text-slate-700">
+                    <p data-testid="quota">
+                      Your team has <strong>{quota.remaining}</strong> of {quota.limit} submissions left today; the count resets at{" "}
+                      <LocalTime iso={quota.resetsAt} />.
+                      {quota.remaining === 0 && <strong className="text-red-800"> No submissions left: the form opens again at the reset.</strong>}
+                    </p>
+                    <p className="text-xs text-slate-600" data-testid="quota-rules">
+                      A model that fails through your own fault (it does not load, has the wrong shape or runs out of time) uses a submission. A failure on
+                      our side, or a submission an organiser cancels, does not.
+                    </p>
+                  </div>
                 )}
-                <UploadForm taskSlug={task.slug} maxModelBytes={task.maxModelBytes} />
+                <UploadForm taskSlug={task.slug} maxModelBytes={task.maxModelBytes} quotaRemaining={quota?.remaining ?? null} />
               </div>
             )}
           </Card>
@@ -85,22 +97,22 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
               </Link>
               , then:
             </p>
-            <CurlCommands baseUrl={baseUrl} taskSlug={task.slug} />
+            <CurlCommands baseUrl={baseUrl} taskSlug={task.slug} latestSubmissionId={latestId} />
           </Card>
         </div>
 
-        <div className="space-y-4">
+        <div className="min-w-0 space-y-4">
           <Card title="Model signature">
             <dl className="space-y-2 text-sm">
               <dt className="font-medium">Inputs</dt>
               {task.inputSpec.map((spec) => (
-                <dd key={spec.name} className="font-mono text-xs">
+                <dd key={spec.name} className="font-mono text-xs break-all">
                   {formatSpec(spec)}
                 </dd>
               ))}
               <dt className="font-medium">Outputs</dt>
               {task.outputSpec.map((spec) => (
-                <dd key={spec.name} className="font-mono text-xs">
+                <dd key={spec.name} className="font-mono text-xs break-all">
                   {formatSpec(spec)}
                 </dd>
               ))}
@@ -122,7 +134,7 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
           <Card title="Limits">
             <ul className="space-y-1 text-sm">
               <li>Model size: up to {formatBytes(task.maxModelBytes)}</li>
-              <li>Submissions: {task.dailySubmissionLimit} per team per UTC day</li>
+              <li>Submissions: {task.dailySubmissionLimit} per team per day (the day starts at 00:00 UTC); failures on our side are not counted</li>
               <li>Evaluation time: {formatDuration(task.evalTimeoutMs)}</li>
               <li>Evaluation memory: {task.evalMemoryMb} MB</li>
             </ul>

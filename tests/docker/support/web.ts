@@ -29,7 +29,12 @@ export class Web {
   constructor(readonly baseUrl: string) {}
 
   async json<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${this.baseUrl}${path}`, { ...init, redirect: "manual" });
+    const response = await fetch(`${this.baseUrl}${path}`, { ...init, redirect: "manual" }).catch((error: Error & { cause?: { code?: string } }) => {
+      // A kept-alive connection that the server closed while idle fails before the request is
+      // sent (seen twice on a loaded machine): retry once on a new connection.
+      if (error.cause?.code !== "UND_ERR_SOCKET" && error.cause?.code !== "ECONNRESET") throw error;
+      return fetch(`${this.baseUrl}${path}`, { ...init, redirect: "manual" });
+    });
     return { status: response.status, body: (await response.json()) as T };
   }
 

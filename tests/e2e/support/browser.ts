@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "./platform";
 
 /**
- * Debian's chromium driven by playwright-core (STACK.md, "Browser tests"): `npx playwright install`
+ * Debian's chromium driven by playwright-core (docs/architecture.md, "Constraints found by trying"): `npx playwright install`
  * downloads browsers and fails here, so the system binary is used with a fresh profile per launch.
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -19,12 +19,13 @@ export interface Browser {
 }
 
 /** One browser profile = one visitor: its cookies (the session) are its own. */
-export async function launchBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+export async function launchBrowser(options: { viewport?: { width: number; height: number }; timezoneId?: string } = {}): Promise<Browser> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), "goat-chromium-"));
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: options.viewport ?? { width: 1280, height: 900 },
+    timezoneId: options.timezoneId,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   context.setDefaultTimeout(20_000);
@@ -44,4 +45,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^a-z0-9-_]+/gi, "-")}.png`);
   await page.screenshot({ path: file, fullPage: true, animations: "disabled" });
   return file;
+}
+
+/** Signs in through the sign-in page and waits until it has sent the browser on to `next`. */
+export async function signIn(page: Page, baseUrl: string, who: { email: string; password: string }, next: string): Promise<void> {
+  await page.goto(`${baseUrl}/signin?next=${encodeURIComponent(next)}`);
+  await page.fill("#email", who.email);
+  await page.fill("#password", who.password);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${baseUrl}${next}`);
 }

@@ -17,3 +17,21 @@ export function takeEventBlocks(buffer: string): { events: ReceivedEvent[]; rest
   }
   return { events, rest };
 }
+
+/** Reads server-sent events from a streaming Response until `count` events arrived (or the timeout). */
+export async function readEvents(response: Response, count: number, timeoutMs = 3000): Promise<ReceivedEvent[]> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: ReceivedEvent[] = [];
+  let buffer = "";
+  const deadline = Date.now() + timeoutMs;
+  while (events.length < count && Date.now() < deadline) {
+    const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), deadline - Date.now()))]);
+    if (!chunk || chunk.done) break;
+    const taken = takeEventBlocks(buffer + decoder.decode(chunk.value, { stream: true }));
+    events.push(...taken.events);
+    buffer = taken.rest;
+  }
+  await reader.cancel().catch(() => undefined);
+  return events;
+}

@@ -15,12 +15,6 @@ export interface ExecutionProviderConfig {
   intraOpThreads: number;
 }
 
-export const DEFAULT_EXECUTION_PROVIDER_CONFIG: ExecutionProviderConfig = {
-  provider: "cpu",
-  deviceId: 0,
-  intraOpThreads: 1,
-};
-
 export interface ExecutionProviderChoice {
   sessionOptions: InferenceSession.SessionOptions;
   provider: "cuda" | "cpu";

@@ -10,7 +10,7 @@ import path from "node:path";
  * plain Node (tsx's loader and esbuild service, measured: 0.6-1.0 s to `ready` instead of
  * ~0.2 s), which a spare hides only when evaluations are more than a second apart. So the
  * child is bundled once per worker, with esbuild (tsx's own dependency), into one plain .mjs
- * file and forked with plain Node. onnxruntime-node stays external (a native addon); the
+ * file and started with plain Node. onnxruntime-node stays external (a native addon); the
  * bundle is written under node_modules/.cache so Node resolves it from there like from
  * the sources. Where esbuild or that folder is missing, the child runs under tsx.
  */

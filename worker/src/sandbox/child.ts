@@ -27,7 +27,7 @@ import { buildWarmupModel, WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-
 import type { ChildEvaluateRequest, ChildMessage, OutputTensor, ParentMessage, SandboxResult } from "./protocol";
 
 if (typeof process.send !== "function") {
-  console.error("sandbox child: must be started with fork() (no IPC channel)");
+  console.error("sandbox child: must be started by SandboxPool (no IPC channel)");
   process.exit(2);
 }
 

@@ -180,7 +180,8 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
   };
 }
 
-/** The worker's folders a sandbox child must not see: every task's dataset (labels) and stored models. */
-export function sandboxHiddenPaths(env: { DATA_DIR: string; STORAGE_BACKEND: string; STORAGE_DIR: string }): string[] {
-  return env.STORAGE_BACKEND === "directory" ? [env.DATA_DIR, env.STORAGE_DIR] : [env.DATA_DIR];
+/** The worker's folders a sandbox child must not see: every task's dataset (labels) and stored or fetched models. */
+export function sandboxHiddenPaths(env: { DATA_DIR: string; STORAGE_BACKEND: string; STORAGE_DIR: string; S3_DOWNLOAD_DIR?: string }): string[] {
+  if (env.STORAGE_BACKEND === "directory") return [env.DATA_DIR, env.STORAGE_DIR];
+  return env.S3_DOWNLOAD_DIR ? [env.DATA_DIR, env.S3_DOWNLOAD_DIR] : [env.DATA_DIR];
 }

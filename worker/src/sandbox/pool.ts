@@ -207,7 +207,7 @@ export class SandboxPool {
         pollMs: this.opts.gpuMemoryPollMs,
         logger: this.logger,
       });
-      // After the evaluate message is out: fork() blocks this thread for a few ms.
+      // After the evaluate message is out: spawn() blocks this thread for a few ms.
       if (overlap) setImmediate(startNext);
       const { result, peakRssMb } = await running;
       for (const w of result.warnings) this.logger.warn(w);

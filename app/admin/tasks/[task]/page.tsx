@@ -3,11 +3,17 @@ import { rescoreTaskAction, setPrivateRevealedAction } from "@/app/admin/actions
 import { ActionButton } from "@/components/admin/action-button";
 import { DatasetUpload } from "@/components/admin/dataset-upload";
 import { TaskForm } from "@/components/admin/task-form";
+import { Card } from "@/components/site/form-parts";
+import { LocalTime } from "@/components/site/local-time";
 import { requireAdminSession } from "@/lib/admin/authorize";
 import { taskFormValues, taskValidation } from "@/lib/admin/task-editor";
 import { db } from "@/lib/db";
 
 export const dynamic = "force-dynamic";
+
+export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
+  return { title: `Task ${(await params).task} · Admin` };
+}
 
 export default async function EditTaskPage({ params }: { params: Promise<{ task: string }> }) {
   const { task: slug } = await params;
@@ -18,30 +24,27 @@ export default async function EditTaskPage({ params }: { params: Promise<{ task:
   const { privateRevealedAt } = await db.task.findUniqueOrThrow({ where: { slug }, select: { privateRevealedAt: true } });
   const exportLink = (kind: string, format: string) => `/api/admin/tasks/${slug}/export?kind=${kind}&format=${format}`;
   return (
-    <main className="space-y-8">
+    <div className="space-y-6">
       <h1 className="text-2xl font-semibold">Task {slug}</h1>
-      <section className="space-y-2">
-        <h2 className="text-lg font-semibold">Dataset and reference model</h2>
+      <Card title="Dataset and reference model">
         <DatasetUpload slug={slug} initial={validation} />
-      </section>
-      <section className="space-y-2">
-        <h2 className="text-lg font-semibold">Leaderboard</h2>
+      </Card>
+      <Card title="Leaderboard">
         <div className="flex flex-wrap items-center gap-3 text-sm">
-          <span>Private leaderboard: {privateRevealedAt ? `revealed ${privateRevealedAt.toISOString().slice(0, 16).replace("T", " ")}` : "hidden"}</span>
+          <span>Private leaderboard: {privateRevealedAt ? <>revealed <LocalTime iso={privateRevealedAt.toISOString()} /></> : "hidden"}</span>
           <ActionButton action={setPrivateRevealedAction} fields={{ slug, value: privateRevealedAt ? "off" : "on" }} label={privateRevealedAt ? "Hide private leaderboard" : "Reveal private leaderboard"} />
           <ActionButton action={rescoreTaskAction} fields={{ slug }} label="Re-score every submission" tone="danger" confirm="Re-score every scored and failed submission of this task? Their results are replaced." />
         </div>
-        <p className="text-sm">
+        <p className="mt-3 text-sm">
           Export:{" "}
           {["leaderboard", "private-leaderboard", "submissions"].map((kind) => (
-            <span key={kind} className="mr-3">{kind}: <a className="text-blue-700 underline" href={exportLink(kind, "csv")}>CSV</a> / <a className="text-blue-700 underline" href={exportLink(kind, "json")}>JSON</a></span>
+            <span key={kind} className="mr-3">{kind}: <a className="text-indigo-700 underline" href={exportLink(kind, "csv")}>CSV</a> / <a className="text-indigo-700 underline" href={exportLink(kind, "json")}>JSON</a></span>
           ))}
         </p>
-      </section>
-      <section className="space-y-2">
-        <h2 className="text-lg font-semibold">Configuration</h2>
+      </Card>
+      <Card title="Configuration">
         <TaskForm initial={values} existingSlug={slug} />
-      </section>
-    </main>
+      </Card>
+    </div>
   );
 }

@@ -1,13 +1,16 @@
 // GET /api/submissions/[id] - one submission of the caller's team by id alone (what `goat status ID` reads)
 import { jsonAnswer } from "@/lib/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
+import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
+import { consumeLimit } from "@/lib/rate-limits";
 import { submissionStatusSchema } from "@/lib/schemas/submissions";
 import { submissionStatusById } from "@/lib/submissions";
 
 export const dynamic = "force-dynamic";
 
 export const GET = withErrors(async (request: Request, context: { params: Promise<{ id: string }> }) => {
+  await consumeLimit("pollsPerIp", clientIp(request));
   const { id } = await context.params;
   const caller = await authenticateRequest(request);
   return jsonAnswer(submissionStatusSchema, await submissionStatusById(caller, /^\d+$/.test(id) ? Number(id) : -1));

@@ -3,28 +3,43 @@ import { notFound } from "next/navigation";
 import { BestScoreChart } from "@/components/charts/best-score-chart";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { Card } from "@/components/site/form-parts";
-import { RelativeTime } from "@/components/site/relative-time";
-import { formatScore } from "@/components/tasks/format";
-import { LeaderboardLive } from "@/components/tasks/leaderboard-live";
+import { LeaderboardTable } from "@/components/tasks/leaderboard-table";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { currentUser } from "@/lib/auth/session";
-import { leaderboardForTask } from "@/lib/leaderboard";
+import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard-cache";
 import { bestScoreOverTime } from "@/lib/leaderboard-history";
 import { taskDetail } from "@/lib/task-catalog";
 import { teamSubmissionsForTask } from "@/lib/team-submissions";
 
 export const dynamic = "force-dynamic";
-export const metadata = { title: "Leaderboard · MLS-GOAT" };
+export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
+  const task = await taskDetail((await params).task);
+  return { title: `Leaderboard · ${task?.title ?? "Task not found"}` };
+}
 
-export default async function LeaderboardPage({ params, searchParams }: { params: Promise<{ task: string }>; searchParams: Promise<{ board?: string }> }) {
+type SearchParams = { board?: string; page?: string; pageSize?: string; search?: string };
+
+/** The board's first page is rendered here (pageSize rows, 100 by default); further pages are links. */
+export default async function LeaderboardPage({ params, searchParams }: { params: Promise<{ task: string }>; searchParams: Promise<SearchParams> }) {
   const { task: slug } = await params;
   const task = await taskDetail(slug);
   if (!task) notFound();
   const revealed = task.privateRevealedAt !== null;
-  const board = revealed && (await searchParams).board === "private" ? "private" : "public";
-  const [leaderboard, history, user] = await Promise.all([leaderboardForTask(task.slug, board), bestScoreOverTime(task.slug), currentUser()]);
+  const asked = await searchParams;
+  const board = revealed && asked.board === "private" ? "private" : "public";
+  const query = leaderboardQuerySchema.catch({ board, page: 1, pageSize: 100, search: "" }).parse({ ...asked, board });
+  const [snapshot, history, user] = await Promise.all([leaderboardSnapshot(task.slug, board, revealed), bestScoreOverTime(task.slug), currentUser()]);
+  const leaderboard = pageOfBoard(snapshot, query, user?.team?.id ?? null);
+  const pageHref = (page: number) => {
+    const next = new URLSearchParams({ ...(board === "private" ? { board } : {}), ...(query.search ? { search: query.search } : {}), page: String(page) });
+    if (query.pageSize !== 100) next.set("pageSize", String(query.pageSize));
+    return `/tasks/${task.slug}/leaderboard?${next.toString()}`;
+  };
   const own = user?.team ? await teamSubmissionsForTask({ teamId: user.team.id }, task.slug) : null;
-  const ownPoints = own ? own.submissions.filter((row) => row.result).map((row) => ({ id: row.id, score: row.result!.score })).reverse() : [];
+  // Every scored submission of the team (all pages of its submissions), oldest first.
+  const ownPoints = own?.scores ?? [];
+  // The browser's clock may differ from the server's; relative times measure from this.
+  const renderedAt = new Date().toISOString();
   const tab = (active: boolean) => `rounded-md px-3 py-1 text-sm ${active ? "bg-indigo-600 text-white" : "border border-slate-300 bg-white text-slate-700"}`;
 
   return (
@@ -37,7 +52,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
             Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank.
           </p>
         </div>
-        <div className="flex items-center gap-3">
+        <div className="flex flex-wrap items-center gap-3">
           {revealed && (
             <nav className="flex gap-2">
               <Link href={`/tasks/${task.slug}/leaderboard`} className={tab(board === "public")}>
@@ -48,48 +63,54 @@ export default async function LeaderboardPage({ params, searchParams }: { params
               </Link>
             </nav>
           )}
-          <LeaderboardLive taskSlug={task.slug} />
         </div>
       </div>
 
       <Card>
-        {leaderboard.entries.length === 0 ? (
-          <p className="text-sm text-slate-600">No scored submissions yet.</p>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="leaderboard-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-2 pr-3">{board === "private" ? "Private rank" : "Rank"}</th>
-                  {board === "private" && <th className="py-2 pr-3">Public rank</th>}
-                  <th className="py-2 pr-3">Team</th>
-                  <th className="py-2 pr-3 text-right">{leaderboard.metric}</th>
-                  {board === "private" && <th className="py-2 pr-3 text-right">Public score</th>}
-                  <th className="py-2 pr-3 text-right">Entries</th>
-                  <th className="py-2">Best submitted</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {leaderboard.entries.map((entry) => (
-                  <tr key={entry.teamId} className={user?.team?.id === entry.teamId ? "bg-indigo-50" : ""} data-testid="leaderboard-row" data-team={entry.team}>
-                    <td className="py-2 pr-3 font-semibold" data-testid="rank">
-                      {entry.rank}
-                    </td>
-                    {board === "private" && <td className="py-2 pr-3">{entry.publicRank ?? "–"}</td>}
-                    <td className="py-2 pr-3">{entry.team}</td>
-                    <td className="py-2 pr-3 text-right font-mono" data-testid="score">
-                      {formatScore(entry.score)}
-                    </td>
-                    {board === "private" && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
-                    <td className="py-2 pr-3 text-right">{entry.entries}</td>
-                    <td className="py-2">
-                      <RelativeTime iso={entry.submittedAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+        <form method="get" className="mb-3 flex gap-2" role="search">
+          {board === "private" && <input type="hidden" name="board" value="private" />}
+            <input
+              type="search"
+              name="search"
+              defaultValue={query.search}
+              placeholder="Find a team"
+              aria-label="Find a team by name"
+              className="w-64 rounded-md border border-slate-300 px-2 py-1 text-sm"
+            />
+            <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm text-slate-700">
+              Search
+            </button>
+        </form>
+        <LeaderboardTable
+          key={`${board}|${leaderboard.page}|${leaderboard.pageSize}|${leaderboard.search}|${snapshot.version}`}
+          taskSlug={task.slug}
+          board={board}
+          metric={leaderboard.metric}
+          direction={leaderboard.direction}
+          rows={leaderboard.entries}
+          topOfBoard={leaderboard.page === 1 && !leaderboard.search}
+          pageSize={leaderboard.pageSize}
+          ownTeamId={user?.team?.id ?? null}
+          ownEntry={leaderboard.ownEntry}
+          renderedAt={renderedAt}
+          emptyText={leaderboard.search ? `No team matches "${leaderboard.search}".` : "No scored submissions yet."}
+        />
+        {leaderboard.totalPages > 1 && (
+          <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
+            {leaderboard.page > 1 && (
+              <Link href={pageHref(leaderboard.page - 1)} className="text-indigo-700 underline">
+                Previous
+              </Link>
+            )}
+            <span className="text-slate-600">
+              Page {leaderboard.page} of {leaderboard.totalPages} ({leaderboard.totalEntries} teams)
+            </span>
+            {leaderboard.page < leaderboard.totalPages && (
+              <Link href={pageHref(leaderboard.page + 1)} className="text-indigo-700 underline">
+                Next
+              </Link>
+            )}
+          </nav>
         )}
       </Card>
 

@@ -1,11 +1,11 @@
-// GET /api/tasks/[task]/submissions - the caller's team's submissions for the task, newest first (session or Bearer token)
+// GET /api/tasks/[task]/submissions?status=&page= - the caller's team's submissions for the task, newest first, a page at a time (session or Bearer token)
 import { jsonAnswer } from "@/lib/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
 import { consumeLimit } from "@/lib/rate-limits";
 import { teamSubmissionsSchema } from "@/lib/schemas/submissions";
-import { teamSubmissionsForTask } from "@/lib/team-submissions";
+import { parseTeamSubmissionsQuery, teamSubmissionsForTask } from "@/lib/team-submissions";
 
 export const dynamic = "force-dynamic";
 
@@ -13,5 +13,6 @@ export const GET = withErrors(async (request: Request, context: { params: Promis
   await consumeLimit("pollsPerIp", clientIp(request));
   const { task } = await context.params;
   const caller = await authenticateRequest(request);
-  return jsonAnswer(teamSubmissionsSchema, await teamSubmissionsForTask(caller, task), { headers: { "Cache-Control": "no-store" } });
+  const query = parseTeamSubmissionsQuery(new URL(request.url).searchParams);
+  return jsonAnswer(teamSubmissionsSchema, await teamSubmissionsForTask(caller, task, query), { headers: { "Cache-Control": "no-store" } });
 });

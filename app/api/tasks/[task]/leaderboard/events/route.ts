@@ -1,7 +1,7 @@
-// GET /api/tasks/[task]/leaderboard/events - server-sent events: "a submission of this task was scored" (no sign-in; no team or submission ids)
+// GET /api/tasks/[task]/leaderboard/events - server-sent events: "scored" with the scoring team's new leaderboard row (no sign-in; public rows only, private ones once revealed)
 import { clientIp } from "@/lib/client-ip";
 import { withErrors } from "@/lib/errors";
-import { submissionEventStream } from "@/lib/events/event-stream";
+import { leaderboardEventStream } from "@/lib/events/leaderboard-stream";
 import { holdSlots } from "@/lib/rate-limits";
 import { requireTask } from "@/lib/tasks";
 
@@ -11,9 +11,5 @@ export const GET = withErrors(async (request: Request, context: { params: Promis
   const { task: slug } = await context.params;
   const task = await requireTask(slug);
   const release = await holdSlots([["eventStreamsPerIp", clientIp(request)]]);
-  return submissionEventStream(
-    request.signal,
-    (event) => (event.taskSlug === task.slug && event.status === "SCORED" ? { event: "scored", data: { task: task.slug, at: event.at } } : null),
-    { onClose: release },
-  );
+  return leaderboardEventStream(task.slug, request.signal, release);
 });

@@ -1,0 +1,358 @@
+// Leaderboard load at event scale: `npm run bench:load`. Seeds its own database with TEAMS teams x
+// PER_TEAM scored submissions on one task (results stored as the worker stores them, so Postgres
+// fills the maintained board the real way), starts the built web app (the standalone server, as
+// the Docker image runs it; `next build` first unless BENCH_APP_DIR or GOAT_E2E_SKIP_BUILD=1 say
+// otherwise), then measures with autocannon: the leaderboard API's default page at 200
+// connections, the full board (pageSize=1000) at 50, the leaderboard page at 50; and STREAMS open
+// leaderboard streams receiving a new score (delay to the last one, and the server's memory per
+// open stream). Each load figure is RUNS runs of SECONDS s: min / median / max. The load generator
+// runs on the same machine as the server and the database (say so when quoting the figures).
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import autocannon from "autocannon";
+import IORedis from "ioredis";
+import pg from "pg";
+
+const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
+const PER_TEAM = Number(process.env.BENCH_PER_TEAM ?? 50);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
+const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+const runId = randomBytes(4).toString("hex");
+const database = `goat_bench_load_${runId}`;
+const workDir = await fs.mkdtemp(path.join(os.tmpdir(), `goat-bench-load-${runId}-`));
+Object.assign(process.env, {
+  NODE_ENV: "production",
+  NEXT_TELEMETRY_DISABLED: "1",
+  DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/0",
+  QUEUE_PREFIX: `goatbench-${runId}`,
+  STORAGE_DIR: path.join(workDir, "storage"),
+  DATA_DIR: path.join(workDir, "data"),
+  UPLOAD_TMP_DIR: path.join(workDir, "tmp"),
+  NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+  RECONCILE_INTERVAL_MS: "0",
+});
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
+const spread = (values: number[], digits = 0) => {
+  const s = sorted(values);
+  return `${s[0].toFixed(digits)} / ${median(s).toFixed(digits)} / ${s[s.length - 1].toFixed(digits)}`;
+};
+
+async function adminQuery(sql: string) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+// ---- seed, through the app's own functions and the worker's way of storing a result ----
+
+async function seed() {
+  const { db } = await import("../lib/db");
+  const { createUser, createTeam } = await import("../lib/accounts");
+  const { createTask } = await import("../lib/task-admin");
+  const task = await createTask({
+    slug: "bench-task",
+    title: "Leaderboard load",
+    kind: "CLASSIFICATION",
+    inputSpec: [{ name: "input", dtype: "float32", shape: [-1, 4] }],
+    outputSpec: [{ name: "output", dtype: "float32", shape: [-1, 3] }],
+    rankMetric: "accuracy",
+    splitSeed: 1,
+  });
+  const user = await createUser({ email: "bench@bench.local", name: "Bench", password: "bench-password-1" });
+  const teamIds: number[] = [];
+  for (let i = 0; i < TEAMS; i++) teamIds.push((await createTeam(`Team ${String(i).padStart(4, "0")} ${randomBytes(2).toString("hex")}`)).id);
+
+  let state = 42;
+  const random = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const start = Date.now() - 7 * 24 * 3600_000;
+  const seeded = performance.now();
+  // One team's submissions per transaction, stored the way worker/src/evaluate-submission.ts
+  // stores a result (RUNNING -> SCORED, then the result rows): the triggers maintain the board.
+  for (const teamId of teamIds) {
+    const rows = Array.from({ length: PER_TEAM }, (_, i) => ({
+      taskId: task.id,
+      teamId,
+      userId: user.id,
+      fileName: "model.onnx",
+      sha256: "ab".repeat(32),
+      sizeBytes: 1000,
+      storageKey: `bench/${teamId}/${i}.onnx`,
+      paramCount: 1000,
+      status: "RUNNING" as const,
+      createdAt: new Date(start + random() * 7 * 24 * 3600_000),
+    }));
+    const created = await db.submission.createManyAndReturn({ data: rows, select: { id: true } });
+    const ids = created.map((row) => row.id);
+    await db.$transaction(async (tx) => {
+      await tx.submission.updateMany({ where: { id: { in: ids } }, data: { status: "SCORED", finishedAt: new Date() } });
+      await tx.result.createMany({
+        data: ids.map((submissionId) => {
+          const score = Math.round(random() * 10_000) / 10_000;
+          return { submissionId, publicMetrics: { accuracy: score }, privateMetrics: { accuracy: score }, publicScore: score, privateScore: score, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1000, paramCount: 1000, receipt: {} };
+        }),
+      });
+    });
+  }
+  const seedSeconds = (performance.now() - seeded) / 1000;
+
+  // Reading the board: the maintained table (what the app does) beside the scan of every result
+  // that it replaced (the ranking before issue 11), on the same data.
+  const { leaderboardForTask } = await import("../lib/leaderboard");
+  const maintainedMs: number[] = [];
+  const scanMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    let started = performance.now();
+    await leaderboardForTask(task.slug, "public");
+    maintainedMs.push(performance.now() - started);
+    started = performance.now();
+    await db.$queryRaw`
+      SELECT * FROM (
+        SELECT DISTINCT ON (s.team_id) s.team_id, t.name, r.public_score AS score, s.id, s.created_at, COUNT(*) OVER (PARTITION BY s.team_id) AS entries
+        FROM submissions s JOIN results r ON r.submission_id = s.id JOIN teams t ON t.id = s.team_id
+        WHERE s.task_id = ${task.id} AND s.status IN ('SCORED', 'QUEUED', 'RUNNING') AND NOT s.is_reference
+        ORDER BY s.team_id, r.public_score DESC, s.created_at ASC, s.id ASC
+      ) best ORDER BY best.score DESC, best.created_at ASC, best.id ASC`;
+    scanMs.push(performance.now() - started);
+  }
+
+  /** One more result, stored exactly as the worker stores it; returns its submission id and the transaction's ms. */
+  const storeOne = async (teamId: number, score: number) => {
+    const { id } = await db.submission.create({
+      data: { taskId: task.id, teamId, userId: user.id, fileName: "model.onnx", sha256: "ab".repeat(32), sizeBytes: 1000, storageKey: `bench/${randomBytes(4).toString("hex")}`, paramCount: 1000, status: "RUNNING" },
+    });
+    const started = performance.now();
+    await db.$transaction(async (tx) => {
+      await tx.submission.updateMany({ where: { id, status: "RUNNING" }, data: { status: "SCORED", finishedAt: new Date() } });
+      await tx.result.deleteMany({ where: { submissionId: id } });
+      await tx.result.create({
+        data: { submissionId: id, publicMetrics: { accuracy: score }, privateMetrics: { accuracy: score }, publicScore: score, privateScore: score, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1000, paramCount: 1000, receipt: {} },
+      });
+    });
+    return { id, ms: performance.now() - started };
+  };
+  return { slug: task.slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs };
+}
+
+// ---- the built app ----
+
+/** `next build`, then a copy of the standalone server out of .next/ (as tests/e2e/support/build-app.ts does), so another build in this checkout cannot pull it away mid-run. */
+async function buildApp(): Promise<string> {
+  if (process.env.BENCH_APP_DIR) return process.env.BENCH_APP_DIR;
+  execFileSync("npx", ["next", "build"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+  const target = path.join(workDir, "app");
+  execFileSync("cp", ["-a", path.join(ROOT, ".next", "standalone"), target]);
+  execFileSync("cp", ["-a", path.join(ROOT, ".next", "static"), path.join(target, ".next", "static")]);
+  execFileSync("cp", ["-a", path.join(ROOT, "public"), path.join(target, "public")]);
+  return target;
+}
+
+async function startServer(appDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(appDir, "server.js")], { cwd: ROOT, env: { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout!.on("data", (chunk) => (log = (log + chunk).slice(-4000)));
+  child.stderr!.on("data", (chunk) => (log = (log + chunk).slice(-4000)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the web app exited:\n${log}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((response) => response.ok, () => false);
+    if (ok) return child;
+    if (Date.now() > deadline) throw new Error(`the web app did not answer /api/health within 60 s:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function residentMb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+// ---- load ----
+
+/** CPU time (user + system) the process has used so far, in ms (/proc/PID/stat, 100 ticks a second). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await fs.readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface LoadFigures {
+  /** the server's CPU ms per answered request: what a request costs, whatever else the machine runs */
+  cpuPerRequest: number[];
+  requestsPerSecond: number[];
+  p50: number[];
+  p99: number[];
+  errors: number;
+  bytesPerResponse: number;
+}
+
+async function load(url: string, connections: number, serverPid: number): Promise<LoadFigures> {
+  const figures: LoadFigures = { cpuPerRequest: [], requestsPerSecond: [], p50: [], p99: [], errors: 0, bytesPerResponse: 0 };
+  await autocannon({ url, connections: 10, duration: 2 }); // warm-up
+  for (let run = 0; run < RUNS; run++) {
+    const cpuBefore = await cpuMs(serverPid);
+    const result = await autocannon({ url, connections, duration: SECONDS, timeout: 10 });
+    figures.cpuPerRequest.push(((await cpuMs(serverPid)) - cpuBefore) / Math.max(1, result.requests.total));
+    figures.requestsPerSecond.push(result.requests.average);
+    figures.p50.push(result.latency.p50);
+    figures.p99.push(result.latency.p99);
+    figures.errors += result.errors + result.timeouts + result.non2xx;
+    figures.bytesPerResponse = result.throughput.total / Math.max(1, result.requests.total);
+  }
+  return figures;
+}
+
+/** Opens `count` leaderboard streams; resolves once each has said ": connected". */
+async function openStreams(url: string, count: number) {
+  const streams: { request: http.ClientRequest; scoredAt: number[] }[] = [];
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<void>((resolve, reject) => {
+        const entry = { request: null as unknown as http.ClientRequest, scoredAt: [] as number[] };
+        entry.request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } }, (response) => {
+          let buffer = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            buffer += chunk;
+            if (buffer.includes(": connected")) resolve();
+            let at: number;
+            while ((at = buffer.indexOf("event: scored")) >= 0) {
+              entry.scoredAt.push(performance.now());
+              buffer = buffer.slice(at + 13);
+            }
+          });
+        });
+        entry.request.on("error", reject);
+        streams.push(entry);
+      }),
+    ),
+  );
+  return streams;
+}
+
+async function main() {
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+  const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() ? "+changes" : "";
+  let server: ChildProcess | null = null;
+  await adminQuery(`CREATE DATABASE "${database}"`);
+  try {
+    execFileSync("scripts/prisma", ["migrate", "deploy"], { cwd: ROOT, env: process.env, stdio: "pipe" });
+    console.log(`[bench] seeding ${TEAMS} teams x ${PER_TEAM} scored submissions …`);
+    const { slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs } = await seed();
+    console.log(`[bench] seeded in ${seedSeconds.toFixed(1)} s; building/starting the app …`);
+    const writeMs: number[] = [];
+    for (let i = 0; i < 20; i++) writeMs.push((await storeOne(teamIds[(i * 37) % teamIds.length], Math.random())).ms);
+
+    const appDir = await buildApp();
+    const port = await freePort();
+    server = await startServer(appDir, port);
+    const base = `http://127.0.0.1:${port}`;
+    // Streams first, on a server that has served one request of each kind: memory per open stream
+    // is then not blurred by the heap growth of the load runs.
+    for (const url of [`/api/tasks/${slug}/leaderboard`, `/api/tasks/${slug}/leaderboard?pageSize=1000`, `/tasks/${slug}/leaderboard`]) await fetch(`${base}${url}`).then((response) => response.text());
+    // Streams: memory per open stream, and a new score's delay to the last of them.
+    const { publishSubmissionStatus } = await import("../lib/events/submission-events");
+    const before = await residentMb(server.pid!);
+    const streams = await openStreams(`${base}/api/tasks/${slug}/leaderboard/events`, STREAMS);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the server's heap settle before reading its memory
+    const after = await residentMb(server.pid!);
+    const delays: number[] = [];
+    const received: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const { id } = await storeOne(teamIds[run], 2 + run);
+      const published = performance.now();
+      await publishSubmissionStatus(id);
+      const deadline = Date.now() + 10_000;
+      while (streams.some((stream) => stream.scoredAt.length <= run) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      const arrived = streams.filter((stream) => stream.scoredAt.length > run);
+      received.push(arrived.length);
+      delays.push(Math.max(...arrived.map((stream) => stream.scoredAt[run] - published)));
+    }
+    for (const stream of streams) stream.request.destroy();
+
+    const api = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!);
+    const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50, server.pid!);
+    const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!);
+
+
+    const load1 = os.loadavg()[0].toFixed(1);
+    const row = (name: string, figures: LoadFigures) =>
+      `| ${name} | ${spread(figures.requestsPerSecond)} | ${spread(figures.p50)} | ${spread(figures.p99)} | ${figures.errors} | ${spread(figures.cpuPerRequest, 1)} | ${(figures.bytesPerResponse / 1024).toFixed(1)} KB |`;
+    console.log(`
+Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty}
+${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${load1} at the end; server, Postgres, Redis and autocannon on the same machine.
+${RUNS} runs of ${SECONDS} s each: min / median / max.
+
+| load | req/s | p50 ms | p99 ms | errors + timeouts + non-2xx | server CPU ms / request | response |
+| --- | --- | --- | --- | --- | --- | --- |
+${row("API, default page (100 rows), 200 connections", api)}
+${row("API, full board (pageSize=1000), 50 connections", full)}
+${row("leaderboard page, 50 connections", page)}
+
+| live streams | figure |
+| --- | --- |
+| ${STREAMS} open streams: new score to the last stream (ms, min / median / max) | ${spread(delays)} |
+| streams that received it | ${received.join(", ")} of ${STREAMS} |
+| server memory per open stream | ${(((after - before) * 1024) / STREAMS).toFixed(1)} KB (RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MB) |
+| storing one result with the board maintained (ms, ${writeMs.length} transactions, min / median / max) | ${spread(writeMs, 1)} |
+| reading the whole board from Postgres: maintained table (ms, 5 reads) | ${spread(maintainedMs, 1)} |
+| the same board by scanning every result, as before (ms, 5 reads) | ${spread(scanMs, 1)} |
+| seeding ${TEAMS * PER_TEAM} results (one transaction per team) | ${seedSeconds.toFixed(1)} s |
+`);
+  } finally {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server!.once("exit", resolve));
+      server.kill("SIGTERM");
+      await exited;
+    }
+    const { db } = await import("../lib/db");
+    await db.$disconnect().catch(() => undefined);
+    const redis = new IORedis(process.env.REDIS_URL!);
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${process.env.QUEUE_PREFIX}:*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+    await redis.quit();
+    await adminQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

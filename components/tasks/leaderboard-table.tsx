@@ -1,0 +1,101 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { RelativeTime } from "@/components/site/relative-time";
+import { ScrollTable } from "@/components/site/scroll-table";
+import { formatScore } from "@/components/tasks/format";
+import type { ScoredEvent } from "@/lib/events/leaderboard-stream";
+import type { LeaderboardEntry } from "@/lib/leaderboard";
+import { patchRankedRows } from "@/lib/leaderboard-ranking";
+
+/**
+ * One page of the leaderboard, kept live: each "scored" event carries the scoring team's new row,
+ * which is patched into the page here (no refetch, no re-render on the server). Between events an
+ * open tab costs the server one idle stream.
+ */
+export interface LeaderboardTableProps {
+  /** the server's clock when the page was rendered: relative times measure from it, not the browser's clock */
+  renderedAt: string;
+  taskSlug: string;
+  board: "public" | "private";
+  metric: string;
+  direction: "MAXIMIZE" | "MINIMIZE";
+  rows: LeaderboardEntry[];
+  /** the first page of the whole board (no search): rows move and ranks are recomputed on patches */
+  topOfBoard: boolean;
+  pageSize: number;
+  ownTeamId: number | null;
+  ownEntry: LeaderboardEntry | null;
+  emptyText: string;
+}
+
+export function LeaderboardTable(props: LeaderboardTableProps) {
+  const { taskSlug, board, direction, pageSize, topOfBoard, ownTeamId } = props;
+  const [rows, setRows] = useState(props.rows);
+  const [ownEntry, setOwnEntry] = useState(props.ownEntry);
+  const [connected, setConnected] = useState(false);
+
+  useEffect(() => {
+    const source = new EventSource(`/api/tasks/${encodeURIComponent(taskSlug)}/leaderboard/events`);
+    source.onopen = () => setConnected(true);
+    source.onerror = () => setConnected(false);
+    source.addEventListener("scored", (message) => {
+      const event = JSON.parse((message as MessageEvent<string>).data) as ScoredEvent;
+      const changed = board === "private" ? event.private : event.public;
+      if (!changed) return;
+      setRows((current) => patchRankedRows(current, changed, { direction, topOfBoard, pageSize }));
+      if (changed.teamId === ownTeamId) setOwnEntry(changed);
+    });
+    return () => source.close();
+  }, [taskSlug, board, direction, topOfBoard, pageSize, ownTeamId]);
+
+  const isPrivate = board === "private";
+  const ownOffPage = ownEntry && !rows.some((row) => row.teamId === ownEntry.teamId) ? ownEntry : null;
+  const row = (entry: LeaderboardEntry, testId: string) => (
+    <tr key={`${testId}-${entry.teamId}`} className={ownTeamId === entry.teamId ? "bg-indigo-50" : ""} data-testid={testId} data-team={entry.team}>
+      <td className="py-2 pr-3 font-semibold" data-testid="rank">
+        {entry.rank}
+      </td>
+      {isPrivate && <td className="py-2 pr-3">{entry.publicRank ?? "–"}</td>}
+      <td className="py-2 pr-3">{entry.team}</td>
+      <td className="py-2 pr-3 text-right font-mono" data-testid="score">
+        {formatScore(entry.score)}
+      </td>
+      {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
+      <td className="py-2 pr-3 text-right">{entry.entries}</td>
+      <td className="py-2">
+        <RelativeTime iso={entry.submittedAt} serverNow={props.renderedAt} />
+      </td>
+    </tr>
+  );
+
+  return (
+    <div className="space-y-2">
+      <p className="text-right text-xs text-slate-500" data-testid="live-indicator">
+        <span className={`mr-1 inline-block h-2 w-2 rounded-full ${connected ? "bg-green-500" : "bg-slate-400"}`} />
+        {connected ? "Live" : "Connecting…"}
+      </p>
+      {rows.length === 0 && !ownOffPage ? (
+        <p className="text-sm text-slate-600">{props.emptyText}</p>
+      ) : (
+        <ScrollTable label={isPrivate ? "Private leaderboard" : "Leaderboard"}>
+          <table className="w-full text-left text-sm" data-testid="leaderboard-table">
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th className="py-2 pr-3">{isPrivate ? "Private rank" : "Rank"}</th>
+                {isPrivate && <th className="py-2 pr-3">Public rank</th>}
+                <th className="py-2 pr-3">Team</th>
+                <th className="py-2 pr-3 text-right">{props.metric}</th>
+                {isPrivate && <th className="py-2 pr-3 text-right">Public score</th>}
+                <th className="py-2 pr-3 text-right">Entries</th>
+                <th className="py-2">Best submitted</th>
+              </tr>
+            </thead>
+            {ownOffPage && <tbody className="border-b-2 border-indigo-200">{row(ownOffPage, "own-row")}</tbody>}
+            <tbody className="divide-y divide-slate-100">{rows.map((entry) => row(entry, "leaderboard-row"))}</tbody>
+          </table>
+        </ScrollTable>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,211 @@
+import IORedis from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { submissionEventsChannel } from "@goat/contracts/submission-events";
+import type { SessionUser } from "@/lib/auth/session";
+
+// The leaderboard as readers get it: the API's pages, search, own row and entity tags, the page's
+// first page, and the live stream's fan-out. Pages read the session through Next's request scope,
+// which a test cannot enter, so currentUser() is the seam replaced for them; route handlers get a
+// real signed session cookie or a real Bearer token. Everything behind is real (Postgres, Redis).
+const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
+vi.mock("@/lib/auth/session", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("@/lib/auth/session")>()),
+  currentUser: async () => session.user,
+}));
+
+const { db } = await import("@/lib/db");
+const { env } = await import("@/lib/env");
+const { publishSubmissionStatus } = await import("@/lib/events/submission-events");
+const { openLeaderboardStreams } = await import("@/lib/events/leaderboard-stream");
+const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
+const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
+const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
+const { LeaderboardTable } = await import("@/components/tasks/leaderboard-table");
+const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
+const { sessionCookie } = await import("./support/session-cookie");
+const { waitFor } = await import("./support/wait");
+
+const TEAMS = 250;
+let slug: string;
+let taskId: number;
+let userId: number;
+let member: Awaited<ReturnType<typeof participantWithTeam>>;
+let teamNames: string[];
+const redis = new IORedis(process.env.REDIS_URL!);
+
+const ctx = (task: string) => ({ params: Promise.resolve({ task }) });
+const get = (query = "", headers: Record<string, string> = {}) => leaderboardRoute(new Request(`http://x/api/tasks/${slug}/leaderboard${query}`, { headers }), ctx(slug));
+
+/** A scored submission, stored as the worker stores it (RUNNING -> SCORED and the result in one transaction). */
+async function scored(teamId: number, score: number): Promise<number> {
+  const { id } = await db.submission.create({
+    data: { taskId, teamId, userId, fileName: "m.onnx", sha256: "ab".repeat(32), sizeBytes: 1, storageKey: uniqueName("k"), paramCount: 1, status: "RUNNING" },
+  });
+  await db.$transaction(async (tx) => {
+    await tx.submission.update({ where: { id }, data: { status: "SCORED" } });
+    await tx.result.create({
+      data: { submissionId: id, publicMetrics: {}, privateMetrics: {}, publicScore: score, privateScore: score, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1, paramCount: 1, receipt: {} },
+    });
+  });
+  return id;
+}
+
+beforeAll(async () => {
+  const task = await taskWithDataset({ inputs: randomRows(20, 4, 1), labels: int64Labels(Array.from({ length: 20 }, (_, i) => i % 3)) });
+  slug = task.slug;
+  taskId = task.id;
+  member = await participantWithTeam(uniqueName("member-team"));
+  userId = member.user.id;
+  const prefix = uniqueName("board");
+  teamNames = Array.from({ length: TEAMS - 1 }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}`);
+  await db.team.createMany({ data: teamNames.map((name) => ({ name, inviteCode: uniqueName("invite") })) });
+  const teams = await db.team.findMany({ where: { name: { in: teamNames } }, select: { id: true, name: true } });
+  // Distinct scores: team i scores 1000 - i; the member's team ranks 200th, between teams 198 and 199.
+  for (const team of teams) await scored(team.id, 1000 - teamNames.indexOf(team.name));
+  await scored(member.team.id, 801.5);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe("the leaderboard API", () => {
+  it("answers one page at a time: 100 rows by default, up to 1,000, with the whole board's ranks", async () => {
+    const first = await (await get()).json();
+    expect(first).toMatchObject({ task: slug, board: "public", page: 1, pageSize: 100, totalEntries: TEAMS, totalPages: 3, ownEntry: null, search: "" });
+    expect(first.entries).toHaveLength(100);
+    expect(first.entries.map((entry: { rank: number }) => entry.rank)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(first.entries[0]).toMatchObject({ team: teamNames[0], rank: 1, entries: 1 });
+
+    const third = await (await get("?page=3")).json();
+    expect(third.entries).toHaveLength(50);
+    expect(third.entries[0].rank).toBe(201);
+
+    const whole = await (await get("?pageSize=1000")).json();
+    expect(whole.entries).toHaveLength(TEAMS);
+    expect(whole.entries[199]).toMatchObject({ teamId: member.team.id, rank: 200 });
+
+    const tooLarge = await get("?pageSize=1001");
+    expect(tooLarge.status).toBe(422);
+    expect((await tooLarge.json()).error.code).toBe("VALIDATION_FAILED");
+  });
+
+  it("finds teams by name, keeping their rank on the whole board", async () => {
+    const found = await (await get(`?search=${encodeURIComponent(teamNames[150].toUpperCase())}`)).json();
+    expect(found.entries).toEqual([expect.objectContaining({ team: teamNames[150], rank: 151 })]);
+    expect(found.totalEntries).toBe(1);
+    expect((await (await get("?search=no-such-team-anywhere")).json()).entries).toEqual([]);
+  });
+
+  it("always includes the signed-in caller's own row, by session cookie or by Bearer token", async () => {
+    const byCookie = await get("", { cookie: await sessionCookie({ id: member.user.id, role: "PARTICIPANT" }) });
+    const body = await byCookie.json();
+    expect(body.entries).toHaveLength(100);
+    expect(body.ownEntry).toMatchObject({ teamId: member.team.id, team: member.team.name, rank: 200 });
+    expect(byCookie.headers.get("cache-control")).toMatch(/^private/);
+    const byToken = await (await get("", { authorization: `Bearer ${member.token}` })).json();
+    expect(byToken.ownEntry).toMatchObject({ teamId: member.team.id, rank: 200 });
+    const anonymous = await get();
+    expect(anonymous.headers.get("cache-control")).toMatch(/^public, max-age=\d+/);
+  });
+
+  it("answers 304 to a matching If-None-Match until a new score changes the board", async () => {
+    const first = await get();
+    const etag = first.headers.get("etag");
+    expect(etag).toBeTruthy();
+    const again = await get("", { "if-none-match": etag! });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    // Another page, or another page size, is another entity.
+    expect((await get("?page=2", { "if-none-match": etag! })).status).toBe(200);
+
+    const boardTeam = await db.team.findFirstOrThrow({ where: { name: teamNames[10] } });
+    const submissionId = await scored(boardTeam.id, 5000);
+    await publishSubmissionStatus(submissionId);
+    const changed = await waitFor("the board to change", async () => {
+      const response = await get("", { "if-none-match": etag! });
+      return response.status === 200 ? response : null;
+    });
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect((await changed.json()).entries[0]).toMatchObject({ team: teamNames[10], rank: 1, score: 5000, entries: 2 });
+  });
+});
+
+describe("the leaderboard page", () => {
+  /** The first element of a server component's tree rendered by `type`. */
+  function findElement(node: unknown, type: unknown): { props: Record<string, unknown> } | null {
+    if (!node || typeof node !== "object") return null;
+    if (Array.isArray(node)) {
+      for (const child of node) {
+        const found = findElement(child, type);
+        if (found) return found;
+      }
+      return null;
+    }
+    const element = node as { type?: unknown; props?: { children?: unknown } };
+    if (element.type === type) return element as { props: Record<string, unknown> };
+    return findElement(element.props?.children, type);
+  }
+
+  it("renders the first page of the board and the signed-in team's own row, not the whole board", async () => {
+    session.user = { id: member.user.id, email: member.user.email, name: member.user.name, role: "PARTICIPANT", team: { id: member.team.id, name: member.team.name } };
+    const tree = await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({}) });
+    const table = findElement(tree, LeaderboardTable);
+    expect(table).not.toBeNull();
+    expect((table!.props.rows as unknown[]).length).toBe(100);
+    expect(table!.props.topOfBoard).toBe(true);
+    expect(table!.props.ownEntry).toMatchObject({ teamId: member.team.id, rank: 200 });
+
+    const second = await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({ page: "2" }) });
+    const secondTable = findElement(second, LeaderboardTable);
+    expect((secondTable!.props.rows as { rank: number }[])[0].rank).toBe(101);
+    expect(secondTable!.props.topOfBoard).toBe(false);
+    session.user = null;
+  });
+});
+
+describe("the live stream", () => {
+  it("fans a new score out to every open stream over one Redis subscription, with the team's new row", async () => {
+    const channel = submissionEventsChannel(env().QUEUE_PREFIX);
+    const aborts = Array.from({ length: 50 }, () => new AbortController());
+    const responses = await Promise.all(aborts.map((abort) => leaderboardEventsRoute(new Request("http://x/", { signal: abort.signal }), ctx(slug))));
+    expect(openLeaderboardStreams()).toBe(50);
+    await waitFor("the process's subscription", async () => {
+      const [, subscribers] = (await redis.pubsub("NUMSUB", channel)) as [string, number];
+      return Number(subscribers) >= 1;
+    });
+    const [, subscribers] = (await redis.pubsub("NUMSUB", channel)) as [string, number];
+    expect(Number(subscribers)).toBe(1);
+
+    const readers = responses.map((response) => readScoredEvent(response));
+    const boardTeam = await db.team.findFirstOrThrow({ where: { name: teamNames[20] } });
+    const submissionId = await scored(boardTeam.id, 6000);
+    await publishSubmissionStatus(submissionId);
+    const events = await Promise.all(readers);
+    for (const event of events) {
+      expect(event).toMatchObject({ task: slug, public: { teamId: boardTeam.id, team: teamNames[20], rank: 1, score: 6000, submissionId } });
+    }
+    for (const abort of aborts) abort.abort();
+    await waitFor("the streams to close", async () => openLeaderboardStreams() === 0);
+  });
+});
+
+/** The data of the first "scored" event on a server-sent-event response (10 s at most). */
+async function readScoredEvent(response: Response): Promise<Record<string, unknown>> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const deadline = Date.now() + 10_000;
+  try {
+    while (Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), deadline - Date.now()))]);
+      if (!chunk || chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      const match = /event: scored\ndata: (.+)\n\n/.exec(buffer);
+      if (match) return JSON.parse(match[1]);
+    }
+    throw new Error("no scored event within 10 s");
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { planIsolation, sandboxChildEnv, sandboxHiddenPaths } from "../../worker/src/sandbox/isolation";
+
+const root = mkdtempSync(path.join(os.tmpdir(), "goat-plan-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("the sandbox child's isolation plan", () => {
+  it("keeps only onnxruntime's variables of the worker's environment", () => {
+    const env = sandboxChildEnv({ NODE_ENV: "production", DATABASE_URL: "postgres://secret", NEXTAUTH_SECRET: "s", PATH: "/usr/bin", HOME: "/root", CUDA_VISIBLE_DEVICES: "0", LD_LIBRARY_PATH: "/opt/cuda" });
+    expect(env).toEqual({ CUDA_VISIBLE_DEVICES: "0", LD_LIBRARY_PATH: "/opt/cuda" });
+  });
+
+  it("never hides a folder that holds what the child needs, and says so", () => {
+    const data = path.join(root, "data");
+    const models = path.join(root, "private");
+    mkdirSync(data);
+    mkdirSync(models);
+    const plan = planIsolation({ hidePaths: [data, root, path.join(root, "missing")], keepPaths: [models] });
+    expect(plan.warnings.some((w) => w.includes(`${root} holds files the sandbox child needs`))).toBe(true);
+    if (plan.network === "namespace" && plan.hiddenPaths.length > 0) expect(plan.hiddenPaths).toEqual([data]);
+  });
+
+  it("wraps the child in unshare and setpriv where the host allows, with absolute program paths", () => {
+    const { command, args } = planIsolation({}).wrap("/usr/bin/node", ["child.mjs"]);
+    expect(path.isAbsolute(command)).toBe(true);
+    expect(args.slice(-2)).toEqual(["/usr/bin/node", "child.mjs"]);
+  });
+
+  it("hides the dataset folder and where models lie: the storage folder, or S3's download folder", () => {
+    expect(sandboxHiddenPaths({ DATA_DIR: "/d", STORAGE_BACKEND: "directory", STORAGE_DIR: "/s" })).toEqual(["/d", "/s"]);
+    expect(sandboxHiddenPaths({ DATA_DIR: "/d", STORAGE_BACKEND: "s3", STORAGE_DIR: "/s", S3_DOWNLOAD_DIR: "/dl" })).toEqual(["/d", "/dl"]);
+  });
+});
