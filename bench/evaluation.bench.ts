@@ -119,7 +119,7 @@ async function main() {
       data: { taskId: task.id, teamId: team.id, userId: user.id, fileName: name, sha256: sha, sizeBytes: model.byteLength, storageKey: key, paramCount: 0n },
     });
     const outcome = await evaluateSubmission(ctx, submission.id);
-    if (outcome.outcome !== "scored") throw new Error(`bench submission not scored: ${outcome.status}`);
+    if (outcome.outcome !== "scored") throw new Error(`bench submission not scored: ${outcome.outcome}`);
     const result = await db.result.findUniqueOrThrow({ where: { submissionId: submission.id } });
     const timings = (result.receipt as { timings: { sandboxWaitMs: number } }).timings;
     return { totalMs: outcome.totalMs, waitMs: timings.sandboxWaitMs };

@@ -6,14 +6,50 @@ import type { ApiCaller } from "./auth/api-token";
 import type { Prisma, SubmissionStatus } from "@/prisma/generated/client";
 import { db } from "./db";
 import { ApiError } from "./errors";
+import { QueueSnapshot, waitingInServiceOrder, type WaitReason } from "./queue/wait-outlook";
 
 /**
- * Queue position of a QUEUED submission: 1 + the QUEUED submissions ahead of it. Postgres, not
- * Redis, is the source of truth, and the queue is FIFO by submission id.
+ * Queue position of a QUEUED submission in the order the scheduler serves (QueueSnapshot, the fair
+ * order of @goat/contracts/fair-queue); Postgres, not Redis, is the source of truth.
  */
 export async function queuePosition(submissionId: number): Promise<number> {
-  const ahead = await db.submission.count({ where: { status: "QUEUED", id: { lt: submissionId } } });
-  return ahead + 1;
+  const order = await waitingInServiceOrder();
+  const index = order.findIndex((row) => row.id === submissionId);
+  return index + 1 || order.length + 1;
+}
+
+/** An organiser's action on a submission, from the audit log: who and when (a cancel, a retry). */
+export interface SubmissionHistoryEntry {
+  action: "cancelled" | "retried";
+  by: string;
+  at: string;
+}
+
+const HISTORY_ACTIONS = { "submission.cancel": "cancelled", "submission.retry": "retried" } as const;
+
+/** The histories of several submissions in one query. */
+export async function submissionHistories(submissionIds: number[]): Promise<Map<number, SubmissionHistoryEntry[]>> {
+  const rows = await db.auditLogEntry.findMany({
+    where: { target: { in: submissionIds.map((id) => `submission:${id}`) }, action: { in: Object.keys(HISTORY_ACTIONS) } },
+    orderBy: { id: "asc" },
+    select: { action: true, target: true, at: true, actor: { select: { name: true } } },
+  });
+  const histories = new Map<number, SubmissionHistoryEntry[]>(submissionIds.map((id) => [id, []]));
+  for (const row of rows) {
+    histories.get(Number(row.target.slice("submission:".length)))?.push({
+      action: HISTORY_ACTIONS[row.action as keyof typeof HISTORY_ACTIONS],
+      // Participants see the organiser's display name, never an e-mail address.
+      by: row.actor?.name ? `${row.actor.name} (organiser)` : "the organisers",
+      at: row.at.toISOString(),
+    });
+  }
+  return histories;
+}
+
+/** Read once for a list of views: the queue's order and state, and the organisers' actions. */
+export interface SubmissionViewContext {
+  snapshot?: QueueSnapshot;
+  histories?: Map<number, SubmissionHistoryEntry[]>;
 }
 
 export interface SubmissionStatusView {
@@ -21,6 +57,12 @@ export interface SubmissionStatusView {
   task: string;
   status: SubmissionStatus;
   queuePosition: number | null;
+  /** seconds until its evaluation starts (QUEUED only); null when unknown */
+  etaSeconds: number | null;
+  /** why it is not running yet, in words (QUEUED only) */
+  waitReasons: WaitReason[];
+  /** organisers' cancels and retries of it, oldest first */
+  history: SubmissionHistoryEntry[];
   fileName: string;
   /** the team's own label and notes (null: none) */
   name: string | null;
@@ -52,6 +94,8 @@ export interface SubmissionStatusView {
 /** What a team may see of its submission (never the storage key); shared by the API and the pages. */
 export const submissionViewSelect = {
   id: true,
+  taskId: true,
+  teamId: true,
   status: true,
   fileName: true,
   name: true,
@@ -82,7 +126,12 @@ export const submissionViewSelect = {
 type SubmissionViewRow = Prisma.SubmissionGetPayload<{ select: typeof submissionViewSelect }>;
 
 /** The one mapping from a row to what its team sees; private figures only once revealed. */
-export async function toSubmissionView(row: SubmissionViewRow, taskSlug: string, privateRevealed: boolean): Promise<SubmissionStatusView> {
+export async function toSubmissionView(
+  row: SubmissionViewRow,
+  taskSlug: string,
+  privateRevealed: boolean,
+  context: SubmissionViewContext = {},
+): Promise<SubmissionStatusView> {
   const receipt = row.result?.receipt as unknown as EvaluationReceipt | undefined;
   const result =
     row.result && row.status === "SCORED"
@@ -98,11 +147,15 @@ export async function toSubmissionView(row: SubmissionViewRow, taskSlug: string,
           receipt: receipt!,
         }
       : null;
+  const outlook = row.status === "QUEUED" ? await (context.snapshot ?? (await QueueSnapshot.read())).outlook(row) : null;
   return {
     id: row.id,
     task: taskSlug,
     status: row.status,
-    queuePosition: row.status === "QUEUED" ? await queuePosition(row.id) : null,
+    queuePosition: outlook?.queuePosition ?? null,
+    etaSeconds: outlook?.etaSeconds ?? null,
+    waitReasons: outlook?.waitReasons ?? [],
+    history: (context.histories ?? (await submissionHistories([row.id]))).get(row.id) ?? [],
     fileName: row.fileName,
     name: row.name,
     description: row.description,
@@ -128,7 +181,7 @@ export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId"
   if (!Number.isSafeInteger(submissionId) || submissionId <= 0) throw notFound;
   const row = await db.submission.findUnique({
     where: { id: submissionId },
-    select: { ...submissionViewSelect, teamId: true, task: { select: { slug: true, privateRevealedAt: true } } },
+    select: { ...submissionViewSelect, task: { select: { slug: true, privateRevealedAt: true } } },
   });
   if (!row || row.task.slug !== taskSlug) throw notFound;
   if (caller.role !== "ADMIN" && row.teamId !== caller.teamId) throw notFound;
@@ -149,6 +202,8 @@ export interface TeamQueueEntry {
   task: string;
   status: "QUEUED" | "RUNNING";
   queuePosition: number | null;
+  etaSeconds: number | null;
+  waitReasons: WaitReason[];
   createdAt: string;
 }
 
@@ -157,18 +212,23 @@ export async function teamQueue(teamId: number | null): Promise<TeamQueueEntry[]
   if (teamId === null) return [];
   const rows = await db.submission.findMany({
     where: { teamId, status: { in: ["QUEUED", "RUNNING"] } },
-    select: { id: true, status: true, createdAt: true, task: { select: { slug: true } } },
+    select: { id: true, taskId: true, teamId: true, status: true, createdAt: true, task: { select: { slug: true } } },
     orderBy: { id: "asc" },
   });
+  const snapshot = rows.some((row) => row.status === "QUEUED") ? await QueueSnapshot.read() : undefined;
   const entries: TeamQueueEntry[] = [];
   for (const row of rows) {
+    const outlook = row.status === "QUEUED" ? await snapshot!.outlook(row) : null;
     entries.push({
       id: row.id,
       task: row.task.slug,
       status: row.status as "QUEUED" | "RUNNING",
-      queuePosition: row.status === "QUEUED" ? await queuePosition(row.id) : null,
+      queuePosition: outlook?.queuePosition ?? null,
+      etaSeconds: outlook?.etaSeconds ?? null,
+      waitReasons: outlook?.waitReasons ?? [],
       createdAt: row.createdAt.toISOString(),
     });
   }
-  return entries;
+  // In the order they will be served.
+  return entries.sort((a, b) => (a.queuePosition ?? 0) - (b.queuePosition ?? 0) || a.id - b.id);
 }

@@ -2,6 +2,7 @@ import "server-only";
 import { randomInt } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { DEFAULT_MAX_RUNNING_PER_TEAM } from "@goat/contracts/fair-queue";
 import { validateDataset } from "@goat/contracts/dataset/task-dataset";
 import { METRIC_NAMES, NATURAL_DIRECTION, metricsForKind, type MetricName } from "@goat/contracts/metrics";
 import { taskDatasetDir } from "@goat/contracts/paths";
@@ -34,6 +35,8 @@ export const taskConfigSchema = z
     evalTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
     evalMemoryMb: z.number().int().min(128).max(65_536).default(2_048),
     batchSize: z.number().int().min(1).max(65_536).default(256),
+    /** at most this many of one team's submissions are evaluated at once (docs/queue.md) */
+    maxRunningPerTeam: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_RUNNING_PER_TEAM),
     opensAt: z.coerce.date().nullable().default(null),
     closesAt: z.coerce.date().nullable().default(null),
     publicFraction: z.number().min(0).max(1).default(0.5),

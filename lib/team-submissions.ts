@@ -3,7 +3,8 @@ import type { ApiCaller } from "./auth/api-token";
 import { db } from "./db";
 import { ApiError } from "./errors";
 import type { Prisma } from "@/prisma/generated/client";
-import { submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./submissions";
+import { QueueSnapshot } from "./queue/wait-outlook";
+import { submissionHistories, submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./submissions";
 import { requireTask } from "./tasks";
 
 /**
@@ -86,7 +87,11 @@ export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, 
   });
   const revealed = task.privateRevealedAt !== null;
   const submissions: TeamSubmissionRow[] = [];
-  for (const row of rows) submissions.push({ ...(await toSubmissionView(row, task.slug, revealed)), submittedBy: row.user.name });
+  const context = {
+    snapshot: rows.some((row) => row.status === "QUEUED") ? await QueueSnapshot.read() : undefined,
+    histories: await submissionHistories(rows.map((row) => row.id)),
+  };
+  for (const row of rows) submissions.push({ ...(await toSubmissionView(row, task.slug, revealed, context)), submittedBy: row.user.name });
   return {
     task: task.slug,
     teamId: caller.teamId,

@@ -20,3 +20,8 @@ export function formatDuration(ms: number | null): string {
   if (ms === null) return "–";
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** A queue ETA in words: seconds under a minute and a half, else minutes. */
+export function formatEta(seconds: number): string {
+  return seconds < 90 ? `${Math.max(1, seconds)} s` : `${Math.round(seconds / 60)} min`;
+}

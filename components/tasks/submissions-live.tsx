@@ -5,8 +5,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { RelativeTime } from "@/components/site/relative-time";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
-import type { TeamSubmissions } from "@/lib/team-submissions";
-import { formatBytes, formatDuration, formatScore } from "./format";
+import type { TeamSubmissionRow, TeamSubmissions } from "@/lib/team-submissions";
+import { formatBytes, formatDuration, formatEta, formatScore } from "./format";
 import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
 
 /**
@@ -125,6 +125,7 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
                 {row.status === "QUEUED" && row.queuePosition !== null && (
                   <span className="text-sm text-slate-700" data-testid="queue-position">
                     position {row.queuePosition} in the queue
+                    {row.etaSeconds !== null ? `, starts in about ${formatEta(row.etaSeconds)}` : ", start time unknown"}
                   </span>
                 )}
                 {row.result && (
@@ -138,6 +139,16 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
                 </span>
               </div>
               {row.description && <p className="mt-1 line-clamp-2 text-sm text-slate-600">{row.description}</p>}
+              {row.status === "QUEUED" && row.waitReasons.length > 0 && (
+                <p className="mt-2 rounded bg-sky-50 p-2 text-sm text-sky-900" data-testid="wait-reasons">
+                  {row.waitReasons.map((reason) => reason.message).join(" ")}
+                </p>
+              )}
+              {row.history.length > 0 && (
+                <p className="mt-2 text-xs text-slate-600" data-testid="submission-history">
+                  {row.history.map((entry) => `${entry.action === "cancelled" ? "Cancelled" : "Retried"} by ${entry.by} at ${new Date(entry.at).toISOString().slice(0, 16).replace("T", " ")} UTC`).join("; ")}
+                </p>
+              )}
               {row.status === "FAILED" && (
                 <p className="mt-2 rounded bg-red-50 p-2 text-sm text-red-900" data-testid="failure-message">
                   {row.failureKind === "PLATFORM" ? "Platform fault (does not count against your quota): " : "Your model's fault (it used one of today's submissions): "}

@@ -11,6 +11,8 @@ export const evaluationJobSchema = z.object({
   submissionId: z.number().int().positive(),
   /** why the job was added: shown in logs and the audit trail */
   reason: z.enum(["upload", "reconcile", "retry", "rescore"]).optional(),
+  /** times the worker put it back because its team was at its running limit: not attempts */
+  deferrals: z.number().int().nonnegative().optional(),
 });
 export type EvaluationJob = z.infer<typeof evaluationJobSchema>;
 

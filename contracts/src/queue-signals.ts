@@ -7,3 +7,11 @@
 export function workerOnlineChannel(queuePrefix: string): string {
   return `${queuePrefix}:worker-online`;
 }
+
+/**
+ * An organiser cancelled a submission: its id is published here, and the worker evaluating it kills
+ * its sandbox at once (the job's lock forbids removing a running job from BullMQ).
+ */
+export function cancelChannel(queuePrefix: string): string {
+  return `${queuePrefix}:cancel`;
+}

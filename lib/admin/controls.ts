@@ -1,10 +1,12 @@
 import "server-only";
 import { evaluationJobId } from "@goat/contracts/evaluation-job";
+import { cancelChannel } from "@goat/contracts/queue-signals";
 import { db } from "../db";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
+import { env } from "../env";
 import { forgetLeaderboards } from "../leaderboard-cache";
-import { enqueueEvaluation, evaluationQueue } from "../queue/evaluation-queue";
+import { enqueueEvaluation, evaluationQueue, queueRedis, withTimeout } from "../queue/evaluation-queue";
 import { notifyWebhooks } from "../webhooks/queue";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
@@ -40,7 +42,7 @@ export async function retrySubmission(actor: SessionUser | null, id: number): Pr
   await db.$transaction(async (tx) => {
     const { count } = await tx.submission.updateMany({
       where: { id, status: row.status },
-      data: { status: "QUEUED", failureKind: null, message: null, finishedAt: null, workerId: null, ...(costFree ? { quotaExempt: true } : {}) },
+      data: { status: "QUEUED", failureKind: null, message: null, finishedAt: null, workerId: null, rescoring: false, ...(costFree ? { quotaExempt: true } : {}) },
     });
     if (count !== 1) throw new ApiError(409, "CONFLICT", `Submission ${id} changed meanwhile; reload and try again.`);
     await recordAudit(tx, actor.id, "submission.retry", `submission:${id}`, { from: row.status, failureKind: row.failureKind });
@@ -51,8 +53,9 @@ export async function retrySubmission(actor: SessionUser | null, id: number): Pr
 }
 
 /**
- * Cancels a queued or running submission. A waiting job is removed from the queue; a running
- * sandbox may finish, but its result is dropped (the worker only turns RUNNING into SCORED).
+ * Cancels a queued or running submission. A waiting job is removed from the queue; the worker
+ * running one hears the cancel on Redis and kills its sandbox at once (and would drop a result
+ * anyway: it only turns RUNNING into SCORED). The audit entry is what the team's page shows.
  */
 export async function cancelSubmission(actor: SessionUser | null, id: number): Promise<ControlResult> {
   assertAdmin(actor);
@@ -66,9 +69,11 @@ export async function cancelSubmission(actor: SessionUser | null, id: number): P
   const job = await evaluationQueue().getJob(evaluationJobId(id));
   if (job) {
     const state = await job.getState();
-    // An active job is locked by its worker and cannot be removed; it ends as "skipped".
+    // An active job is locked by its worker and cannot be removed: its worker stops it.
     if (state !== "active") await job.remove().catch(() => {});
   }
+  // Sent whatever the state read above: the job may have started meanwhile.
+  await withTimeout(queueRedis().publish(cancelChannel(env().QUEUE_PREFIX), String(id)), "sending the cancel");
   await publishSubmissionStatus(id);
   return { message: `Submission ${id} is cancelled.` };
 }
@@ -94,7 +99,8 @@ export async function rescoreTask(actor: SessionUser | null, slug: string): Prom
     await tx.submission.updateMany({ where: { id: { in: ids }, status: "FAILED", failureKind: "PLATFORM" }, data: { quotaExempt: true } });
     await tx.submission.updateMany({
       where: { id: { in: ids } },
-      data: { status: "QUEUED", failureKind: null, message: "Being re-scored.", finishedAt: null, workerId: null },
+      // rescoring: the background lane, behind every fresh submission (@goat/contracts/fair-queue).
+      data: { status: "QUEUED", failureKind: null, message: "Being re-scored.", finishedAt: null, workerId: null, rescoring: true },
     });
     await recordAudit(tx, actor.id, "task.rescore", `task:${slug}`, { submissions: ids.length });
     return ids;
@@ -112,6 +118,9 @@ export async function setQueuePaused(actor: SessionUser | null, paused: boolean)
   if (paused) await evaluationQueue().pause();
   else await evaluationQueue().resume();
   await recordAudit(db, actor.id, paused ? "queue.pause" : "queue.resume", "queue:evaluations");
+  // Each team with a waiting submission hears of it, so its page says "paused" (or stops saying it) live.
+  const waiting = await db.submission.findMany({ where: { status: "QUEUED" }, distinct: ["teamId"], select: { id: true } });
+  for (const { id } of waiting) await publishSubmissionStatus(id);
   return { message: paused ? "The queue is paused." : "The queue is running." };
 }
 

@@ -7,6 +7,8 @@ import {
   evaluationJobId,
   type EvaluationJob,
 } from "@goat/contracts/evaluation-job";
+import { schedulingPriority } from "@goat/contracts/fair-queue";
+import { db } from "../db";
 import { env } from "../env";
 import { log } from "../log";
 import { webMetrics } from "../observability/metrics";
@@ -85,7 +87,30 @@ export function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /**
- * Adds the evaluation job of a submission. Adding twice is a no-op (the job id is the
+ * The priority of a submission's job (@goat/contracts/fair-queue): its rank among its team's
+ * waiting and running submissions of its lane, stored with the time it was queued. A job re-added
+ * by the reconciler or the lost-worker sweep keeps the stored priority and time: its place.
+ */
+async function assignPriority(submissionId: number, reason: NonNullable<EvaluationJob["reason"]>): Promise<number> {
+  const row = await db.submission.findUnique({
+    where: { id: submissionId },
+    select: { teamId: true, isReference: true, rescoring: true, queuePriority: true },
+  });
+  if (!row) return schedulingPriority(1, false);
+  if (reason === "reconcile" && row.queuePriority > 0) return row.queuePriority;
+  const background = row.isReference || row.rescoring;
+  const sameLane = background ? { OR: [{ isReference: true }, { rescoring: true }] } : { isReference: false, rescoring: false };
+  const others = await db.submission.count({
+    where: { teamId: row.teamId, status: { in: ["QUEUED", "RUNNING"] }, id: { not: submissionId }, ...sameLane },
+  });
+  const priority = schedulingPriority(others + 1, background);
+  const data = reason === "reconcile" ? { queuePriority: priority } : { queuePriority: priority, queuedAt: new Date() };
+  await db.submission.update({ where: { id: submissionId }, data });
+  return priority;
+}
+
+/**
+ * Adds the evaluation job of a submission, with its fair-share priority. Adding twice is a no-op (the job id is the
  * submission's). A job left completed or failed in Redis from an earlier run is removed first
  * when `replaceFinished` is set (retry, re-score, reconcile), so the submission runs again.
  */
@@ -96,6 +121,7 @@ export async function enqueueEvaluation(
 ): Promise<void> {
   const queue = evaluationQueue();
   const jobId = evaluationJobId(submissionId);
+  const priority = await assignPriority(submissionId, reason);
   if (replaceFinished) {
     const existing = await withTimeout(queue.getJob(jobId), "reading the job");
     if (existing) {
@@ -112,12 +138,13 @@ export async function enqueueEvaluation(
         attempts: env().EVALUATION_ATTEMPTS,
         backoff: { ...EVALUATION_JOB_OPTIONS.backoff, delay: env().EVALUATION_BACKOFF_MS },
         jobId,
+        priority,
       },
     ),
     "adding the job",
   );
   webMetrics().jobsAdded.inc({ reason });
-  log.info({ submissionId, status: "QUEUED", reason }, `submission ${submissionId} queued (${reason})`);
+  log.info({ submissionId, status: "QUEUED", reason, priority }, `submission ${submissionId} queued (${reason}, priority ${priority})`);
 }
 
 /** Whether the submission has a job that will still run (waiting, delayed, active or prioritized). */

@@ -27,12 +27,35 @@ export const evaluationReceiptSchema = z
   })
   .meta({ id: "EvaluationReceipt", description: "how a score was computed, so it can be reproduced and trusted" });
 
+const waitReasonsSchema = z
+  .array(
+    z.object({
+      code: z.enum(["QUEUE_PAUSED", "NO_WORKER_ONLINE", "TEAM_AT_LIMIT"]),
+      message: z.string(),
+    }),
+  )
+  .meta({ id: "WaitReasons", description: "why a queued submission is not running yet; empty when it simply waits its turn" });
+
+const etaSecondsSchema = z
+  .number()
+  .int()
+  .nullable()
+  .meta({ description: "seconds until the evaluation starts: ceil(position / workers online) x the median of the task's last 20 evaluation times; null (unknown) without data, workers, or while paused" });
+
 const submissionStatusNameSchema = z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]);
 
 export const submissionStatusSchema = z
   .object({
     id: z.number().int(),
     task: z.string(),
+    status: z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]),
+    queuePosition: z.number().int().nullable().meta({ description: "1 = next, in the fair order the scheduler serves; null unless QUEUED" }),
+    etaSeconds: etaSecondsSchema,
+    waitReasons: waitReasonsSchema,
+    history: z
+      .array(z.object({ action: z.enum(["cancelled", "retried"]), by: z.string(), at: z.string() }))
+      .meta({ description: "the organisers' cancels and retries of this submission, oldest first" }),
+
     status: z.enum(SUBMISSION_STATUSES),
     queuePosition: z.number().int().nullable().meta({ description: "1 = next; null unless QUEUED" }),
     fileName: z.string(),
@@ -109,6 +132,8 @@ export const queueStatusSchema = z
         task: z.string(),
         status: z.enum(["QUEUED", "RUNNING"]),
         queuePosition: z.number().int().nullable(),
+        etaSeconds: etaSecondsSchema,
+        waitReasons: waitReasonsSchema,
         createdAt: z.string(),
       }),
     ),

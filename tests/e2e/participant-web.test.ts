@@ -122,6 +122,9 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   await row.waitFor();
   expect(await row.getAttribute("data-status")).toBe("QUEUED");
   expect(await row.getByTestId("queue-position").textContent()).toContain("position 1");
+  // Why it waits, in words, and no made-up start time.
+  expect(await row.getByTestId("queue-position").textContent()).toContain("start time unknown");
+  expect(await row.getByTestId("wait-reasons").textContent()).toContain("No evaluation worker is online right now.");
   expect(await row.textContent()).toContain("baseline.onnx");
 
   await platform.startWorker();

@@ -1,8 +1,9 @@
-import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import IORedis from "ioredis";
 import { EVALUATION_QUEUE, evaluationJobId, evaluationJobSchema, type EvaluationJob } from "@goat/contracts/evaluation-job";
 import { createLogger, type Logger } from "@goat/contracts/logger";
-import { workerOnlineChannel } from "@goat/contracts/queue-signals";
+import { TEAM_LIMIT_DEFER_MS } from "@goat/contracts/fair-queue";
+import { cancelChannel, workerOnlineChannel } from "@goat/contracts/queue-signals";
 import { createModelStorage, modelStorageConfigFromEnv } from "@goat/contracts/model-storage";
 import { taskDatasetDir } from "@goat/contracts/paths";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
@@ -112,21 +113,24 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const connection = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: null });
   // The submission in hand, for the heartbeat (the dashboard shows each worker's current job).
   let currentSubmissionId: number | null = null;
+  // The submission in hand once an organiser has cancelled it (its sandbox is being killed).
+  const cancelled = new Set<number>();
   let inHand: { job: Job<EvaluationJob>; token: string | undefined } | undefined;
   const processor = async (job: Job<EvaluationJob>, token?: string) => {
     inHand = { job, token };
     try {
-      return await evaluateJob(job);
+      return await evaluateJob(job, token);
     } finally {
       if (inHand?.job === job) inHand = undefined;
     }
   };
-  const evaluateJob = async (job: Job<EvaluationJob>) => {
-    const { submissionId } = evaluationJobSchema.parse(job.data);
+  const evaluateJob = async (job: Job<EvaluationJob>, token: string | undefined) => {
+    const { submissionId, deferrals = 0 } = evaluationJobSchema.parse(job.data);
     currentSubmissionId = submissionId;
     const maxAttempts = job.opts.attempts ?? 1;
-    // A start after a dead worker's stall is an attempt too (BullMQ's attemptsMade counts only failures).
-    const attempt = Math.max(job.attemptsMade + 1, job.attemptsStarted ?? 0);
+    // A start after a dead worker's stall is an attempt too (BullMQ's attemptsMade counts only
+    // failures); a start that found the team at its running limit is not.
+    const attempt = Math.max(job.attemptsMade + 1, (job.attemptsStarted ?? 0) - deferrals);
     const finalAttempt = attempt >= maxAttempts;
     const jobLog = log.child({ submissionId, attempt });
     const startedAt = Date.now();
@@ -143,6 +147,15 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       }
       jobLog.info({ status: "RUNNING", reason: job.data.reason }, `submission ${submissionId} claimed (attempt ${attempt} of ${maxAttempts})`);
       const outcome = await evaluateSubmission(ctx, submissionId);
+      if (outcome.outcome === "deferred") {
+        // Back to the queue with its priority for a moment (BullMQ's delayed jobs keep it), without
+        // an attempt: the next job in the fair order runs meanwhile. The count goes first: a worker
+        // killed between the two leaves the job stalled, and its next start is this deferral's.
+        await job.updateData({ ...job.data, deferrals: deferrals + 1 });
+        await job.moveToDelayed(Date.now() + TEAM_LIMIT_DEFER_MS, token);
+        jobLog.debug(`submission ${submissionId} waits: its team is at its running limit`);
+        throw new DelayedError();
+      }
       if (outcome.outcome === "scored") {
         metrics.evaluations.inc({ outcome: "scored" });
         metrics.evaluationSeconds.observe(outcome.totalMs / 1000);
@@ -153,7 +166,14 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       }
       return outcome;
     } catch (error) {
+      if (error instanceof DelayedError) throw error;
       const durationMs = Date.now() - startedAt;
+      if (cancelled.has(submissionId)) {
+        // An organiser cancelled it and its sandbox was killed: the submission is CANCELLED already.
+        metrics.evaluations.inc({ outcome: "skipped" });
+        jobLog.info({ status: "CANCELLED", durationMs }, `submission ${submissionId} cancelled: its evaluation was stopped`);
+        throw new UnrecoverableError("cancelled");
+      }
       if (error instanceof ParticipantFault) {
         await waitOutOutage("recording the failure", () => failForParticipant(db, submissionId, error));
         await publishStatus(submissionId);
@@ -174,8 +194,26 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       throw error;
     } finally {
       currentSubmissionId = null;
+      cancelled.delete(submissionId);
     }
   };
+
+  // Cancels: the evaluation in hand stops at once. The kill is repeated until the job ends, in case
+  // the cancel arrived before its sandbox started.
+  const cancelSubscriber = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  cancelSubscriber.on("error", (error) => log.warn(`redis (cancels): ${error.message}`));
+  cancelSubscriber.on("message", (_channel, message) => {
+    const submissionId = Number(message);
+    if (!Number.isSafeInteger(submissionId) || submissionId !== currentSubmissionId) return;
+    cancelled.add(submissionId);
+    log.info({ submissionId }, `submission ${submissionId} was cancelled: stopping its evaluation`);
+    const killer = setInterval(() => {
+      if (currentSubmissionId !== submissionId) clearInterval(killer);
+      else sandbox.cancelRunning();
+    }, 100);
+    sandbox.cancelRunning();
+  });
+  await cancelSubscriber.subscribe(cancelChannel(env.QUEUE_PREFIX));
 
   // Before taking work: what a previous process under this id left RUNNING goes back to the queue.
   const queue = new Queue<EvaluationJob>(EVALUATION_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
@@ -229,6 +267,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       await sandbox.close();
       await queue.close().catch(() => {});
       await connection.quit().catch(() => {});
+      cancelSubscriber.disconnect();
       await publisher.quit().catch(() => {});
       await db.$disconnect();
     })();

@@ -34,7 +34,9 @@ const direct: OutageWait = (_what, step) => step();
 
 export type EvaluationOutcome =
   | { outcome: "scored"; submissionId: number; score: number; totalMs: number }
-  | { outcome: "skipped"; submissionId: number; status: string };
+  | { outcome: "skipped"; submissionId: number; status: string }
+  /** its team is at its running limit: the job goes back to the queue, no attempt spent */
+  | { outcome: "deferred"; submissionId: number };
 
 type ClaimedSubmission = NonNullable<Awaited<ReturnType<typeof loadSubmission>>>;
 
@@ -69,15 +71,35 @@ async function loadSubmission(db: Db, submissionId: number) {
   });
 }
 
-/** Marks the submission RUNNING on this worker; false when it is already finished or cancelled. */
-async function claim(ctx: EvaluationContext, submissionId: number): Promise<boolean> {
-  const { count } = await ctx.db.submission.updateMany({
+// Advisory-lock class of the per-team claim (the second key is the team id).
+const TEAM_CLAIM_LOCK = 1_207_001;
+
+/**
+ * Marks the submission RUNNING on this worker, unless its team already has the task's
+ * maxRunningPerTeam evaluations running ("team-limit") or it is finished or cancelled ("gone").
+ * A transaction-scoped advisory lock per team makes check-and-claim atomic across workers; a worker
+ * killed mid-claim leaves nothing behind (the transaction rolls back with its connection).
+ */
+export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "workerId">, submissionId: number): Promise<"claimed" | "team-limit" | "gone"> {
+  // Two statements inside the transaction (the scheduling overhead is a few round trips): the lock,
+  // then a claim whose own snapshot, taken after the lock, sees every claim committed before it.
+  const claimed = await ctx.db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${TEAM_CLAIM_LOCK}::int, (SELECT team_id FROM submissions WHERE id = ${submissionId}))::text`;
     // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
-    // and BullMQ hands the stalled job to another worker.
-    where: { id: submissionId, status: { in: ["QUEUED", "RUNNING"] } },
-    data: { status: "RUNNING", workerId: ctx.workerId, startedAt: new Date(), attempts: { increment: 1 }, message: null, failureKind: null },
+    // and BullMQ hands the stalled job to another worker. clock_timestamp(): the time of the claim,
+    // not of the transaction's start.
+    return tx.$executeRaw`
+      UPDATE submissions AS s
+      SET status = 'RUNNING', worker_id = ${ctx.workerId}, started_at = clock_timestamp(), attempts = s.attempts + 1,
+          message = NULL, failure_kind = NULL, updated_at = clock_timestamp()
+      WHERE s.id = ${submissionId} AND s.status IN ('QUEUED', 'RUNNING')
+        AND (SELECT count(*) FROM submissions AS r
+             WHERE r.team_id = s.team_id AND r.task_id = s.task_id AND r.status = 'RUNNING' AND r.id <> s.id)
+            < (SELECT t.max_running_per_team FROM tasks AS t WHERE t.id = s.task_id)`;
   });
-  return count === 1;
+  if (claimed === 1) return "claimed";
+  const row = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
+  return row && (row.status === "QUEUED" || row.status === "RUNNING") ? "team-limit" : "gone";
 }
 
 function outputRowWidth(spec: TensorSpec): number {
@@ -127,7 +149,9 @@ function score(metrics: MetricValues, rankMetric: string): number {
 export async function evaluateSubmission(ctx: EvaluationContext, submissionId: number): Promise<EvaluationOutcome> {
   const startedAt = performance.now();
   const untilUp = ctx.waitOutOutage ?? direct;
-  if (!(await untilUp("claiming the submission", () => claim(ctx, submissionId)))) {
+  const claimed = await untilUp("claiming the submission", () => claimSubmission(ctx, submissionId));
+  if (claimed === "team-limit") return { outcome: "deferred", submissionId };
+  if (claimed === "gone") {
     const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
   }

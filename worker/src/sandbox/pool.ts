@@ -92,6 +92,8 @@ export class SandboxPool {
   private hint: TaskInputs | undefined;
   private closed = false;
   private launch: ChildLaunch | undefined;
+  /** the child evaluating now, for cancelRunning() */
+  private evaluating: SandboxProcess | undefined;
 
   constructor(opts: SandboxPoolOptions = {}) {
     this.opts = {
@@ -195,6 +197,7 @@ export class SandboxPool {
       executionProvider: request.executionProvider,
     };
 
+    this.evaluating = sandbox;
     try {
       if (overlap && !sandbox.isReady) setImmediate(startNext); // cold: start both at once
       await sandbox.readyFor(inputs.key, this.opts.startTimeoutMs);
@@ -214,10 +217,21 @@ export class SandboxPool {
       if (error instanceof ParticipantFault && error.logDetail) this.logger.warn(`model fault ${error.code}: ${error.logDetail.slice(0, 2000)}`);
       throw error;
     } finally {
+      if (this.evaluating === sandbox) this.evaluating = undefined;
       sandbox.kill();
       setImmediate(startNext); // spawn() takes a few ms: after the caller has its result
       await model.remove();
     }
+  }
+
+  /**
+   * Kills the child of the evaluation in progress at once (its submission was cancelled): the
+   * evaluation rejects as CRASHED, which the caller knows to be the cancel. False when none runs.
+   */
+  cancelRunning(): boolean {
+    if (!this.evaluating) return false;
+    this.evaluating.kill();
+    return true;
   }
 
   /**
