@@ -42,22 +42,19 @@ const etaSecondsSchema = z
   .nullable()
   .meta({ description: "seconds until the evaluation starts: ceil(position / workers online) x the median of the task's last 20 evaluation times; null (unknown) without data, workers, or while paused" });
 
-const submissionStatusNameSchema = z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]);
+const submissionStatusNameSchema = z.enum(SUBMISSION_STATUSES);
 
 export const submissionStatusSchema = z
   .object({
     id: z.number().int(),
     task: z.string(),
-    status: z.enum(["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"]),
+    status: submissionStatusNameSchema,
     queuePosition: z.number().int().nullable().meta({ description: "1 = next, in the fair order the scheduler serves; null unless QUEUED" }),
     etaSeconds: etaSecondsSchema,
     waitReasons: waitReasonsSchema,
     history: z
       .array(z.object({ action: z.enum(["cancelled", "retried"]), by: z.string(), at: z.string() }))
       .meta({ description: "the organisers' cancels and retries of this submission, oldest first" }),
-
-    status: z.enum(SUBMISSION_STATUSES),
-    queuePosition: z.number().int().nullable().meta({ description: "1 = next; null unless QUEUED" }),
     fileName: z.string(),
     name: z.string().nullable().meta({ description: "the team's name for this submission (at most 100 characters), set at upload or later" }),
     description: z.string().nullable().meta({ description: "the team's notes on this submission (at most 1000 characters)" }),
