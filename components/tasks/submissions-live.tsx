@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { RelativeTime } from "@/components/site/relative-time";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
-import type { TeamSubmissionRow, TeamSubmissions } from "@/lib/team-submissions";
+import type { TeamSubmissions } from "@/lib/team-submissions";
 import { formatBytes, formatDuration, formatEta, formatScore } from "./format";
 import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
 
