@@ -51,6 +51,9 @@ function maxOverlap(rows: { startedAt: Date | null; finishedAt: Date | null }[])
 }
 
 beforeAll(async () => {
+  // Integration files share one queue: jobs that earlier files queued and never ran would take
+  // places in the order under test. They are dropped here (their submissions stay QUEUED in Postgres).
+  await evaluationQueue().drain(true);
   const user = await createUser({ email: `${uniqueName("admin")}@test.local`, name: "Organiser", password: "admin-password-1", role: "ADMIN" });
   admin = { id: user.id, email: user.email, name: user.name, role: "ADMIN", team: null };
   const task = await taskWithDataset({
