@@ -51,8 +51,10 @@ function maxOverlap(rows: { startedAt: Date | null; finishedAt: Date | null }[])
 }
 
 beforeAll(async () => {
-  // Integration files share one queue: jobs that earlier files queued and never ran would take
-  // places in the order under test. They are dropped here (their submissions stay QUEUED in Postgres).
+  // Integration files share one database and queue: submissions that earlier files queued and never
+  // ran would take places in the order under test (positions count every QUEUED row). Their files
+  // are done: cancel the rows and drop the jobs.
+  await db.submission.updateMany({ where: { status: "QUEUED" }, data: { status: "CANCELLED", message: "Left by an earlier test file." } });
   await evaluationQueue().drain(true);
   const user = await createUser({ email: `${uniqueName("admin")}@test.local`, name: "Organiser", password: "admin-password-1", role: "ADMIN" });
   admin = { id: user.id, email: user.email, name: user.name, role: "ADMIN", team: null };
