@@ -108,7 +108,9 @@ it("an invite link signs a newcomer up and joins the team with one button; codes
   await member.fill("#token-name", `ci-${run}`);
   await member.getByRole("button", { name: "Create token" }).click();
   const token = (await member.getByTestId("new-token").textContent())!.trim();
-  expect(await member.getByTestId("curl-new-token").textContent()).toContain(`TOKEN=${token}\ncurl -X POST ${platform.baseUrl}/submit/task2`);
+  const newTokenLines = await member.getByTestId("curl-new-token").textContent();
+  expect(newTokenLines).toMatch(new RegExp(`^TOKEN=${token}\n`));
+  expect(newTokenLines).toContain(`curl -X POST ${platform.baseUrl}/submit/task2`);
   await member.getByTestId("copy-curl-new-token").click();
   expect(await clipboardText(member)).toContain(`TOKEN=${token}`);
   await member.getByTestId("copy-new-token").click();

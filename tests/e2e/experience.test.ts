@@ -202,7 +202,7 @@ it("an organiser's pages: one admin navigation, the task editor keeps values wit
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto(`${platform.baseUrl}/admin/users`);
   const nav = page.getByRole("navigation", { name: "Admin" });
-  expect(await nav.getByRole("link").allTextContents()).toEqual(["Dashboard", "Tasks", "Users and teams"]);
+  expect(await nav.getByRole("link").allTextContents()).toEqual(["Dashboard", "Tasks", "Users and teams", "Announcements", "Webhooks"]);
   expect(await nav.locator("[aria-current=page]").textContent()).toBe("Users and teams");
   expect(await page.title()).toBe("Users and teams · Admin · MLS-GOAT");
 
