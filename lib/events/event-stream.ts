@@ -23,6 +23,15 @@ export interface EventStreamOptions {
   onClose?: () => unknown;
 }
 
+/** The headers of every server-sent event stream we answer. */
+export const EVENT_STREAM_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  Connection: "keep-alive",
+  // nginx buffers responses unless told not to; a buffered event stream is a dead one.
+  "X-Accel-Buffering": "no",
+};
+
 const KEEPALIVE_MS = 15_000;
 /** A stream ends itself after this long; EventSource reconnects (after `retry`) and is checked afresh. */
 export const MAX_STREAM_MS = 10 * 60_000;
@@ -89,13 +98,5 @@ export function serverSentEventStream<E>(
       cleanup();
     },
   });
-  return new Response(stream, {
-    headers: {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
-      // nginx buffers responses unless told not to; a buffered event stream is a dead one.
-      "X-Accel-Buffering": "no",
-    },
-  });
+  return new Response(stream, { headers: EVENT_STREAM_HEADERS });
 }

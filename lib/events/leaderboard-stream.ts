@@ -1,4 +1,5 @@
 import "server-only";
+import { EVENT_STREAM_HEADERS } from "./event-stream";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { leaderboardSnapshot, onLeaderboardChange } from "../leaderboard-cache";
 import type { LeaderboardEntry } from "../leaderboard";
@@ -123,13 +124,5 @@ export function leaderboardEventStream(taskSlug: string, signal: AbortSignal, on
       cleanup();
     },
   });
-  return new Response(stream, {
-    headers: {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
-      // nginx buffers responses unless told not to; a buffered event stream is a dead one.
-      "X-Accel-Buffering": "no",
-    },
-  });
+  return new Response(stream, { headers: EVENT_STREAM_HEADERS });
 }
