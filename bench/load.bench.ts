@@ -16,49 +16,23 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
-import IORedis from "ioredis";
-import pg from "pg";
+import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
+import { currentCommit, spread as spread3 } from "./support/report";
 
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
 const PER_TEAM = Number(process.env.BENCH_PER_TEAM ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
-const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const ROOT = path.resolve(import.meta.dirname, "..");
 
-const runId = randomBytes(4).toString("hex");
-const database = `goat_bench_load_${runId}`;
-const workDir = await fs.mkdtemp(path.join(os.tmpdir(), `goat-bench-load-${runId}-`));
-Object.assign(process.env, {
-  NODE_ENV: "production",
-  NEXT_TELEMETRY_DISABLED: "1",
-  DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/0",
-  QUEUE_PREFIX: `goatbench-${runId}`,
-  STORAGE_DIR: path.join(workDir, "storage"),
-  DATA_DIR: path.join(workDir, "data"),
-  UPLOAD_TMP_DIR: path.join(workDir, "tmp"),
-  NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
-  RECONCILE_INTERVAL_MS: "0",
-});
+const environment = await createIsolatedEnvironment("bench_load", { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" });
+const workDir = environment.root;
 
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
 const spread = (values: number[], digits = 0) => {
-  const s = sorted(values);
-  return `${s[0].toFixed(digits)} / ${median(s).toFixed(digits)} / ${s[s.length - 1].toFixed(digits)}`;
+  const s = spread3(values, digits);
+  return `${s.min} / ${s.median} / ${s.max}`;
 };
-
-async function adminQuery(sql: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -260,12 +234,10 @@ async function openStreams(url: string, count: number) {
 }
 
 async function main() {
-  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+  const commit = currentCommit();
   const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() ? "+changes" : "";
   let server: ChildProcess | null = null;
-  await adminQuery(`CREATE DATABASE "${database}"`);
   try {
-    execFileSync("scripts/prisma", ["migrate", "deploy"], { cwd: ROOT, env: process.env, stdio: "pipe" });
     console.log(`[bench] seeding ${TEAMS} teams x ${PER_TEAM} scored submissions …`);
     const { slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs } = await seed();
     console.log(`[bench] seeded in ${seedSeconds.toFixed(1)} s; building/starting the app …`);
@@ -336,16 +308,7 @@ ${row("leaderboard page, 50 connections", page)}
     }
     const { db } = await import("../lib/db");
     await db.$disconnect().catch(() => undefined);
-    const redis = new IORedis(process.env.REDIS_URL!);
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${process.env.QUEUE_PREFIX}:*`, "COUNT", 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-    await redis.quit();
-    await adminQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await fs.rm(workDir, { recursive: true, force: true });
+    await environment.dispose();
   }
 }
 

@@ -4,15 +4,12 @@
 // one run against the same Postgres and Redis: the fair scheduler (enqueueEvaluation's priority,
 // worker/src/evaluate-submission.ts's per-team claim) and a plain FIFO (a job without priority,
 // a bare claim). Jobs alternate between three teams. Goal (issue 12): fair p50 <= 25 ms, p99 <= 100 ms.
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
+import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -20,14 +17,8 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main() {
-  const runId = randomBytes(4).toString("hex");
-  const database = `goat_bench_queue_${runId}`;
-  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${database}"`);
-  execFileSync("scripts/prisma", ["migrate", "deploy"], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: "pipe" });
-  Object.assign(process.env, { DATABASE_URL: databaseUrl, QUEUE_PREFIX: `goat-bench-${runId}` });
+  const environment = await createIsolatedEnvironment("bench_queue");
+  const runId = environment.runId;
 
   // After the environment is set: these read it when first used.
   const { Worker } = await import("bullmq");
@@ -112,8 +103,7 @@ async function main() {
   await evaluationQueue().close();
   for (const connection of connections) connection.disconnect();
   await db.$disconnect();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  await environment.dispose();
 }
 
 main().catch((error) => {

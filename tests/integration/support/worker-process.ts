@@ -13,7 +13,7 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const ROOT = path.resolve(__dirname, "../../..");
+const ROOT = path.resolve(import.meta.dirname, "../../..");
 
 export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "worker/src/main.ts"], {
