@@ -4,13 +4,14 @@ import { z } from "zod";
 import { db } from "./db";
 import { ApiError } from "./errors";
 import { checkPassword, hashPassword } from "./passwords";
+import { emailSchema, passwordSchema, personNameSchema, teamNameSchema } from "./schemas/accounts";
 
 /** Users and teams: the organiser's CLI uses these now; the sign-up pages will use the same. */
 
 export const newUserSchema = z.object({
-  email: z.email().transform((email) => email.toLowerCase()),
-  name: z.string().trim().min(1).max(100),
-  password: z.string().min(8, "at least 8 characters").max(200),
+  email: emailSchema,
+  name: personNameSchema,
+  password: passwordSchema,
   role: z.enum(["PARTICIPANT", "ADMIN"]).default("PARTICIPANT"),
 });
 
@@ -45,7 +46,7 @@ function newInviteCode(): string {
 }
 
 export async function createTeam(name: string) {
-  const trimmed = z.string().trim().min(2).max(60).parse(name);
+  const trimmed = teamNameSchema.parse(name);
   const existing = await db.team.findUnique({ where: { name: trimmed }, select: { id: true } });
   if (existing) throw new ApiError(409, "CONFLICT", `A team named "${trimmed}" already exists.`);
   return db.team.create({ data: { name: trimmed, inviteCode: newInviteCode() }, select: { id: true, name: true, inviteCode: true } });

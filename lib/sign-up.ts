@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createUser } from "./accounts";
 import { ApiError } from "./errors";
 import { consumeLimit } from "./rate-limits";
+import { emailSchema, passwordSchema, personNameSchema } from "./schemas/accounts";
 
 /**
  * Self-service sign-up. Everyone who signs up is a participant; organisers are made with the
@@ -10,9 +11,9 @@ import { consumeLimit } from "./rate-limits";
  */
 export const signUpSchema = z
   .object({
-    name: z.string().trim().min(1, "your name, as your team-mates know you").max(100),
-    email: z.email("an email address such as ada@example.org"),
-    password: z.string().min(8, "at least 8 characters").max(200, "at most 200 characters"),
+    name: personNameSchema,
+    email: emailSchema,
+    password: passwordSchema,
     confirmPassword: z.string(),
   })
   .refine((input) => input.password === input.confirmPassword, { path: ["confirmPassword"], message: "the passwords differ" });

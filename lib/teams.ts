@@ -5,6 +5,7 @@ import { addTeamMember, createTeam } from "./accounts";
 import type { SessionUser } from "./auth/session";
 import { db } from "./db";
 import { ApiError } from "./errors";
+import { teamNameSchema } from "./schemas/accounts";
 
 /**
  * Teams as participants manage them on the team page: create one, join one with its invite code,
@@ -55,7 +56,6 @@ export async function teamOfUser(user: SessionUser): Promise<TeamView | null> {
   };
 }
 
-export const teamNameSchema = z.string().trim().min(2, "at least 2 characters").max(60, "at most 60 characters");
 export const inviteCodeSchema = z.string().trim().min(4, "paste the whole invite code").max(64);
 
 /** What an invite link shows before joining: the team's name and size, or null for a wrong code. */

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useRef, useState, type DragEvent } from "react";
 import { Field, inputClass, primaryButton, secondaryButton } from "@/components/site/form-parts";
 import { localLabel } from "@/components/site/local-time";
+import { formatBytes } from "@/components/tasks/format";
 
 /**
  * The browser's way into the same upload path as curl: `POST /submit/{task}`, multipart field
@@ -21,12 +22,6 @@ type Outcome =
 /** The API's messages carry ISO times (the quota's reset); the page says them in the reader's zone. */
 export function humanTimes(message: string): string {
   return message.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z/g, (iso) => localLabel(iso));
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
 
 export function UploadForm({
