@@ -11,17 +11,24 @@ export interface ClassificationMetricValues {
 }
 
 /**
- * Whether class `a` (score `sa`) ranks above class `b` (score `sb`) within one row: higher
- * score first, ties to the lower index (as np.argmax), and NaN below every number so that a
- * NaN score never wins over a real one.
+ * Whether class `a` (score `sa`) ranks above class `b` (score `sb`) within one row: higher score
+ * first, NaN below every number (so a NaN score never wins over a real one), and equal scores
+ * ordered by `tieToLowerIndex`:
+ * - the prediction (argmax) takes the lower index, as np.argmax does, which is what
+ *   accuracy_score and f1_score see;
+ * - top-k takes the HIGHER index first, as sklearn's top_k_accuracy_score does: it sorts each row
+ *   with a stable ascending argsort and reverses it, so among equal scores the class with the
+ *   larger index comes first (its documentation says so too). A true class tied with others at
+ *   the k-th place is therefore inside the top k only if enough of the tied classes have a
+ *   smaller index.
  */
-function ranksAbove(sa: number, a: number, sb: number, b: number): boolean {
+function ranksAbove(sa: number, a: number, sb: number, b: number, tieToLowerIndex: boolean): boolean {
   if (sa > sb) return true;
   if (sa < sb) return false;
   const naA = Number.isNaN(sa);
   const naB = Number.isNaN(sb);
   if (naA !== naB) return naB;
-  return a < b; // equal scores, or both NaN
+  return tieToLowerIndex ? a < b : a > b; // equal scores, or both NaN
 }
 
 /**
@@ -68,8 +75,8 @@ export function classificationMetrics(
     let ahead = 0; // classes ranked above the true label
     for (let c = 0; c < numClasses; c++) {
       const s = scores[offset + c];
-      if (c > 0 && ranksAbove(s, c, scores[offset + predicted], predicted)) predicted = c;
-      if (c !== label && ranksAbove(s, c, labelScore, label)) ahead++;
+      if (c > 0 && ranksAbove(s, c, scores[offset + predicted], predicted, true)) predicted = c;
+      if (c !== label && ranksAbove(s, c, labelScore, label, false)) ahead++;
     }
     if (predicted === label) {
       correct++;
