@@ -3,7 +3,7 @@ import { classifyRows, metricsOfClassifiedRows } from "./classification";
 import { regressionMetrics } from "./regression";
 import type { SplitOutcomes } from "./row-outcomes";
 
-export { classificationMetrics, type ClassificationMetricValues } from "./classification";
+export { classificationMetrics, metricsOfClassifiedRows, type ClassificationMetricValues } from "./classification";
 export { regressionMetrics, type RegressionMetricValues } from "./regression";
 export { bootstrapInterval, type ScoreInterval } from "./bootstrap";
 export { encodeSplitOutcomes, decodeSplitOutcomes, type SplitOutcomes } from "./row-outcomes";

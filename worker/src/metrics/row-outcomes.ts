@@ -29,7 +29,7 @@ export function outcomeRows(outcomes: SplitOutcomes): number {
 const FORMAT = 1;
 const HEADER_BYTES = 12;
 
-export function encodeSplitOutcomes(outcomes: SplitOutcomes): Uint8Array {
+export function encodeSplitOutcomes(outcomes: SplitOutcomes): Uint8Array<ArrayBuffer> {
   const rows = outcomeRows(outcomes);
   if (outcomes.kind === "REGRESSION") {
     const values = rows * outcomes.width;
