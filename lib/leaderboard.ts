@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "./db";
 import { assignRanks } from "./leaderboard-ranking";
+import { markStatisticalTier, statisticalTierSize, type ScoreInterval } from "./leaderboard-uncertainty";
 import { requireTask } from "./tasks";
 
 /**
@@ -25,6 +26,10 @@ export interface LeaderboardEntry {
   /** present on the private leaderboard: the team's rank on the public one */
   publicRank?: number;
   publicScore?: number;
+  /** the 95% bootstrap interval of `score` (null: scored before intervals existed) */
+  interval: ScoreInterval | null;
+  /** in the leader's tier: this team's interval overlaps the leader's (lib/leaderboard-uncertainty.ts) */
+  statisticallyTied: boolean;
 }
 
 export interface Leaderboard {
@@ -35,6 +40,8 @@ export interface Leaderboard {
   revealed: boolean;
   /** the public board shows only submissions created before this moment (null: not frozen) */
   frozenFrom: string | null;
+  /** how many teams are in the leader's statistically tied tier, the leader included (0: no intervals) */
+  statisticallyTiedTeams: number;
   entries: LeaderboardEntry[];
 }
 
@@ -48,18 +55,50 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
   const rows = await db.leaderboardEntry.findMany({
     where: { taskId, board },
     orderBy: [{ score: order }, { submittedAt: "asc" }, { submissionId: "asc" }],
-    select: { teamId: true, score: true, submissionId: true, submittedAt: true, entries: true, team: { select: { name: true } } },
+    select: {
+      teamId: true,
+      score: true,
+      submissionId: true,
+      submittedAt: true,
+      entries: true,
+      team: { select: { name: true } },
+      // The interval of the board's own score; the private one is read only for the private board.
+      submission: {
+        select: {
+          result: {
+            select: {
+              publicIntervalLow: board === "PUBLIC",
+              publicIntervalHigh: board === "PUBLIC",
+              privateIntervalLow: board === "PRIVATE",
+              privateIntervalHigh: board === "PRIVATE",
+            },
+          },
+        },
+      },
+    },
   });
-  return assignRanks(
-    rows.map((row) => ({
-      teamId: row.teamId,
-      team: row.team.name,
-      score: row.score,
-      submissionId: row.submissionId,
-      submittedAt: row.submittedAt.toISOString(),
-      entries: row.entries,
-    })),
+  return markStatisticalTier(
+    assignRanks(
+      rows.map((row) => ({
+        teamId: row.teamId,
+        team: row.team.name,
+        score: row.score,
+        submissionId: row.submissionId,
+        submittedAt: row.submittedAt.toISOString(),
+        entries: row.entries,
+        interval: storedInterval(row.submission.result, board),
+      })),
+    ),
   );
+}
+
+function storedInterval(
+  result: { publicIntervalLow?: number | null; publicIntervalHigh?: number | null; privateIntervalLow?: number | null; privateIntervalHigh?: number | null } | null,
+  board: "PUBLIC" | "PRIVATE",
+): ScoreInterval | null {
+  const low = board === "PUBLIC" ? result?.publicIntervalLow : result?.privateIntervalLow;
+  const high = board === "PUBLIC" ? result?.publicIntervalHigh : result?.privateIntervalHigh;
+  return low === null || low === undefined || high === null || high === undefined ? null : { low, high };
 }
 
 /** The moment after which new submissions no longer move the public board; null when not frozen. */
@@ -75,7 +114,7 @@ export async function leaderboardForTask(slug: string, board: "public" | "privat
   const frozenFrom = publicFreezeStart({ closesAt: task.closesAt, publicFreezeMinutes });
   const publicEntries = await rankedBoard(task.id, "PUBLIC", task.direction);
   const base = { task: task.slug, metric: task.rankMetric, direction: task.direction, revealed, frozenFrom: frozenFrom?.toISOString() ?? null };
-  if (board === "public" || !revealed) return { ...base, board: "public", entries: publicEntries };
+  if (board === "public" || !revealed) return { ...base, board: "public", statisticallyTiedTeams: statisticalTierSize(publicEntries), entries: publicEntries };
 
   const publicByTeam = new Map(publicEntries.map((entry) => [entry.teamId, entry]));
   const privateEntries = (await rankedBoard(task.id, "PRIVATE", task.direction)).map((entry) => ({
@@ -83,5 +122,5 @@ export async function leaderboardForTask(slug: string, board: "public" | "privat
     publicRank: publicByTeam.get(entry.teamId)?.rank,
     publicScore: publicByTeam.get(entry.teamId)?.score,
   }));
-  return { ...base, board: "private", entries: privateEntries };
+  return { ...base, board: "private", statisticallyTiedTeams: statisticalTierSize(privateEntries), entries: privateEntries };
 }

@@ -7,6 +7,8 @@ import { formatScore } from "@/components/tasks/format";
 import type { ScoredEvent } from "@/lib/events/leaderboard-stream";
 import type { LeaderboardEntry } from "@/lib/leaderboard";
 import { patchRankedRows } from "@/lib/leaderboard-ranking";
+import { markStatisticalTier, statisticalTierSize } from "@/lib/leaderboard-uncertainty";
+import { ScoreWithInterval, TierLegend, TierMarker } from "@/components/tasks/score-interval";
 
 /**
  * One page of the leaderboard, kept live: each "scored" event carries the scoring team's new row,
@@ -27,6 +29,8 @@ export interface LeaderboardTableProps {
   ownTeamId: number | null;
   ownEntry: LeaderboardEntry | null;
   emptyText: string;
+  /** teams in the leader's statistically tied tier, over the whole board */
+  statisticallyTiedTeams: number;
 }
 
 export function LeaderboardTable(props: LeaderboardTableProps) {
@@ -43,13 +47,18 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       const event = JSON.parse((message as MessageEvent<string>).data) as ScoredEvent;
       const changed = board === "private" ? event.private : event.public;
       if (!changed) return;
-      setRows((current) => patchRankedRows(current, changed, { direction, topOfBoard, pageSize }));
+      // On the board's first page the leader is on the page, so its tier is regrouped here.
+      setRows((current) => {
+        const patched = patchRankedRows(current, changed, { direction, topOfBoard, pageSize });
+        return topOfBoard ? markStatisticalTier(patched) : patched;
+      });
       if (changed.teamId === ownTeamId) setOwnEntry(changed);
     });
     return () => source.close();
   }, [taskSlug, board, direction, topOfBoard, pageSize, ownTeamId]);
 
   const isPrivate = board === "private";
+  const tierSize = topOfBoard ? statisticalTierSize(rows) : props.statisticallyTiedTeams;
   const ownOffPage = ownEntry && !rows.some((row) => row.teamId === ownEntry.teamId) ? ownEntry : null;
   const row = (entry: LeaderboardEntry, testId: string) => (
     <tr key={`${testId}-${entry.teamId}`} className={ownTeamId === entry.teamId ? "bg-indigo-50" : ""} data-testid={testId} data-team={entry.team}>
@@ -57,9 +66,12 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
         {entry.rank}
       </td>
       {isPrivate && <td className="py-2 pr-3">{entry.publicRank ?? "–"}</td>}
-      <td className="py-2 pr-3">{entry.team}</td>
-      <td className="py-2 pr-3 text-right font-mono" data-testid="score">
-        {formatScore(entry.score)}
+      <td className="py-2 pr-3">
+        {entry.team}
+        {tierSize > 1 && entry.statisticallyTied && <TierMarker />}
+      </td>
+      <td className="py-2 pr-3 text-right font-mono">
+        <ScoreWithInterval score={entry.score} interval={entry.interval} />
       </td>
       {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
       <td className="py-2 pr-3 text-right">{entry.entries}</td>
@@ -75,6 +87,7 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
         <span className={`mr-1 inline-block h-2 w-2 rounded-full ${connected ? "bg-green-500" : "bg-slate-400"}`} />
         {connected ? "Live" : "Connecting…"}
       </p>
+      {tierSize > 1 && <TierLegend teams={tierSize} />}
       {rows.length === 0 && !ownOffPage ? (
         <p className="text-sm text-slate-600">{props.emptyText}</p>
       ) : (

@@ -23,6 +23,9 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
       submitted_at: entry.submittedAt,
       entries: entry.entries,
       public_rank: entry.publicRank ?? null,
+      interval_low: entry.interval?.low ?? null,
+      interval_high: entry.interval?.high ?? null,
+      statistically_tied: entry.statisticallyTied,
     }));
   }
   const task = await db.task.findUnique({ where: { slug }, select: { id: true } });

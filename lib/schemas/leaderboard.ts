@@ -12,6 +12,11 @@ export const leaderboardEntrySchema = z
     entries: z.number().int().meta({ description: "the team's scored submissions" }),
     publicRank: z.number().int().optional().meta({ description: "private board only: the team's rank on the public one" }),
     publicScore: z.number().optional(),
+    interval: z
+      .object({ low: z.number(), high: z.number() })
+      .nullable()
+      .meta({ description: "95% bootstrap interval of score (1,000 resamples of the board's test rows, percentile method; docs/ranking.md); null for results scored before intervals existed" }),
+    statisticallyTied: z.boolean().meta({ description: "in the leader's tier: this team's interval overlaps the leader's (the leader included)" }),
   })
   .meta({ id: "LeaderboardEntry" });
 
@@ -23,6 +28,7 @@ export const leaderboardSchema = z
     board: z.enum(["public", "private"]),
     revealed: z.boolean(),
     frozenFrom: z.string().nullable().meta({ description: "the public board counts only submissions created before this moment" }),
+    statisticallyTiedTeams: z.number().int().meta({ description: "teams in the leader's statistically tied tier, the leader included (0: no intervals)" }),
     entries: z.array(leaderboardEntrySchema),
   })
   .meta({ id: "Leaderboard" });

@@ -15,6 +15,7 @@ import { firstColumns, referenceClassification, referenceRegression, selectColum
 import { leaderboard, queueStatus, submissionStatus, upload } from "./support/upload";
 import { waitForFinalStatus } from "./support/wait";
 import { startWorker, type WorkerProcess } from "./support/worker-process";
+import { bootstrapInterval, decodeSplitOutcomes, metricsOfClassifiedRows } from "../../worker/src/metrics/index";
 
 // Upload -> queue -> a real worker process with onnxruntime-node -> metrics -> result, end to end.
 
@@ -96,6 +97,26 @@ describe("a classification task", () => {
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({ id, status: "SCORED", queuePosition: null, result: { score: expectedPublic.accuracy, metrics: result.publicMetrics } });
     expect(status.body.result.privateMetrics).toBeUndefined(); // not revealed yet
+  });
+
+  it("stores each split's per-row outcomes and the bootstrap intervals of its scores (docs/ranking.md)", async () => {
+    const submission = await db.submission.findFirstOrThrow({ where: { task: { slug }, status: "SCORED" }, orderBy: { id: "asc" } });
+    const result = await db.result.findUniqueOrThrow({ where: { submissionId: submission.id }, include: { rowOutcomes: { orderBy: { split: "asc" } } } });
+    const split = publicPrivateSplit(ROWS, 0.4, 1234);
+    expect(result.rowOutcomes.map((stored) => [stored.split, stored.rows])).toEqual([["PUBLIC", 160], ["PRIVATE", 240]]);
+    for (const [stored, rows, metrics, low, high] of [
+      [result.rowOutcomes[0], split.publicRows, result.publicMetrics, result.publicIntervalLow, result.publicIntervalHigh],
+      [result.rowOutcomes[1], split.privateRows, result.privateMetrics, result.privateIntervalLow, result.privateIntervalHigh],
+    ] as const) {
+      const outcomes = decodeSplitOutcomes(stored.data);
+      if (outcomes.kind !== "CLASSIFICATION") throw new Error("expected classification outcomes");
+      expect(Array.from(outcomes.labels)).toEqual(Array.from(rows, (row) => labels[row]));
+      // The stored rows reproduce the stored metrics, and the stored interval is their bootstrap.
+      expect(metricsOfClassifiedRows(outcomes)).toEqual(metrics);
+      expect(await bootstrapInterval(outcomes, "accuracy")).toEqual({ low, high });
+      expect(low!).toBeLessThan((metrics as Record<string, number>).accuracy);
+      expect(high!).toBeGreaterThan((metrics as Record<string, number>).accuracy);
+    }
   });
 
   it("shows private scores only after the organisers reveal them", async () => {

@@ -70,13 +70,15 @@ describe("classificationMetrics", () => {
     expect(classificationMetrics(SCORES, 3, LABELS, [4, 5], 1).macro_f1).toBeCloseTo(1 / 3, 12);
   });
 
-  it("breaks ties toward the lower class index, for the prediction and for top-k", () => {
+  it("breaks ties toward the lower class index for the prediction and the higher one for top-k, as sklearn does", () => {
+    // np.argmax takes the first maximum; top_k_accuracy_score reverses a stable ascending argsort.
     const tied = [0.5, 0.5, 0.0];
-    expect(classificationMetrics(tied, 3, [0], [0], 1)).toEqual({ accuracy: 1, macro_f1: 1, top_k: 1 });
-    const secondWins = classificationMetrics(tied, 3, [1], [0], 1);
-    expect(secondWins.accuracy).toBe(0);
-    expect(secondWins.top_k).toBe(0);
-    expect(classificationMetrics(tied, 3, [1], [0], 2).top_k).toBe(1);
+    const firstTrue = classificationMetrics(tied, 3, [0], [0], 1);
+    expect(firstTrue).toEqual({ accuracy: 1, macro_f1: 1, top_k: 0 });
+    const secondTrue = classificationMetrics(tied, 3, [1], [0], 1);
+    expect(secondTrue.accuracy).toBe(0);
+    expect(secondTrue.top_k).toBe(1);
+    expect(classificationMetrics(tied, 3, [0], [0], 2).top_k).toBe(1);
   });
 
   it("ranks NaN scores below every number", () => {
@@ -106,7 +108,7 @@ describe("classificationMetrics", () => {
     expect(m.accuracy).toBeCloseTo(rows.filter((r, i) => labels[r] === predictions[i]).length / rows.length, 12);
     const inTop2 = rows.filter((r) => {
       const row = Array.from(scores.subarray(r * classes, (r + 1) * classes));
-      const sorted = row.map((s, c) => [s, c]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      const sorted = row.map((s, c) => [s, c]).sort((a, b) => b[0] - a[0] || b[1] - a[1]);
       return sorted.slice(0, 2).some(([, c]) => c === labels[r]);
     }).length;
     expect(m.top_k).toBeCloseTo(inTop2 / rows.length, 12);
@@ -136,14 +138,15 @@ describe("regressionMetrics", () => {
     expect(atMean.mse).toBeCloseTo(target.reduce((s, t) => s + (t - mean) ** 2, 0) / 5, 12);
   });
 
-  it("averages R² over output columns and the errors over every element", () => {
-    // Column 0 is perfect (R² 1). Column 1: mean 20, SS_tot = 200, SS_res = 9 -> R² = 0.955.
+  it("averages R² and RMSE over output columns and MSE/MAE over every element", () => {
+    // Column 0 is perfect (R² 1, RMSE 0). Column 1: mean 20, SS_tot = 200, SS_res = 9 -> R² = 0.955,
+    // RMSE = sqrt(9 / 3). sklearn's RMSE of several outputs is the mean of the columns' RMSEs.
     const target = [1, 10, 2, 20, 3, 30];
     const pred = [1, 10, 2, 20, 3, 33];
     const m = regressionMetrics(pred, target, 2, [0, 1, 2]);
     expect(m.mse).toBeCloseTo(9 / 6, 12);
     expect(m.mae).toBeCloseTo(3 / 6, 12);
-    expect(m.rmse).toBeCloseTo(Math.sqrt(1.5), 12);
+    expect(m.rmse).toBeCloseTo(Math.sqrt(3) / 2, 12);
     expect(m.r2).toBeCloseTo((1 + 0.955) / 2, 12);
   });
 

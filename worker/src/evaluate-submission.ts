@@ -6,7 +6,7 @@ import { boundedName, boundedShape } from "@goat/contracts/participant-message";
 import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
-import { computeMetrics } from "./metrics/index";
+import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/index";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import type { SandboxPool } from "./sandbox/pool";
 import type { OutageWait } from "./outage";
@@ -199,8 +199,10 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     labels: labels.labels.data as ArrayLike<number | bigint>,
     topK: task.topK,
   };
-  const publicMetrics = computeMetrics({ ...metricOptions, rows: labels.publicRows });
-  const privateMetrics = computeMetrics({ ...metricOptions, rows: labels.privateRows });
+  const publicSplit = scoreSplit({ ...metricOptions, rows: labels.publicRows });
+  const privateSplit = scoreSplit({ ...metricOptions, rows: labels.privateRows });
+  const publicMetrics = publicSplit.metrics;
+  const privateMetrics = privateSplit.metrics;
   const latencies = [...run.batchLatenciesMs].sort((a, b) => a - b);
   const totalMs = performance.now() - startedAt;
 
@@ -222,6 +224,11 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
   };
   const publicScore = score(publicMetrics, task.rankMetric);
   const privateScore = score(privateMetrics, task.rankMetric);
+  // How sure each score is (docs/ranking.md, "How sure is a rank"): computed once here, stored with
+  // the result, and read by the leaderboard as it is.
+  const rankMetric = task.rankMetric as MetricName;
+  const publicInterval = await bootstrapInterval(publicSplit.outcomes, rankMetric);
+  const privateInterval = await bootstrapInterval(privateSplit.outcomes, rankMetric);
 
   // The result in hand is kept through a database outage and written once it is back.
   const stored = await untilUp("storing the result", () => ctx.db.$transaction(async (tx) => {
@@ -247,6 +254,16 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
         modelBytes: submission.sizeBytes,
         paramCount: submission.paramCount,
         receipt: receipt as unknown as object,
+        publicIntervalLow: publicInterval.low,
+        publicIntervalHigh: publicInterval.high,
+        privateIntervalLow: privateInterval.low,
+        privateIntervalHigh: privateInterval.high,
+        rowOutcomes: {
+          create: [
+            { split: "PUBLIC", rows: labels.publicRows.length, data: encodeSplitOutcomes(publicSplit.outcomes) },
+            { split: "PRIVATE", rows: labels.privateRows.length, data: encodeSplitOutcomes(privateSplit.outcomes) },
+          ],
+        },
       },
     });
     return true;

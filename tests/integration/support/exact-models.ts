@@ -31,8 +31,10 @@ export function referenceClassification(scores: Float32Array, classes: number, l
   const seen = new Set<number>();
   for (const r of Array.from(rows)) {
     const row = Array.from(scores.subarray(r * classes, (r + 1) * classes));
-    const order = row.map((score, index) => ({ score, index })).sort((a, b) => b.score - a.score || a.index - b.index);
-    const predicted = order[0].index;
+    // The prediction is the first maximum (np.argmax); top-k puts the higher index first among
+    // equal scores (sklearn's top_k_accuracy_score).
+    const order = row.map((score, index) => ({ score, index })).sort((a, b) => b.score - a.score || b.index - a.index);
+    const predicted = row.indexOf(Math.max(...row));
     const label = labels[r];
     seen.add(label).add(predicted);
     if (predicted === label) {

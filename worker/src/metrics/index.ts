@@ -1,9 +1,12 @@
 import { CLASSIFICATION_METRICS, REGRESSION_METRICS, type MetricName, type MetricValues } from "@goat/contracts/metrics";
-import { classificationMetrics } from "./classification";
+import { classifyRows, metricsOfClassifiedRows } from "./classification";
 import { regressionMetrics } from "./regression";
+import type { SplitOutcomes } from "./row-outcomes";
 
-export { classificationMetrics, type ClassificationMetricValues } from "./classification";
+export { classificationMetrics, metricsOfClassifiedRows, type ClassificationMetricValues } from "./classification";
 export { regressionMetrics, type RegressionMetricValues } from "./regression";
+export { bootstrapInterval, type ScoreInterval } from "./bootstrap";
+export { encodeSplitOutcomes, decodeSplitOutcomes, type SplitOutcomes } from "./row-outcomes";
 
 export interface MetricsInput {
   kind: "CLASSIFICATION" | "REGRESSION";
@@ -23,20 +26,45 @@ export interface MetricsInput {
 
 /** Computes the requested metrics of one task kind over the given rows. */
 export function computeMetrics(input: MetricsInput): MetricValues {
+  if (input.metrics.length === 0) return {};
+  return scoreSplit(input).metrics;
+}
+
+/**
+ * The requested metrics over the given rows, and the per-row outcomes they were computed from
+ * (what a bootstrap of the score needs; row-outcomes.ts).
+ */
+export function scoreSplit(input: MetricsInput): { metrics: MetricValues; outcomes: SplitOutcomes } {
   const applicable: readonly MetricName[] = input.kind === "CLASSIFICATION" ? CLASSIFICATION_METRICS : REGRESSION_METRICS;
   const foreign = input.metrics.filter((m) => !applicable.includes(m));
   if (foreign.length > 0) throw new Error(`metrics ${foreign.join(", ")} do not apply to a ${input.kind} task`);
-  if (input.metrics.length === 0) return {};
 
   let all: MetricValues;
+  let outcomes: SplitOutcomes;
   if (input.kind === "CLASSIFICATION") {
     if (input.metrics.includes("top_k") && input.topK === undefined) throw new Error("top_k needs topK");
     // k only affects top_k; 1 stands in when top_k is not requested.
-    all = classificationMetrics(input.outputs, input.outputWidth, input.labels, input.rows, input.topK ?? 1);
+    outcomes = { kind: "CLASSIFICATION", ...classifyRows(input.outputs, input.outputWidth, input.labels, input.rows, input.topK ?? 1) };
+    all = metricsOfClassifiedRows(outcomes);
   } else {
     all = regressionMetrics(input.outputs, input.labels, input.outputWidth, input.rows);
+    outcomes = regressionOutcomes(input);
   }
-  const values: MetricValues = {};
-  for (const metric of input.metrics) values[metric] = all[metric];
-  return values;
+  const metrics: MetricValues = {};
+  for (const metric of input.metrics) metrics[metric] = all[metric];
+  return { metrics, outcomes };
+}
+
+function regressionOutcomes(input: MetricsInput): SplitOutcomes {
+  const width = input.outputWidth;
+  const predictions = new Float32Array(input.rows.length * width);
+  const targets = new Float32Array(input.rows.length * width);
+  for (let i = 0; i < input.rows.length; i++) {
+    const from = input.rows[i] * width;
+    for (let j = 0; j < width; j++) {
+      predictions[i * width + j] = input.outputs[from + j];
+      targets[i * width + j] = Number(input.labels[from + j]);
+    }
+  }
+  return { kind: "REGRESSION", width, predictions, targets };
 }

@@ -60,13 +60,17 @@ export function regressionMetrics(
 
   // sklearn's r2_score(multioutput="uniform_average", force_finite=True): a column whose
   // targets are constant scores 1 when predicted exactly and 0 otherwise, instead of NaN/-inf.
+  // RMSE is sklearn's mean_squared_error(squared=False) (root_mean_squared_error in later
+  // versions): each column's RMSE, averaged over columns, which for several outputs is not the
+  // square root of the overall MSE.
   let r2Sum = 0;
+  let rmseSum = 0;
   for (let j = 0; j < width; j++) {
     if (totalSquares[j] !== 0) r2Sum += 1 - residualSquares[j] / totalSquares[j];
     else r2Sum += residualSquares[j] === 0 ? 1 : 0;
+    rmseSum += Math.sqrt(residualSquares[j] / rows.length);
   }
 
   const elements = rows.length * width;
-  const mse = squaredError / elements;
-  return { mse, mae: absoluteError / elements, rmse: Math.sqrt(mse), r2: r2Sum / width };
+  return { mse: squaredError / elements, mae: absoluteError / elements, rmse: rmseSum / width, r2: r2Sum / width };
 }

@@ -94,6 +94,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           ownEntry={leaderboard.ownEntry}
           renderedAt={renderedAt}
           emptyText={leaderboard.search ? `No team matches "${leaderboard.search}".` : "No scored submissions yet."}
+          statisticallyTiedTeams={leaderboard.statisticallyTiedTeams}
         />
         {leaderboard.totalPages > 1 && (
           <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
