@@ -15,6 +15,7 @@ FROM base AS deps
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
 COPY worker/package.json worker/
+COPY cli/package.json cli/
 RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
