@@ -7,6 +7,7 @@ import { db } from "@/lib/db";
 import { eventSettings, setMaxTeamSize } from "@/lib/event-settings";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { quotaState } from "@/lib/quota";
+import { taskDetail } from "@/lib/task-catalog";
 import { createTeamForUser, joinTeamWithInviteCode, leaveTeam, teamChangeRules, teamForInviteCode } from "@/lib/teams";
 import { buildMlp } from "@/tools/onnx/build-model";
 import { int64Labels, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
@@ -249,7 +250,7 @@ describe("team changes close at the task's team merge deadline", () => {
     }
   });
 
-  it("the team page lists each open task's deadline, its own or the opening", async () => {
+  it("the team page lists each open task's deadline, its own or the opening, and the task page states it", async () => {
     const opensAt = new Date(Date.now() - HOUR);
     const own = new Date(Date.now() + 2 * HOUR);
     const byDefault = await taskWithDataset({ ...dataset, opensAt });
@@ -261,6 +262,9 @@ describe("team changes close at the task's team merge deadline", () => {
     expect(listed.get(explicit.slug)).toEqual({ slug: explicit.slug, title: explicit.title, closesTeamChangesAt: own.toISOString(), explicit: true, passed: false });
     expect(listed.has(closed.slug)).toBe(false);
     expect(rules.closure).toBeNull();
+    // The task page states the same deadline.
+    expect((await taskDetail(byDefault.slug))?.teamMerge).toEqual({ closesAt: opensAt.toISOString(), byDefault: true });
+    expect((await taskDetail(explicit.slug))?.teamMerge).toEqual({ closesAt: own.toISOString(), byDefault: false });
   });
 
   it("the task editor saves the deadline, shows it back, and refuses one after the close", async () => {

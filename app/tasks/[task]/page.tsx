@@ -140,7 +140,19 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
           <Card title="Limits">
             <ul className="space-y-1 text-sm">
               <li>Model size: up to {formatBytes(task.maxModelBytes)}</li>
-              <li>Submissions: {task.dailySubmissionLimit} per team per day (the day starts at 00:00 UTC); failures on our side are not counted</li>
+              <li>
+                Submissions: {task.dailySubmissionLimit} per team per day (the day starts at 00:00 UTC); failures on our side are not counted, and what a
+                member submitted today in another team counts too
+              </li>
+              <li data-testid="team-merge-deadline">
+                Team merge deadline: <LocalTime iso={task.teamMerge.closesAt} />
+                {task.teamMerge.byDefault ? " (when the task opens)" : ""}. From then until the close, whoever has submitted, or whose team has, cannot join,
+                leave or create a team (
+                <Link href="/team" className="text-indigo-700 underline">
+                  team rules
+                </Link>
+                ).
+              </li>
               <li>Evaluation time: {formatDuration(task.evalTimeoutMs)}</li>
               <li>Evaluation memory: {task.evalMemoryMb} MB</li>
             </ul>
