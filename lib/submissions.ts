@@ -188,6 +188,12 @@ export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId"
   return toSubmissionView(row, row.task.slug, row.task.privateRevealedAt !== null);
 }
 
+/** Whether the submission is the team's own (an organiser may view other teams' too). */
+export async function isTeamSubmission(teamId: number | null, submissionId: number): Promise<boolean> {
+  if (teamId === null) return false;
+  return (await db.submission.count({ where: { id: submissionId, teamId } })) > 0;
+}
+
 /** A submission by id alone (`goat status ID`): the same answer and the same 404 for another team's. */
 export async function submissionStatusById(caller: Pick<ApiCaller, "teamId" | "role">, submissionId: number): Promise<SubmissionStatusView> {
   const row = Number.isSafeInteger(submissionId) && submissionId > 0

@@ -39,6 +39,8 @@ export const taskConfigSchema = z
     maxRunningPerTeam: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_RUNNING_PER_TEAM),
     opensAt: z.coerce.date().nullable().default(null),
     closesAt: z.coerce.date().nullable().default(null),
+    /** team changes close then for whoever has submitted (lib/team-rules.ts); null: when the task opens */
+    teamMergeDeadline: z.coerce.date().nullable().default(null),
     publicFraction: z.number().min(0).max(1).default(0.5),
     splitSeed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     trainingDataFile: z.string().nullable().default(null),
@@ -54,6 +56,9 @@ export const taskConfigSchema = z
     }
     if (!task.metrics.includes(task.rankMetric)) ctx.addIssue({ code: "custom", path: ["rankMetric"], message: "the ranking metric must be one of the task's metrics" });
     if (task.opensAt && task.closesAt && task.opensAt >= task.closesAt) ctx.addIssue({ code: "custom", path: ["closesAt"], message: "must be after opensAt" });
+    if (task.teamMergeDeadline && task.closesAt && task.teamMergeDeadline >= task.closesAt) {
+      ctx.addIssue({ code: "custom", path: ["teamMergeDeadline"], message: "must be before the task closes" });
+    }
   });
 
 export type TaskConfigInput = z.input<typeof taskConfigSchema>;

@@ -2,6 +2,7 @@ import "server-only";
 import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
 import { db } from "./db";
 import { quotaState, type QuotaState } from "./quota";
+import { effectiveMergeDeadline } from "./team-rules";
 import { taskPhase, type TaskPhase } from "./tasks";
 
 /**
@@ -33,6 +34,8 @@ export interface TaskDetail extends TaskSummary {
   publicFraction: number;
   hasTrainingData: boolean;
   privateRevealedAt: string | null;
+  /** when team changes close for whoever has submitted (lib/team-rules.ts), and whether it is the default (the opening) */
+  teamMerge: { closesAt: string; byDefault: boolean };
 }
 
 const PHASE_ORDER: Record<TaskPhase, number> = { open: 0, upcoming: 1, closed: 2 };
@@ -90,6 +93,8 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
       publicFraction: true,
       trainingDataFile: true,
       privateRevealedAt: true,
+      teamMergeDeadline: true,
+      createdAt: true,
     },
   });
   if (!row) return null;
@@ -109,6 +114,7 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
     publicFraction: row.publicFraction,
     hasTrainingData: row.trainingDataFile !== null,
     privateRevealedAt: row.privateRevealedAt?.toISOString() ?? null,
+    teamMerge: { closesAt: effectiveMergeDeadline(row).toISOString(), byDefault: row.teamMergeDeadline === null },
   };
 }
 

@@ -45,6 +45,9 @@ const TASK2: TaskConfigInput = {
   batchSize: 500,
   publicFraction: 0.5,
   splitSeed: 20261128,
+  // The demo task has no opening time, so by default its team changes would close at once for the
+  // demo team (it has the baseline submission): leave a fortnight to invite team-mates to it.
+  teamMergeDeadline: new Date(Date.now() + 14 * 24 * 3600 * 1000),
 };
 
 async function ensureUser(user: typeof DEMO.admin | typeof DEMO.participant) {

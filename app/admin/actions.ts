@@ -7,6 +7,7 @@ import { moveUserToTeam, resetTeamQuota, setUserDisabled, setUserRole } from "@/
 import { saveTask } from "@/lib/admin/task-editor";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
+import { maxTeamSizeSchema, setMaxTeamSize } from "@/lib/event-settings";
 
 /**
  * The organiser's controls as server actions. Each one parses its form with zod, lets the lib
@@ -104,6 +105,12 @@ export async function resetTeamQuotaAction(_state: ActionState | null, formData:
   const parsed = z.object({ teamId: z.coerce.number().int().positive() }).safeParse(Object.fromEntries(formData));
   if (!parsed.success) return invalid(parsed.error);
   return run(async () => resetTeamQuota(await currentUser(), parsed.data.teamId, null), ["/admin/users"]);
+}
+
+export async function setMaxTeamSizeAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {
+  const parsed = z.object({ maxTeamSize: maxTeamSizeSchema }).safeParse({ maxTeamSize: String(formData.get("maxTeamSize") ?? "") });
+  if (!parsed.success) return invalid(parsed.error);
+  return run(async () => setMaxTeamSize(await currentUser(), parsed.data.maxTeamSize), ["/admin/users", "/team"]);
 }
 
 export async function saveTaskAction(_state: ActionState | null, formData: FormData): Promise<ActionState> {

@@ -2,10 +2,11 @@ import { CopyButton } from "@/components/site/copy-button";
 import { Card } from "@/components/site/form-parts";
 import { LocalTime } from "@/components/site/local-time";
 import { CreateTeamForm, JoinTeamForm, LeaveTeamForm } from "@/components/team/team-forms";
+import { TeamChangesClosedNotice, TeamRulesCard } from "@/components/team/team-rules";
 import { TeamWebhookCard } from "@/components/webhooks/team-webhook-card";
 import { requireUser } from "@/lib/auth/session";
 import { publicBaseUrl } from "@/lib/public-url";
-import { inviteLink, teamOfUser } from "@/lib/teams";
+import { inviteLink, teamChangeRules, teamOfUser } from "@/lib/teams";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Team" };
@@ -13,12 +14,14 @@ export const metadata = { title: "Team" };
 export default async function TeamPage() {
   const user = await requireUser("/team");
   const [team, baseUrl] = await Promise.all([teamOfUser(user), publicBaseUrl()]);
+  const rules = await teamChangeRules(user, team?.id ?? null);
 
   if (!team) {
     return (
       <div className="space-y-6">
         <h1 className="text-2xl font-semibold">Your team</h1>
         <p className="text-slate-700">You are in no team yet. Submissions belong to a team: create one, or join your team-mates&apos; with their invite code. One team per person for the event.</p>
+        <TeamChangesClosedNotice rules={rules} />
         <div className="grid gap-4 md:grid-cols-2">
           <Card title="Create a team">
             <CreateTeamForm />
@@ -27,6 +30,7 @@ export default async function TeamPage() {
             <JoinTeamForm />
           </Card>
         </div>
+        <TeamRulesCard rules={rules} />
       </div>
     );
   }
@@ -49,7 +53,7 @@ export default async function TeamPage() {
           </p>
           <CopyButton text={team.inviteCode} label="Copy code" className="mt-2" testId="copy-invite-code" />
         </Card>
-        <Card title={`Members (${team.members.length})`} className="md:col-span-2">
+        <Card title={rules.maxTeamSize === null ? `Members (${team.members.length})` : `Members (${team.members.length} of at most ${rules.maxTeamSize})`} className="md:col-span-2">
           <ul className="divide-y divide-slate-100" data-testid="team-members">
             {team.members.map((member) => (
               <li key={member.userId} className="flex flex-wrap items-baseline justify-between gap-2 py-2">
@@ -66,10 +70,14 @@ export default async function TeamPage() {
           </ul>
         </Card>
       </div>
+      <TeamRulesCard rules={rules} />
       <TeamWebhookCard user={{ ...user, team: { id: team.id, name: team.name } }} />
       <Card title="Leave the team">
-        <p className="mb-3 text-sm text-slate-600">The team keeps its {team.submissionCount} submission(s) and its place on the leaderboards.</p>
-        <LeaveTeamForm teamName={team.name} />
+        <p className="mb-3 text-sm text-slate-600">
+          The team keeps its {team.submissionCount} submission(s) and its place on the leaderboards; your submissions of today keep counting against the quota of
+          the team you join next.
+        </p>
+        {rules.closure ? <TeamChangesClosedNotice rules={rules} /> : <LeaveTeamForm teamName={team.name} />}
       </Card>
     </div>
   );

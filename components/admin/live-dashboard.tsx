@@ -147,7 +147,7 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
                       <MemoryBar used={worker.gpu.memoryUsedMb} total={worker.gpu.memoryTotalMb} limit={worker.gpuMemLimitMb} />
                     ) : (
                       <span className="text-xs text-slate-500" title={worker.gpuUnavailableReason ?? ""}>
-                        no GPU · CPU {worker.cpu?.usagePercent ?? "?"}% · RAM {worker.cpu ? `${Math.round(worker.cpu.memoryUsedMb / 1024)}/${Math.round(worker.cpu.memoryTotalMb / 1024)} GiB` : "?"}
+                        no GPU · <span data-testid={`cpu-of-${worker.id}`}>CPU {worker.cpu?.workerUsagePercent ?? "?"}% of {worker.cpu?.cores ?? "?"} cores (host {worker.cpu?.usagePercent ?? "?"}%)</span> · RAM {worker.cpu ? `${Math.round(worker.cpu.memoryUsedMb / 1024)}/${Math.round(worker.cpu.memoryTotalMb / 1024)} GiB` : "?"}
                       </span>
                     )}
                   </td>
@@ -185,7 +185,7 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
             {workerIds.map((id, i) => <Line key={id} dataKey={id} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} connectNulls />)}
           </LineChart>
         </Chart>
-        <Chart title={`${anyGpu ? "GPU utilisation per worker (%)" : "CPU use per worker (%), no GPU reported"} · ${zone}`}>
+        <Chart title={`${anyGpu ? "GPU utilisation per worker (%)" : "CPU use per worker: its own process and sandboxes (% of the host's cores), no GPU reported"} · ${zone}`}>
           <LineChart data={utilSeries}>
             <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="t" fontSize={11} /><YAxis domain={[0, 100]} fontSize={11} /><Tooltip /><Legend />
             {workerIds.map((id, i) => <Line key={id} dataKey={id} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} connectNulls />)}

@@ -27,6 +27,12 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
   { name: "batchSize", label: "Batch size", type: "number" },
   { name: "opensAt", label: "Opens (UTC)", type: "datetime-local" },
   { name: "closesAt", label: "Closes (UTC)", type: "datetime-local" },
+  {
+    name: "teamMergeDeadline",
+    label: "Team merge deadline (UTC)",
+    type: "datetime-local",
+    hint: "from then until the close, whoever has submitted to this task (or whose team has) cannot join, leave or create a team; empty: when the task opens",
+  },
   { name: "publicFraction", label: "Public fraction of the test set", type: "number", hint: "between 0 and 1, e.g. 0.5" },
   { name: "publicFreezeMinutes", label: "Freeze the public leaderboard for the last N minutes", type: "number" },
 ];

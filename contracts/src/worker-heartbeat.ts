@@ -2,8 +2,8 @@ import { z } from "zod";
 
 /**
  * What a worker's heartbeat stores in `workers.figures` and the dashboard reads back: the GPU's
- * figures from nvidia-smi where there is one, and the host's CPU and memory always (the only
- * figures a GPU-less worker has). Fields are nullable because drivers leave some out ("[N/A]").
+ * figures from nvidia-smi where there is one, and the host's CPU and memory and the worker's own
+ * CPU always (the only figures a GPU-less worker has). Fields are nullable because drivers leave some out ("[N/A]").
  */
 export const gpuFiguresSchema = z.object({
   index: z.number(),
@@ -22,8 +22,13 @@ export const gpuFiguresSchema = z.object({
 
 export const cpuFiguresSchema = z.object({
   cores: z.number(),
-  /** share of all cores busy since the previous heartbeat, 0-100 */
+  /** share of all the host's cores busy since the previous heartbeat, 0-100 (every process on the host) */
   usagePercent: z.number().nullable(),
+  /**
+   * the worker's own CPU since the previous heartbeat (its process and its sandbox children), as a
+   * share of all the host's cores, 0-100; absent from workers older than this field
+   */
+  workerUsagePercent: z.number().nullable().optional(),
   loadAverage1m: z.number(),
   memoryUsedMb: z.number(),
   memoryTotalMb: z.number(),

@@ -18,7 +18,8 @@ export interface WorkerView {
   gpu: { name: string; memoryUsedMb: number | null; memoryTotalMb: number | null; utilizationPercent: number | null; temperatureC: number | null; powerDrawW: number | null } | null;
   gpuUnavailableReason: string | null;
   gpuMemLimitMb: number | null;
-  cpu: { usagePercent: number | null; memoryUsedMb: number; memoryTotalMb: number } | null;
+  /** usagePercent: the host's; workerUsagePercent: the worker's own process and sandbox children (both shares of all cores) */
+  cpu: { usagePercent: number | null; workerUsagePercent: number | null; cores: number; memoryUsedMb: number; memoryTotalMb: number } | null;
 }
 
 export interface DashboardSnapshot {
@@ -110,7 +111,9 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
           : null,
         gpuUnavailableReason: figures?.gpuUnavailableReason ?? null,
         gpuMemLimitMb: worker.gpuMemLimitMb,
-        cpu: figures ? { usagePercent: figures.cpu.usagePercent, memoryUsedMb: figures.cpu.memoryUsedMb, memoryTotalMb: figures.cpu.memoryTotalMb } : null,
+        cpu: figures
+          ? { usagePercent: figures.cpu.usagePercent, workerUsagePercent: figures.cpu.workerUsagePercent ?? null, cores: figures.cpu.cores, memoryUsedMb: figures.cpu.memoryUsedMb, memoryTotalMb: figures.cpu.memoryTotalMb }
+          : null,
       };
     }),
     queue: {

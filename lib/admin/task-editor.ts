@@ -66,6 +66,7 @@ export const taskFormSchema = z.object({
   batchSize: z.coerce.number().int().default(256),
   opensAt: optionalDate,
   closesAt: optionalDate,
+  teamMergeDeadline: optionalDate,
   publicFraction: z.coerce.number().default(0.5),
   publicFreezeMinutes: z.coerce.number().int().min(0).max(100_000).default(0),
 });
@@ -160,7 +161,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     select: {
       slug: true, title: true, description: true, kind: true, inputSpec: true, outputSpec: true, metrics: true, rankMetric: true, direction: true,
       topK: true, maxModelBytes: true, dailySubmissionLimit: true, evalTimeoutMs: true, evalMemoryMb: true, batchSize: true, opensAt: true,
-      closesAt: true, publicFraction: true, publicFreezeMinutes: true,
+      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true,
     },
   });
   if (!task) return null;
@@ -182,6 +183,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     batchSize: String(task.batchSize),
     opensAt: task.opensAt?.toISOString().slice(0, 16) ?? "",
     closesAt: task.closesAt?.toISOString().slice(0, 16) ?? "",
+    teamMergeDeadline: task.teamMergeDeadline?.toISOString().slice(0, 16) ?? "",
     publicFraction: String(task.publicFraction),
     publicFreezeMinutes: String(task.publicFreezeMinutes),
   };

@@ -53,6 +53,19 @@ export async function sessionUserForClaim(claim: SessionClaim): Promise<SessionU
   return { id: user.id, email: user.email, name: user.name, role: user.role, team: user.membership?.team ?? null };
 }
 
+/**
+ * Why this browser's session cookie signs no one in any more, when the person should be told: their
+ * account was disabled by the organisers. Null otherwise (no cookie, signed out, expired, or a
+ * session ended by a role change or sign-out elsewhere, which say nothing worth showing).
+ */
+export async function endedSessionReason(): Promise<"disabled" | null> {
+  const jar = await cookies();
+  const claim = await sessionClaimFromCookies(new Map(jar.getAll().map((cookie) => [cookie.name, cookie.value])));
+  if (!claim) return null;
+  const user = await db.user.findUnique({ where: { id: claim.userId }, select: { disabledAt: true } });
+  return user?.disabledAt ? "disabled" : null;
+}
+
 /** For pages that need a signed-in user: redirects to the sign-in page (and back afterwards). */
 export async function requireUser(returnTo: string): Promise<SessionUser> {
   const user = await currentUser();

@@ -45,7 +45,9 @@ function quotaExceeded(task: TaskForIntake, quota: QuotaState): ApiError {
   return new ApiError(
     429,
     "QUOTA_EXCEEDED",
-    `Your team has used all ${quota.limit} submissions for "${task.slug}" today. The quota resets at ${quota.resetsAt}.`,
+    `Your team has used all ${quota.limit} submissions for "${task.slug}" today${
+      quota.usedInOtherTeams > 0 ? ` (${quota.usedInOtherTeams} of them made by your team's members while in another team: they count here too)` : ""
+    }. The quota resets at ${quota.resetsAt}.`,
     { quota },
     { "Retry-After": String(Math.max(1, Math.ceil((Date.parse(quota.resetsAt) - Date.now()) / 1000))) },
   );

@@ -8,10 +8,11 @@ const quotaSchema = z
   .object({
     limit: z.number().int(),
     used: z.number().int(),
+    usedInOtherTeams: z.number().int().meta({ description: "of used: submissions the team's current members made today while in another team (they count here too)" }),
     remaining: z.number().int(),
     resetsAt: z.string(),
   })
-  .meta({ id: "Quota", description: "the team's submissions for this task today (UTC)" });
+  .meta({ id: "Quota", description: "the team's submissions for this task today (UTC), with those its current members made in other teams today" });
 
 export const evaluationReceiptSchema = z
   .looseObject({

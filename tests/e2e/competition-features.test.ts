@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, screenshot, signIn, type Browser } from "./support/browser";
+import { launchBrowser, screenshot as saveScreenshot, seriousViolations, signIn, type Browser } from "./support/browser";
 import { startPlatform, until, type Platform } from "./support/platform";
 
 // What competition users expect, in a real browser on a desktop and a phone against the built app,
 // Postgres, Redis and a real worker: named submissions with a detail page, filters and a model
 // download; invite links and copy buttons; organisers' announcements arriving live; dark mode.
-// Screenshots: test-results/screenshots/{page}-{viewport}.png.
+// Screenshots: test-results/screenshots/{page}-{viewport}.png. Every page screenshotted is also
+// checked with axe: zero serious or critical violations (soft, so one run lists every page's).
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -26,6 +27,12 @@ async function open(viewport: { width: number; height: number }): Promise<Page> 
 async function expectNoHorizontalScroll(page: Page) {
   const { scroll, viewport } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, viewport: window.innerWidth }));
   expect(scroll).toBeLessThanOrEqual(viewport);
+}
+
+/** The page as it is now: axe finds no serious or critical violation, then a screenshot. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  expect.soft(await seriousViolations(page), `axe on ${name} (${page.url()})`).toEqual([]);
+  await saveScreenshot(page, name);
 }
 
 async function clipboardText(page: Page): Promise<string> {

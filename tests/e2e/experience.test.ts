@@ -1,7 +1,6 @@
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, screenshot, type Browser } from "./support/browser";
+import { launchBrowser, screenshot, seriousViolations, type Browser } from "./support/browser";
 import { startPlatform, until, type Platform } from "./support/platform";
 
 // Issue 15's defects, walked in a real browser against the built app, Postgres, Redis and a real
@@ -35,14 +34,6 @@ async function signIn(page: Page, who: { email: string; password: string }) {
 async function statusOf(id: number) {
   const response = await fetch(`${platform.baseUrl}/submit/task2/status/${id}`, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } });
   return (await response.json()) as { status: string };
-}
-
-/** The page's serious and critical axe violations, as "rule: target" lines (empty when clean). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(" ")} (${violation.help})`));
 }
 
 /** The elements that stick out past the right edge of the screen, for a failure message. */

@@ -115,6 +115,7 @@ describe.each([0, 1])("a caller who is not an organiser (%#)", (index) => {
       ["disable", actions.setUserDisabledAction(null, form({ userId: String(participant.id), value: "on" }))],
       ["move", actions.moveUserToTeamAction(null, form({ userId: String(participant.id), teamId: "none" }))],
       ["quota", actions.resetTeamQuotaAction(null, form({ teamId: String(participant.team!.id) }))],
+      ["team size", actions.setMaxTeamSizeAction(null, form({ maxTeamSize: "2" }))],
       ["task", actions.saveTaskAction(null, form({ slug: "sneaky", title: "x", kind: "CLASSIFICATION", inputSpec: "[]", outputSpec: "[]", rankMetric: "accuracy" }))],
     ];
     for (const [name, call] of calls) expect(await call, name).toMatchObject({ ok: false, message: expect.stringMatching(/Sign in as an organiser|Only organisers/) });

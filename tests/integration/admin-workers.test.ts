@@ -61,7 +61,16 @@ it("a worker's heartbeat carries its host, provider, job and this GPU-less host'
   expect(snapshot.workers.find((w) => w.id === "beating-worker")).toMatchObject({ health: "online", host: "gpu-server-1", gpu: null });
   expect(snapshot.workerSeries.find((s) => s.workerId === "beating-worker")!.points.length).toBeGreaterThanOrEqual(2);
   await worker.stop("SIGTERM");
-  expect((await db.worker.findUniqueOrThrow({ where: { id: "beating-worker" } })).state).toBe("STOPPED");
+  const stopped = await db.worker.findUniqueOrThrow({ where: { id: "beating-worker" } });
+  expect(stopped.state).toBe("STOPPED");
+  // The CPU chart's samples carry the worker's own CPU (its process tree), the one its last beat reported, not the host's.
+  const lastBeat = workerFiguresSchema.parse(stopped.figures).cpu;
+  expect(lastBeat.workerUsagePercent).toEqual(expect.any(Number));
+  expect(lastBeat.workerUsagePercent!).toBeGreaterThanOrEqual(0);
+  expect(lastBeat.workerUsagePercent!).toBeLessThanOrEqual(100);
+  const lastSample = await db.workerSample.findFirstOrThrow({ where: { workerId: "beating-worker" }, orderBy: { at: "desc" }, select: { cpuPercent: true } });
+  expect(lastSample.cpuPercent).toBe(lastBeat.workerUsagePercent);
+  expect((await dashboardSnapshot(admin)).workers.find((w) => w.id === "beating-worker")!.cpu).toMatchObject({ workerUsagePercent: lastBeat.workerUsagePercent, usagePercent: lastBeat.usagePercent });
   expect((await dashboardSnapshot(admin)).workers.find((w) => w.id === "beating-worker")!.health).toBe("stopped");
 });
 

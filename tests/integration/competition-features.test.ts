@@ -207,8 +207,10 @@ describe("my submissions: status filter and pages", () => {
 describe("invite links", () => {
   it("the link's page names the team; joining is a POST that puts the user in the team and goes to /team", async () => {
     const newcomer = await createUser({ email: `${uniqueName("new")}@test.local`, name: "Newcomer", password: "newcomer-pass" });
-    const code = (await db.team.findUniqueOrThrow({ where: { id: alpha.team.id }, select: { inviteCode: true } })).inviteCode;
-    expect(await teamForInviteCode(code)).toEqual({ name: alpha.team.name, memberCount: 1 });
+    // A team that has not submitted yet: one that has is closed to joins past the merge deadline (tests/integration/team-rules.test.ts).
+    const host = await participantWithTeam();
+    const code = (await db.team.findUniqueOrThrow({ where: { id: host.team.id }, select: { inviteCode: true } })).inviteCode;
+    expect(await teamForInviteCode(code)).toEqual({ id: host.team.id, name: host.team.name, memberCount: 1, maxTeamSize: null, full: false });
     expect(await teamForInviteCode("not-a-code")).toBeNull();
 
     session.user = { ...newcomer, role: "PARTICIPANT", team: null };
@@ -217,7 +219,7 @@ describe("invite links", () => {
     expect(await joinTeamByLinkAction({}, form)).toEqual({ message: "No team has this invite code. Check it with your team-mate." });
     form.set("inviteCode", code);
     await expect(joinTeamByLinkAction({}, form)).rejects.toMatchObject({ digest: expect.stringContaining("/team") });
-    expect(await db.teamMember.findUnique({ where: { userId: newcomer.id }, select: { teamId: true } })).toEqual({ teamId: alpha.team.id });
+    expect(await db.teamMember.findUnique({ where: { userId: newcomer.id }, select: { teamId: true } })).toEqual({ teamId: host.team.id });
   });
 });
 

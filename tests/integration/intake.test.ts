@@ -194,7 +194,7 @@ describe("accepted uploads", () => {
     const tomorrow = new Date();
     tomorrow.setUTCHours(24, 0, 0, 0);
     await expectRefusal(response, 429, "QUOTA_EXCEEDED", new RegExp(`all 3 submissions .* resets at ${tomorrow.toISOString().replace(/[.]/g, "\\.")}`));
-    expect(response.body.error.quota).toEqual({ limit: 3, used: 3, remaining: 0, resetsAt: tomorrow.toISOString() });
+    expect(response.body.error.quota).toEqual({ limit: 3, used: 3, usedInOtherTeams: 0, remaining: 0, resetsAt: tomorrow.toISOString() });
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await db.submission.count()).toBe(rowsBefore);
   });

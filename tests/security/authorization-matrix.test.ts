@@ -202,6 +202,8 @@ const actions: Record<string, ActionEntry> = {
   "admin/actions.ts#setUserDisabledAction": { expect: ADMIN_ACTION, form: (w) => ({ userId: String(w.victimUserId), value: "off" }) },
   "admin/actions.ts#moveUserToTeamAction": { expect: ADMIN_ACTION, form: (w) => ({ userId: String(w.victimUserId), teamId: String(w.teamA) }) },
   "admin/actions.ts#resetTeamQuotaAction": { expect: ADMIN_ACTION, form: (w) => ({ teamId: String(w.teamA) }) },
+  // Empty: no limit, the setting every other test expects.
+  "admin/actions.ts#setMaxTeamSizeAction": { expect: ADMIN_ACTION, form: () => ({ maxTeamSize: "" }) },
   "admin/actions.ts#saveTaskAction": {
     expect: ADMIN_ACTION,
     form: () => ({ slug: uniqueName("matrix").toLowerCase(), title: "Matrix", kind: "CLASSIFICATION", inputSpec: '[{"name":"input","dtype":"float32","shape":[-1,4]}]', outputSpec: '[{"name":"output","dtype":"float32","shape":[-1,3]}]', rankMetric: "accuracy" }),

@@ -32,7 +32,8 @@ let taskId: number;
 let organiser: { id: number; email: string; name: string; role: "ADMIN"; team: null };
 
 beforeAll(async () => {
-  const task = await taskWithDataset({ inputs: randomRows(6, 4, 5), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+  // A team merge deadline still to come, so a member who submitted may leave (lib/team-rules.ts).
+  const task = await taskWithDataset({ inputs: randomRows(6, 4, 5), labels: int64Labels([0, 1, 2, 0, 1, 2]), teamMergeDeadline: new Date(Date.now() + 24 * 3600 * 1000) });
   slug = task.slug;
   taskId = task.id;
   const admin = await createUser({ email: `${uniqueName("org")}@test.local`, name: "Organiser", password: "organiser-pass-1", role: "ADMIN" });

@@ -2,7 +2,10 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { workerFiguresSchema } from "@goat/contracts/worker-heartbeat";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { CpuSampler, pickWorkerGpu, readWorkerFigures } from "@/worker/src/heartbeat";
+import { parseProcStat, processTreeCpuSeconds } from "@/worker/src/process-tree-cpu";
 import { NvidiaSmi, parseGpuQuery } from "@/worker/src/gpu/nvidia-smi";
 import fs from "node:fs";
 
@@ -68,5 +71,46 @@ describe("the heartbeat's figures", () => {
     expect(figures.gpu).toBeNull();
     expect(figures.gpuUnavailableReason).toMatch(/exited with code 9/);
     expect(figures.cpu.memoryTotalMb).toBeGreaterThan(0);
+  });
+});
+
+describe("the worker's own CPU figure", () => {
+  it("reads ppid and utime+stime+cutime+cstime from /proc/[pid]/stat, whatever the command name holds", () => {
+    // Fields 14-17 are 7, 3, 20, 5 ticks; the name has a space and a ")" of its own.
+    const line = "4242 (node (sandbox) x) S 4200 4242 4200 0 -1 4194560 100 0 0 0 7 3 20 5 20 0 11 0 5000 100000 2000";
+    expect(parseProcStat(line)).toEqual({ ppid: 4200, ticks: 35 });
+    expect(parseProcStat("garbage")).toBeNull();
+  });
+
+  // Table: CPU seconds the worker's process tree used over a wall time, on this host's cores.
+  const cores = os.cpus().length;
+  it.each([
+    { name: "idle", used: 0, elapsedMs: 5000, expected: 0 },
+    { name: "one core busy for the whole beat", used: 5, elapsedMs: 5000, expected: Math.round((100 / cores) * 10) / 10 },
+    { name: "half a core", used: 1, elapsedMs: 2000, expected: Math.round((50 / cores) * 10) / 10 },
+    { name: "more than the host has (clock skew) is capped", used: 10 * cores, elapsedMs: 1000, expected: 100 },
+  ])("reports the tree's CPU seconds per core over the beat: $name", ({ used, elapsedMs, expected }) => {
+    let seconds = 100;
+    let nowMs = 1_000_000;
+    const sampler = new CpuSampler({ cpuSeconds: () => seconds, nowMs: () => nowMs });
+    seconds += used;
+    nowMs += elapsedMs;
+    expect(sampler.read().workerUsagePercent).toBe(expected);
+  });
+
+  it("counts a sandbox child's CPU while it lives and after it has ended", async () => {
+    // The child burns CPU, reports how much (its own process.cpuUsage), then waits to be killed.
+    const script = "const end=Date.now()+400;while(Date.now()<end)Math.sqrt(Math.random());const u=process.cpuUsage();console.log((u.user+u.system)/1e6);setInterval(()=>{},1000)";
+    const before = processTreeCpuSeconds();
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const [chunk] = (await once(child.stdout!, "data")) as [Buffer];
+    const childSeconds = Number(chunk.toString().trim());
+    expect(childSeconds).toBeGreaterThan(0.05);
+    // Alive: counted as a descendant (one clock tick, 10 ms, of rounding allowed).
+    expect(processTreeCpuSeconds() - before).toBeGreaterThanOrEqual(childSeconds - 0.011);
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    // Ended and reaped: its time is in this process's cutime/cstime now, still counted.
+    expect(processTreeCpuSeconds() - before).toBeGreaterThanOrEqual(childSeconds - 0.011);
   });
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { CpuFigures, GpuFigures, WorkerFigures } from "@goat/contracts/worker-heartbeat";
 import type { Db } from "./db";
 import { NvidiaSmi, type GpuStatus } from "./gpu/nvidia-smi";
+import { processTreeCpuSeconds } from "./process-tree-cpu";
 
 /**
  * The worker's heartbeat: every HEARTBEAT_INTERVAL_MS it upserts its `workers` row (id, host,
@@ -46,18 +47,48 @@ function cpuTimes(): CpuTimes {
 const MB = 1024 * 1024;
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
-/** Host CPU and memory figures; usage is measured between two calls, so the first has none. */
+/** Where the sampler reads the worker's own CPU seconds and the time (tests give their own). */
+export interface WorkerCpuSource {
+  cpuSeconds(): number;
+  nowMs(): number;
+}
+
+const processTree: WorkerCpuSource = { cpuSeconds: () => processTreeCpuSeconds(), nowMs: () => performance.now() };
+
+/**
+ * CPU and memory figures: the host's, and the worker's own CPU (its process and its sandbox
+ * children, from process-tree-cpu.ts) as a share of all the host's cores, so the two read on the
+ * same 0-100 scale. Usage is measured between two calls.
+ */
 export class CpuSampler {
   private previous: CpuTimes = cpuTimes();
+  private previousWorker: { seconds: number; atMs: number };
+
+  constructor(private readonly worker: WorkerCpuSource = processTree) {
+    this.previousWorker = { seconds: worker.cpuSeconds(), atMs: worker.nowMs() };
+  }
+
+  /** The worker's CPU seconds since the previous reading over the wall time passed, per core, in percent. */
+  private workerUsagePercent(cores: number): number | null {
+    const seconds = this.worker.cpuSeconds();
+    const atMs = this.worker.nowMs();
+    const elapsedS = (atMs - this.previousWorker.atMs) / 1000;
+    const used = seconds - this.previousWorker.seconds;
+    this.previousWorker = { seconds, atMs };
+    if (elapsedS <= 0 || cores <= 0) return null;
+    return round1(Math.min(100, Math.max(0, (used / (elapsedS * cores)) * 100)));
+  }
 
   read(): CpuFigures {
     const now = cpuTimes();
     const total = now.total - this.previous.total;
     const idle = now.idle - this.previous.idle;
     this.previous = now;
+    const cores = os.cpus().length;
     return {
-      cores: os.cpus().length,
+      cores,
       usagePercent: total > 0 ? round1(Math.min(100, Math.max(0, (1 - idle / total) * 100))) : null,
+      workerUsagePercent: this.workerUsagePercent(cores),
       loadAverage1m: round1(os.loadavg()[0]),
       memoryUsedMb: Math.round((os.totalmem() - os.freemem()) / MB),
       memoryTotalMb: Math.round(os.totalmem() / MB),
@@ -187,7 +218,8 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
         gpuMemUsedMb: figures.gpu?.memoryUsedMb ?? null,
         gpuMemTotalMb: figures.gpu?.memoryTotalMb ?? null,
         gpuUtilPercent: figures.gpu?.utilizationPercent ?? null,
-        cpuPercent: figures.cpu.usagePercent,
+        // The chart shows the worker's own CPU, not the host's (other workers, the web app, anything else).
+        cpuPercent: figures.cpu.workerUsagePercent ?? null,
         memUsedMb: figures.cpu.memoryUsedMb,
       },
     });

@@ -1,17 +1,19 @@
-import { moveUserToTeamAction, resetTeamQuotaAction, setUserDisabledAction, setUserRoleAction } from "@/app/admin/actions";
+import { moveUserToTeamAction, resetTeamQuotaAction, setMaxTeamSizeAction, setUserDisabledAction, setUserRoleAction } from "@/app/admin/actions";
 import { ActionButton } from "@/components/admin/action-button";
+import { MaxTeamSizeForm } from "@/components/admin/max-team-size-form";
 import { TeamPicker } from "@/components/admin/team-picker";
 import { Card } from "@/components/site/form-parts";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { requireAdminSession } from "@/lib/admin/authorize";
 import { listTeams, listUsers } from "@/lib/admin/people";
+import { eventSettings } from "@/lib/event-settings";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Users and teams · Admin" };
 
 export default async function AdminUsersPage() {
   const actor = await requireAdminSession();
-  const [users, teams] = await Promise.all([listUsers(actor), listTeams(actor)]);
+  const [users, teams, settings] = await Promise.all([listUsers(actor), listTeams(actor), eventSettings()]);
   return (
     <div className="space-y-8">
       <section className="space-y-2">
@@ -42,6 +44,9 @@ export default async function AdminUsersPage() {
       </section>
       <section className="space-y-2">
         <h2 className="text-xl font-semibold">Teams</h2>
+        <Card>
+          <MaxTeamSizeForm action={setMaxTeamSizeAction} current={settings.maxTeamSize} />
+        </Card>
         <Card>
           <ScrollTable label="Teams">
             <table className="w-full text-sm">

@@ -77,11 +77,17 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
                     <p data-testid="quota">
                       Your team has <strong>{quota.remaining}</strong> of {quota.limit} submissions left today; the count resets at{" "}
                       <LocalTime iso={quota.resetsAt} />.
+                      {quota.usedInOtherTeams > 0 && (
+                        <span data-testid="quota-other-teams">
+                          {" "}
+                          {quota.usedInOtherTeams} of the {quota.used} used were made today by your members while in another team: they count here too.
+                        </span>
+                      )}
                       {quota.remaining === 0 && <strong className="text-red-800"> No submissions left: the form opens again at the reset.</strong>}
                     </p>
                     <p className="text-xs text-slate-600" data-testid="quota-rules">
                       A model that fails through your own fault (it does not load, has the wrong shape or runs out of time) uses a submission. A failure on
-                      our side, or a submission an organiser cancels, does not.
+                      our side, or a submission an organiser cancels, does not. What a member submitted today in another team counts against this team too.
                     </p>
                   </div>
                 )}
@@ -134,7 +140,19 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
           <Card title="Limits">
             <ul className="space-y-1 text-sm">
               <li>Model size: up to {formatBytes(task.maxModelBytes)}</li>
-              <li>Submissions: {task.dailySubmissionLimit} per team per day (the day starts at 00:00 UTC); failures on our side are not counted</li>
+              <li>
+                Submissions: {task.dailySubmissionLimit} per team per day (the day starts at 00:00 UTC); failures on our side are not counted, and what a
+                member submitted today in another team counts too
+              </li>
+              <li data-testid="team-merge-deadline">
+                Team merge deadline: <LocalTime iso={task.teamMerge.closesAt} />
+                {task.teamMerge.byDefault ? " (when the task opens)" : ""}. From then until the close, whoever has submitted, or whose team has, cannot join,
+                leave or create a team (
+                <Link href="/team" className="text-indigo-700 underline">
+                  team rules
+                </Link>
+                ).
+              </li>
               <li>Evaluation time: {formatDuration(task.evalTimeoutMs)}</li>
               <li>Evaluation memory: {task.evalMemoryMb} MB</li>
             </ul>

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { AxeBuilder } from "@axe-core/playwright";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "./platform";
 
@@ -39,6 +40,24 @@ export async function launchBrowser(options: { viewport?: { width: number; heigh
   };
 }
 
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/** Visitors for one test file: each page opened is a fresh browser profile (its own session); closeAll ends them. */
+export function visitors() {
+  const browsers: Browser[] = [];
+  return {
+    async open(viewport: { width: number; height: number }): Promise<Page> {
+      const browser = await launchBrowser({ viewport });
+      browsers.push(browser);
+      return browser.newPage();
+    },
+    async closeAll(): Promise<void> {
+      for (const browser of browsers.splice(0)) await browser.close();
+    },
+  };
+}
+
 /** Saves a full-page PNG as test-results/screenshots/{name}.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   await fs.mkdir(SCREENSHOT_DIR, { recursive: true });
@@ -54,4 +73,12 @@ export async function signIn(page: Page, baseUrl: string, who: { email: string; 
   await page.fill("#password", who.password);
   await page.click("button[type=submit]");
   await page.waitForURL(`${baseUrl}${next}`);
+}
+
+/** The page's serious and critical axe violations, as "rule: target (help)" lines (empty when clean). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(" ")} (${violation.help})`));
 }

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { Card } from "@/components/site/form-parts";
 import { JoinByLinkForm } from "@/components/team/team-forms";
 import { requireUser } from "@/lib/auth/session";
+import { teamFullMessage } from "@/lib/team-rules";
 import { teamForInviteCode } from "@/lib/teams";
 
 export const dynamic = "force-dynamic";
@@ -37,6 +38,14 @@ export default async function JoinTeamPage({ params }: { params: Promise<{ code:
               the team page
             </Link>{" "}
             before joining <strong>{team.name}</strong>.
+          </p>
+        ) : team.full && team.maxTeamSize !== null ? (
+          <p className="text-slate-700" data-testid="invite-team-full">
+            {teamFullMessage(team.name, team.memberCount, team.maxTeamSize)} Ask them to make room, or{" "}
+            <Link href="/team" className="text-indigo-700 underline">
+              create your own team
+            </Link>
+            .
           </p>
         ) : (
           <div className="space-y-3">

@@ -4,12 +4,13 @@ import { CopyButton } from "@/components/site/copy-button";
 import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
 import { SubmissionLabelsForm } from "@/components/submissions/submission-labels-form";
+import { SubmissionLiveRefresh } from "@/components/submissions/submission-live-refresh";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
 import { formatBytes, formatDuration, formatScore } from "@/components/tasks/format";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { requireUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
-import { submissionStatusForCaller, type SubmissionStatusView } from "@/lib/submissions";
+import { isTeamSubmission, submissionStatusForCaller, type SubmissionStatusView } from "@/lib/submissions";
 import { taskDetail } from "@/lib/task-catalog";
 
 export const dynamic = "force-dynamic";
@@ -47,7 +48,8 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
   const task = await taskDetail(slug);
   if (!task) notFound();
   const submission = await submissionOrNotFound(user, task.slug, Number(id));
-  const ownTeam = user.team !== null; // an organiser outside the team sees it but does not relabel it
+  // An organiser outside the team sees it but does not relabel it, nor hear its team's events.
+  const ownTeam = user.role !== "ADMIN" || (await isTeamSubmission(user.team?.id ?? null, submission.id));
   const result = submission.result;
 
   return (
@@ -68,6 +70,7 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
             {submission.status}
           </span>
         </h1>
+        {ownTeam && <SubmissionLiveRefresh taskSlug={task.slug} submissionId={submission.id} status={submission.status} />}
       </div>
 
       {submission.status === "FAILED" && (
@@ -167,7 +170,8 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
       {result?.receipt && (
         <Card title="Evaluation receipt">
           <p className="mb-2 text-sm text-slate-600">What ran, where, on which data: keep it to reproduce the score.</p>
-          <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100" data-testid="submission-receipt">
+          {/* It scrolls sideways on a phone: focusable (and named) so a keyboard can scroll it too (axe: scrollable-region-focusable). */}
+          <pre tabIndex={0} aria-label="Evaluation receipt (JSON)" className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100" data-testid="submission-receipt">
             {JSON.stringify(result.receipt, null, 2)}
           </pre>
         </Card>

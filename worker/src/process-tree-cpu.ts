@@ -1,0 +1,78 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+
+/**
+ * CPU time of a process and everything it started: the worker and its sandbox children (and
+ * their wrappers), from Linux's /proc. A live process counts its own time (utime + stime) and that
+ * of its children it has already reaped (cutime + cstime); a child that ended between two readings
+ * thus moves from "live" to its parent's cutime, and the total only grows. Where there is no /proc
+ * (macOS, during development) only this process's own time is known (process.cpuUsage()).
+ * See proc(5), /proc/[pid]/stat.
+ */
+let ticksPerSecond: number | null = null;
+
+function clockTicks(): number {
+  if (ticksPerSecond === null) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100; // USER_HZ on every Linux architecture Node runs on
+    }
+  }
+  return ticksPerSecond;
+}
+
+interface ProcStat {
+  ppid: number;
+  /** utime + stime + cutime + cstime, in clock ticks */
+  ticks: number;
+}
+
+/** Parses /proc/[pid]/stat; the command name (field 2) may hold spaces and parentheses, so fields are counted after its last ")". */
+export function parseProcStat(text: string): ProcStat | null {
+  const close = text.lastIndexOf(")");
+  if (close < 0) return null;
+  const fields = text.slice(close + 2).trim().split(/\s+/);
+  // fields[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14-17.
+  const ppid = Number(fields[1]);
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+  if (![ppid, utime, stime, cutime, cstime].every(Number.isFinite)) return null;
+  return { ppid, ticks: utime + stime + cutime + cstime };
+}
+
+function readStat(pid: string): ProcStat | null {
+  try {
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return null; // it ended while we read
+  }
+}
+
+/** CPU seconds used so far by `rootPid` and all its descendants. */
+export function processTreeCpuSeconds(rootPid = process.pid): number {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  }
+  const children = new Map<number, number[]>();
+  const stats = new Map<number, ProcStat>();
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (!stat) continue;
+    stats.set(Number(pid), stat);
+    const siblings = children.get(stat.ppid) ?? [];
+    siblings.push(Number(pid));
+    children.set(stat.ppid, siblings);
+  }
+  let ticks = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return ticks / clockTicks();
+}
