@@ -33,6 +33,10 @@ export interface TaskDetail extends TaskSummary {
   publicFraction: number;
   hasTrainingData: boolean;
   privateRevealedAt: string | null;
+  /** the public board's freeze before the close, in minutes (0: none) */
+  publicFreezeMinutes: number;
+  /** K: how many final submissions a team may select */
+  finalSubmissionLimit: number;
 }
 
 const PHASE_ORDER: Record<TaskPhase, number> = { open: 0, upcoming: 1, closed: 2 };
@@ -58,9 +62,10 @@ export async function taskCatalog(now = new Date()): Promise<TaskSummary[]> {
     select: { id: true, slug: true, title: true, kind: true, opensAt: true, closesAt: true, rankMetric: true, direction: true },
     orderBy: { id: "asc" },
   });
-  const teamCounts = await db.submission.groupBy({ by: ["taskId", "teamId"], where: { status: "SCORED", isReference: false } });
-  const teams = new Map<number, number>();
-  for (const row of teamCounts) teams.set(row.taskId, (teams.get(row.taskId) ?? 0) + 1);
+  // Teams on the public board: a team whose only scores came after the freeze is not counted
+  // until the reveal (docs/ranking.md "The freeze").
+  const teamCounts = await db.leaderboardEntry.groupBy({ by: ["taskId"], where: { board: "PUBLIC" }, _count: { _all: true } });
+  const teams = new Map(teamCounts.map((row) => [row.taskId, row._count._all]));
   return rows
     .map((row) => toTaskSummary(row, teams.get(row.id) ?? 0, now))
     .sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
@@ -90,13 +95,15 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
       publicFraction: true,
       trainingDataFile: true,
       privateRevealedAt: true,
+      publicFreezeMinutes: true,
+      finalSubmissionLimit: true,
     },
   });
   if (!row) return null;
-  const teams = await db.submission.groupBy({ by: ["teamId"], where: { taskId: row.id, status: "SCORED", isReference: false } });
+  const teams = await db.leaderboardEntry.count({ where: { taskId: row.id, board: "PUBLIC" } });
   return {
     id: row.id,
-    ...toTaskSummary(row, teams.length, now),
+    ...toTaskSummary(row, teams, now),
     description: row.description,
     inputSpec: tensorSpecListSchema.parse(row.inputSpec),
     outputSpec: tensorSpecListSchema.parse(row.outputSpec),
@@ -109,6 +116,8 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
     publicFraction: row.publicFraction,
     hasTrainingData: row.trainingDataFile !== null,
     privateRevealedAt: row.privateRevealedAt?.toISOString() ?? null,
+    publicFreezeMinutes: row.publicFreezeMinutes,
+    finalSubmissionLimit: row.finalSubmissionLimit,
   };
 }
 
