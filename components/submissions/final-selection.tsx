@@ -68,7 +68,10 @@ export function FinalToggle({
 
   return (
     <span className="inline-flex flex-wrap items-center gap-2 text-sm" data-testid="final-toggle">
-      <label className="inline-flex items-center gap-1.5">
+      <label
+        className="inline-flex items-center gap-1.5"
+        title={!checked && selectedIds.length >= finals.limit ? `At most ${finals.limit} finals: untick another one first.` : undefined}
+      >
         <input
           type="checkbox"
           checked={checked}
