@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createUser } from "@/lib/accounts";
+import { exportRows } from "@/lib/admin/export";
 import { db } from "@/lib/db";
 import { leaderboardForTask } from "@/lib/leaderboard";
 import { scoreKey } from "@/lib/leaderboard-ranking";
@@ -299,5 +301,21 @@ describe("GET and POST /api/tasks/{task}/finals", () => {
     expect(answer.error).toMatchObject({ code: "SELECTION_CLOSED" });
     expect(answer.error.message).toMatch(/closed at .*final submissions can no longer change/);
     expect(await (await get()).json()).toMatchObject({ open: false, default: false, finals: [ids[1]] });
+  });
+
+  it("lists each team's finals, and who selected them, in the organisers' exports", async () => {
+    const organiser = await createUser({ email: `organiser-${slug}@test.local`, name: "Organiser", password: "test-password-1", role: "ADMIN" });
+    const admin = { id: organiser.id, email: organiser.email, name: organiser.name, role: "ADMIN" as const, team: null };
+    await db.task.update({ where: { id: taskId }, data: { privateRevealedAt: new Date() } });
+    const board = await exportRows(admin, slug, "private-leaderboard");
+    expect(board.map((row) => [row.team, row.submission_id, row.final, row.finals])).toEqual([
+      [member.team.name, ids[1], "selected", String(ids[1])],
+      [other.team.name, otherTeams, "default", String(otherTeams)],
+    ]);
+    const submissions = await exportRows(admin, slug, "submissions");
+    const byId = new Map(submissions.map((row) => [row.id, row]));
+    expect(byId.get(ids[1])).toMatchObject({ final: "selected", final_selected_by: member.user.email });
+    expect(byId.get(ids[0])).toMatchObject({ final: null, final_selected_by: null, final_selected_at: null });
+    expect(byId.get(otherTeams)).toMatchObject({ final: "default", final_selected_by: null });
   });
 });
