@@ -15,6 +15,7 @@ export type ApiErrorCode =
   | "TASK_NOT_FOUND"
   | "TASK_CLOSED"
   | "TASK_NOT_OPEN"
+  | "SELECTION_CLOSED"
   | "NO_TEAM"
   | "BAD_REQUEST"
   | "CONFLICT"

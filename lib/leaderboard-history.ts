@@ -1,11 +1,15 @@
 import "server-only";
 import { db } from "./db";
+import { publicCutoff } from "./leaderboard";
 import { leaderboardSnapshot, type BoardSnapshot } from "./leaderboard-cache";
+import { scoreKey } from "./leaderboard-ranking";
 import { requireTask } from "./tasks";
 
 /**
  * The leaderboard chart: for the top teams (as leaderboardForTask ranks them; no ranking here),
- * each team's best public score so far after each of its scored submissions.
+ * each team's best public score so far after each of its scored submissions. The chart is as
+ * public as the board: while the board is frozen it draws only submissions created before the
+ * freeze, and after the reveal only those created before the close (docs/ranking.md "The freeze").
  */
 export interface BestScoreSeries {
   teamId: number;
@@ -33,12 +37,20 @@ async function seriesForTopTeams(slug: string, snapshot: BoardSnapshot, topTeams
   const task = await requireTask(slug);
   const top = snapshot.leaderboard.entries.slice(0, topTeams);
   if (top.length === 0) return [];
+  const cutoff = publicCutoff(task);
   const rows = await db.submission.findMany({
-    where: { taskId: task.id, status: "SCORED", teamId: { in: top.map((entry) => entry.teamId) }, result: { isNot: null } },
+    where: {
+      taskId: task.id,
+      status: "SCORED",
+      isReference: false,
+      teamId: { in: top.map((entry) => entry.teamId) },
+      result: { isNot: null },
+      ...(cutoff ? { createdAt: { lt: cutoff } } : {}),
+    },
     select: { teamId: true, createdAt: true, result: { select: { publicScore: true } } },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
-  const better = (a: number, b: number) => (task.direction === "MAXIMIZE" ? a > b : a < b);
+  const better = (a: number, b: number) => (task.direction === "MAXIMIZE" ? scoreKey(a) > scoreKey(b) : scoreKey(a) < scoreKey(b));
   return top.map((entry) => {
     const points: BestScoreSeries["points"] = [];
     let best: number | undefined;

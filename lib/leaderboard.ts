@@ -1,19 +1,21 @@
 import "server-only";
 import { db } from "./db";
-import { assignRanks } from "./leaderboard-ranking";
+import { rankEntries } from "./leaderboard-ranking";
 import { markStatisticalTier, statisticalTierSize, type ScoreInterval } from "./leaderboard-uncertainty";
 import { requireTask } from "./tasks";
 
 /**
- * The leaderboards of a task. Each team is represented by its best scored submission (by the
- * public score, or the private one once revealed); ties between a team's own submissions go to
- * the earliest. Equal scores share a rank ("1, 2, 2, 4"), and among equal scores the earlier
- * submission is listed first. Organisers' reference submissions are never ranked. A submission
- * being re-scored keeps its last result on the board until the new one replaces it (only evaluated
- * submissions have a result row); a cancelled or failed one leaves it. When a task has a public
- * freeze, the public board counts only submissions created before closesAt minus
- * publicFreezeMinutes (the private board is never frozen). Postgres keeps each team's best per
- * board in leaderboard_entries (docs/leaderboard.md); ranks are assigned here, on read.
+ * The leaderboards of a task (the rules in words: docs/ranking.md). Each team is represented by
+ * its best scored submission: on the public board among all its submissions, on the private board
+ * among its final submissions (those it selected, or by default its K best public ones). Scores
+ * are compared rounded to 9 decimal places; ties between a team's own submissions go to the
+ * earliest. Equal scores share a rank ("1, 1, 3"), and among equal scores the earlier submission is
+ * listed first. Organisers' reference submissions are never ranked. A submission being re-scored
+ * keeps its last result on the board until the new one replaces it (only evaluated submissions
+ * have a result row); a cancelled or failed one leaves it. When a task has a public freeze, the
+ * public board counts only submissions created before closesAt minus publicFreezeMinutes until the
+ * private board is revealed, then every submission created before closesAt. Postgres keeps each
+ * team's best per board in leaderboard_entries (docs/leaderboard.md); ranks are assigned here, on read.
  */
 export interface LeaderboardEntry {
   rank: number;
@@ -23,6 +25,8 @@ export interface LeaderboardEntry {
   submissionId: number;
   submittedAt: string;
   entries: number;
+  /** private board only: whether the counted submission is one the team selected or a default final */
+  final?: "selected" | "default";
   /** present on the private leaderboard: the team's rank on the public one */
   publicRank?: number;
   publicScore?: number;
@@ -38,7 +42,7 @@ export interface Leaderboard {
   direction: "MAXIMIZE" | "MINIMIZE";
   board: "public" | "private";
   revealed: boolean;
-  /** the public board shows only submissions created before this moment (null: not frozen) */
+  /** the public board shows only submissions created before this moment (null: no freeze, or the private board is revealed) */
   frozenFrom: string | null;
   /** how many teams are in the leader's statistically tied tier, the leader included (0: no intervals) */
   statisticallyTiedTeams: number;
@@ -51,16 +55,15 @@ export interface Leaderboard {
  * whatever the number of submissions.
  */
 async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", direction: "MAXIMIZE" | "MINIMIZE"): Promise<LeaderboardEntry[]> {
-  const order = direction === "MAXIMIZE" ? "desc" : "asc";
   const rows = await db.leaderboardEntry.findMany({
     where: { taskId, board },
-    orderBy: [{ score: order }, { submittedAt: "asc" }, { submissionId: "asc" }],
     select: {
       teamId: true,
       score: true,
       submissionId: true,
       submittedAt: true,
       entries: true,
+      finalKind: true,
       team: { select: { name: true } },
       // The interval of the board's own score; the private one is read only for the private board.
       submission: {
@@ -77,8 +80,11 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
       },
     },
   });
+  // Sorted here rather than by the index: the rule compares scores by their tie key (lib/leaderboard-ranking.ts).
+  // The statistical tier is marked after ranking: it is the leader's.
   return markStatisticalTier(
-    assignRanks(
+    rankEntries(
+      direction,
       rows.map((row) => ({
         teamId: row.teamId,
         team: row.team.name,
@@ -87,6 +93,7 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
         submittedAt: row.submittedAt.toISOString(),
         entries: row.entries,
         interval: storedInterval(row.submission.result, board),
+        ...(board === "PRIVATE" && row.finalKind ? { final: row.finalKind === "SELECTED" ? ("selected" as const) : ("default" as const) } : {}),
       })),
     ),
   );
@@ -101,17 +108,34 @@ function storedInterval(
   return low === null || low === undefined || high === null || high === undefined ? null : { low, high };
 }
 
-/** The moment after which new submissions no longer move the public board; null when not frozen. */
+/** The moment after which new submissions no longer move the public board; null when the task has no freeze. */
 export function publicFreezeStart(task: { closesAt: Date | null; publicFreezeMinutes: number }): Date | null {
   if (!task.closesAt || task.publicFreezeMinutes <= 0) return null;
   return new Date(task.closesAt.getTime() - task.publicFreezeMinutes * 60_000);
 }
 
+/**
+ * The moment before which a submission may show a score publicly (board, chart, events): the
+ * freeze start until the private board is revealed; after the reveal, the close. Null: no limit.
+ */
+export function publicCutoff(task: { closesAt: Date | null; publicFreezeMinutes: number; privateRevealedAt: Date | null }): Date | null {
+  if (task.privateRevealedAt) return task.closesAt;
+  return publicFreezeStart(task);
+}
+
+/** Whether a score of a submission made at `createdAt` is hidden from everyone but its team now. */
+export function hiddenByFreeze(
+  task: { closesAt: Date | null; publicFreezeMinutes: number; privateRevealedAt: Date | null },
+  createdAt: Date,
+): boolean {
+  const cutoff = publicCutoff(task);
+  return cutoff !== null && createdAt >= cutoff;
+}
+
 export async function leaderboardForTask(slug: string, board: "public" | "private" = "public"): Promise<Leaderboard> {
   const task = await requireTask(slug);
   const revealed = task.privateRevealedAt !== null;
-  const { publicFreezeMinutes } = await db.task.findUniqueOrThrow({ where: { id: task.id }, select: { publicFreezeMinutes: true } });
-  const frozenFrom = publicFreezeStart({ closesAt: task.closesAt, publicFreezeMinutes });
+  const frozenFrom = revealed ? null : publicFreezeStart(task);
   const publicEntries = await rankedBoard(task.id, "PUBLIC", task.direction);
   const base = { task: task.slug, metric: task.rankMetric, direction: task.direction, revealed, frozenFrom: frozenFrom?.toISOString() ?? null };
   if (board === "public" || !revealed) return { ...base, board: "public", statisticallyTiedTeams: statisticalTierSize(publicEntries), entries: publicEntries };

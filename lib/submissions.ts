@@ -6,6 +6,8 @@ import type { ApiCaller } from "./auth/api-token";
 import type { Prisma, SubmissionStatus } from "@/prisma/generated/client";
 import { db } from "./db";
 import { ApiError } from "./errors";
+import { finalKindsForTeam, type FinalKind } from "./final-submissions";
+import { hiddenByFreeze } from "./leaderboard";
 import { QueueSnapshot, waitingInServiceOrder, type WaitReason } from "./queue/wait-outlook";
 
 /**
@@ -46,10 +48,18 @@ export async function submissionHistories(submissionIds: number[]): Promise<Map<
   return histories;
 }
 
-/** Read once for a list of views: the queue's order and state, and the organisers' actions. */
+/** Read once for a list of views: the queue's order and state, the organisers' actions, the team's finals. */
 export interface SubmissionViewContext {
   snapshot?: QueueSnapshot;
   histories?: Map<number, SubmissionHistoryEntry[]>;
+  finals?: Map<number, FinalKind>;
+}
+
+/** What of the task decides what its team sees of a submission: the reveal and the freeze. */
+export interface SubmissionTaskRules {
+  closesAt: Date | null;
+  publicFreezeMinutes: number;
+  privateRevealedAt: Date | null;
 }
 
 export interface SubmissionStatusView {
@@ -75,6 +85,10 @@ export interface SubmissionStatusView {
   finishedAt: string | null;
   failureKind: "PARTICIPANT" | "PLATFORM" | null;
   message: string | null;
+  /** made after the public freeze point: its score shows to its team only, until the private board is revealed */
+  afterFreeze: boolean;
+  /** one of the team's final submissions: selected by the team, or a default final (null: not a final) */
+  final: FinalKind | null;
   result: {
     score: number;
     metrics: MetricValues;
@@ -129,9 +143,10 @@ type SubmissionViewRow = Prisma.SubmissionGetPayload<{ select: typeof submission
 export async function toSubmissionView(
   row: SubmissionViewRow,
   taskSlug: string,
-  privateRevealed: boolean,
+  rules: SubmissionTaskRules,
   context: SubmissionViewContext = {},
 ): Promise<SubmissionStatusView> {
+  const privateRevealed = rules.privateRevealedAt !== null;
   const receipt = row.result?.receipt as unknown as EvaluationReceipt | undefined;
   const result =
     row.result && row.status === "SCORED"
@@ -168,6 +183,8 @@ export async function toSubmissionView(
     failureKind: row.failureKind,
     // Bounded again here: rows written before the worker built messages from templates, or by hand.
     message: row.message === null ? null : participantMessage(row.message),
+    afterFreeze: hiddenByFreeze(rules, row.createdAt),
+    final: (context.finals ?? (await finalKindsForTeam(row.taskId, row.teamId))).get(row.id) ?? null,
     result,
   };
 }
@@ -181,11 +198,11 @@ export async function submissionStatusForCaller(caller: Pick<ApiCaller, "teamId"
   if (!Number.isSafeInteger(submissionId) || submissionId <= 0) throw notFound;
   const row = await db.submission.findUnique({
     where: { id: submissionId },
-    select: { ...submissionViewSelect, task: { select: { slug: true, privateRevealedAt: true } } },
+    select: { ...submissionViewSelect, task: { select: { slug: true, privateRevealedAt: true, closesAt: true, publicFreezeMinutes: true } } },
   });
   if (!row || row.task.slug !== taskSlug) throw notFound;
   if (caller.role !== "ADMIN" && row.teamId !== caller.teamId) throw notFound;
-  return toSubmissionView(row, row.task.slug, row.task.privateRevealedAt !== null);
+  return toSubmissionView(row, row.task.slug, row.task);
 }
 
 /** Whether the submission is the team's own (an organiser may view other teams' too). */

@@ -42,6 +42,8 @@ export const taskConfigSchema = z
     /** team changes close then for whoever has submitted (lib/team-rules.ts); null: when the task opens */
     teamMergeDeadline: z.coerce.date().nullable().default(null),
     publicFraction: z.number().min(0).max(1).default(0.5),
+    /** K: how many final submissions a team may select; the private board ranks their best (docs/ranking.md) */
+    finalSubmissionLimit: z.number().int().min(1).max(100).default(2),
     splitSeed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     trainingDataFile: z.string().nullable().default(null),
   })

@@ -36,6 +36,10 @@ export interface TaskDetail extends TaskSummary {
   privateRevealedAt: string | null;
   /** when team changes close for whoever has submitted (lib/team-rules.ts), and whether it is the default (the opening) */
   teamMerge: { closesAt: string; byDefault: boolean };
+  /** the public board's freeze before the close, in minutes (0: none) */
+  publicFreezeMinutes: number;
+  /** K: how many final submissions a team may select */
+  finalSubmissionLimit: number;
 }
 
 const PHASE_ORDER: Record<TaskPhase, number> = { open: 0, upcoming: 1, closed: 2 };
@@ -61,9 +65,10 @@ export async function taskCatalog(now = new Date()): Promise<TaskSummary[]> {
     select: { id: true, slug: true, title: true, kind: true, opensAt: true, closesAt: true, rankMetric: true, direction: true },
     orderBy: { id: "asc" },
   });
-  const teamCounts = await db.submission.groupBy({ by: ["taskId", "teamId"], where: { status: "SCORED", isReference: false } });
-  const teams = new Map<number, number>();
-  for (const row of teamCounts) teams.set(row.taskId, (teams.get(row.taskId) ?? 0) + 1);
+  // Teams on the public board: a team whose only scores came after the freeze is not counted
+  // until the reveal (docs/ranking.md "The freeze").
+  const teamCounts = await db.leaderboardEntry.groupBy({ by: ["taskId"], where: { board: "PUBLIC" }, _count: { _all: true } });
+  const teams = new Map(teamCounts.map((row) => [row.taskId, row._count._all]));
   return rows
     .map((row) => toTaskSummary(row, teams.get(row.id) ?? 0, now))
     .sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
@@ -95,13 +100,15 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
       privateRevealedAt: true,
       teamMergeDeadline: true,
       createdAt: true,
+      publicFreezeMinutes: true,
+      finalSubmissionLimit: true,
     },
   });
   if (!row) return null;
-  const teams = await db.submission.groupBy({ by: ["teamId"], where: { taskId: row.id, status: "SCORED", isReference: false } });
+  const teams = await db.leaderboardEntry.count({ where: { taskId: row.id, board: "PUBLIC" } });
   return {
     id: row.id,
-    ...toTaskSummary(row, teams.length, now),
+    ...toTaskSummary(row, teams, now),
     description: row.description,
     inputSpec: tensorSpecListSchema.parse(row.inputSpec),
     outputSpec: tensorSpecListSchema.parse(row.outputSpec),
@@ -115,6 +122,8 @@ export async function taskDetail(slug: string, now = new Date()): Promise<(TaskD
     hasTrainingData: row.trainingDataFile !== null,
     privateRevealedAt: row.privateRevealedAt?.toISOString() ?? null,
     teamMerge: { closesAt: effectiveMergeDeadline(row).toISOString(), byDefault: row.teamMergeDeadline === null },
+    publicFreezeMinutes: row.publicFreezeMinutes,
+    finalSubmissionLimit: row.finalSubmissionLimit,
   };
 }
 

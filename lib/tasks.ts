@@ -18,6 +18,10 @@ export interface TaskForIntake {
   rankMetric: string;
   direction: "MAXIMIZE" | "MINIMIZE";
   privateRevealedAt: Date | null;
+  /** the public board's freeze before closesAt, in minutes (0: none) */
+  publicFreezeMinutes: number;
+  /** K: how many final submissions a team may select */
+  finalSubmissionLimit: number;
 }
 
 const taskSelect = {
@@ -34,6 +38,8 @@ const taskSelect = {
   rankMetric: true,
   direction: true,
   privateRevealedAt: true,
+  publicFreezeMinutes: true,
+  finalSubmissionLimit: true,
 } as const;
 
 export async function findTaskBySlug(slug: string): Promise<TaskForIntake | null> {

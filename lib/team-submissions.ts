@@ -2,6 +2,7 @@ import "server-only";
 import type { ApiCaller } from "./auth/api-token";
 import { db } from "./db";
 import { ApiError } from "./errors";
+import { finalSelectionForTeam, type FinalSelection } from "./final-submissions";
 import type { Prisma } from "@/prisma/generated/client";
 import { QueueSnapshot } from "./queue/wait-outlook";
 import { submissionHistories, submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./submissions";
@@ -41,6 +42,8 @@ export interface TeamSubmissions {
   submissions: TeamSubmissionRow[];
   /** every scored submission's public score, oldest first: the chart spans all pages */
   scores: { id: number; score: number }[];
+  /** the team's final submissions for the private board (docs/ranking.md) */
+  finals: FinalSelection;
 }
 
 /** Reads `?status=` and `?page=` as the page and the JSON route take them; anything else is ignored. */
@@ -85,13 +88,14 @@ export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, 
     take: SUBMISSIONS_PAGE_SIZE,
     select: { ...submissionViewSelect, user: { select: { name: true } } },
   });
-  const revealed = task.privateRevealedAt !== null;
+  const finals = await finalSelectionForTeam(caller, task.slug);
   const submissions: TeamSubmissionRow[] = [];
   const context = {
     snapshot: rows.some((row) => row.status === "QUEUED") ? await QueueSnapshot.read() : undefined,
     histories: await submissionHistories(rows.map((row) => row.id)),
+    finals: new Map(finals.finals.map((id) => [id, finals.default ? ("default" as const) : ("selected" as const)])),
   };
-  for (const row of rows) submissions.push({ ...(await toSubmissionView(row, task.slug, revealed, context)), submittedBy: row.user.name });
+  for (const row of rows) submissions.push({ ...(await toSubmissionView(row, task.slug, task, context)), submittedBy: row.user.name });
   return {
     task: task.slug,
     teamId: caller.teamId,
@@ -105,5 +109,6 @@ export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, 
     counts,
     submissions,
     scores: scoredRows.map((row) => ({ id: row.id, score: row.result!.publicScore })),
+    finals,
   };
 }

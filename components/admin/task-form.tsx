@@ -35,6 +35,12 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
   },
   { name: "publicFraction", label: "Public fraction of the test set", type: "number", hint: "between 0 and 1, e.g. 0.5" },
   { name: "publicFreezeMinutes", label: "Freeze the public leaderboard for the last N minutes", type: "number" },
+  {
+    name: "finalSubmissionLimit",
+    label: "Final submissions per team (K)",
+    type: "number",
+    hint: "the private leaderboard ranks each team by the best of the K submissions it selects (default: its K best public ones)",
+  },
 ];
 
 export function TaskForm({ initial, existingSlug }: { initial: Record<string, string>; existingSlug?: string }) {

@@ -30,6 +30,8 @@ export function BestScoreChart({ series, metric }: { series: BestScoreChartSerie
   // The reader's time zone once in the browser (the server renders UTC); the tooltip names the zone.
   const formatTime = (t: number) =>
     local ? new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : new Date(t).toISOString().slice(5, 16).replace("T", " ");
+  // A single moment (one team, one improvement) gets an hour either side, so the point has an axis to sit on.
+  const timeDomain: [number | string, number | string] = rows[0].t === last ? [last - 3_600_000, last + 3_600_000] : ["dataMin", "dataMax"];
   const zone = zoneName(local);
   const domain = scoreDomain(withPoints.flatMap((each) => each.points.map((point) => point.best)), metric);
   return (
@@ -37,7 +39,7 @@ export function BestScoreChart({ series, metric }: { series: BestScoreChartSerie
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={formatTime} fontSize={12} />
+          <XAxis dataKey="t" type="number" scale="time" domain={timeDomain} tickFormatter={formatTime} fontSize={12} />
           <YAxis domain={domain} allowDataOverflow fontSize={12} width={56} tickFormatter={(value: number) => value.toFixed(3)} />
           <Tooltip labelFormatter={(t) => `${formatTime(Number(t))} ${zone}`} formatter={(value, name) => [Number(value).toFixed(4), `${name} (${metric})`]} />
           <Legend />

@@ -75,6 +75,12 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       </td>
       {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
       <td className="py-2 pr-3 text-right">{entry.entries}</td>
+      {isPrivate && (
+        <td className="py-2 pr-3" data-testid="counted-submission">
+          #{entry.submissionId}
+          {entry.final && <span className="ml-1 text-xs text-slate-600">({entry.final === "selected" ? "selected final" : "default final"})</span>}
+        </td>
+      )}
       <td className="py-2">
         <RelativeTime iso={entry.submittedAt} serverNow={props.renderedAt} />
       </td>
@@ -100,7 +106,8 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
                 <th className="py-2 pr-3">Team</th>
                 <th className="py-2 pr-3 text-right">{props.metric}</th>
                 {isPrivate && <th className="py-2 pr-3 text-right">Public score</th>}
-                <th className="py-2 pr-3 text-right">Entries</th>
+                <th className="py-2 pr-3 text-right">{isPrivate ? "Finals" : "Entries"}</th>
+                {isPrivate && <th className="py-2 pr-3">Counted submission</th>}
                 <th className="py-2">Best submitted</th>
               </tr>
             </thead>

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { RelativeTime } from "@/components/site/relative-time";
+import { FinalToggle, FinalsSummary } from "@/components/submissions/final-selection";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
 import type { TeamSubmissions } from "@/lib/team-submissions";
 import { formatBytes, formatDuration, formatEta, formatScore } from "./format";
@@ -92,6 +93,7 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
         <span className={`mr-1 inline-block h-2 w-2 rounded-full ${connected ? "bg-green-500" : "bg-slate-400"}`} />
         {connected ? "Live: updates appear as they happen" : "Connecting…"}
       </p>
+      <FinalsSummary finals={data.finals} />
       <nav aria-label="Filter by status" className="flex flex-wrap gap-2" data-testid="status-filter">
         <Link href={listHref(slug, null, 1)} className={filterLink(statusFilter === null)} aria-current={statusFilter === null ? "page" : undefined}>
           All ({allCount})
@@ -133,6 +135,18 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
                     {data.rankMetric} <strong>{formatScore(row.result.score)}</strong>
                     {row.result.privateScore !== undefined && <span className="ml-2 text-slate-600">private {formatScore(row.result.privateScore)}</span>}
                   </span>
+                )}
+                {row.afterFreeze && (
+                  <span
+                    className="rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900"
+                    title="Made after the public leaderboard froze: only your team sees this score until the private leaderboard is revealed."
+                    data-testid="after-freeze"
+                  >
+                    after the freeze
+                  </span>
+                )}
+                {row.status === "SCORED" && row.result && (
+                  <FinalToggle taskSlug={slug} submissionId={row.id} finals={data.finals} onChanged={(finals) => setData((current) => ({ ...current, finals }))} />
                 )}
                 <span className="ml-auto text-xs text-slate-500">
                   <RelativeTime iso={row.createdAt} /> by {row.submittedBy}

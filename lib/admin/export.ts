@@ -5,12 +5,26 @@ import { leaderboardForTask } from "../leaderboard";
 import type { SessionUser } from "../auth/session";
 import { assertAdmin } from "./authorize";
 
-/** Per-task exports for organisers: the leaderboard (public or private) and every submission. */
+/**
+ * Per-task exports for organisers: the leaderboard (public or private) and every submission. Both
+ * say which submissions are each team's finals (docs/ranking.md "Final submissions"): on the
+ * private board, the counted one's kind and the team's finals; per submission, whether it is a
+ * selected or a default final (and who selected it, when).
+ */
 export type ExportKind = "leaderboard" | "private-leaderboard" | "submissions";
 export type Row = Record<string, string | number | boolean | null>;
 
+/** Each team's finals as Postgres keeps them on its private board row, by team. */
+async function finalsByTeam(taskId: number): Promise<Map<number, { kind: "selected" | "default"; ids: number[] }>> {
+  const rows = await db.leaderboardEntry.findMany({ where: { taskId, board: "PRIVATE" }, select: { teamId: true, finalKind: true, finalSubmissionIds: true } });
+  return new Map(rows.map((row) => [row.teamId, { kind: row.finalKind === "SELECTED" ? "selected" : "default", ids: row.finalSubmissionIds }]));
+}
+
 export async function exportRows(actor: SessionUser | null, slug: string, kind: ExportKind): Promise<Row[]> {
   assertAdmin(actor);
+  const task = await db.task.findUnique({ where: { slug }, select: { id: true } });
+  if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  const finals = await finalsByTeam(task.id);
   if (kind === "leaderboard" || kind === "private-leaderboard") {
     // lib/leaderboard.ts is the one place that ranks; its private board exists once revealed
     // (before that it answers the public one, and the export says so in board_revealed).
@@ -26,10 +40,10 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
       interval_low: entry.interval?.low ?? null,
       interval_high: entry.interval?.high ?? null,
       statistically_tied: entry.statisticallyTied,
+      final: entry.final ?? null,
+      finals: board.board === "private" ? (finals.get(entry.teamId)?.ids.join(" ") ?? "") : null,
     }));
   }
-  const task = await db.task.findUnique({ where: { slug }, select: { id: true } });
-  if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
   const rows = await db.submission.findMany({
     where: { taskId: task.id },
     orderBy: { id: "asc" },
@@ -44,6 +58,8 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
       createdAt: true,
       finishedAt: true,
       isReference: true,
+      teamId: true,
+      finalSelection: { select: { selectedAt: true, selectedBy: { select: { email: true } } } },
       team: { select: { name: true } },
       user: { select: { email: true } },
       result: { select: { publicScore: true, privateScore: true, latencyP50Ms: true } },
@@ -65,6 +81,9 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
     public_score: row.result?.publicScore ?? null,
     private_score: row.result?.privateScore ?? null,
     latency_p50_ms: row.result?.latencyP50Ms ?? null,
+    final: finals.get(row.teamId)?.ids.includes(row.id) ? finals.get(row.teamId)!.kind : null,
+    final_selected_by: row.finalSelection?.selectedBy?.email ?? null,
+    final_selected_at: row.finalSelection?.selectedAt.toISOString() ?? null,
   }));
 }
 

@@ -69,6 +69,7 @@ export const taskFormSchema = z.object({
   teamMergeDeadline: optionalDate,
   publicFraction: z.coerce.number().default(0.5),
   publicFreezeMinutes: z.coerce.number().int().min(0).max(100_000).default(0),
+  finalSubmissionLimit: z.coerce.number().int().default(2),
 });
 
 export type FieldErrors = Record<string, string[]>;
@@ -110,7 +111,7 @@ export async function saveTask(actor: SessionUser | null, form: Record<string, s
   const { slug, trainingDataFile: _ignored, ...data } = config.data;
   if (existing) {
     await db.task.update({ where: { id: existing.id }, data: { ...data, publicFreezeMinutes } });
-    // Postgres has rebuilt the boards (freeze, direction); this process drops its copies now.
+    // Postgres has rebuilt the boards (freeze, direction, number of finals); this process drops its copies now.
     if (existingSlug) forgetLeaderboards(existingSlug);
     forgetLeaderboards(slug);
     await recordAudit(db, actor.id, "task.update", `task:${slug}`, { title: data.title });
@@ -161,7 +162,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     select: {
       slug: true, title: true, description: true, kind: true, inputSpec: true, outputSpec: true, metrics: true, rankMetric: true, direction: true,
       topK: true, maxModelBytes: true, dailySubmissionLimit: true, evalTimeoutMs: true, evalMemoryMb: true, batchSize: true, opensAt: true,
-      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true,
+      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true, finalSubmissionLimit: true,
     },
   });
   if (!task) return null;
@@ -186,6 +187,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     teamMergeDeadline: task.teamMergeDeadline?.toISOString().slice(0, 16) ?? "",
     publicFraction: String(task.publicFraction),
     publicFreezeMinutes: String(task.publicFreezeMinutes),
+    finalSubmissionLimit: String(task.finalSubmissionLimit),
   };
 }
 

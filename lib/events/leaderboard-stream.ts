@@ -15,7 +15,7 @@ import type { LeaderboardEntry } from "../leaderboard";
 export interface ScoredEvent {
   task: string;
   at: string;
-  /** the scoring team's row on the public board (null: not on it, or not shown while the board is frozen) */
+  /** the scoring team's row on the public board (null: not on it) */
   public: LeaderboardEntry | null;
   /** the same team's row on the private board, once it is revealed */
   private?: LeaderboardEntry | null;
@@ -47,13 +47,17 @@ export function openLeaderboardStreams(): number {
   return count;
 }
 
-async function scoredEvent(event: SubmissionEvent): Promise<ScoredEvent> {
+/** The event to push, or null when it must not go out at all. */
+async function scoredEvent(event: SubmissionEvent): Promise<ScoredEvent | null> {
   const publicBoard = await leaderboardSnapshot(event.taskSlug, "public");
   const publicRow = publicBoard.byTeam.get(event.teamId) ?? null;
-  // Under a public freeze, a team's row goes out only when the scored submission is the one it
-  // shows, so the stream does not tell who is still submitting after the freeze.
+  // Under a public freeze (docs/ranking.md "The freeze") an event goes out only when the scored
+  // submission is the one the team's public row shows. Any other score (one made after the freeze
+  // point, or one that did not improve the row) sends nothing, not even an empty event, so the
+  // stream tells nobody who is still submitting, nor when their scores arrive.
   const frozen = publicBoard.leaderboard.frozenFrom !== null;
-  const scored: ScoredEvent = { task: event.taskSlug, at: event.at, public: !frozen || publicRow?.submissionId === event.submissionId ? publicRow : null };
+  if (frozen && publicRow?.submissionId !== event.submissionId) return null;
+  const scored: ScoredEvent = { task: event.taskSlug, at: event.at, public: publicRow };
   if (publicBoard.leaderboard.revealed) {
     scored.private = (await leaderboardSnapshot(event.taskSlug, "private")).byTeam.get(event.teamId) ?? null;
   }
@@ -64,7 +68,9 @@ async function fanOut(event: SubmissionEvent): Promise<void> {
   const writers = globalForStreams.goatLeaderboardStreams?.byTask.get(event.taskSlug);
   if (event.status !== "SCORED" || !writers?.size) return;
   try {
-    const chunk = encoder.encode(`event: scored\ndata: ${JSON.stringify(await scoredEvent(event))}\n\n`);
+    const scored = await scoredEvent(event);
+    if (!scored) return;
+    const chunk = encoder.encode(`event: scored\ndata: ${JSON.stringify(scored)}\n\n`);
     for (const write of writers) write(chunk);
   } catch (error) {
     console.warn(`[events] leaderboard fan-out for ${event.taskSlug} failed: ${(error as Error).message}`);

@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { apiErrorSchema } from "../schemas/errors";
-import { leaderboardPageSchema } from "../schemas/leaderboard";
+import { finalSelectionRequestSchema, finalSelectionSchema, leaderboardPageSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
 import {
   acceptedSubmissionSchema,
@@ -68,7 +68,13 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/tasks", tag: "Tasks", auth: "public", summary: "Every task's public summary", answers: { 200: { schema: taskListSchema } } },
   { method: "get", path: "/api/tasks/{task}/training-data", tag: "Tasks", auth: "public", summary: "Download the task's public training data (.npz)", answers: { 200: { contentType: "application/octet-stream", description: "train.npz" } }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked, a page at a time (ETag / If-None-Match: 304)", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardPageSchema } }, errors: [404, 422] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private? }`: the scoring team's new rows (`private` once revealed; `public` is null while a freeze hides the new score).") }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private? }`: the scoring team's new rows (`private` once revealed). While the public board is frozen, only a score that becomes the team's public row is sent; any other sends nothing.") }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Your team's final submissions for the private leaderboard: the selection (or the default), K, and when selection closes", answers: { 200: { schema: finalSelectionSchema } }, errors: [404] },
+  {
+    method: "post", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Select your team's final submissions (replaces the selection; up to K scored submissions, until the task closes)",
+    requestBody: { contentType: "application/json", description: "an empty list goes back to the default finals (your K best public submissions)", schema: z.toJSONSchema(finalSelectionRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: finalSelectionSchema } }, errors: [400, 404, 409, 422],
+  },
   { method: "get", path: "/api/health", tag: "Platform", auth: "public", summary: "Liveness and readiness: Postgres and Redis reachable", answers: { 200: { schema: healthSchema }, 503: { schema: healthSchema } } },
   { method: "get", path: "/metrics", tag: "Platform", auth: "metrics", summary: "Prometheus metrics (404 while METRICS_TOKEN is unset)", answers: { 200: { contentType: "text/plain", description: "Prometheus text format 0.0.4" } }, errors: [404, 500] },
   { method: "get", path: "/api/openapi.json", tag: "Platform", auth: "public", summary: "This document", answers: { 200: looseObject } },
@@ -98,6 +104,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: "No valid token or session",
   403: "Not allowed (no team, task closed or not open, not an organiser)",
   404: "No such task, submission or file (another team's submission is a 404 too)",
+  409: "The request conflicts with the task's state (final submissions after the task closed)",
   413: "The model is larger than the task allows",
   422: "The model or the request does not pass the checks",
   429: "The team's daily quota for the task is used up",

@@ -3,13 +3,14 @@ import { z } from "zod";
 /** GET /api/tasks/{task}/leaderboard: ranks are computed in lib/leaderboard.ts. */
 export const leaderboardEntrySchema = z
   .object({
-    rank: z.number().int().meta({ description: "equal scores share a rank (1, 2, 2, 4)" }),
+    rank: z.number().int().meta({ description: "equal scores (compared rounded to 9 decimal places) share a rank (1, 1, 3)" }),
     teamId: z.number().int(),
     team: z.string(),
     score: z.number(),
     submissionId: z.number().int(),
     submittedAt: z.string(),
-    entries: z.number().int().meta({ description: "the team's scored submissions" }),
+    entries: z.number().int().meta({ description: "the team's submissions counted on this board (on the private board: its finals)" }),
+    final: z.enum(["selected", "default"]).optional().meta({ description: "private board only: the counted submission is a final the team selected, or one of its default finals (its K best public)" }),
     publicRank: z.number().int().optional().meta({ description: "private board only: the team's rank on the public one" }),
     publicScore: z.number().optional(),
     interval: z
@@ -27,7 +28,7 @@ export const leaderboardSchema = z
     direction: z.enum(["MAXIMIZE", "MINIMIZE"]),
     board: z.enum(["public", "private"]),
     revealed: z.boolean(),
-    frozenFrom: z.string().nullable().meta({ description: "the public board counts only submissions created before this moment" }),
+    frozenFrom: z.string().nullable().meta({ description: "the public board counts only submissions created before this moment (null: no freeze, or revealed)" }),
     statisticallyTiedTeams: z.number().int().meta({ description: "teams in the leader's statistically tied tier, the leader included (0: no intervals)" }),
     entries: z.array(leaderboardEntrySchema),
   })
@@ -44,3 +45,20 @@ export const leaderboardPageSchema = leaderboardSchema
     ownEntry: leaderboardEntrySchema.nullable().meta({ description: "the caller's team's row wherever it ranks (null: not signed in, no team, or not ranked)" }),
   })
   .meta({ id: "LeaderboardPage" });
+
+/** GET and POST /api/tasks/{task}/finals: the team's final submissions (lib/final-submissions.ts). */
+export const finalSelectionSchema = z
+  .object({
+    task: z.string(),
+    limit: z.number().int().meta({ description: "K: how many final submissions a team may select" }),
+    closesAt: z.string().nullable().meta({ description: "the selection closes with the task" }),
+    open: z.boolean().meta({ description: "whether the selection can still change" }),
+    default: z.boolean().meta({ description: "true when the team selected none and its K best public submissions stand in" }),
+    finals: z.array(z.number().int()).meta({ description: "the submissions the private board chooses from (selected, or default)" }),
+    selected: z.array(z.object({ submissionId: z.number().int(), selectedAt: z.string(), selectedBy: z.string().nullable() })),
+  })
+  .meta({ id: "FinalSelection" });
+
+export const finalSelectionRequestSchema = z
+  .object({ submissionIds: z.array(z.number().int().positive()).meta({ description: "replaces the selection; [] goes back to the default finals" }) })
+  .meta({ id: "FinalSelectionRequest" });

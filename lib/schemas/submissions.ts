@@ -1,5 +1,6 @@
 import { SUBMISSION_STATUSES } from "@goat/contracts/submission";
 import { z } from "zod";
+import { finalSelectionSchema } from "./leaderboard";
 
 /** The answers about submissions: what a team may see of its own (never storage keys or others' rows). */
 const metricValuesSchema = z.record(z.string(), z.number()).meta({ id: "MetricValues", description: "metric name to value, e.g. { accuracy: 0.91 }" });
@@ -67,6 +68,8 @@ export const submissionStatusSchema = z
     finishedAt: z.string().nullable(),
     failureKind: z.enum(["PARTICIPANT", "PLATFORM"]).nullable().meta({ description: "PARTICIPANT: the model's fault; PLATFORM: ours (never counts against the quota)" }),
     message: z.string().nullable(),
+    afterFreeze: z.boolean().meta({ description: "made after the public freeze point: its score shows to your team only, until the private board is revealed" }),
+    final: z.enum(["selected", "default"]).nullable().meta({ description: "one of your team's final submissions: selected, or a default final (your K best public); null: not a final" }),
     result: z
       .object({
         score: z.number().meta({ description: "the public score (the task's rank metric)" }),
@@ -98,6 +101,7 @@ export const teamSubmissionsSchema = z
     counts: z.record(submissionStatusNameSchema, z.number().int()).meta({ description: "the team's submissions in each status" }),
     submissions: z.array(submissionStatusSchema.extend({ submittedBy: z.string() })),
     scores: z.array(z.object({ id: z.number().int(), score: z.number() })).meta({ description: "every scored submission's public score, oldest first (all pages)" }),
+    finals: finalSelectionSchema,
   })
   .meta({ id: "TeamSubmissions" });
 

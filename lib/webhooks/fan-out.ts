@@ -4,6 +4,7 @@ import { WEBHOOK_QUEUE, webhookTriggerSchema } from "@goat/contracts/webhook-job
 import { db } from "../db";
 import { env } from "../env";
 import { leaderboardForTask } from "../leaderboard";
+import { sameScore } from "../leaderboard-ranking";
 import type { WebhookEvent, WebhookPayload } from "./messages";
 import { enqueueDelivery, webhookRedis } from "./queue";
 
@@ -62,7 +63,7 @@ async function submissionEvents(submissionId: number): Promise<RoutedEvent[]> {
 async function newLeader(taskSlug: string, taskId: number, submissionId: number): Promise<Record<string, unknown> | null> {
   const board = await leaderboardForTask(taskSlug, "public");
   const [first, second] = board.entries;
-  if (!first || first.submissionId !== submissionId || (second && second.score === first.score)) return null;
+  if (!first || first.submissionId !== submissionId || (second && sameScore(second.score, first.score))) return null;
   const key = `${env().QUEUE_PREFIX}:${WEBHOOK_QUEUE}:leader:${taskId}`;
   const previous = await webhookRedis().set(key, String(submissionId), "GET");
   if (previous === String(submissionId)) return null;

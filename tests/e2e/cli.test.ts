@@ -175,10 +175,19 @@ describe("goat", () => {
     expect(hidden.stderr).toMatch(/private leaderboard of task2 is not revealed yet/);
   });
 
-  it("select says plainly that final submissions are not available on this server yet", async () => {
-    const run = await goat(["select", "task2", "1"]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/Choosing final submissions is not available on this server yet/);
+  it("select chooses the team's final submissions (POST /api/tasks/{task}/finals) and refuses one that is not scored", async () => {
+    const list = json(await goat(["submissions", "task2", "--json"])) as { submissions: { id: number; status: string }[] };
+    const scored = list.submissions.find((each) => each.status === "SCORED")!;
+    const failed = list.submissions.find((each) => each.status === "FAILED")!;
+    const run = await goat(["select", "task2", String(scored.id), "--json"]);
+    expect(run.code).toBe(0);
+    validate("POST", "/api/tasks/{task}/finals", 200, json(run));
+    expect(json(run)).toMatchObject({ task: "task2", default: false, finals: [scored.id], limit: 2 });
+    const text = await goat(["select", "task2", String(scored.id)]);
+    expect(text.stdout).toMatch(new RegExp(`^Final submissions for task2: ${scored.id}\\.$`, "m"));
+    const refused = await goat(["select", "task2", String(failed.id)]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(new RegExp(`Only your team's scored submissions of task "task2" can be finals; not: ${failed.id}\\.`));
   });
 
   it("serves the API description and its browsable page from the built app", async () => {

@@ -200,19 +200,23 @@ describe("re-score", () => {
 });
 
 describe("leaderboard controls", () => {
-  it("reveals the private leaderboard, and a public freeze hides submissions made during it", async () => {
-    await setPrivateRevealed(admin, slug, true);
-    expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).privateRevealedAt).not.toBeNull();
-    expect(await lastAudit("task.reveal_private")).toMatchObject({ actorId: admin.id, target: `task:${slug}` });
-    expect((await leaderboardForTask(slug, "private")).board).toBe("private");
-    expect((await leaderboardForTask(slug)).entries).toHaveLength(1);
-
+  it("a public freeze hides submissions made during it until the reveal, which also shows the private leaderboard", async () => {
     // Closes in 10 minutes, frozen for the last 60: every submission so far was made during the freeze.
     await db.task.update({ where: { id: taskId }, data: { closesAt: new Date(Date.now() + 10 * 60_000), publicFreezeMinutes: 60 } });
     const frozen = await leaderboardForTask(slug);
     expect(frozen.entries).toHaveLength(0);
     expect(frozen.frozenFrom).not.toBeNull();
+    expect((await leaderboardForTask(slug, "private")).board).toBe("public");
+
+    await setPrivateRevealed(admin, slug, true);
+    expect((await db.task.findUniqueOrThrow({ where: { id: taskId } })).privateRevealedAt).not.toBeNull();
+    expect(await lastAudit("task.reveal_private")).toMatchObject({ actorId: admin.id, target: `task:${slug}` });
+    expect((await leaderboardForTask(slug, "private")).board).toBe("private");
     expect((await leaderboardForTask(slug, "private")).entries).toHaveLength(1);
+    // The reveal lifts the freeze: every submission made before the close is on the public board.
+    const revealed = await leaderboardForTask(slug);
+    expect(revealed.entries).toHaveLength(1);
+    expect(revealed.frozenFrom).toBeNull();
     await db.task.update({ where: { id: taskId }, data: { publicFreezeMinutes: 0, closesAt: null } });
     expect((await leaderboardForTask(slug)).entries).toHaveLength(1);
   });

@@ -1,51 +1,61 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
-import { Prisma } from "@/prisma/generated/client";
 import { cancelSubmission, rescoreTask, retrySubmission } from "@/lib/admin/controls";
-import { leaderboardForTask, publicFreezeStart, type LeaderboardEntry } from "@/lib/leaderboard";
-import { assignRanks } from "@/lib/leaderboard-ranking";
+import { leaderboardForTask, publicCutoff, type LeaderboardEntry } from "@/lib/leaderboard";
+import { compareEntries, rankEntries } from "@/lib/leaderboard-ranking";
 import { createUser } from "@/lib/accounts";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 
 // The maintained board (leaderboard_entries, kept by Postgres triggers) against the ranking computed
 // from scratch over every result, on random data and after every kind of change the platform makes:
 // results stored the way the worker stores them, cancels, retries, re-scores, failures of a
-// re-scored submission, freeze and direction edits, deleted submissions, concurrent results.
+// re-scored submission, freeze and direction edits, deleted submissions, concurrent results, final
+// selections and their limit, reveals.
 
-/** The from-scratch ranking the table replaces: every counted result of the task, best per team. */
+/**
+ * The from-scratch ranking, written apart from the SQL it checks (docs/ranking.md): every counted
+ * result of the task; the public board honours the freeze (lifted to the close by the reveal); the
+ * private board counts each team's finals only (its selected ones, else its K best public ones);
+ * scores compare by their 9-decimal key, ties going to the earliest submission.
+ */
 async function boardFromScratch(taskId: number, board: "public" | "private") {
   const task = await db.task.findUniqueOrThrow({ where: { id: taskId } });
-  const column = Prisma.raw(board === "public" ? "r.public_score" : "r.private_score");
-  const order = Prisma.raw(task.direction === "MAXIMIZE" ? "DESC" : "ASC");
-  const createdBefore = board === "public" ? publicFreezeStart(task) : null;
-  const frozen = createdBefore ? Prisma.sql`AND s.created_at < ${createdBefore}` : Prisma.empty;
-  const rows = await db.$queryRaw<{ team_id: number; team_name: string; score: number; submission_id: number; created_at: Date; entries: bigint }[]>`
-    SELECT * FROM (
-      SELECT DISTINCT ON (s.team_id)
-        s.team_id, t.name AS team_name, ${column} AS score, s.id AS submission_id, s.created_at,
-        COUNT(*) OVER (PARTITION BY s.team_id) AS entries
-      FROM submissions s
-      JOIN results r ON r.submission_id = s.id
-      JOIN teams t ON t.id = s.team_id
-      WHERE s.task_id = ${taskId} AND s.status IN ('SCORED', 'QUEUED', 'RUNNING') AND NOT s.is_reference ${frozen}
-      ORDER BY s.team_id, ${column} ${order}, s.created_at ASC, s.id ASC
-    ) best
-    ORDER BY best.score ${order}, best.created_at ASC, best.submission_id ASC`;
-  return assignRanks(
-    rows.map((row) => ({
-      teamId: row.team_id,
-      team: row.team_name,
-      score: row.score,
-      submissionId: row.submission_id,
-      submittedAt: row.created_at.toISOString(),
-      entries: Number(row.entries),
-    })),
-  );
+  const rows = await db.submission.findMany({
+    where: { taskId, status: { in: ["SCORED", "QUEUED", "RUNNING"] }, isReference: false, result: { isNot: null } },
+    select: { id: true, teamId: true, createdAt: true, team: { select: { name: true } }, result: { select: { publicScore: true, privateScore: true } }, finalSelection: { select: { submissionId: true } } },
+  });
+  const byTeam = new Map<number, typeof rows>();
+  for (const row of rows) byTeam.set(row.teamId, [...(byTeam.get(row.teamId) ?? []), row]);
+  const cutoff = publicCutoff(task);
+  const entry = (row: (typeof rows)[number], score: number) => ({ teamId: row.teamId, team: row.team.name, score, submissionId: row.id, submittedAt: row.createdAt.toISOString() });
+  const best = <T extends { score: number; submittedAt: string; submissionId: number }>(items: T[]) => [...items].sort((a, b) => compareEntries(task.direction, a, b))[0];
+  const entries = [];
+  for (const own of byTeam.values()) {
+    let counted: { row: (typeof rows)[number]; score: number }[];
+    let final: "selected" | "default" | undefined;
+    if (board === "public") {
+      counted = own.filter((row) => cutoff === null || row.createdAt < cutoff).map((row) => ({ row, score: row.result!.publicScore }));
+    } else {
+      const selected = own.filter((row) => row.finalSelection !== null);
+      final = selected.length ? "selected" : "default";
+      const finals = selected.length
+        ? selected
+        : [...own].sort((a, b) => compareEntries(task.direction, entry(a, a.result!.publicScore), entry(b, b.result!.publicScore))).slice(0, task.finalSubmissionLimit);
+      counted = finals.map((row) => ({ row, score: row.result!.privateScore }));
+    }
+    if (!counted.length) continue;
+    const top = best(counted.map(({ row, score }) => entry(row, score)));
+    entries.push({ ...top, entries: counted.length, ...(final ? { final } : {}) });
+  }
+  return rankEntries(task.direction, entries);
 }
 
+/** Compares both boards with the from-scratch ranking: the public one as the task is, the private one revealed. */
 async function expectBoardsMatch(slug: string, taskId: number, step: string) {
-  await db.task.update({ where: { id: taskId }, data: { privateRevealedAt: new Date() } });
+  const { privateRevealedAt } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { privateRevealedAt: true } });
+  expect((await leaderboardForTask(slug, "public")).entries, `public board after ${step}`).toEqual(await boardFromScratch(taskId, "public"));
+  if (!privateRevealedAt) await db.task.update({ where: { id: taskId }, data: { privateRevealedAt: new Date() } });
   const [maintainedPublic, maintainedPrivate, scratchPublic, scratchPrivate] = await Promise.all([
     leaderboardForTask(slug, "public"),
     leaderboardForTask(slug, "private"),
@@ -54,11 +64,12 @@ async function expectBoardsMatch(slug: string, taskId: number, step: string) {
   ]);
   // Intervals and the tied tier are checked in leaderboard-intervals.test.ts (these results have none).
   const ranking = ({ interval: _interval, statisticallyTied: _tied, ...entry }: LeaderboardEntry) => entry;
-  expect(maintainedPublic.entries.map(ranking), `public board after ${step}`).toEqual(scratchPublic);
+  expect(maintainedPublic.entries.map(ranking), `revealed public board after ${step}`).toEqual(scratchPublic);
   expect(
     maintainedPrivate.entries.map((entry) => ranking(entry)).map(({ publicRank: _rank, publicScore: _score, ...entry }) => entry),
     `private board after ${step}`,
   ).toEqual(scratchPrivate);
+  if (!privateRevealedAt) await db.task.update({ where: { id: taskId }, data: { privateRevealedAt: null } });
 }
 
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
@@ -123,8 +134,9 @@ describe("the maintained leaderboard", () => {
     const random = randomSource(20261129);
     const start = Date.UTC(2026, 10, 1);
     const at = () => new Date(start + random.int(10 * 24 * 60) * 60_000);
-    // Few distinct scores, so ties between and within teams are common.
-    const score = () => random.int(8) / 8;
+    // Few distinct scores, so ties between and within teams are common; some differ only in the
+    // last bits of the float (0.1 + 0.2 against 0.3), which must tie too.
+    const score = () => (random.next() < 0.1 ? 0.1 + 0.2 : random.int(8) / 8 + (random.next() < 0.5 ? 0.3 : 0));
     const queued: number[] = [];
 
     for (let i = 0; i < 60; i++) {
@@ -141,7 +153,7 @@ describe("the maintained leaderboard", () => {
       (await db.submission.findMany({ where: { taskId, status }, select: { id: true } })).map((row) => row.id);
 
     for (let step = 0; step < 40; step++) {
-      const action = random.int(9);
+      const action = random.int(12);
       let name = "";
       if (action === 0) {
         name = "a new result";
@@ -184,6 +196,23 @@ describe("the maintained leaderboard", () => {
         name = "a direction edit";
         const { direction } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { direction: true } });
         await db.task.update({ where: { id: taskId }, data: { direction: direction === "MAXIMIZE" ? "MINIMIZE" : "MAXIMIZE" } });
+      } else if (action === 8) {
+        name = "a team's final selection";
+        const team = random.pick(teams);
+        const scored = await db.submission.findMany({ where: { taskId, teamId: team.teamId, status: "SCORED", isReference: false }, select: { id: true } });
+        const { finalSubmissionLimit } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { finalSubmissionLimit: true } });
+        const chosen = scored.filter(() => random.next() < 0.4).slice(0, finalSubmissionLimit).map((row) => row.id);
+        await db.$transaction([
+          db.finalSelection.deleteMany({ where: { taskId, teamId: team.teamId } }),
+          db.finalSelection.createMany({ data: chosen.map((submissionId) => ({ submissionId, taskId, teamId: team.teamId })) }),
+        ]);
+      } else if (action === 9) {
+        name = "a change of the number of finals";
+        await db.task.update({ where: { id: taskId }, data: { finalSubmissionLimit: random.pick([1, 2, 3, 5]) } });
+      } else if (action === 10) {
+        name = "a reveal or a hide";
+        const { privateRevealedAt } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { privateRevealedAt: true } });
+        await db.task.update({ where: { id: taskId }, data: { privateRevealedAt: privateRevealedAt ? null : new Date() } });
       } else {
         name = "a deleted submission";
         const candidates = await statusOf("SCORED");

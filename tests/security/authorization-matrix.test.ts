@@ -154,6 +154,12 @@ const routes: Record<string, RouteEntry> = {
   // The same rule as the status route: another team, or no team, is told it does not exist.
   "GET /api/submissions/[id]": { expect: withOverrides(SIGNED_IN, { "team B": 404, "no team": 404 }), request: (w) => ({ url: `/api/submissions/${w.submissionId}`, params: { id: String(w.submissionId) } }) },
   "GET /api/tasks": { expect: PUBLIC, request: () => ({ url: "/api/tasks", params: {} }) },
+  // A team's finals: a user in no team (an organiser included) has none to read or choose.
+  "GET /api/tasks/[task]/finals": { expect: withOverrides(SIGNED_IN, { "no team": 403, organiser: 403 }), request: (w) => ({ url: `/api/tasks/${w.slug}/finals`, params: { task: w.slug } }) },
+  "POST /api/tasks/[task]/finals": {
+    expect: withOverrides(SIGNED_IN, { "no team": 403, organiser: 403 }),
+    request: (w) => ({ url: `/api/tasks/${w.slug}/finals`, params: { task: w.slug }, init: { method: "POST", body: JSON.stringify({ submissionIds: [] }) } }),
+  },
   "GET /api/tasks/[task]/leaderboard": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/leaderboard/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard/events`, params: { task: w.slug } }) },
   // A user in no team (an organiser included) has no submissions to list.

@@ -135,6 +135,14 @@ export default async function TaskPage({ params }: { params: Promise<{ task: str
               <li>
                 Public leaderboard: {Math.round(task.publicFraction * 100)}% of the test rows; the rest decide the private one{task.privateRevealedAt ? " (revealed)" : ", revealed at the end"}.
               </li>
+              <li data-testid="finals-rule">
+                Private leaderboard: the best of your team&apos;s {task.finalSubmissionLimit} final submission{task.finalSubmissionLimit === 1 ? "" : "s"}, chosen on your submissions page
+                before the close (none chosen: your {task.finalSubmissionLimit} best public ones)
+              </li>
+              {task.publicFreezeMinutes > 0 && (
+                <li>Public leaderboard frozen for the last {task.publicFreezeMinutes} minutes: later scores show once the private leaderboard is revealed</li>
+              )}
+              <li>Equal scores (to 9 decimal places) share a rank; the earlier submission is listed first</li>
             </ul>
           </Card>
           <Card title="Limits">

@@ -56,3 +56,32 @@ export function randomRows(rows: number, width: number, seed: number): NdArray {
 export function int64Labels(values: number[]): NdArray {
   return { dtype: "int64", shape: [values.length], data: BigInt64Array.from(values.map(BigInt)) };
 }
+
+/** A small task for ranking tests: the dataset is never evaluated, only its scores are stored. */
+export function rankingTask(overrides: Partial<TaskConfigInput> = {}) {
+  return taskWithDataset({ inputs: randomRows(20, 4, 1), labels: int64Labels(Array.from({ length: 20 }, (_, i) => i % 3)), ...overrides });
+}
+
+/**
+ * A scored submission, stored as worker/src/evaluate-submission.ts stores it: created RUNNING, then
+ * SCORED and its result in one transaction (the leaderboard triggers see exactly that), with its
+ * scores stored bit for bit.
+ */
+export async function scoredSubmission(input: { taskId: number; teamId: number; userId: number; publicScore: number; privateScore: number; createdAt?: Date }): Promise<number> {
+  const { id } = await db.submission.create({
+    data: {
+      taskId: input.taskId, teamId: input.teamId, userId: input.userId, fileName: "m.onnx", sha256: "ab".repeat(32), sizeBytes: 1,
+      storageKey: uniqueName("k"), paramCount: 1, status: "RUNNING", ...(input.createdAt ? { createdAt: input.createdAt } : {}),
+    },
+    select: { id: true },
+  });
+  await db.$transaction(async (tx) => {
+    await tx.submission.update({ where: { id }, data: { status: "SCORED", finishedAt: new Date() } });
+    // The scores go in as text: Prisma sends a Float parameter rounded to 15 significant digits
+    // (0.1 + 0.2 arrives as 0.3), and these tests need the exact doubles they rank.
+    await tx.$executeRaw`
+      INSERT INTO results (submission_id, public_metrics, private_metrics, public_score, private_score, latency_p50_ms, latency_p95_ms, model_bytes, param_count, receipt)
+      VALUES (${id}, '{}', '{}', ${String(input.publicScore)}::float8, ${String(input.privateScore)}::float8, 1, 1, 1, 1, '{}')`;
+  });
+  return id;
+}

@@ -49,8 +49,16 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           <TaskBreadcrumb slug={task.slug} title={task.title} />
           <h1 className="text-2xl font-semibold">{board === "private" ? "Private leaderboard" : "Leaderboard"}</h1>
           <p className="text-sm text-slate-600">
-            Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank.
+            Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores
+            (to 9 decimal places) share a rank.
+            {board === "private" && " Each team is ranked by its final submissions only: the ones it selected, or by default its best public ones."}
           </p>
+          {board === "public" && leaderboard.frozenFrom && (
+            <p className="text-sm text-sky-900" data-testid="freeze-note">
+              {Date.parse(leaderboard.frozenFrom) <= Date.parse(renderedAt) ? "Frozen" : "Freezes"} at {leaderboard.frozenFrom.slice(0, 16).replace("T", " ")} UTC: scores of
+              submissions made after that appear once the private leaderboard is revealed.
+            </p>
+          )}
         </div>
         <div className="flex flex-wrap items-center gap-3">
           {revealed && (

@@ -3,6 +3,7 @@ import { notFound } from "next/navigation";
 import { CopyButton } from "@/components/site/copy-button";
 import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
+import { SubmissionFinalCard } from "@/components/submissions/submission-final-card";
 import { SubmissionLabelsForm } from "@/components/submissions/submission-labels-form";
 import { SubmissionLiveRefresh } from "@/components/submissions/submission-live-refresh";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
@@ -10,6 +11,7 @@ import { formatBytes, formatDuration, formatScore } from "@/components/tasks/for
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { requireUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
+import { finalSelectionForTeam } from "@/lib/final-submissions";
 import { isTeamSubmission, submissionStatusForCaller, type SubmissionStatusView } from "@/lib/submissions";
 import { taskDetail } from "@/lib/task-catalog";
 
@@ -51,6 +53,7 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
   // An organiser outside the team sees it but does not relabel it, nor hear its team's events.
   const ownTeam = user.role !== "ADMIN" || (await isTeamSubmission(user.team?.id ?? null, submission.id));
   const result = submission.result;
+  const finals = ownTeam && submission.status === "SCORED" && result ? await finalSelectionForTeam({ teamId: user.team!.id }, task.slug) : null;
 
   return (
     <div className="space-y-6">
@@ -79,6 +82,14 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
           {submission.message ?? "The evaluation failed."}
         </p>
       )}
+
+      {submission.afterFreeze && (
+        <p className="rounded-md bg-sky-50 p-3 text-sm text-sky-900" data-testid="after-freeze">
+          Made after the public leaderboard froze: only your team sees this score until the private leaderboard is revealed.
+        </p>
+      )}
+
+      {finals && <SubmissionFinalCard taskSlug={task.slug} submissionId={submission.id} initial={finals} />}
 
       <div className="grid gap-4 md:grid-cols-2">
         <Card title="Scores">
