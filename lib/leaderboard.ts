@@ -12,7 +12,9 @@ import { requireTask } from "./tasks";
  * submissions have a result row); a cancelled or failed one leaves it. When a task has a public
  * freeze, the public board counts only submissions created before closesAt minus
  * publicFreezeMinutes (the private board is never frozen). Postgres keeps each team's best per
- * board in leaderboard_entries (docs/leaderboard.md); ranks are assigned here, on read.
+ * board in leaderboard_entries (docs/leaderboard.md); ranks are assigned here, on read. Only results
+ * of the task's current scoring version count, plus a result kept after its re-score failed
+ * (marked olderScoring); `rescoring` says how far a re-score after a scoring change has come.
  */
 export interface LeaderboardEntry {
   rank: number;
@@ -25,6 +27,10 @@ export interface LeaderboardEntry {
   /** present on the private leaderboard: the team's rank on the public one */
   publicRank?: number;
   publicScore?: number;
+  /** the scoring version of the counted result */
+  scoringVersion: number;
+  /** the result is of an older scoring version, kept because its re-score under the current one failed */
+  olderScoring: boolean;
 }
 
 export interface Leaderboard {
@@ -35,7 +41,18 @@ export interface Leaderboard {
   revealed: boolean;
   /** the public board shows only submissions created before this moment (null: not frozen) */
   frozenFrom: string | null;
+  /** the formula the scores are computed with (null: the metric's value) */
+  formula: string | null;
+  /** the task's current scoring version: only results of it rank (docs/ranking.md) */
+  scoringVersion: number;
+  /** while a scoring change is applied: submissions re-scored so far of those to re-score; null otherwise */
+  rescoring: RescoreProgress | null;
   entries: LeaderboardEntry[];
+}
+
+export interface RescoreProgress {
+  done: number;
+  total: number;
 }
 
 /**
@@ -43,12 +60,12 @@ export interface Leaderboard {
  * every change that moves it (see docs/leaderboard.md): one indexed read of one row per team,
  * whatever the number of submissions.
  */
-async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", direction: "MAXIMIZE" | "MINIMIZE"): Promise<LeaderboardEntry[]> {
+async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", direction: "MAXIMIZE" | "MINIMIZE", scoringVersion: number): Promise<LeaderboardEntry[]> {
   const order = direction === "MAXIMIZE" ? "desc" : "asc";
   const rows = await db.leaderboardEntry.findMany({
     where: { taskId, board },
     orderBy: [{ score: order }, { submittedAt: "asc" }, { submissionId: "asc" }],
-    select: { teamId: true, score: true, submissionId: true, submittedAt: true, entries: true, team: { select: { name: true } } },
+    select: { teamId: true, score: true, submissionId: true, submittedAt: true, entries: true, scoringVersion: true, team: { select: { name: true } } },
   });
   return assignRanks(
     rows.map((row) => ({
@@ -58,8 +75,24 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
       submissionId: row.submissionId,
       submittedAt: row.submittedAt.toISOString(),
       entries: row.entries,
+      scoringVersion: row.scoringVersion,
+      olderScoring: row.scoringVersion !== scoringVersion,
     })),
   );
+}
+
+/**
+ * How far the re-score after a scoring change has come: of the ranked-kind submissions that have
+ * a result (not reference models, not cancelled or failed), those whose result is of the current
+ * version or whose re-score under it failed. Null once every one is done.
+ */
+export async function rescoreProgress(taskId: number): Promise<RescoreProgress | null> {
+  const [row] = await db.$queryRaw<{ done: number; total: number }[]>`
+    SELECT count(*) FILTER (WHERE r.scoring_version = t.scoring_version OR s.rescore_failed_version = t.scoring_version)::int AS done,
+           count(*)::int AS total
+    FROM submissions s JOIN results r ON r.submission_id = s.id JOIN tasks t ON t.id = s.task_id
+    WHERE s.task_id = ${taskId} AND NOT s.is_reference AND s.status IN ('SCORED', 'QUEUED', 'RUNNING')`;
+  return row && row.done < row.total ? { done: row.done, total: row.total } : null;
 }
 
 /** The moment after which new submissions no longer move the public board; null when not frozen. */
@@ -71,14 +104,26 @@ export function publicFreezeStart(task: { closesAt: Date | null; publicFreezeMin
 export async function leaderboardForTask(slug: string, board: "public" | "private" = "public"): Promise<Leaderboard> {
   const task = await requireTask(slug);
   const revealed = task.privateRevealedAt !== null;
-  const { publicFreezeMinutes } = await db.task.findUniqueOrThrow({ where: { id: task.id }, select: { publicFreezeMinutes: true } });
+  const { publicFreezeMinutes, scoringVersion, scoreFormula } = await db.task.findUniqueOrThrow({
+    where: { id: task.id },
+    select: { publicFreezeMinutes: true, scoringVersion: true, scoreFormula: true },
+  });
   const frozenFrom = publicFreezeStart({ closesAt: task.closesAt, publicFreezeMinutes });
-  const publicEntries = await rankedBoard(task.id, "PUBLIC", task.direction);
-  const base = { task: task.slug, metric: task.rankMetric, direction: task.direction, revealed, frozenFrom: frozenFrom?.toISOString() ?? null };
+  const publicEntries = await rankedBoard(task.id, "PUBLIC", task.direction, scoringVersion);
+  const base = {
+    task: task.slug,
+    metric: task.rankMetric,
+    direction: task.direction,
+    revealed,
+    frozenFrom: frozenFrom?.toISOString() ?? null,
+    formula: scoreFormula,
+    scoringVersion,
+    rescoring: await rescoreProgress(task.id),
+  };
   if (board === "public" || !revealed) return { ...base, board: "public", entries: publicEntries };
 
   const publicByTeam = new Map(publicEntries.map((entry) => [entry.teamId, entry]));
-  const privateEntries = (await rankedBoard(task.id, "PRIVATE", task.direction)).map((entry) => ({
+  const privateEntries = (await rankedBoard(task.id, "PRIVATE", task.direction, scoringVersion)).map((entry) => ({
     ...entry,
     publicRank: publicByTeam.get(entry.teamId)?.rank,
     publicScore: publicByTeam.get(entry.teamId)?.score,

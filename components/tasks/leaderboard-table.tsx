@@ -60,6 +60,11 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       <td className="py-2 pr-3">{entry.team}</td>
       <td className="py-2 pr-3 text-right font-mono" data-testid="score">
         {formatScore(entry.score)}
+        {entry.olderScoring && (
+          <span className="ml-1 block text-xs font-sans text-amber-800" data-testid="older-scoring" title="Its re-score under the current scoring failed; this result was computed under an older version.">
+            scoring v{entry.scoringVersion}, re-score failed
+          </span>
+        )}
       </td>
       {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
       <td className="py-2 pr-3 text-right">{entry.entries}</td>

@@ -13,7 +13,7 @@ import {
   teamSubmissionsQuerySchema,
   teamSubmissionsSchema,
 } from "../schemas/submissions";
-import { taskListSchema } from "../schemas/tasks";
+import { taskListSchema, taskUpdateAnswerSchema, taskUpdateRequestSchema } from "../schemas/tasks";
 
 /**
  * The OpenAPI 3.1 document of every route (GET /api/openapi.json), generated from the zod schemas
@@ -77,6 +77,11 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/auth/{nextauth}", tag: "Platform", auth: "public", summary: "next-auth's browser sign-in endpoints (not for scripts: use a Bearer token)", answers: { 200: looseObject } },
   { method: "post", path: "/api/auth/{nextauth}", tag: "Platform", auth: "public", summary: "next-auth's browser sign-in endpoints (not for scripts: use a Bearer token)", answers: { 200: looseObject } },
   { method: "get", path: "/api/admin/dashboard", tag: "Admin", auth: "organiser", summary: "The admin dashboard's live snapshot (the page's own feed; its shape may change)", answers: { 200: looseObject } },
+  {
+    method: "patch", path: "/api/admin/tasks/{task}", tag: "Admin", auth: "organiser", summary: "Change a task's settings; a scoring change on a task with evaluated submissions needs confirmRescore (409 says what would change) and re-scores them",
+    requestBody: { contentType: "application/json", description: "a field left out stays as it is", schema: z.toJSONSchema(taskUpdateRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: taskUpdateAnswerSchema } }, errors: [400, 404, 409, 422],
+  },
   { method: "post", path: "/api/admin/tasks/{task}/dataset", tag: "Admin", auth: "organiser", summary: "Upload a task's hidden test set (multipart inputs, labels, optional train)", requestBody: { contentType: "multipart/form-data", description: "fields `inputs`, `labels`, optional `train`", schema: { type: "object" } }, answers: { 201: looseObject }, errors: [404, 422] },
   { method: "post", path: "/api/admin/tasks/{task}/reference", tag: "Admin", auth: "organiser", summary: "Upload an organisers' reference model, evaluated but never ranked", requestBody: modelUpload, answers: { 202: looseObject }, errors: [404, 422] },
   { method: "get", path: "/api/admin/tasks/{task}/validation", tag: "Admin", auth: "organiser", summary: "The task's dataset version and its latest reference model's outcome", answers: { 200: looseObject }, errors: [404] },

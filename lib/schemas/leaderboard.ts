@@ -12,6 +12,8 @@ export const leaderboardEntrySchema = z
     entries: z.number().int().meta({ description: "the team's scored submissions" }),
     publicRank: z.number().int().optional().meta({ description: "private board only: the team's rank on the public one" }),
     publicScore: z.number().optional(),
+    scoringVersion: z.number().int().meta({ description: "the scoring version of the counted result" }),
+    olderScoring: z.boolean().meta({ description: "the result is of an older scoring version: its re-score under the current one failed, so it is kept" }),
   })
   .meta({ id: "LeaderboardEntry" });
 
@@ -23,6 +25,12 @@ export const leaderboardSchema = z
     board: z.enum(["public", "private"]),
     revealed: z.boolean(),
     frozenFrom: z.string().nullable().meta({ description: "the public board counts only submissions created before this moment" }),
+    formula: z.string().nullable().meta({ description: "the score formula the scores are computed with (docs/ranking.md); null: the metric's value" }),
+    scoringVersion: z.number().int().meta({ description: "the task's current scoring version: only results of it rank (docs/ranking.md)" }),
+    rescoring: z
+      .object({ done: z.number().int(), total: z.number().int() })
+      .nullable()
+      .meta({ description: "while a scoring change is being applied: submissions re-scored so far (done) of those to re-score (total); null otherwise" }),
     entries: z.array(leaderboardEntrySchema),
   })
   .meta({ id: "Leaderboard" });

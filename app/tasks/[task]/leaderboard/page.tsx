@@ -49,7 +49,8 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           <TaskBreadcrumb slug={task.slug} title={task.title} />
           <h1 className="text-2xl font-semibold">{board === "private" ? "Private leaderboard" : "Leaderboard"}</h1>
           <p className="text-sm text-slate-600">
-            Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank.
+            Best {board} score per team by {leaderboard.formula ? <span className="font-mono">{leaderboard.formula}</span> : leaderboard.metric} (
+            {leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores share a rank. Scoring version {leaderboard.scoringVersion}.
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-3">
@@ -66,6 +67,12 @@ export default async function LeaderboardPage({ params, searchParams }: { params
         </div>
       </div>
 
+      {leaderboard.rescoring && (
+        <p role="status" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" data-testid="rescoring-banner">
+          The organisers changed how this task is scored: re-scoring {leaderboard.rescoring.done} of {leaderboard.rescoring.total} submissions. Until it finishes
+          the board shows only submissions already scored under the new rules (scoring version {leaderboard.scoringVersion}).
+        </p>
+      )}
       <Card>
         <form method="get" className="mb-3 flex gap-2" role="search">
           {board === "private" && <input type="hidden" name="board" value="private" />}
@@ -85,7 +92,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           key={`${board}|${leaderboard.page}|${leaderboard.pageSize}|${leaderboard.search}|${snapshot.version}`}
           taskSlug={task.slug}
           board={board}
-          metric={leaderboard.metric}
+          metric={leaderboard.formula ? "score" : leaderboard.metric}
           direction={leaderboard.direction}
           rows={leaderboard.entries}
           topOfBoard={leaderboard.page === 1 && !leaderboard.search}
