@@ -42,8 +42,7 @@ export const taskConfigSchema = z
     maxRunningPerTeam: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_RUNNING_PER_TEAM),
     opensAt: z.coerce.date().nullable().default(null),
     closesAt: z.coerce.date().nullable().default(null),
-    // 0 or 1 leaves one side of the split empty whatever the dataset (docs/ranking.md).
-    publicFraction: z.number().gt(0, "must leave rows on the public leaderboard (more than 0)").lt(1, "must leave rows on the private leaderboard (less than 1)").default(0.5),
+    publicFraction: z.number().min(0).max(1).default(0.5),
     splitSeed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     trainingDataFile: z.string().nullable().default(null),
     /** ranks by this formula over the metrics and efficiency figures (docs/ranking.md, "Score formulas"); null: the metric */
@@ -72,6 +71,9 @@ export const taskConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["scoreFormula"], message: error.message });
       }
     }
+    // 0 or 1 leaves one side of the split empty whatever the dataset (docs/ranking.md).
+    if (task.publicFraction === 0) ctx.addIssue({ code: "custom", path: ["publicFraction"], message: "must leave rows on the public leaderboard (more than 0)" });
+    if (task.publicFraction === 1) ctx.addIssue({ code: "custom", path: ["publicFraction"], message: "must leave rows on the private leaderboard (less than 1)" });
     if (task.opensAt && task.closesAt && task.opensAt >= task.closesAt) ctx.addIssue({ code: "custom", path: ["closesAt"], message: "must be after opensAt" });
   });
 

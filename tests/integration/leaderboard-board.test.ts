@@ -3,6 +3,9 @@ import type { SessionUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { Prisma } from "@/prisma/generated/client";
 import { cancelSubmission, rescoreTask, retrySubmission } from "@/lib/admin/controls";
+import { updateTaskScoring } from "@/lib/admin/scoring-edit";
+import { failForParticipant, recordPlatformFault } from "../../worker/src/evaluate-submission";
+import { ParticipantFault } from "../../worker/src/faults";
 import { leaderboardForTask, publicFreezeStart } from "@/lib/leaderboard";
 import { assignRanks } from "@/lib/leaderboard-ranking";
 import { createUser } from "@/lib/accounts";
@@ -11,7 +14,8 @@ import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueNa
 // The maintained board (leaderboard_entries, kept by Postgres triggers) against the ranking computed
 // from scratch over every result, on random data and after every kind of change the platform makes:
 // results stored the way the worker stores them, cancels, retries, re-scores, failures of a
-// re-scored submission, freeze and direction edits, deleted submissions, concurrent results.
+// re-scored submission, freeze and direction edits, scoring changes (new scoring versions) and
+// failed re-scores that keep their previous result, deleted submissions, concurrent results.
 
 /** The from-scratch ranking the table replaces: every counted result of the task, best per team. */
 async function boardFromScratch(taskId: number, board: "public" | "private") {
@@ -20,15 +24,18 @@ async function boardFromScratch(taskId: number, board: "public" | "private") {
   const order = Prisma.raw(task.direction === "MAXIMIZE" ? "DESC" : "ASC");
   const createdBefore = board === "public" ? publicFreezeStart(task) : null;
   const frozen = createdBefore ? Prisma.sql`AND s.created_at < ${createdBefore}` : Prisma.empty;
-  const rows = await db.$queryRaw<{ team_id: number; team_name: string; score: number; submission_id: number; created_at: Date; entries: bigint }[]>`
+  // Scoring versions: a result counts when it is of the task's current version, or when it was kept
+  // because the submission's re-score under that version failed.
+  const rows = await db.$queryRaw<{ team_id: number; team_name: string; score: number; submission_id: number; created_at: Date; entries: bigint; scoring_version: number }[]>`
     SELECT * FROM (
       SELECT DISTINCT ON (s.team_id)
         s.team_id, t.name AS team_name, ${column} AS score, s.id AS submission_id, s.created_at,
-        COUNT(*) OVER (PARTITION BY s.team_id) AS entries
+        COUNT(*) OVER (PARTITION BY s.team_id) AS entries, r.scoring_version
       FROM submissions s
       JOIN results r ON r.submission_id = s.id
       JOIN teams t ON t.id = s.team_id
       WHERE s.task_id = ${taskId} AND s.status IN ('SCORED', 'QUEUED', 'RUNNING') AND NOT s.is_reference ${frozen}
+        AND (r.scoring_version = ${task.scoringVersion} OR s.rescore_failed_version = ${task.scoringVersion})
       ORDER BY s.team_id, ${column} ${order}, s.created_at ASC, s.id ASC
     ) best
     ORDER BY best.score ${order}, best.created_at ASC, best.submission_id ASC`;
@@ -40,6 +47,8 @@ async function boardFromScratch(taskId: number, board: "public" | "private") {
       submissionId: row.submission_id,
       submittedAt: row.created_at.toISOString(),
       entries: Number(row.entries),
+      scoringVersion: row.scoring_version,
+      olderScoring: row.scoring_version !== task.scoringVersion,
     })),
   );
 }
@@ -69,14 +78,21 @@ function randomSource(seed: number) {
   return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(items: T[]) => items[Math.floor(next() * items.length)] };
 }
 
-/** A result stored the way worker/src/evaluate-submission.ts stores it: one transaction, RUNNING -> SCORED, the old result replaced. */
+/**
+ * A result stored the way worker/src/evaluate-submission.ts stores it: one transaction, RUNNING -> SCORED, the old result
+ * replaced, under the task's current scoring version.
+ */
 async function storeResult(submissionId: number, publicScore: number, privateScore: number): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const { count } = await tx.submission.updateMany({ where: { id: submissionId, status: "RUNNING" }, data: { status: "SCORED", finishedAt: new Date() } });
+    const { count } = await tx.submission.updateMany({ where: { id: submissionId, status: "RUNNING" }, data: { status: "SCORED", finishedAt: new Date(), rescoreFailedVersion: null } });
     if (count !== 1) return false;
+    const { task } = await tx.submission.findUniqueOrThrow({ where: { id: submissionId }, select: { task: { select: { scoringVersion: true } } } });
     await tx.result.deleteMany({ where: { submissionId } });
     await tx.result.create({
-      data: { submissionId, publicMetrics: {}, privateMetrics: {}, publicScore, privateScore, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1, paramCount: 1, receipt: {} },
+      data: {
+        submissionId, publicMetrics: {}, privateMetrics: {}, publicScore, privateScore, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1, paramCount: 1, receipt: {},
+        scoringVersion: task.scoringVersion,
+      },
     });
     return true;
   });
@@ -139,7 +155,7 @@ describe("the maintained leaderboard", () => {
       (await db.submission.findMany({ where: { taskId, status }, select: { id: true } })).map((row) => row.id);
 
     for (let step = 0; step < 40; step++) {
-      const action = random.int(9);
+      const action = random.int(11);
       let name = "";
       if (action === 0) {
         name = "a new result";
@@ -163,12 +179,13 @@ describe("the maintained leaderboard", () => {
           await storeResult(id, score(), score());
         }
       } else if (action === 4) {
-        name = "a re-scored submission failing";
+        name = "a re-scored submission failing (the worker's own failure paths)";
         const candidates = await statusOf("QUEUED");
         if (candidates.length) {
           const id = random.pick(candidates);
           await db.submission.update({ where: { id }, data: { status: "RUNNING" } });
-          await db.submission.updateMany({ where: { id, status: "RUNNING" }, data: { status: "FAILED", failureKind: "PARTICIPANT", message: "bad" } });
+          if (random.next() < 0.5) await failForParticipant(db, id, new ParticipantFault("BAD_OUTPUT", "The model produced no output."));
+          else await recordPlatformFault(db, id, new Error("test: last attempt"), true);
         }
       } else if (action === 5) {
         name = "a retry";
@@ -182,6 +199,10 @@ describe("the maintained leaderboard", () => {
         name = "a direction edit";
         const { direction } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { direction: true } });
         await db.task.update({ where: { id: taskId }, data: { direction: direction === "MAXIMIZE" ? "MINIMIZE" : "MAXIMIZE" } });
+      } else if (action === 9 || action === 10) {
+        name = "a scoring change (a new scoring version, every evaluated submission re-queued)";
+        const { publicFraction } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { publicFraction: true } });
+        await updateTaskScoring(slug, { publicFraction: publicFraction === 0.5 ? 0.6 : 0.5 }, { confirmRescore: true });
       } else {
         name = "a deleted submission";
         const candidates = await statusOf("SCORED");
@@ -189,6 +210,23 @@ describe("the maintained leaderboard", () => {
       }
       await expectBoardsMatch(slug, taskId, `step ${step}: ${name}`);
     }
+    // A last scoring change, re-scored to the end: one team's re-scores all fail (its previous
+    // result stays, marked as of the older version), every other submission gets a new result.
+    await updateTaskScoring(slug, { topK: 2, metrics: ["accuracy", "top_k"] }, { confirmRescore: true });
+    const { scoringVersion } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { scoringVersion: true } });
+    const requeued = await db.submission.findMany({ where: { taskId, status: "QUEUED", isReference: false, result: { isNot: null } }, select: { id: true, teamId: true } });
+    const failingTeam = requeued[0].teamId;
+    for (const { id, teamId } of requeued) {
+      await db.submission.update({ where: { id }, data: { status: "RUNNING" } });
+      if (teamId === failingTeam) await failForParticipant(db, id, new ParticipantFault("BAD_OUTPUT", "The model produced no output."));
+      else await storeResult(id, score(), score());
+    }
+    await expectBoardsMatch(slug, taskId, "the last re-score, finished");
+    const finished = await leaderboardForTask(slug);
+    expect(finished.rescoring).toBeNull();
+    expect(finished.entries.find((entry) => entry.teamId === failingTeam)).toMatchObject({ olderScoring: true });
+    expect(finished.entries.find((entry) => entry.teamId === failingTeam)?.scoringVersion).toBeLessThan(scoringVersion);
+    expect(finished.entries.filter((entry) => entry.teamId !== failingTeam).every((entry) => entry.scoringVersion === scoringVersion)).toBe(true);
     // The other task's board is its own, and matched too.
     const other = await db.task.findUniqueOrThrow({ where: { id: otherTaskId }, select: { slug: true } });
     await expectBoardsMatch(other.slug, otherTaskId, "all the steps on the first task");
