@@ -125,7 +125,8 @@ export async function updateTaskScoring(
 export async function switchDatasetVersion(taskId: number, data: { datasetVersion: string; datasetRows: number; trainingDataFile: string | null }): Promise<number> {
   const { slug, ids } = await db.$transaction(async (tx) => {
     const before = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { slug: true, datasetVersion: true } });
-    const changed = before.datasetVersion !== data.datasetVersion;
+    // The first import scores nothing anew: without a dataset no submission was evaluated.
+    const changed = before.datasetVersion !== null && before.datasetVersion !== data.datasetVersion;
     await tx.task.update({ where: { id: taskId }, data: { ...data, ...(changed ? { scoringVersion: { increment: 1 } } : {}) } });
     return { slug: before.slug, ids: changed ? await requeueForRescore(tx, taskId) : [] };
   });

@@ -311,3 +311,38 @@ describe("a public fraction that leaves a side of the split empty", () => {
     expect(await db.task.findUniqueOrThrow({ where: { slug: small }, select: { datasetVersion: true, datasetRows: true, scoringVersion: true } })).toEqual(before);
   });
 });
+
+describe("a dataset re-import", () => {
+  it("with the same content keeps the scoring version; with new content bumps it and re-scores the task's submissions", async () => {
+    const before = await scoringOf(slug);
+    const staging = path.join(process.env.GOAT_TEST_ROOT!, "staging", `${slug}-again`);
+    await fs.mkdir(staging, { recursive: true });
+    const files = { inputs: path.join(staging, "inputs.npy"), labels: path.join(staging, "labels.npy") };
+    await writeNpyFile(files.inputs, inputs);
+    await writeNpyFile(files.labels, int64Labels(labels));
+    expect(await importDataset(slug, files)).toMatchObject({ rows: ROWS, version: before.datasetVersion, rescoring: 0 });
+    expect((await scoringOf(slug)).scoringVersion).toBe(before.scoringVersion);
+
+    await writeNpyFile(files.labels, int64Labels(labels.map((label) => (label + 1) % CLASSES)));
+    const evaluated = await db.submission.count({ where: { task: { slug }, status: { in: ["SCORED", "FAILED"] } } });
+    await evaluationQueue().pause();
+    const imported = await importDataset(slug, files);
+    expect(imported.version).not.toBe(before.datasetVersion);
+    expect(evaluated).toBe(3);
+    expect(imported.rescoring).toBe(evaluated);
+    const after = await scoringOf(slug);
+    expect(after).toMatchObject({ scoringVersion: before.scoringVersion + 1, datasetVersion: imported.version });
+    const during = await leaderboardForTask(slug);
+    expect(during.rescoring).toEqual({ done: 0, total: 3 });
+    expect(during.entries).toEqual([]);
+    await evaluationQueue().resume();
+    const ids = (await db.submission.findMany({ where: { task: { slug } }, select: { id: true } })).map((row) => row.id);
+    await waitUntilRescored(ids);
+    const results = await db.result.findMany({ where: { submissionId: { in: ids } } });
+    // Two re-scored under the new dataset; the NaN model's re-score failed and kept its older result.
+    expect(results.filter((result) => result.scoringVersion === after.scoringVersion)).toHaveLength(2);
+    expect(results.filter((result) => result.scoringVersion < after.scoringVersion)).toHaveLength(1);
+    const board = await leaderboardForTask(slug);
+    expect(board.entries.map((entry) => entry.olderScoring).sort()).toEqual([false, false, true]);
+  });
+});
