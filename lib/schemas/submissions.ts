@@ -68,7 +68,7 @@ export const submissionStatusSchema = z
     message: z.string().nullable(),
     result: z
       .object({
-        score: z.number().meta({ description: "the public score (the task's rank metric)" }),
+        score: z.number().meta({ description: "the public score (the task's rank metric, or its score formula's value: docs/ranking.md)" }),
         metrics: metricValuesSchema,
         privateScore: z.number().optional().meta({ description: "present once the organisers reveal the private leaderboard" }),
         privateMetrics: metricValuesSchema.optional(),
