@@ -33,8 +33,15 @@ async function seriesForTopTeams(slug: string, snapshot: BoardSnapshot, topTeams
   const task = await requireTask(slug);
   const top = snapshot.leaderboard.entries.slice(0, topTeams);
   if (top.length === 0) return [];
+  // Only scores of the board's scoring version, as on the board (docs/ranking.md): never a mix of incomparable ones.
+  const scoringVersion = snapshot.leaderboard.scoringVersion;
   const rows = await db.submission.findMany({
-    where: { taskId: task.id, status: "SCORED", teamId: { in: top.map((entry) => entry.teamId) }, result: { isNot: null } },
+    where: {
+      taskId: task.id,
+      status: "SCORED",
+      teamId: { in: top.map((entry) => entry.teamId) },
+      OR: [{ result: { scoringVersion } }, { rescoreFailedVersion: scoringVersion, result: { isNot: null } }],
+    },
     select: { teamId: true, createdAt: true, result: { select: { publicScore: true } } },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });

@@ -18,7 +18,8 @@ import { forgetLeaderboards } from "../leaderboard-cache";
 import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
 import { importDataset, taskConfigSchema } from "../task-admin";
 import { emptySplitProblem } from "@goat/contracts/scoring-version";
-import { RescoreConfirmationNeeded, previewScoreFormula, updateTaskScoring, type RescorePlan } from "./scoring-edit";
+import { previewScoreFormula } from "./formula-preview";
+import { RescoreConfirmationNeeded, updateTaskScoring, type RescorePlan } from "./scoring-edit";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
 import { assertAdmin } from "./authorize";
@@ -131,7 +132,7 @@ export async function saveTask(
     try {
       applied = await updateTaskScoring(slug, { ...data, publicFreezeMinutes }, { confirmRescore });
     } catch (error) {
-      if (error instanceof RescoreConfirmationNeeded) return { ok: false, fieldErrors: {}, confirm: error.plan, message: error.message };
+      if (error instanceof RescoreConfirmationNeeded) return { ok: false, fieldErrors: {}, confirm: error.plan, message: "Not saved yet: this edit changes how submissions are scored. Confirm the re-score above, or cancel." };
       throw error;
     }
     // Postgres has rebuilt the boards (freeze, direction, scoring version); this process drops its copies now.

@@ -17,7 +17,11 @@ let desktop: Browser;
 let phone: Browser;
 
 beforeAll(async () => {
-  platform = await startPlatform({ workers: 1 });
+  platform = await startPlatform({ workers: 1 }).catch((error: unknown) => {
+    // Printed whole: vitest's source-mapping of a stack through the built app can hide the message.
+    console.error(String(error instanceof Error ? error.message : error).slice(0, 4000));
+    throw error;
+  });
   desktop = await launchBrowser({ viewport: { width: 1280, height: 900 } });
   phone = await launchBrowser({ viewport: { width: 390, height: 844 } });
 }, 600_000);

@@ -12,6 +12,8 @@ import { saveTask, taskFormValues, updateTaskFromApi } from "@/lib/admin/task-ed
 import { db } from "@/lib/db";
 import { errorResponse } from "@/lib/errors";
 import { leaderboardForTask } from "@/lib/leaderboard";
+import { forgetLeaderboards } from "@/lib/leaderboard-cache";
+import { bestScoreOverTime } from "@/lib/leaderboard-history";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { importDataset } from "@/lib/task-admin";
 import { buildLinearClassifier, buildNaNModel } from "@/tools/onnx/build-model";
@@ -255,6 +257,13 @@ describe("a result computed while the scoring changed", () => {
     expect(result.scoring).toMatchObject({ version: start.scoringVersion + 1, publicFraction: 0.4 });
     const paramCount = Number((await db.submission.findUniqueOrThrow({ where: { id } })).paramCount);
     expect(result.publicScore).toBeCloseTo(expectedScores([1, 2, 0], paramCount, { ...start, publicFraction: 0.4 }).publicScore, 12);
+    // The other teams' results are of the older version (this edit queued no re-score): neither the
+    // board nor its "best score over time" chart shows them.
+    forgetLeaderboards(slug);
+    expect((await leaderboardForTask(slug)).entries.map((entry) => entry.teamId)).toEqual([participant.team.id]);
+    const series = await bestScoreOverTime(slug);
+    expect(series.map((each) => each.teamId)).toEqual([participant.team.id]);
+    expect(series[0].points.map((point) => point.best)).toEqual([result.publicScore]);
     worker = await startWorker("scoring-versions-worker-2");
   });
 });

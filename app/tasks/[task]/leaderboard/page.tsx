@@ -100,7 +100,13 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           ownTeamId={user?.team?.id ?? null}
           ownEntry={leaderboard.ownEntry}
           renderedAt={renderedAt}
-          emptyText={leaderboard.search ? `No team matches "${leaderboard.search}".` : "No scored submissions yet."}
+          emptyText={
+            leaderboard.search
+              ? `No team matches "${leaderboard.search}".`
+              : leaderboard.rescoring
+                ? "No submission has been re-scored under the new scoring yet."
+                : "No scored submissions yet."
+          }
         />
         {leaderboard.totalPages > 1 && (
           <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
