@@ -2,7 +2,7 @@ import "server-only";
 import { EVENT_STREAM_HEADERS } from "./event-stream";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { leaderboardSnapshot, onLeaderboardChange } from "../leaderboard-cache";
-import type { LeaderboardEntry } from "../leaderboard";
+import type { LeaderboardEntry, RescoreProgress } from "../leaderboard";
 
 /**
  * The leaderboard's live stream, fanned out once per web process: the process holds one Redis
@@ -19,6 +19,9 @@ export interface ScoredEvent {
   public: LeaderboardEntry | null;
   /** the same team's row on the private board, once it is revealed */
   private?: LeaderboardEntry | null;
+  /** the task's scoring version and how far its re-score has come (docs/ranking.md) */
+  scoringVersion: number;
+  rescoring: RescoreProgress | null;
 }
 
 type StreamWriter = (chunk: Uint8Array) => void;
@@ -53,7 +56,13 @@ async function scoredEvent(event: SubmissionEvent): Promise<ScoredEvent> {
   // Under a public freeze, a team's row goes out only when the scored submission is the one it
   // shows, so the stream does not tell who is still submitting after the freeze.
   const frozen = publicBoard.leaderboard.frozenFrom !== null;
-  const scored: ScoredEvent = { task: event.taskSlug, at: event.at, public: !frozen || publicRow?.submissionId === event.submissionId ? publicRow : null };
+  const scored: ScoredEvent = {
+    task: event.taskSlug,
+    at: event.at,
+    public: !frozen || publicRow?.submissionId === event.submissionId ? publicRow : null,
+    scoringVersion: publicBoard.leaderboard.scoringVersion,
+    rescoring: publicBoard.leaderboard.rescoring,
+  };
   if (publicBoard.leaderboard.revealed) {
     scored.private = (await leaderboardSnapshot(event.taskSlug, "private")).byTeam.get(event.teamId) ?? null;
   }

@@ -67,12 +67,6 @@ export default async function LeaderboardPage({ params, searchParams }: { params
         </div>
       </div>
 
-      {leaderboard.rescoring && (
-        <p role="status" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" data-testid="rescoring-banner">
-          The organisers changed how this task is scored: re-scoring {leaderboard.rescoring.done} of {leaderboard.rescoring.total} submissions. Until it finishes
-          the board shows only submissions already scored under the new rules (scoring version {leaderboard.scoringVersion}).
-        </p>
-      )}
       <Card>
         <form method="get" className="mb-3 flex gap-2" role="search">
           {board === "private" && <input type="hidden" name="board" value="private" />}
@@ -100,6 +94,8 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           ownTeamId={user?.team?.id ?? null}
           ownEntry={leaderboard.ownEntry}
           renderedAt={renderedAt}
+          scoringVersion={leaderboard.scoringVersion}
+          rescoring={leaderboard.rescoring}
           emptyText={
             leaderboard.search
               ? `No team matches "${leaderboard.search}".`
