@@ -194,6 +194,32 @@ describe("a scoring edit on a task with scored submissions", () => {
   });
 });
 
+describe("a score formula that cannot be used", () => {
+  const formulas: [string, string][] = [
+    ["mse", 'unknown variable "mse"'],
+    ["accuracy -", "syntax error"],
+    ["process.exit()", "only these functions may be called"],
+    ["accuracy.constructor", "member access"],
+    ["accuracy / (params - params)", "division by zero"], // on the task's current results (the preview)
+    ["log10(latency_p50_ms - latency_p50_ms)", "infinite"],
+  ];
+  it.each(formulas)("%s: refused at save with a field message in the editor and the API, nothing saved", async (formula, message) => {
+    const before = await scoringOf(slug);
+    const form = (await taskFormValues(admin, slug))!;
+    const saved = await saveTask(admin, { ...form, scoreFormula: formula }, slug, { confirmRescore: true });
+    expect(saved.ok).toBe(false);
+    expect((saved.ok ? "" : (saved.fieldErrors.scoreFormula?.join(" ") ?? "")).toLowerCase()).toContain(message);
+    const api = await updateTaskFromApi(admin, slug, { scoreFormula: formula, confirmRescore: true }).then(
+      () => null,
+      (error: unknown) => errorResponse(error),
+    );
+    expect(api?.status).toBe(422);
+    const body = (await api!.json()) as { error: { fields: { path: string; message: string }[] } };
+    expect(body.error.fields.find((field) => field.path === "scoreFormula")?.message.toLowerCase()).toContain(message);
+    expect(await scoringOf(slug)).toEqual(before);
+  });
+});
+
 describe("a re-score that fails", () => {
   it("keeps the team's previous result on the board, marked with its older version, and tells the team", async () => {
     const [failing, passing] = teams;
