@@ -38,13 +38,15 @@ async function seriesForTopTeams(slug: string, snapshot: BoardSnapshot, topTeams
   const top = snapshot.leaderboard.entries.slice(0, topTeams);
   if (top.length === 0) return [];
   const cutoff = publicCutoff(task);
+  // Only scores of the board's scoring version, as on the board (docs/ranking.md): never a mix of incomparable ones.
+  const scoringVersion = snapshot.leaderboard.scoringVersion;
   const rows = await db.submission.findMany({
     where: {
       taskId: task.id,
       status: "SCORED",
       isReference: false,
       teamId: { in: top.map((entry) => entry.teamId) },
-      result: { isNot: null },
+      OR: [{ result: { scoringVersion } }, { rescoreFailedVersion: scoringVersion, result: { isNot: null } }],
       ...(cutoff ? { createdAt: { lt: cutoff } } : {}),
     },
     select: { teamId: true, createdAt: true, result: { select: { publicScore: true } } },

@@ -16,6 +16,8 @@ import { requireTask } from "./tasks";
  * public board counts only submissions created before closesAt minus publicFreezeMinutes until the
  * private board is revealed, then every submission created before closesAt. Postgres keeps each
  * team's best per board in leaderboard_entries (docs/leaderboard.md); ranks are assigned here, on read.
+ * Only results of the task's current scoring version count, plus a result kept after its re-score
+ * failed (marked olderScoring); `rescoring` says how far a re-score after a scoring change has come.
  */
 export interface LeaderboardEntry {
   rank: number;
@@ -34,6 +36,10 @@ export interface LeaderboardEntry {
   interval: ScoreInterval | null;
   /** in the leader's tier: this team's interval overlaps the leader's (lib/leaderboard-uncertainty.ts) */
   statisticallyTied: boolean;
+  /** the scoring version of the counted result */
+  scoringVersion: number;
+  /** the result is of an older scoring version, kept because its re-score under the current one failed */
+  olderScoring: boolean;
 }
 
 export interface Leaderboard {
@@ -46,7 +52,18 @@ export interface Leaderboard {
   frozenFrom: string | null;
   /** how many teams are in the leader's statistically tied tier, the leader included (0: no intervals) */
   statisticallyTiedTeams: number;
+  /** the formula the scores are computed with (null: the metric's value) */
+  formula: string | null;
+  /** the task's current scoring version: only results of it rank (docs/ranking.md) */
+  scoringVersion: number;
+  /** while a scoring change is applied: submissions re-scored so far of those to re-score; null otherwise */
+  rescoring: RescoreProgress | null;
   entries: LeaderboardEntry[];
+}
+
+export interface RescoreProgress {
+  done: number;
+  total: number;
 }
 
 /**
@@ -54,7 +71,7 @@ export interface Leaderboard {
  * every change that moves it (see docs/leaderboard.md): one indexed read of one row per team,
  * whatever the number of submissions.
  */
-async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", direction: "MAXIMIZE" | "MINIMIZE"): Promise<LeaderboardEntry[]> {
+async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", direction: "MAXIMIZE" | "MINIMIZE", scoringVersion: number): Promise<LeaderboardEntry[]> {
   const rows = await db.leaderboardEntry.findMany({
     where: { taskId, board },
     select: {
@@ -64,6 +81,7 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
       submittedAt: true,
       entries: true,
       finalKind: true,
+      scoringVersion: true,
       team: { select: { name: true } },
       // The interval of the board's own score; the private one is read only for the private board.
       submission: {
@@ -93,6 +111,8 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
         submittedAt: row.submittedAt.toISOString(),
         entries: row.entries,
         interval: storedInterval(row.submission.result, board),
+        scoringVersion: row.scoringVersion,
+        olderScoring: row.scoringVersion !== scoringVersion,
         ...(board === "PRIVATE" && row.finalKind ? { final: row.finalKind === "SELECTED" ? ("selected" as const) : ("default" as const) } : {}),
       })),
     ),
@@ -106,6 +126,20 @@ function storedInterval(
   const low = board === "PUBLIC" ? result?.publicIntervalLow : result?.privateIntervalLow;
   const high = board === "PUBLIC" ? result?.publicIntervalHigh : result?.privateIntervalHigh;
   return low === null || low === undefined || high === null || high === undefined ? null : { low, high };
+}
+
+/**
+ * How far the re-score after a scoring change has come: of the ranked-kind submissions that have
+ * a result (not reference models, not cancelled or failed), those whose result is of the current
+ * version or whose re-score under it failed. Null once every one is done.
+ */
+export async function rescoreProgress(taskId: number): Promise<RescoreProgress | null> {
+  const [row] = await db.$queryRaw<{ done: number; total: number }[]>`
+    SELECT count(*) FILTER (WHERE r.scoring_version = t.scoring_version OR s.rescore_failed_version = t.scoring_version)::int AS done,
+           count(*)::int AS total
+    FROM submissions s JOIN results r ON r.submission_id = s.id JOIN tasks t ON t.id = s.task_id
+    WHERE s.task_id = ${taskId} AND NOT s.is_reference AND s.status IN ('SCORED', 'QUEUED', 'RUNNING')`;
+  return row && row.done < row.total ? { done: row.done, total: row.total } : null;
 }
 
 /** The moment after which new submissions no longer move the public board; null when the task has no freeze. */
@@ -135,13 +169,23 @@ export function hiddenByFreeze(
 export async function leaderboardForTask(slug: string, board: "public" | "private" = "public"): Promise<Leaderboard> {
   const task = await requireTask(slug);
   const revealed = task.privateRevealedAt !== null;
+  const { scoringVersion, scoreFormula } = await db.task.findUniqueOrThrow({ where: { id: task.id }, select: { scoringVersion: true, scoreFormula: true } });
   const frozenFrom = revealed ? null : publicFreezeStart(task);
-  const publicEntries = await rankedBoard(task.id, "PUBLIC", task.direction);
-  const base = { task: task.slug, metric: task.rankMetric, direction: task.direction, revealed, frozenFrom: frozenFrom?.toISOString() ?? null };
+  const publicEntries = await rankedBoard(task.id, "PUBLIC", task.direction, scoringVersion);
+  const base = {
+    task: task.slug,
+    metric: task.rankMetric,
+    direction: task.direction,
+    revealed,
+    frozenFrom: frozenFrom?.toISOString() ?? null,
+    formula: scoreFormula,
+    scoringVersion,
+    rescoring: await rescoreProgress(task.id),
+  };
   if (board === "public" || !revealed) return { ...base, board: "public", statisticallyTiedTeams: statisticalTierSize(publicEntries), entries: publicEntries };
 
   const publicByTeam = new Map(publicEntries.map((entry) => [entry.teamId, entry]));
-  const privateEntries = (await rankedBoard(task.id, "PRIVATE", task.direction)).map((entry) => ({
+  const privateEntries = (await rankedBoard(task.id, "PRIVATE", task.direction, scoringVersion)).map((entry) => ({
     ...entry,
     publicRank: publicByTeam.get(entry.teamId)?.rank,
     publicScore: publicByTeam.get(entry.teamId)?.score,

@@ -5,12 +5,15 @@ import path from "node:path";
 import { DEFAULT_MAX_RUNNING_PER_TEAM } from "@goat/contracts/fair-queue";
 import { validateDataset } from "@goat/contracts/dataset/task-dataset";
 import { METRIC_NAMES, NATURAL_DIRECTION, metricsForKind, type MetricName } from "@goat/contracts/metrics";
+import { FormulaError, MAX_FORMULA_LENGTH, formulaVariables, parseScoreFormula } from "@goat/contracts/score-formula";
+import { emptySplitProblem } from "@goat/contracts/scoring-version";
 import { taskDatasetDir } from "@goat/contracts/paths";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
 import { z } from "zod";
 import { db } from "./db";
 import { env } from "./env";
 import { ApiError } from "./errors";
+import { switchDatasetVersion } from "./admin/scoring-edit";
 
 /** Creating and configuring tasks, and importing their hidden test sets. */
 const RESERVED_SLUGS = new Set(["queue"]); // /submit/queue/status is the queue's own route
@@ -46,6 +49,13 @@ export const taskConfigSchema = z
     finalSubmissionLimit: z.number().int().min(1).max(100).default(2),
     splitSeed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     trainingDataFile: z.string().nullable().default(null),
+    /** ranks by this formula over the metrics and efficiency figures (docs/ranking.md, "Score formulas"); null: the metric */
+    scoreFormula: z
+      .string()
+      .max(MAX_FORMULA_LENGTH)
+      .nullable()
+      .default(null)
+      .transform((formula) => formula?.trim() || null),
   })
   .transform((task) => {
     const metrics = task.metrics ?? [...metricsForKind(task.kind)];
@@ -57,6 +67,17 @@ export const taskConfigSchema = z
       if (!allowed.includes(metric)) ctx.addIssue({ code: "custom", path: ["metrics"], message: `${metric} is not a ${task.kind.toLowerCase()} metric` });
     }
     if (!task.metrics.includes(task.rankMetric)) ctx.addIssue({ code: "custom", path: ["rankMetric"], message: "the ranking metric must be one of the task's metrics" });
+    if (task.scoreFormula) {
+      try {
+        parseScoreFormula(task.scoreFormula, formulaVariables(task.metrics));
+      } catch (error) {
+        if (!(error instanceof FormulaError)) throw error;
+        ctx.addIssue({ code: "custom", path: ["scoreFormula"], message: error.message });
+      }
+    }
+    // 0 or 1 leaves one side of the split empty whatever the dataset (docs/ranking.md).
+    if (task.publicFraction === 0) ctx.addIssue({ code: "custom", path: ["publicFraction"], message: "must leave rows on the public leaderboard (more than 0)" });
+    if (task.publicFraction === 1) ctx.addIssue({ code: "custom", path: ["publicFraction"], message: "must leave rows on the private leaderboard (less than 1)" });
     if (task.opensAt && task.closesAt && task.opensAt >= task.closesAt) ctx.addIssue({ code: "custom", path: ["closesAt"], message: "must be after opensAt" });
     if (task.teamMergeDeadline && task.closesAt && task.teamMergeDeadline >= task.closesAt) {
       ctx.addIssue({ code: "custom", path: ["teamMergeDeadline"], message: "must be before the task closes" });
@@ -85,7 +106,7 @@ export interface DatasetFiles {
  * the task's signature, then swapped in, so a broken dataset never replaces a working one.
  */
 export async function importDataset(slug: string, files: DatasetFiles) {
-  const task = await db.task.findUnique({ where: { slug }, select: { id: true, kind: true, inputSpec: true, outputSpec: true } });
+  const task = await db.task.findUnique({ where: { slug }, select: { id: true, kind: true, inputSpec: true, outputSpec: true, publicFraction: true } });
   if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
   const target = taskDatasetDir(env().DATA_DIR, slug);
   const staging = `${target}.import-${process.pid}-${Date.now()}`;
@@ -100,15 +121,20 @@ export async function importDataset(slug: string, files: DatasetFiles) {
       { kind: task.kind, inputSpec: tensorSpecListSchema.parse(task.inputSpec), outputSpec: tensorSpecListSchema.parse(task.outputSpec) },
       { maxInflatedBytes: env().DATASET_MAX_BYTES },
     );
+    // A row count that leaves one side of the task's split empty would fail every evaluation.
+    const splitProblem = emptySplitProblem(rows, task.publicFraction);
+    if (splitProblem) {
+      throw new ApiError(422, "VALIDATION_FAILED", `The task's public fraction ${task.publicFraction} ${splitProblem}; change the fraction first.`, {
+        fields: [{ path: "publicFraction", message: splitProblem }],
+      });
+    }
     const previous = `${target}.previous-${Date.now()}`;
     await fs.rename(target, previous).catch(() => {});
     await fs.rename(staging, target);
     await fs.rm(previous, { recursive: true, force: true });
-    await db.task.update({
-      where: { id: task.id },
-      data: { datasetVersion: version, trainingDataFile: files.train ? "train.npz" : null },
-    });
-    return { rows, version };
+    // A different dataset is a new scoring version: its submissions are re-scored (lib/admin/scoring-edit.ts).
+    const rescored = await switchDatasetVersion(task.id, { datasetVersion: version, datasetRows: rows, trainingDataFile: files.train ? "train.npz" : null });
+    return { rows, version, rescoring: rescored };
   } catch (error) {
     await fs.rm(staging, { recursive: true, force: true });
     throw error;

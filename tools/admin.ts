@@ -6,6 +6,7 @@ import { addTeamMember, createTeam, createUser } from "@/lib/accounts";
 import { createApiToken } from "@/lib/auth/api-token";
 import { db } from "@/lib/db";
 import { ApiError } from "@/lib/errors";
+import { closeEvaluationQueue } from "@/lib/queue/evaluation-queue";
 import { createTask, importDataset } from "@/lib/task-admin";
 
 const USAGE = `MLS-GOAT admin
@@ -112,4 +113,5 @@ main(process.argv.slice(2))
     else console.error(error instanceof ApiError ? error.message : error);
     process.exitCode = 1;
   })
-  .finally(() => db.$disconnect());
+  // A dataset import with new content queues re-scores (docs/ranking.md): the queue's connection must not keep the process alive.
+  .finally(() => Promise.all([db.$disconnect(), closeEvaluationQueue()]));

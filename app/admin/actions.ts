@@ -4,6 +4,9 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { cancelSubmission, drainWorker, rescoreTask, retrySubmission, setPrivateRevealed, setQueuePaused } from "@/lib/admin/controls";
 import { moveUserToTeam, resetTeamQuota, setUserDisabled, setUserRole } from "@/lib/admin/people";
+import { FormulaError } from "@goat/contracts/score-formula";
+import { previewScoreFormula, type FormulaPreview } from "@/lib/admin/formula-preview";
+import type { RescorePlan } from "@/lib/admin/scoring-edit";
 import { saveTask } from "@/lib/admin/task-editor";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
@@ -20,6 +23,8 @@ export interface ActionState {
   fieldErrors?: Record<string, string[]>;
   /** what the form posted, so a refused form shows it again instead of the values it started with */
   values?: Record<string, string>;
+  /** a scoring edit waiting for the organiser's confirmation: what changes, how many are re-scored */
+  confirm?: RescorePlan;
 }
 
 async function run(work: () => Promise<{ message: string }>, paths: string[]): Promise<ActionState> {
@@ -117,12 +122,16 @@ export async function saveTaskAction(_state: ActionState | null, formData: FormD
   const form: Record<string, string> = {};
   for (const [key, value] of formData) if (typeof value === "string" && !key.startsWith("$")) form[key] = value;
   const existingSlug = form.existingSlug || undefined;
+  const confirmRescore = form.confirmRescore === "true";
   delete form.existingSlug;
+  delete form.confirmRescore;
   let slug: string;
+  let rescoring = 0;
   try {
-    const result = await saveTask(await currentUser(), form, existingSlug);
-    if (!result.ok) return { ok: false, message: result.message, fieldErrors: result.fieldErrors, values: form };
+    const result = await saveTask(await currentUser(), form, existingSlug, { confirmRescore });
+    if (!result.ok) return { ok: false, message: result.message, fieldErrors: result.fieldErrors, values: form, confirm: result.confirm };
     slug = result.slug;
+    rescoring = result.rescoring;
   } catch (error) {
     if (error instanceof ApiError) return { ok: false, message: error.message, values: form };
     throw error;
@@ -130,5 +139,28 @@ export async function saveTaskAction(_state: ActionState | null, formData: FormD
   revalidatePath("/admin/tasks");
   revalidatePath(`/admin/tasks/${slug}`);
   if (!existingSlug) redirect(`/admin/tasks/${slug}?created=1`);
-  return { ok: true, message: "Saved." };
+  return { ok: true, message: rescoring > 0 ? `Saved. ${rescoring} submissions are being re-scored under the new scoring.` : "Saved." };
+}
+
+const formulaPreviewForm = z.object({
+  slug: z.string().min(1),
+  formula: z.string().max(2_000),
+  metrics: z.string().optional().transform((text) => (text ? text.split(",").map((each) => each.trim()).filter(Boolean) : undefined)),
+  direction: z.enum(["MAXIMIZE", "MINIMIZE"]).optional().or(z.literal("").transform(() => undefined)),
+});
+
+export type FormulaPreviewState = { ok: true; preview: FormulaPreview } | { ok: false; message: string };
+
+/** The task editor's formula preview: the task's current results through a formula, before it is saved. */
+export async function previewScoreFormulaAction(_state: FormulaPreviewState | null, formData: FormData): Promise<FormulaPreviewState> {
+  const parsed = formulaPreviewForm.safeParse(Object.fromEntries(formData));
+  if (!parsed.success) return { ok: false, message: "The preview request is not valid." };
+  try {
+    const { slug, formula, metrics, direction } = parsed.data;
+    return { ok: true, preview: await previewScoreFormula(await currentUser(), slug, formula, { metrics, direction }) };
+  } catch (error) {
+    if (error instanceof FormulaError || error instanceof ApiError) return { ok: false, message: error.message };
+    console.error("[admin action]", error);
+    return { ok: false, message: "Something went wrong on our side." };
+  }
 }

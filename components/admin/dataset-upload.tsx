@@ -42,7 +42,12 @@ export function DatasetUpload({ slug, initial }: { slug: string; initial: TaskVa
           setMessage({ ok: false, text: `Dataset refused: ${body.error?.message ?? response.status}` });
           return;
         }
-        setMessage({ ok: true, text: `Dataset imported: ${body.rows} test rows (version ${String(body.version).slice(0, 12)}).` });
+        // A dataset with new content is a new scoring version: its evaluated submissions are re-scored (docs/ranking.md).
+        const rescoring = Number(body.rescoring ?? 0);
+        setMessage({
+          ok: true,
+          text: `Dataset imported: ${body.rows} test rows (version ${String(body.version).slice(0, 12)}).${rescoring > 0 ? ` A new scoring version: ${rescoring} submissions are being re-scored.` : ""}`,
+        });
       }
       const reference = form.get("reference") as File | null;
       if (reference && reference.size > 0) {

@@ -3,6 +3,7 @@ import { useActionState, useEffect, useRef, useState } from "react";
 import { saveTaskAction, type ActionState } from "@/app/admin/actions";
 import { primaryButton, secondaryButton } from "@/components/site/form-parts";
 import { Markdown } from "@/components/site/markdown";
+import { FormulaPreviewPanel, RescoreConfirm } from "./scoring-panels";
 
 /**
  * Create or edit a task; the server validates it (taskConfigSchema) and answers field errors in
@@ -20,6 +21,12 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
   { name: "rankMetric", label: "Ranking metric" },
   { name: "direction", label: "Direction", options: ["", "MAXIMIZE", "MINIMIZE"], hint: "empty: the metric's natural direction" },
   { name: "topK", label: "k for top-k", type: "number" },
+  {
+    name: "scoreFormula",
+    label: "Score formula (optional)",
+    textarea: true,
+    hint: "empty: rank by the ranking metric. Variables: the task's metrics, params, model_bytes, latency_p50_ms, latency_p95_ms; functions: log, log10, log2, sqrt, exp, abs, pow, min, max; e.g. accuracy - 0.02 * log10(params)",
+  },
   { name: "maxModelMb", label: "Model size limit (MB)", type: "number" },
   { name: "dailySubmissionLimit", label: "Submissions per team per day", type: "number" },
   { name: "evalTimeoutS", label: "Evaluation time limit (s)", type: "number" },
@@ -57,6 +64,10 @@ export function TaskForm({ initial, existingSlug }: { initial: Record<string, st
   }, [state]);
 
   const formErrors = state?.fieldErrors?.form ?? [];
+  const readScoring = () => {
+    const value = (name: string) => form.current?.querySelector<HTMLInputElement>(`[name="${name}"]`)?.value ?? "";
+    return { formula: value("scoreFormula"), metrics: value("metrics"), direction: value("direction") };
+  };
   return (
     // Remounted with each answer so every field shows the values the server echoed back.
     <form key={state?.values ? JSON.stringify(state.values) : "initial"} ref={form} action={formAction} className="grid max-w-3xl gap-4" aria-label="Task configuration" noValidate>
@@ -115,16 +126,18 @@ export function TaskForm({ initial, existingSlug }: { initial: Record<string, st
                 {error.join(" ")}
               </p>
             )}
+            {field.name === "scoreFormula" && existingSlug && <FormulaPreviewPanel slug={existingSlug} readForm={readScoring} />}
           </div>
         );
       })}
+      {state?.confirm && <RescoreConfirm plan={state.confirm} />}
       <div className="flex flex-wrap items-center gap-3">
         <button type="submit" disabled={pending} className={primaryButton}>
           {pending ? "Saving…" : existingSlug ? "Save" : "Create task"}
         </button>
         {state && (
           <span role="status" className={`text-sm ${state.ok ? "text-emerald-700" : "text-red-700"}`} data-testid="task-form-status">
-            {state.ok ? state.message : `${state.message}${state.fieldErrors ? " Each problem is shown beside its field." : ""}`} {formErrors.join(" ")}
+            {state.ok || state.confirm ? state.message : `${state.message}${state.fieldErrors ? " Each problem is shown beside its field." : ""}`} {formErrors.join(" ")}
           </span>
         )}
       </div>

@@ -1,11 +1,12 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { RelativeTime } from "@/components/site/relative-time";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { formatScore } from "@/components/tasks/format";
 import type { ScoredEvent } from "@/lib/events/leaderboard-stream";
-import type { LeaderboardEntry } from "@/lib/leaderboard";
+import type { LeaderboardEntry, RescoreProgress } from "@/lib/leaderboard";
 import { patchRankedRows } from "@/lib/leaderboard-ranking";
 import { markStatisticalTier, statisticalTierSize } from "@/lib/leaderboard-uncertainty";
 import { ScoreWithInterval, TierLegend, TierMarker } from "@/components/tasks/score-interval";
@@ -31,6 +32,9 @@ export interface LeaderboardTableProps {
   emptyText: string;
   /** teams in the leader's statistically tied tier, over the whole board */
   statisticallyTiedTeams: number;
+  /** the task's scoring version when the page was rendered, and its re-score's progress (docs/ranking.md) */
+  scoringVersion: number;
+  rescoring: RescoreProgress | null;
 }
 
 export function LeaderboardTable(props: LeaderboardTableProps) {
@@ -38,6 +42,9 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
   const [rows, setRows] = useState(props.rows);
   const [ownEntry, setOwnEntry] = useState(props.ownEntry);
   const [connected, setConnected] = useState(false);
+  const [rescoring, setRescoring] = useState(props.rescoring);
+  const router = useRouter();
+  const { scoringVersion } = props;
 
   useEffect(() => {
     const source = new EventSource(`/api/tasks/${encodeURIComponent(taskSlug)}/leaderboard/events`);
@@ -45,6 +52,9 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
     source.onerror = () => setConnected(false);
     source.addEventListener("scored", (message) => {
       const event = JSON.parse((message as MessageEvent<string>).data) as ScoredEvent;
+      // The scoring changed since the page was drawn: its rows are of an older version, draw it again.
+      if (event.scoringVersion !== scoringVersion) return router.refresh();
+      setRescoring(event.rescoring);
       const changed = board === "private" ? event.private : event.public;
       if (!changed) return;
       // On the board's first page the leader is on the page, so its tier is regrouped here.
@@ -55,7 +65,7 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       if (changed.teamId === ownTeamId) setOwnEntry(changed);
     });
     return () => source.close();
-  }, [taskSlug, board, direction, topOfBoard, pageSize, ownTeamId]);
+  }, [taskSlug, board, direction, topOfBoard, pageSize, ownTeamId, scoringVersion, router]);
 
   const isPrivate = board === "private";
   const tierSize = topOfBoard ? statisticalTierSize(rows) : props.statisticallyTiedTeams;
@@ -72,6 +82,11 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       </td>
       <td className="py-2 pr-3 text-right font-mono">
         <ScoreWithInterval score={entry.score} interval={entry.interval} />
+        {entry.olderScoring && (
+          <span className="ml-1 block text-xs font-sans text-amber-800" data-testid="older-scoring" title="Its re-score under the current scoring failed; this result was computed under an older version.">
+            scoring v{entry.scoringVersion}, re-score failed
+          </span>
+        )}
       </td>
       {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
       <td className="py-2 pr-3 text-right">{entry.entries}</td>
@@ -89,6 +104,12 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
 
   return (
     <div className="space-y-2">
+      {rescoring && (
+        <p role="status" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" data-testid="rescoring-banner">
+          The organisers changed how this task is scored: re-scoring {rescoring.done} of {rescoring.total} submissions. Until it finishes the board shows
+          only submissions already scored under the new rules (scoring version {scoringVersion}).
+        </p>
+      )}
       <p className="text-right text-xs text-slate-500" data-testid="live-indicator">
         <span className={`mr-1 inline-block h-2 w-2 rounded-full ${connected ? "bg-green-500" : "bg-slate-400"}`} />
         {connected ? "Live" : "Connecting…"}

@@ -10,6 +10,7 @@ import { enqueueEvaluation, evaluationQueue, queueRedis, withTimeout } from "../
 import { notifyWebhooks } from "../webhooks/queue";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
+import { enqueueRescores, requeueForRescore } from "./scoring-edit";
 import { assertAdmin } from "./authorize";
 
 /**
@@ -79,36 +80,22 @@ export async function cancelSubmission(actor: SessionUser | null, id: number): P
 }
 
 /**
- * Re-scores every scored or failed submission of a task (after a dataset or metric fix). The old
- * results stay, and keep their teams on the leaderboard, until the worker replaces each one in the
- * transaction that stores the new result: still exactly one result per submission.
- * Queued and running submissions are left alone; they are evaluated with the current data anyway.
+ * Re-scores every scored or failed submission of a task (after a platform incident or a metric
+ * fix) under the task's current scoring version: the old results stay, and keep their teams on the
+ * leaderboard, until the worker replaces each one in the transaction that stores the new result
+ * (lib/admin/scoring-edit.ts; a scoring edit does the same and bumps the version). Queued and
+ * running submissions are left alone; they are evaluated with the current data anyway.
  */
 export async function rescoreTask(actor: SessionUser | null, slug: string): Promise<ControlResult & { submissionIds: number[] }> {
   assertAdmin(actor);
   const task = await db.task.findUnique({ where: { slug }, select: { id: true } });
   if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
   const submissionIds = await db.$transaction(async (tx) => {
-    const rows = await tx.submission.findMany({
-      where: { taskId: task.id, status: { in: ["SCORED", "FAILED"] } },
-      select: { id: true },
-      orderBy: { id: "asc" },
-    });
-    const ids = rows.map((row) => row.id);
-    // A platform failure never cost quota; queued again it must not start to.
-    await tx.submission.updateMany({ where: { id: { in: ids }, status: "FAILED", failureKind: "PLATFORM" }, data: { quotaExempt: true } });
-    await tx.submission.updateMany({
-      where: { id: { in: ids } },
-      // rescoring: the background lane, behind every fresh submission (@goat/contracts/fair-queue).
-      data: { status: "QUEUED", failureKind: null, message: "Being re-scored.", finishedAt: null, workerId: null, rescoring: true },
-    });
+    const ids = await requeueForRescore(tx, task.id);
     await recordAudit(tx, actor.id, "task.rescore", `task:${slug}`, { submissions: ids.length });
     return ids;
   });
-  for (const id of submissionIds) {
-    await enqueueEvaluation(id, "rescore", { replaceFinished: true });
-    await publishSubmissionStatus(id);
-  }
+  await enqueueRescores(slug, submissionIds);
   return { message: `${submissionIds.length} submissions of "${slug}" are queued for re-scoring.`, submissionIds };
 }
 

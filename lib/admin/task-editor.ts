@@ -17,10 +17,14 @@ import { formatBytes } from "../intake/receive-upload";
 import { forgetLeaderboards } from "../leaderboard-cache";
 import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
 import { importDataset, taskConfigSchema } from "../task-admin";
+import { emptySplitProblem } from "@goat/contracts/scoring-version";
+import { previewScoreFormula } from "./formula-preview";
+import { RescoreConfirmationNeeded, updateTaskScoring, type RescorePlan } from "./scoring-edit";
 import type { SessionUser } from "../auth/session";
 import { recordAudit } from "./audit";
 import { assertAdmin } from "./authorize";
 import { describeIssue } from "./plain-issues";
+import { taskUpdateAnswerSchema, taskUpdateRequestSchema } from "../schemas/tasks";
 
 /**
  * Creating and editing tasks from the browser, uploading their datasets and running a reference
@@ -70,10 +74,15 @@ export const taskFormSchema = z.object({
   publicFraction: z.coerce.number().default(0.5),
   publicFreezeMinutes: z.coerce.number().int().min(0).max(100_000).default(0),
   finalSubmissionLimit: z.coerce.number().int().default(2),
+  /** empty: rank by the metric alone */
+  scoreFormula: z.string().optional().transform((text) => text?.trim() || null),
 });
 
 export type FieldErrors = Record<string, string[]>;
-export type SaveTaskResult = { ok: true; slug: string } | { ok: false; fieldErrors: FieldErrors; message: string };
+export type SaveTaskResult =
+  | { ok: true; slug: string; rescoring: number }
+  /** confirm: the edit changes the scoring of a task with evaluated submissions; it is saved only once confirmed */
+  | { ok: false; fieldErrors: FieldErrors; message: string; confirm?: RescorePlan };
 
 function fieldErrors(error: z.ZodError): FieldErrors {
   const errors: FieldErrors = {};
@@ -85,15 +94,24 @@ function fieldErrors(error: z.ZodError): FieldErrors {
   return errors;
 }
 
-/** Creates a task (existingSlug undefined) or updates one; the slug and split seed of an existing task never change. */
-export async function saveTask(actor: SessionUser | null, form: Record<string, string>, existingSlug?: string): Promise<SaveTaskResult> {
+/**
+ * Creates a task (existingSlug undefined) or updates one; the slug and split seed of an existing
+ * task never change. An update that changes the scoring (lib/admin/scoring-edit.ts) of a task with
+ * evaluated submissions is saved only with `confirmRescore`, and then re-scores them.
+ */
+export async function saveTask(
+  actor: SessionUser | null,
+  form: Record<string, string>,
+  existingSlug?: string,
+  { confirmRescore = false }: { confirmRescore?: boolean } = {},
+): Promise<SaveTaskResult> {
   assertAdmin(actor);
   // A field left empty takes its default (an empty number field would otherwise coerce to 0).
   const filled = Object.fromEntries(Object.entries(form).filter(([, value]) => value.trim() !== ""));
   const parsedForm = taskFormSchema.safeParse(existingSlug ? { ...filled, slug: existingSlug } : filled);
   if (!parsedForm.success) return { ok: false, fieldErrors: fieldErrors(parsedForm.error), message: "Some fields are not valid." };
   const { maxModelMb, evalTimeoutS, publicFreezeMinutes, ...rest } = parsedForm.data;
-  const existing = existingSlug ? await db.task.findUnique({ where: { slug: existingSlug }, select: { id: true, splitSeed: true } }) : null;
+  const existing = existingSlug ? await db.task.findUnique({ where: { slug: existingSlug }, select: { id: true, splitSeed: true, datasetRows: true } }) : null;
   if (existingSlug && !existing) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${existingSlug}".`);
   const config = taskConfigSchema.safeParse({
     ...rest,
@@ -110,11 +128,22 @@ export async function saveTask(actor: SessionUser | null, form: Record<string, s
   }
   const { slug, trainingDataFile: _ignored, ...data } = config.data;
   if (existing) {
-    await db.task.update({ where: { id: existing.id }, data: { ...data, publicFreezeMinutes } });
-    // Postgres has rebuilt the boards (freeze, direction, number of finals); this process drops its copies now.
-    if (existingSlug) forgetLeaderboards(existingSlug);
+    const refused = await scoringProblems(actor, slug, existing.datasetRows, data);
+    if (refused) return { ok: false, fieldErrors: refused, message: "The scoring settings are not valid." };
+    let applied;
+    try {
+      applied = await updateTaskScoring(slug, { ...data, publicFreezeMinutes }, { confirmRescore });
+    } catch (error) {
+      if (error instanceof RescoreConfirmationNeeded) return { ok: false, fieldErrors: {}, confirm: error.plan, message: "Not saved yet: this edit changes how submissions are scored. Confirm the re-score above, or cancel." };
+      throw error;
+    }
+    // Postgres has rebuilt the boards (freeze, direction, number of finals, scoring version); this process drops its copies now.
     forgetLeaderboards(slug);
-    await recordAudit(db, actor.id, "task.update", `task:${slug}`, { title: data.title });
+    await recordAudit(db, actor.id, "task.update", `task:${slug}`, {
+      title: data.title,
+      ...(applied.plan.changes.length > 0 ? { scoringVersion: applied.scoringVersion, changed: applied.plan.changes.map((change) => change.field), rescored: applied.plan.submissions } : {}),
+    });
+    return { ok: true, slug, rescoring: applied.plan.submissions };
   } else {
     if (await db.task.findUnique({ where: { slug }, select: { id: true } })) {
       return { ok: false, fieldErrors: { slug: ["a task with this slug already exists"] }, message: "The slug is taken." };
@@ -122,7 +151,23 @@ export async function saveTask(actor: SessionUser | null, form: Record<string, s
     await db.task.create({ data: { slug, ...data, publicFreezeMinutes } });
     await recordAudit(db, actor.id, "task.create", `task:${slug}`, { title: data.title });
   }
-  return { ok: true, slug };
+  return { ok: true, slug, rescoring: 0 };
+}
+
+/**
+ * Save-time checks that need the task's data: a public fraction that leaves a side of the
+ * dataset's split empty, and a score formula that cannot be computed (division by zero, NaN) for
+ * one of the task's current results. Field errors, or null.
+ */
+async function scoringProblems(actor: SessionUser, slug: string, datasetRows: number | null, data: { publicFraction: number; scoreFormula: string | null; metrics: string[]; direction: "MAXIMIZE" | "MINIMIZE" }): Promise<FieldErrors | null> {
+  const errors: FieldErrors = {};
+  const splitProblem = datasetRows === null ? null : emptySplitProblem(datasetRows, data.publicFraction);
+  if (splitProblem) errors.publicFraction = [splitProblem];
+  if (data.scoreFormula) {
+    const preview = await previewScoreFormula(actor, slug, data.scoreFormula, { metrics: data.metrics, direction: data.direction });
+    if (preview.problem) errors.scoreFormula = [`on the current results: ${preview.problem}`];
+  }
+  return Object.keys(errors).length > 0 ? errors : null;
 }
 
 export interface AdminTaskRow {
@@ -162,7 +207,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     select: {
       slug: true, title: true, description: true, kind: true, inputSpec: true, outputSpec: true, metrics: true, rankMetric: true, direction: true,
       topK: true, maxModelBytes: true, dailySubmissionLimit: true, evalTimeoutMs: true, evalMemoryMb: true, batchSize: true, opensAt: true,
-      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true, finalSubmissionLimit: true,
+      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true, finalSubmissionLimit: true, scoreFormula: true,
     },
   });
   if (!task) return null;
@@ -188,6 +233,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     publicFraction: String(task.publicFraction),
     publicFreezeMinutes: String(task.publicFreezeMinutes),
     finalSubmissionLimit: String(task.finalSubmissionLimit),
+    scoreFormula: task.scoreFormula ?? "",
   };
 }
 
@@ -347,4 +393,54 @@ export async function taskValidation(actor: SessionUser | null, slug: string): P
         }
       : null,
   };
+}
+
+export type TaskUpdateAnswer = z.infer<typeof taskUpdateAnswerSchema>;
+
+/**
+ * PATCH /api/admin/tasks/{task}: the given settings over the current ones, validated like the
+ * editor's form. A scoring change on a task with evaluated submissions answers 409 with what would
+ * change and how many submissions would be re-scored, unless `confirmRescore` is true.
+ */
+export async function updateTaskFromApi(actor: SessionUser | null, slug: string, body: unknown): Promise<TaskUpdateAnswer> {
+  assertAdmin(actor);
+  const { confirmRescore, publicFreezeMinutes, ...changes } = taskUpdateRequestSchema.parse(body);
+  const current = await db.task.findUnique({ where: { slug } });
+  if (!current) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
+  const config = taskConfigSchema.parse({
+    slug,
+    title: current.title,
+    description: current.description,
+    kind: current.kind,
+    inputSpec: current.inputSpec,
+    outputSpec: current.outputSpec,
+    metrics: current.metrics,
+    rankMetric: current.rankMetric,
+    direction: current.direction,
+    topK: current.topK,
+    maxModelBytes: current.maxModelBytes,
+    dailySubmissionLimit: current.dailySubmissionLimit,
+    evalTimeoutMs: current.evalTimeoutMs,
+    evalMemoryMb: current.evalMemoryMb,
+    batchSize: current.batchSize,
+    maxRunningPerTeam: current.maxRunningPerTeam,
+    opensAt: current.opensAt,
+    closesAt: current.closesAt,
+    publicFraction: current.publicFraction,
+    splitSeed: current.splitSeed,
+    scoreFormula: current.scoreFormula,
+    ...changes,
+  });
+  const { slug: _slug, trainingDataFile: _ignored, ...data } = config;
+  const refused = await scoringProblems(actor, slug, current.datasetRows, data);
+  if (refused) {
+    throw new ApiError(422, "VALIDATION_FAILED", "The scoring settings are not valid.", {
+      fields: Object.entries(refused).flatMap(([path, messages]) => messages.map((message) => ({ path, message }))),
+    });
+  }
+  const applied = await updateTaskScoring(slug, { ...data, ...(publicFreezeMinutes === undefined ? {} : { publicFreezeMinutes }) }, { confirmRescore });
+  forgetLeaderboards(slug);
+  const changed = applied.plan.changes.map((change) => change.field);
+  await recordAudit(db, actor.id, "task.update", `task:${slug}`, { via: "api", ...(changed.length > 0 ? { scoringVersion: applied.scoringVersion, changed, rescored: applied.plan.submissions } : {}) });
+  return { slug, scoringVersion: applied.scoringVersion, changed, rescoring: applied.plan.submissions };
 }

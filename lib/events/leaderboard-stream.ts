@@ -2,7 +2,7 @@ import "server-only";
 import { EVENT_STREAM_HEADERS } from "./event-stream";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { leaderboardSnapshot, onLeaderboardChange } from "../leaderboard-cache";
-import type { LeaderboardEntry } from "../leaderboard";
+import type { LeaderboardEntry, RescoreProgress } from "../leaderboard";
 
 /**
  * The leaderboard's live stream, fanned out once per web process: the process holds one Redis
@@ -19,6 +19,9 @@ export interface ScoredEvent {
   public: LeaderboardEntry | null;
   /** the same team's row on the private board, once it is revealed */
   private?: LeaderboardEntry | null;
+  /** the task's scoring version and how far its re-score has come (docs/ranking.md) */
+  scoringVersion: number;
+  rescoring: RescoreProgress | null;
 }
 
 type StreamWriter = (chunk: Uint8Array) => void;
@@ -57,7 +60,13 @@ async function scoredEvent(event: SubmissionEvent): Promise<ScoredEvent | null> 
   // stream tells nobody who is still submitting, nor when their scores arrive.
   const frozen = publicBoard.leaderboard.frozenFrom !== null;
   if (frozen && publicRow?.submissionId !== event.submissionId) return null;
-  const scored: ScoredEvent = { task: event.taskSlug, at: event.at, public: publicRow };
+  const scored: ScoredEvent = {
+    task: event.taskSlug,
+    at: event.at,
+    public: publicRow,
+    scoringVersion: publicBoard.leaderboard.scoringVersion,
+    rescoring: publicBoard.leaderboard.rescoring,
+  };
   if (publicBoard.leaderboard.revealed) {
     scored.private = (await leaderboardSnapshot(event.taskSlug, "private")).byTeam.get(event.teamId) ?? null;
   }

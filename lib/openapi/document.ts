@@ -13,7 +13,7 @@ import {
   teamSubmissionsQuerySchema,
   teamSubmissionsSchema,
 } from "../schemas/submissions";
-import { taskListSchema } from "../schemas/tasks";
+import { taskListSchema, taskUpdateAnswerSchema, taskUpdateRequestSchema } from "../schemas/tasks";
 
 /**
  * The OpenAPI 3.1 document of every route (GET /api/openapi.json), generated from the zod schemas
@@ -68,7 +68,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/tasks", tag: "Tasks", auth: "public", summary: "Every task's public summary", answers: { 200: { schema: taskListSchema } } },
   { method: "get", path: "/api/tasks/{task}/training-data", tag: "Tasks", auth: "public", summary: "Download the task's public training data (.npz)", answers: { 200: { contentType: "application/octet-stream", description: "train.npz" } }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked, a page at a time (ETag / If-None-Match: 304)", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardPageSchema } }, errors: [404, 422] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private? }`: the scoring team's new rows (`private` once revealed). While the public board is frozen, only a score that becomes the team's public row is sent; any other sends nothing.") }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private?, scoringVersion, rescoring }`: the scoring team's new rows (`private` once revealed), the task's scoring version and its re-score's progress (`{ done, total }` or null). While the public board is frozen, only a score that becomes the team's public row is sent; any other sends nothing.") }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Your team's final submissions for the private leaderboard: the selection (or the default), K, and when selection closes", answers: { 200: { schema: finalSelectionSchema } }, errors: [404] },
   {
     method: "post", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Select your team's final submissions (replaces the selection; up to K scored submissions, until the task closes)",
@@ -83,6 +83,11 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/auth/{nextauth}", tag: "Platform", auth: "public", summary: "next-auth's browser sign-in endpoints (not for scripts: use a Bearer token)", answers: { 200: looseObject } },
   { method: "post", path: "/api/auth/{nextauth}", tag: "Platform", auth: "public", summary: "next-auth's browser sign-in endpoints (not for scripts: use a Bearer token)", answers: { 200: looseObject } },
   { method: "get", path: "/api/admin/dashboard", tag: "Admin", auth: "organiser", summary: "The admin dashboard's live snapshot (the page's own feed; its shape may change)", answers: { 200: looseObject } },
+  {
+    method: "patch", path: "/api/admin/tasks/{task}", tag: "Admin", auth: "organiser", summary: "Change a task's settings; a scoring change on a task with evaluated submissions needs confirmRescore (409 says what would change) and re-scores them",
+    requestBody: { contentType: "application/json", description: "a field left out stays as it is", schema: z.toJSONSchema(taskUpdateRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: taskUpdateAnswerSchema } }, errors: [400, 404, 409, 422],
+  },
   { method: "post", path: "/api/admin/tasks/{task}/dataset", tag: "Admin", auth: "organiser", summary: "Upload a task's hidden test set (multipart inputs, labels, optional train)", requestBody: { contentType: "multipart/form-data", description: "fields `inputs`, `labels`, optional `train`", schema: { type: "object" } }, answers: { 201: looseObject }, errors: [404, 422] },
   { method: "post", path: "/api/admin/tasks/{task}/reference", tag: "Admin", auth: "organiser", summary: "Upload an organisers' reference model, evaluated but never ranked", requestBody: modelUpload, answers: { 202: looseObject }, errors: [404, 422] },
   { method: "get", path: "/api/admin/tasks/{task}/validation", tag: "Admin", auth: "organiser", summary: "The task's dataset version and its latest reference model's outcome", answers: { 200: looseObject }, errors: [404] },

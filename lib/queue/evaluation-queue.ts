@@ -61,6 +61,16 @@ export function evaluationQueue(): Queue<EvaluationJob> {
   return globalForQueue.goatEvaluationQueue;
 }
 
+/** Closes the queue and its connection if this process opened them (a command-line run that queued re-scores). */
+export async function closeEvaluationQueue(): Promise<void> {
+  const queue = globalForQueue.goatEvaluationQueue;
+  if (!queue) return;
+  globalForQueue.goatEvaluationQueue = undefined;
+  await queue.close();
+  globalForQueue.goatRedis?.disconnect();
+  globalForQueue.goatRedis = undefined;
+}
+
 /** The queue's Redis connection, for the locks of periodic jobs (exclusive-run.ts). */
 export function queueRedis(): IORedis {
   evaluationQueue();

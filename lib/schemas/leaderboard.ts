@@ -18,6 +18,8 @@ export const leaderboardEntrySchema = z
       .nullable()
       .meta({ description: "95% bootstrap interval of score (1,000 resamples of the board's test rows, percentile method; docs/ranking.md); null for results scored before intervals existed" }),
     statisticallyTied: z.boolean().meta({ description: "in the leader's tier: this team's interval overlaps the leader's (the leader included)" }),
+    scoringVersion: z.number().int().meta({ description: "the scoring version of the counted result" }),
+    olderScoring: z.boolean().meta({ description: "the result is of an older scoring version: its re-score under the current one failed, so it is kept" }),
   })
   .meta({ id: "LeaderboardEntry" });
 
@@ -30,6 +32,12 @@ export const leaderboardSchema = z
     revealed: z.boolean(),
     frozenFrom: z.string().nullable().meta({ description: "the public board counts only submissions created before this moment (null: no freeze, or revealed)" }),
     statisticallyTiedTeams: z.number().int().meta({ description: "teams in the leader's statistically tied tier, the leader included (0: no intervals)" }),
+    formula: z.string().nullable().meta({ description: "the score formula the scores are computed with (docs/ranking.md); null: the metric's value" }),
+    scoringVersion: z.number().int().meta({ description: "the task's current scoring version: only results of it rank (docs/ranking.md)" }),
+    rescoring: z
+      .object({ done: z.number().int(), total: z.number().int() })
+      .nullable()
+      .meta({ description: "while a scoring change is being applied: submissions re-scored so far (done) of those to re-score (total); null otherwise" }),
     entries: z.array(leaderboardEntrySchema),
   })
   .meta({ id: "Leaderboard" });

@@ -72,7 +72,7 @@ export const submissionStatusSchema = z
     final: z.enum(["selected", "default"]).nullable().meta({ description: "one of your team's final submissions: selected, or a default final (your K best public); null: not a final" }),
     result: z
       .object({
-        score: z.number().meta({ description: "the public score (the task's rank metric)" }),
+        score: z.number().meta({ description: "the public score (the task's rank metric, or its score formula's value: docs/ranking.md)" }),
         metrics: metricValuesSchema,
         privateScore: z.number().optional().meta({ description: "present once the organisers reveal the private leaderboard" }),
         privateMetrics: metricValuesSchema.optional(),

@@ -184,7 +184,7 @@ describe("an organiser", () => {
       slug: newSlug, title: "Digits", kind: "CLASSIFICATION", inputSpec: '[{"name":"input","dtype":"float32","shape":[-1,4]}]',
       outputSpec: '[{"name":"output","dtype":"float32","shape":[-1,3]}]', rankMetric: "accuracy", maxModelMb: "5", evalTimeoutS: "30", publicFreezeMinutes: "15", topK: "", batchSize: "", opensAt: "", direction: "", metrics: "",
     });
-    expect(good).toEqual({ ok: true, slug: newSlug });
+    expect(good).toEqual({ ok: true, slug: newSlug, rescoring: 0 });
     expect(await db.task.findUniqueOrThrow({ where: { slug: newSlug } })).toMatchObject({ maxModelBytes: 5 * 1024 * 1024, evalTimeoutMs: 30_000, publicFreezeMinutes: 15 });
     expect(await db.auditLogEntry.findFirst({ where: { action: "task.create", target: `task:${newSlug}` } })).not.toBeNull();
   });

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { cancelSubmission, rescoreTask, retrySubmission } from "@/lib/admin/controls";
+import { updateTaskScoring } from "@/lib/admin/scoring-edit";
+import { failForParticipant, recordPlatformFault } from "../../worker/src/evaluate-submission";
+import { ParticipantFault } from "../../worker/src/faults";
 import { leaderboardForTask, publicCutoff, type LeaderboardEntry } from "@/lib/leaderboard";
 import { compareEntries, rankEntries } from "@/lib/leaderboard-ranking";
 import { createUser } from "@/lib/accounts";
@@ -10,7 +13,8 @@ import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueNa
 // The maintained board (leaderboard_entries, kept by Postgres triggers) against the ranking computed
 // from scratch over every result, on random data and after every kind of change the platform makes:
 // results stored the way the worker stores them, cancels, retries, re-scores, failures of a
-// re-scored submission, freeze and direction edits, deleted submissions, concurrent results, final
+// re-scored submission, freeze and direction edits, scoring changes (new scoring versions) and
+// failed re-scores that keep their previous result, deleted submissions, concurrent results, final
 // selections and their limit, reveals.
 
 /**
@@ -23,10 +27,13 @@ async function boardFromScratch(taskId: number, board: "public" | "private") {
   const task = await db.task.findUniqueOrThrow({ where: { id: taskId } });
   const rows = await db.submission.findMany({
     where: { taskId, status: { in: ["SCORED", "QUEUED", "RUNNING"] }, isReference: false, result: { isNot: null } },
-    select: { id: true, teamId: true, createdAt: true, team: { select: { name: true } }, result: { select: { publicScore: true, privateScore: true } }, finalSelection: { select: { submissionId: true } } },
+    select: { id: true, teamId: true, createdAt: true, team: { select: { name: true } }, rescoreFailedVersion: true, result: { select: { publicScore: true, privateScore: true, scoringVersion: true } }, finalSelection: { select: { submissionId: true } } },
   });
+  // Scoring versions: a result counts when it is of the task's current version, or when it was kept
+  // because the submission's re-score under that version failed.
+  const current = rows.filter((row) => row.result!.scoringVersion === task.scoringVersion || row.rescoreFailedVersion === task.scoringVersion);
   const byTeam = new Map<number, typeof rows>();
-  for (const row of rows) byTeam.set(row.teamId, [...(byTeam.get(row.teamId) ?? []), row]);
+  for (const row of current) byTeam.set(row.teamId, [...(byTeam.get(row.teamId) ?? []), row]);
   const cutoff = publicCutoff(task);
   const entry = (row: (typeof rows)[number], score: number) => ({ teamId: row.teamId, team: row.team.name, score, submissionId: row.id, submittedAt: row.createdAt.toISOString() });
   const best = <T extends { score: number; submittedAt: string; submissionId: number }>(items: T[]) => [...items].sort((a, b) => compareEntries(task.direction, a, b))[0];
@@ -46,7 +53,8 @@ async function boardFromScratch(taskId: number, board: "public" | "private") {
     }
     if (!counted.length) continue;
     const top = best(counted.map(({ row, score }) => entry(row, score)));
-    entries.push({ ...top, entries: counted.length, ...(final ? { final } : {}) });
+    const version = own.find((row) => row.id === top.submissionId)!.result!.scoringVersion;
+    entries.push({ ...top, entries: counted.length, ...(final ? { final } : {}), scoringVersion: version, olderScoring: version !== task.scoringVersion });
   }
   return rankEntries(task.direction, entries);
 }
@@ -82,14 +90,21 @@ function randomSource(seed: number) {
   return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(items: T[]) => items[Math.floor(next() * items.length)] };
 }
 
-/** A result stored the way worker/src/evaluate-submission.ts stores it: one transaction, RUNNING -> SCORED, the old result replaced. */
+/**
+ * A result stored the way worker/src/evaluate-submission.ts stores it: one transaction, RUNNING -> SCORED, the old result
+ * replaced, under the task's current scoring version.
+ */
 async function storeResult(submissionId: number, publicScore: number, privateScore: number): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const { count } = await tx.submission.updateMany({ where: { id: submissionId, status: "RUNNING" }, data: { status: "SCORED", finishedAt: new Date() } });
+    const { count } = await tx.submission.updateMany({ where: { id: submissionId, status: "RUNNING" }, data: { status: "SCORED", finishedAt: new Date(), rescoreFailedVersion: null } });
     if (count !== 1) return false;
+    const { task } = await tx.submission.findUniqueOrThrow({ where: { id: submissionId }, select: { task: { select: { scoringVersion: true } } } });
     await tx.result.deleteMany({ where: { submissionId } });
     await tx.result.create({
-      data: { submissionId, publicMetrics: {}, privateMetrics: {}, publicScore, privateScore, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1, paramCount: 1, receipt: {} },
+      data: {
+        submissionId, publicMetrics: {}, privateMetrics: {}, publicScore, privateScore, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1, paramCount: 1, receipt: {},
+        scoringVersion: task.scoringVersion,
+      },
     });
     return true;
   });
@@ -153,7 +168,7 @@ describe("the maintained leaderboard", () => {
       (await db.submission.findMany({ where: { taskId, status }, select: { id: true } })).map((row) => row.id);
 
     for (let step = 0; step < 40; step++) {
-      const action = random.int(12);
+      const action = random.int(14);
       let name = "";
       if (action === 0) {
         name = "a new result";
@@ -177,12 +192,13 @@ describe("the maintained leaderboard", () => {
           await storeResult(id, score(), score());
         }
       } else if (action === 4) {
-        name = "a re-scored submission failing";
+        name = "a re-scored submission failing (the worker's own failure paths)";
         const candidates = await statusOf("QUEUED");
         if (candidates.length) {
           const id = random.pick(candidates);
           await db.submission.update({ where: { id }, data: { status: "RUNNING" } });
-          await db.submission.updateMany({ where: { id, status: "RUNNING" }, data: { status: "FAILED", failureKind: "PARTICIPANT", message: "bad" } });
+          if (random.next() < 0.5) await failForParticipant(db, id, new ParticipantFault("BAD_OUTPUT", "The model produced no output."));
+          else await recordPlatformFault(db, id, new Error("test: last attempt"), true);
         }
       } else if (action === 5) {
         name = "a retry";
@@ -213,6 +229,10 @@ describe("the maintained leaderboard", () => {
         name = "a reveal or a hide";
         const { privateRevealedAt } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { privateRevealedAt: true } });
         await db.task.update({ where: { id: taskId }, data: { privateRevealedAt: privateRevealedAt ? null : new Date() } });
+      } else if (action === 12 || action === 13) {
+        name = "a scoring change (a new scoring version, every evaluated submission re-queued)";
+        const { publicFraction } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { publicFraction: true } });
+        await updateTaskScoring(slug, { publicFraction: publicFraction === 0.5 ? 0.6 : 0.5 }, { confirmRescore: true });
       } else {
         name = "a deleted submission";
         const candidates = await statusOf("SCORED");
@@ -220,6 +240,23 @@ describe("the maintained leaderboard", () => {
       }
       await expectBoardsMatch(slug, taskId, `step ${step}: ${name}`);
     }
+    // A last scoring change, re-scored to the end: one team's re-scores all fail (its previous
+    // result stays, marked as of the older version), every other submission gets a new result.
+    await updateTaskScoring(slug, { topK: 2, metrics: ["accuracy", "top_k"] }, { confirmRescore: true });
+    const { scoringVersion } = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { scoringVersion: true } });
+    const requeued = await db.submission.findMany({ where: { taskId, status: "QUEUED", isReference: false, result: { isNot: null } }, select: { id: true, teamId: true } });
+    const failingTeam = requeued[0].teamId;
+    for (const { id, teamId } of requeued) {
+      await db.submission.update({ where: { id }, data: { status: "RUNNING" } });
+      if (teamId === failingTeam) await failForParticipant(db, id, new ParticipantFault("BAD_OUTPUT", "The model produced no output."));
+      else await storeResult(id, score(), score());
+    }
+    await expectBoardsMatch(slug, taskId, "the last re-score, finished");
+    const finished = await leaderboardForTask(slug);
+    expect(finished.rescoring).toBeNull();
+    expect(finished.entries.find((entry) => entry.teamId === failingTeam)).toMatchObject({ olderScoring: true });
+    expect(finished.entries.find((entry) => entry.teamId === failingTeam)?.scoringVersion).toBeLessThan(scoringVersion);
+    expect(finished.entries.filter((entry) => entry.teamId !== failingTeam).every((entry) => entry.scoringVersion === scoringVersion)).toBe(true);
     // The other task's board is its own, and matched too.
     const other = await db.task.findUniqueOrThrow({ where: { id: otherTaskId }, select: { slug: true } });
     await expectBoardsMatch(other.slug, otherTaskId, "all the steps on the first task");

@@ -141,6 +141,8 @@ const junkUpload = (field: string) => {
 
 const routes: Record<string, RouteEntry> = {
   "GET /api/admin/dashboard": { expect: ORGANISERS_ONLY, request: () => ({ url: "/api/admin/dashboard", params: {} }) },
+  // An empty change: past authorization it answers 200 and changes nothing.
+  "PATCH /api/admin/tasks/[task]": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}`, params: { task: w.slug }, init: { method: "PATCH", body: JSON.stringify({}) } }) },
   "POST /api/admin/tasks/[task]/dataset": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/dataset`, params: { task: w.slug }, init: junkUpload("inputs") }) },
   "GET /api/admin/tasks/[task]/export": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/export?kind=submissions&format=json`, params: { task: w.slug } }) },
   "POST /api/admin/tasks/[task]/reference": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/reference`, params: { task: w.slug }, init: junkUpload("file") }) },
@@ -214,6 +216,7 @@ const actions: Record<string, ActionEntry> = {
     expect: ADMIN_ACTION,
     form: () => ({ slug: uniqueName("matrix").toLowerCase(), title: "Matrix", kind: "CLASSIFICATION", inputSpec: '[{"name":"input","dtype":"float32","shape":[-1,4]}]', outputSpec: '[{"name":"output","dtype":"float32","shape":[-1,3]}]', rankMetric: "accuracy" }),
   },
+  "admin/actions.ts#previewScoreFormulaAction": { expect: ADMIN_ACTION, form: (w) => ({ slug: w.slug, formula: "accuracy - 0.02 * log10(params)" }) },
   "admin/announcements/actions.ts#postAnnouncementAction": { expect: ADMIN_ACTION, form: () => ({ body: "Matrix announcement", task: "" }) },
   "admin/announcements/actions.ts#withdrawAnnouncementAction": { expect: ADMIN_ACTION, form: () => ({ announcementId: "999999999" }) },
   // Renaming team A's submission: past authorization for everyone signed in (another team is told it does not exist).

@@ -58,7 +58,7 @@ describe("the OpenAPI document", () => {
 
   it("refuses an answer that is not what the document says (a missing field, an unknown one, a wrong type)", () => {
     const validate = openApiValidator(document);
-    const board = { task: "t", metric: "accuracy", direction: "MAXIMIZE", board: "public", revealed: false, frozenFrom: null, statisticallyTiedTeams: 0, entries: [], page: 1, pageSize: 100, totalEntries: 0, totalPages: 1, search: "", ownEntry: null };
+    const board = { task: "t", metric: "accuracy", direction: "MAXIMIZE", board: "public", revealed: false, frozenFrom: null, statisticallyTiedTeams: 0, formula: null, scoringVersion: 1, rescoring: null, entries: [], page: 1, pageSize: 100, totalEntries: 0, totalPages: 1, search: "", ownEntry: null };
     expect(() => validate("GET", "/api/tasks/{task}/leaderboard", 200, board)).not.toThrow();
     const { revealed: _revealed, ...missing } = board;
     expect(() => validate("GET", "/api/tasks/{task}/leaderboard", 200, missing)).toThrow(/revealed/);

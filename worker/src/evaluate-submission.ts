@@ -2,6 +2,8 @@ import { performance } from "node:perf_hooks";
 import type { ModelStorage } from "@goat/contracts/model-storage";
 import type { MetricName, MetricValues } from "@goat/contracts/metrics";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
+import { FormulaError, splitScore, type EfficiencyFigures } from "@goat/contracts/score-formula";
+import { scoringSettingsOf, type ScoringSnapshot } from "@goat/contracts/scoring-version";
 import { boundedName, boundedShape } from "@goat/contracts/participant-message";
 import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
 import type { Db } from "./db";
@@ -52,6 +54,7 @@ async function loadSubmission(db: Db, submissionId: number) {
       status: true,
       task: {
         select: {
+          id: true,
           slug: true,
           kind: true,
           inputSpec: true,
@@ -65,11 +68,21 @@ async function loadSubmission(db: Db, submissionId: number) {
           publicFraction: true,
           splitSeed: true,
           datasetVersion: true,
+          direction: true,
+          scoringVersion: true,
+          scoreFormula: true,
         },
       },
     },
   });
 }
+
+/**
+ * A scoring edit (a new scoring version) committed while this evaluation ran: its result would be
+ * computed under rules that are no longer the task's, so it is evaluated again under the new ones
+ * (at most this many times in one job; then the job is retried like a platform fault).
+ */
+const MAX_SCORING_ROUNDS = 3;
 
 // Advisory-lock class of the per-team claim (the second key is the team id).
 const TEAM_CLAIM_LOCK = 1_207_001;
@@ -138,10 +151,21 @@ function checkedOutput(
   return output.data;
 }
 
-function score(metrics: MetricValues, rankMetric: string): number {
-  const value = metrics[rankMetric as MetricName];
+/**
+ * A split's score: the rank metric's value, or the task's score formula over the split's metrics
+ * and the model's efficiency figures (contracts/src/score-formula.ts, shared with the editor's preview).
+ */
+function score(scoring: ScoringSnapshot, metrics: MetricValues, figures: EfficiencyFigures): number {
+  let value: number | undefined;
+  try {
+    value = splitScore(scoring, metrics, figures);
+  } catch (error) {
+    // The organisers' formula, not the model, cannot be computed: never the participant's fault.
+    if (error instanceof FormulaError) throw new PlatformFault("BAD_TASK_CONFIG", `The task's score formula cannot be computed: ${error.message}`);
+    throw error;
+  }
   if (value === undefined || !Number.isFinite(value)) {
-    throw new PlatformFault("BAD_TASK_CONFIG", `The task's ranking metric "${rankMetric}" was not computed.`);
+    throw new PlatformFault("BAD_TASK_CONFIG", `The task's ranking metric "${scoring.rankMetric}" was not computed.`);
   }
   return value;
 }
@@ -156,8 +180,31 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
   }
   await ctx.publishStatus?.(submissionId);
+  for (let round = 1; ; round++) {
+    const evaluated = await evaluateUnderCurrentScoring(ctx, submissionId, startedAt);
+    const stored = await untilUp("storing the result", () => storeResult(ctx.db, submissionId, evaluated));
+    if (stored === "stored") {
+      await ctx.publishStatus?.(submissionId);
+      return { outcome: "scored", submissionId, score: evaluated.publicScore, totalMs: evaluated.totalMs };
+    }
+    if (stored === "gone") {
+      const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
+      return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
+    }
+    if (round >= MAX_SCORING_ROUNDS) {
+      throw new PlatformFault("SCORING_CHANGED", `The task's scoring changed ${round} times during the evaluation.`);
+    }
+  }
+}
+
+type EvaluatedSubmission = Awaited<ReturnType<typeof evaluateUnderCurrentScoring>>;
+
+/** Runs the model and computes its metrics and scores under the task's scoring as read now. */
+async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId: number, startedAt: number) {
+  const untilUp = ctx.waitOutOutage ?? direct;
   const submission = (await untilUp("reading the submission", () => loadSubmission(ctx.db, submissionId))) as ClaimedSubmission;
   const task = submission.task;
+  const scoring: ScoringSnapshot = { ...scoringSettingsOf(task), version: task.scoringVersion };
   const inputSpec = tensorSpecListSchema.parse(task.inputSpec);
   const outputSpec = tensorSpecListSchema.parse(task.outputSpec);
 
@@ -222,62 +269,107 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
       sandboxWaitMs: Math.round(run.sandboxWaitMs * 10) / 10,
     },
   };
-  const publicScore = score(publicMetrics, task.rankMetric);
-  const privateScore = score(privateMetrics, task.rankMetric);
+  const latencyP50Ms = percentile(latencies, 50);
+  const latencyP95Ms = percentile(latencies, 95);
+  const figures: EfficiencyFigures = { paramCount: Number(submission.paramCount), modelBytes: submission.sizeBytes, latencyP50Ms, latencyP95Ms };
   // How sure each score is (docs/ranking.md, "How sure is a rank"): computed once here, stored with
-  // the result, and read by the leaderboard as it is.
+  // the result, and read by the leaderboard as it is. Resamples score the rank metric; a task ranked
+  // by a formula has no interval (the formula mixes in figures that do not resample).
   const rankMetric = task.rankMetric as MetricName;
-  const publicInterval = await bootstrapInterval(publicSplit.outcomes, rankMetric);
-  const privateInterval = await bootstrapInterval(privateSplit.outcomes, rankMetric);
+  const noInterval = { low: null as number | null, high: null as number | null };
+  const publicInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(publicSplit.outcomes, rankMetric);
+  const privateInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(privateSplit.outcomes, rankMetric);
+  return {
+    taskId: task.id,
+    scoring,
+    publicMetrics,
+    privateMetrics,
+    publicScore: score(scoring, publicMetrics, figures),
+    privateScore: score(scoring, privateMetrics, figures),
+    publicInterval,
+    privateInterval,
+    rowOutcomes: [
+      { split: "PUBLIC" as const, rows: labels.publicRows.length, data: encodeSplitOutcomes(publicSplit.outcomes) },
+      { split: "PRIVATE" as const, rows: labels.privateRows.length, data: encodeSplitOutcomes(privateSplit.outcomes) },
+    ],
+    latencyP50Ms,
+    latencyP95Ms,
+    modelBytes: submission.sizeBytes,
+    paramCount: submission.paramCount,
+    receipt,
+    totalMs,
+  };
+}
 
-  // The result in hand is kept through a database outage and written once it is back.
-  const stored = await untilUp("storing the result", () => ctx.db.$transaction(async (tx) => {
+/**
+ * Writes the result in one transaction: "gone" when the submission is no longer RUNNING (an
+ * organiser cancelled it), "stale" when the task's scoring version changed since the result was
+ * computed. The task row is read FOR SHARE, so a scoring edit waits for this write (and then
+ * re-scores the submission) or commits first (and this result is recomputed): never a stale
+ * result stored as current.
+ */
+async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSubmission): Promise<"stored" | "gone" | "stale"> {
+  return db.$transaction(async (tx) => {
+    const [task] = await tx.$queryRaw<{ scoring_version: number }[]>`SELECT scoring_version FROM tasks WHERE id = ${evaluated.taskId} FOR SHARE`;
+    if (!task) return "gone";
+    if (task.scoring_version !== evaluated.scoring.version) return "stale";
     // Only a submission still RUNNING becomes SCORED (an organiser may have cancelled it meanwhile).
     const { count } = await tx.submission.updateMany({
       where: { id: submissionId, status: "RUNNING" },
-      data: { status: "SCORED", finishedAt: new Date(), message: null, failureKind: null },
+      data: { status: "SCORED", finishedAt: new Date(), message: null, failureKind: null, rescoreFailedVersion: null },
     });
-    if (count !== 1) return false;
+    if (count !== 1) return "gone";
     // One result per submission (results.submission_id is unique). A retry never gets here twice:
     // only a QUEUED/RUNNING submission is claimed. An organiser's re-score leaves the old result in
-    // place (and on the leaderboard) until this transaction replaces it.
+    // place until this transaction replaces it (on the board while it is of the current version).
     await tx.result.deleteMany({ where: { submissionId } });
     await tx.result.create({
       data: {
         submissionId,
-        publicMetrics,
-        privateMetrics,
-        publicScore,
-        privateScore,
-        latencyP50Ms: percentile(latencies, 50),
-        latencyP95Ms: percentile(latencies, 95),
-        modelBytes: submission.sizeBytes,
-        paramCount: submission.paramCount,
-        receipt: receipt as unknown as object,
-        publicIntervalLow: publicInterval.low,
-        publicIntervalHigh: publicInterval.high,
-        privateIntervalLow: privateInterval.low,
-        privateIntervalHigh: privateInterval.high,
-        rowOutcomes: {
-          create: [
-            { split: "PUBLIC", rows: labels.publicRows.length, data: encodeSplitOutcomes(publicSplit.outcomes) },
-            { split: "PRIVATE", rows: labels.privateRows.length, data: encodeSplitOutcomes(privateSplit.outcomes) },
-          ],
-        },
+        publicMetrics: evaluated.publicMetrics,
+        privateMetrics: evaluated.privateMetrics,
+        publicScore: evaluated.publicScore,
+        privateScore: evaluated.privateScore,
+        latencyP50Ms: evaluated.latencyP50Ms,
+        latencyP95Ms: evaluated.latencyP95Ms,
+        modelBytes: evaluated.modelBytes,
+        paramCount: evaluated.paramCount,
+        receipt: evaluated.receipt as unknown as object,
+        scoringVersion: evaluated.scoring.version,
+        scoring: evaluated.scoring as unknown as object,
+        publicIntervalLow: evaluated.publicInterval.low,
+        publicIntervalHigh: evaluated.publicInterval.high,
+        privateIntervalLow: evaluated.privateInterval.low,
+        privateIntervalHigh: evaluated.privateInterval.high,
+        rowOutcomes: { create: evaluated.rowOutcomes },
       },
     });
-    return true;
-  }));
-  if (!stored) {
-    const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
-    return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
-  }
-  await ctx.publishStatus?.(submissionId);
-  return { outcome: "scored", submissionId, score: publicScore, totalMs };
+    return "stored";
+  });
 }
 
-/** A participant's fault ends the submission at once: FAILED, with a message for them. */
+/**
+ * A failed re-score keeps the submission's previous result (docs/ranking.md, "When the organisers
+ * change the scoring"): a submission that has a result goes back to SCORED with it, its failure is
+ * recorded as rescoreFailedVersion (the task's current version) and a message for the team, and the
+ * board keeps showing that result, marked with its older scoring version. Returns false for a
+ * submission without a result (a first evaluation), which fails as before.
+ */
+async function keepPreviousResult(db: Db, submissionId: number, statuses: string[], reason: string): Promise<boolean> {
+  const message = `Re-scoring failed: ${reason} Your previous result stays on the leaderboard, marked with the scoring version it was computed under.`;
+  const kept = await db.$executeRaw`
+    UPDATE submissions AS s
+    SET status = 'SCORED', rescore_failed_version = t.scoring_version, failure_kind = NULL, message = ${message},
+        finished_at = clock_timestamp(), worker_id = NULL, updated_at = clock_timestamp()
+    FROM tasks AS t
+    WHERE s.id = ${submissionId} AND t.id = s.task_id AND s.status::text = ANY(${statuses})
+      AND EXISTS (SELECT 1 FROM results AS r WHERE r.submission_id = s.id)`;
+  return kept === 1;
+}
+
+/** A participant's fault ends the submission at once: FAILED, with a message for them (or, for a re-score, its previous result kept). */
 export async function failForParticipant(db: Db, submissionId: number, fault: ParticipantFault): Promise<void> {
+  if (await keepPreviousResult(db, submissionId, ["RUNNING"], fault.displayMessage)) return;
   await db.submission.updateMany({
     where: { id: submissionId, status: "RUNNING" },
     data: { status: "FAILED", failureKind: "PARTICIPANT", message: fault.displayMessage, finishedAt: new Date() },
@@ -286,9 +378,14 @@ export async function failForParticipant(db: Db, submissionId: number, fault: Pa
 
 /**
  * A platform fault: the job will be retried, so the submission goes back to QUEUED; after the last
- * attempt it ends FAILED as a platform fault, which costs the team no quota.
+ * attempt it ends FAILED as a platform fault, which costs the team no quota (or, for a re-score,
+ * keeps its previous result).
  */
 export async function recordPlatformFault(db: Db, submissionId: number, error: Error, finalAttempt: boolean): Promise<void> {
+  if (finalAttempt && (await keepPreviousResult(db, submissionId, ["RUNNING", "QUEUED"], "the evaluation failed on our side."))) {
+    console.error(`[worker] re-score of submission ${submissionId} failed for a platform fault: ${error.message}`);
+    return;
+  }
   await db.submission.updateMany({
     where: { id: submissionId, status: { in: ["RUNNING", "QUEUED"] } },
     data: finalAttempt

@@ -8,6 +8,7 @@ import { LocalTime } from "@/components/site/local-time";
 import { requireAdminSession } from "@/lib/admin/authorize";
 import { taskFormValues, taskValidation } from "@/lib/admin/task-editor";
 import { db } from "@/lib/db";
+import { rescoreProgress } from "@/lib/leaderboard";
 
 export const dynamic = "force-dynamic";
 
@@ -21,7 +22,8 @@ export default async function EditTaskPage({ params }: { params: Promise<{ task:
   const values = await taskFormValues(actor, slug);
   if (!values) notFound();
   const validation = await taskValidation(actor, slug);
-  const { privateRevealedAt } = await db.task.findUniqueOrThrow({ where: { slug }, select: { privateRevealedAt: true } });
+  const { id, privateRevealedAt, scoringVersion } = await db.task.findUniqueOrThrow({ where: { slug }, select: { id: true, privateRevealedAt: true, scoringVersion: true } });
+  const rescoring = await rescoreProgress(id);
   const exportLink = (kind: string, format: string) => `/api/admin/tasks/${slug}/export?kind=${kind}&format=${format}`;
   return (
     <div className="space-y-6">
@@ -30,6 +32,10 @@ export default async function EditTaskPage({ params }: { params: Promise<{ task:
         <DatasetUpload slug={slug} initial={validation} />
       </Card>
       <Card title="Leaderboard">
+        <p className="mb-2 text-sm" data-testid="scoring-version">
+          Scoring version {scoringVersion}
+          {rescoring ? ` · re-scoring ${rescoring.done} of ${rescoring.total} submissions` : ""}
+        </p>
         <div className="flex flex-wrap items-center gap-3 text-sm">
           <span>Private leaderboard: {privateRevealedAt ? <>revealed <LocalTime iso={privateRevealedAt.toISOString()} /></> : "hidden"}</span>
           <ActionButton action={setPrivateRevealedAction} fields={{ slug, value: privateRevealedAt ? "off" : "on" }} label={privateRevealedAt ? "Hide private leaderboard" : "Reveal private leaderboard"} />

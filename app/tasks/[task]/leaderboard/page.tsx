@@ -49,8 +49,8 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           <TaskBreadcrumb slug={task.slug} title={task.title} />
           <h1 className="text-2xl font-semibold">{board === "private" ? "Private leaderboard" : "Leaderboard"}</h1>
           <p className="text-sm text-slate-600">
-            Best {board} score per team by {leaderboard.metric} ({leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores
-            (to 9 decimal places) share a rank.
+            Best {board} score per team by {leaderboard.formula ? <span className="font-mono">{leaderboard.formula}</span> : leaderboard.metric} (
+            {leaderboard.direction === "MAXIMIZE" ? "higher is better" : "lower is better"}); equal scores (to 9 decimal places) share a rank. Scoring version {leaderboard.scoringVersion}.
             {board === "private" && " Each team is ranked by its final submissions only: the ones it selected, or by default its best public ones."}
           </p>
           {board === "public" && leaderboard.frozenFrom && (
@@ -93,7 +93,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           key={`${board}|${leaderboard.page}|${leaderboard.pageSize}|${leaderboard.search}|${snapshot.version}`}
           taskSlug={task.slug}
           board={board}
-          metric={leaderboard.metric}
+          metric={leaderboard.formula ? "score" : leaderboard.metric}
           direction={leaderboard.direction}
           rows={leaderboard.entries}
           topOfBoard={leaderboard.page === 1 && !leaderboard.search}
@@ -101,8 +101,16 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           ownTeamId={user?.team?.id ?? null}
           ownEntry={leaderboard.ownEntry}
           renderedAt={renderedAt}
-          emptyText={leaderboard.search ? `No team matches "${leaderboard.search}".` : "No scored submissions yet."}
           statisticallyTiedTeams={leaderboard.statisticallyTiedTeams}
+          scoringVersion={leaderboard.scoringVersion}
+          rescoring={leaderboard.rescoring}
+          emptyText={
+            leaderboard.search
+              ? `No team matches "${leaderboard.search}".`
+              : leaderboard.rescoring
+                ? "No submission has been re-scored under the new scoring yet."
+                : "No scored submissions yet."
+          }
         />
         {leaderboard.totalPages > 1 && (
           <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
