@@ -12,11 +12,13 @@ import { performance } from "node:perf_hooks";
 import * as ort from "onnxruntime-node";
 import pg from "pg";
 import { writeNpyFile, type NdArray } from "@goat/contracts/dataset/npy";
+import { datasetFolderVersion } from "@goat/contracts/dataset/task-dataset";
+import { datasetVersionDir } from "@goat/contracts/paths";
 import { DirectoryModelStorage, modelStorageKey } from "@goat/contracts/model-storage";
 import { createDb } from "../worker/src/db";
 import { evaluateSubmission, type EvaluationContext } from "../worker/src/evaluate-submission";
 import { SandboxPool } from "../worker/src/sandbox/pool";
-import { TaskLabelCache } from "../worker/src/task-labels";
+import { TaskDatasetCache } from "../worker/src/task-datasets";
 import { buildLinearClassifier, buildMlp } from "../tools/onnx/build-model";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000);
@@ -65,13 +67,18 @@ async function main() {
   const storage = new DirectoryModelStorage(path.join(root, "storage"));
   const dataDir = path.join(root, "data");
   const inputs = seededRows(ROWS, 784);
-  await fs.mkdir(path.join(dataDir, "bench"), { recursive: true });
-  await writeNpyFile(path.join(dataDir, "bench", "inputs.npy"), inputs);
-  await writeNpyFile(path.join(dataDir, "bench", "labels.npy"), {
+  // The dataset is written as an import leaves it: versions/<its sha256>/ (contracts/src/paths.ts).
+  const staging = path.join(root, "dataset");
+  await fs.mkdir(staging, { recursive: true });
+  await writeNpyFile(path.join(staging, "inputs.npy"), inputs);
+  await writeNpyFile(path.join(staging, "labels.npy"), {
     dtype: "int64",
     shape: [ROWS],
     data: BigInt64Array.from({ length: ROWS }, (_, i) => BigInt(i % 10)),
   });
+  const datasetVersion = await datasetFolderVersion(staging);
+  await fs.mkdir(path.dirname(datasetVersionDir(dataDir, "bench", datasetVersion)), { recursive: true });
+  await fs.rename(staging, datasetVersionDir(dataDir, "bench", datasetVersion));
 
   const user = await db.user.create({ data: { email: "bench@local", name: "bench", passwordHash: "-" } });
   const team = await db.team.create({ data: { name: "bench", inviteCode: runId } });
@@ -87,22 +94,24 @@ async function main() {
       direction: "MAXIMIZE",
       batchSize: BATCH,
       splitSeed: 1,
-      datasetVersion: "bench",
+      datasetVersion,
       evalTimeoutMs: 120_000,
       evalMemoryMb: 4_096,
     },
   });
 
   const sandbox = new SandboxPool({ maxSpare: 1 });
+  const datasets = new TaskDatasetCache(dataDir);
   const ctx: EvaluationContext = {
     db,
     storage,
     sandbox,
-    labels: new TaskLabelCache(dataDir),
+    datasets,
     workerId: "bench",
     executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
   };
-  sandbox.warmUp({ datasetDir: path.join(dataDir, "bench"), inputSpecs: [{ name: "input", dtype: "float32", shape: [-1, 784] }] });
+  const inputSpecs = [{ name: "input", dtype: "float32" as const, shape: [-1, 784] }];
+  sandbox.warmUp({ dataset: { version: datasetVersion, loadInputs: async () => (await datasets.dataset({ slug: "bench", datasetVersion, inputSpecs })).inputs }, inputSpecs });
 
   const models = {
     "MLP 784-512-512-10": buildMlp({ sizes: [784, 512, 512, 10], seed: 1 }),
