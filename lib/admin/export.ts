@@ -43,7 +43,7 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
       isReference: true,
       team: { select: { name: true } },
       user: { select: { email: true } },
-      result: { select: { publicScore: true, privateScore: true, latencyP50Ms: true } },
+      result: { select: { publicScore: true, privateScore: true, latencyP50Ms: true, peakMemoryBytes: true, peakGpuMemoryBytes: true } },
     },
   });
   return rows.map((row) => ({
@@ -62,7 +62,14 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
     public_score: row.result?.publicScore ?? null,
     private_score: row.result?.privateScore ?? null,
     latency_p50_ms: row.result?.latencyP50Ms ?? null,
+    peak_memory_bytes: bytesOrNull(row.result?.peakMemoryBytes),
+    peak_gpu_memory_bytes: bytesOrNull(row.result?.peakGpuMemoryBytes),
   }));
+}
+
+/** BIGINT columns as JSON/CSV numbers (memory sizes stay far below 2^53). */
+function bytesOrNull(value: bigint | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }
 
 function csvCell(value: Row[string]): string {

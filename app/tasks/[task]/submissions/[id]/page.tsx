@@ -5,7 +5,7 @@ import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
 import { SubmissionLabelsForm } from "@/components/submissions/submission-labels-form";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
-import { formatBytes, formatDuration, formatScore } from "@/components/tasks/format";
+import { formatBytes, formatDuration, formatPeakMemory, formatScore } from "@/components/tasks/format";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { requireUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
@@ -101,6 +101,9 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
               </Row>
               <Row term="parameters">
                 <span className="font-mono">{result.paramCount.toLocaleString("en")}</span>
+              </Row>
+              <Row term="peak memory">
+                <span className="font-mono" data-testid="peak-memory">{formatPeakMemory(result)}</span>
               </Row>
             </dl>
           ) : (
