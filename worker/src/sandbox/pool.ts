@@ -519,12 +519,17 @@ class SandboxProcess {
       const baseline = residentBytes(pid) ?? 0;
       let peak = baseline;
       let peakGpu: number | null = null;
+      /** Reads the child's RSS now and keeps the highest; undefined once it is gone. */
+      const sample = (): number | undefined => {
+        const rss = this.exited ? undefined : residentBytes(pid);
+        if (rss !== undefined && rss > peak) peak = rss;
+        return rss;
+      };
       let settled = false;
       const finish = (outcome: () => void) => {
         if (settled) return;
         settled = true;
-        const rss = this.exited ? undefined : residentBytes(pid);
-        if (rss !== undefined && rss > peak) peak = rss;
+        sample();
         clearTimeout(timer);
         clearInterval(poll);
         stopGpuWatch?.();
@@ -538,10 +543,8 @@ class SandboxProcess {
       }, limits.timeoutMs);
 
       const poll = setInterval(() => {
-        const rss = residentBytes(pid);
-        if (rss === undefined) return;
-        if (rss > peak) peak = rss;
-        if (rss - baseline > limitBytes) {
+        const rss = sample();
+        if (rss !== undefined && rss - baseline > limitBytes) {
           this.kill();
           finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
         }
@@ -572,6 +575,7 @@ class SandboxProcess {
 
       this.messageHandler = (m) => {
         if (m.type === "result") {
+          sample(); // the session and the outputs are still held: the last figure of the run
           const peakMemoryBytes = peakOverBaseline(baseline, peak, m.result.maxRssBytes);
           // A peak between two samples that the child's own high-water mark shows counts too.
           if (peakMemoryBytes > limitBytes) {
