@@ -77,7 +77,7 @@ export interface DatasetFiles {
 /**
  * Imports a task's hidden test set as a new, immutable version (lib/datasets/dataset-versions.ts):
  * the files are copied to a staging folder, validated against the task's signature, renamed to
- * `versions/<version>/`, and only then is the task's `datasetVersion` flipped, in one transaction.
+ * `versions/<version>/`, and only then is the task's `datasetVersion` flipped, in one update.
  * A broken dataset never replaces a working one, and a folder an evaluation reads is never touched.
  */
 export async function importDataset(slug: string, files: DatasetFiles) {
@@ -100,9 +100,10 @@ export async function importDataset(slug: string, files: DatasetFiles) {
     await fs.rm(staging, { recursive: true, force: true });
   }
   const trainingDataFile = files.train ? await storeTrainingFile(dataDir, slug, files.train) : null;
+  // The grace period of the version it replaces starts now, before a sweep can see the flip.
+  await markCurrent(dataDir, slug, imported.version);
   // The flip: one statement, so a worker's claim sees the old version or the new one, never a mix.
   await db.task.update({ where: { id: task.id }, data: { datasetVersion: imported.version, trainingDataFile } });
-  await markCurrent(dataDir, slug, imported.version);
   // What the previous versions left behind; a version still in use stays (the reconciler retries).
   await sweepDatasetVersions({ slug }).catch((error: Error) => log.warn({ err: error, task: slug }, `dataset sweep: ${error.message}`));
   return imported;
