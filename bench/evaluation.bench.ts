@@ -39,7 +39,7 @@ const { enqueueEvaluation, evaluationQueue } = await import("../lib/queue/evalua
 const { createDb } = await import("../worker/src/db");
 const { evaluateSubmission } = await import("../worker/src/evaluate-submission");
 const { SandboxPool } = await import("../worker/src/sandbox/pool");
-const { TaskLabelCache } = await import("../worker/src/task-labels");
+const { TaskDatasetCache } = await import("../worker/src/task-datasets");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -124,7 +124,7 @@ const ctx = {
   db: createDb(process.env.DATABASE_URL!),
   storage,
   sandbox,
-  labels: new TaskLabelCache(process.env.DATA_DIR!),
+  datasets: new TaskDatasetCache(process.env.DATA_DIR!),
   workerId: "bench-in-process",
   executionProvider: { provider: "cpu" as const, deviceId: 0, intraOpThreads: 1 },
 };

@@ -99,6 +99,10 @@ export interface SubmissionStatusView {
     latencyP95Ms: number;
     modelBytes: number;
     paramCount: number;
+    /** the model's peak resident memory over the sandbox's baseline; null for results from before it was measured */
+    peakMemoryBytes: number | null;
+    /** the sandbox process's peak GPU memory (nvidia-smi); null off the GPU */
+    peakGpuMemoryBytes: number | null;
     /** claim to scores computed, before the result is written (the receipt's timings.totalMs) */
     evaluationMs: number | null;
     receipt: EvaluationReceipt;
@@ -132,6 +136,8 @@ export const submissionViewSelect = {
       latencyP95Ms: true,
       modelBytes: true,
       paramCount: true,
+      peakMemoryBytes: true,
+      peakGpuMemoryBytes: true,
       receipt: true,
     },
   },
@@ -158,6 +164,8 @@ export async function toSubmissionView(
           latencyP95Ms: row.result.latencyP95Ms,
           modelBytes: row.result.modelBytes,
           paramCount: Number(row.result.paramCount),
+          peakMemoryBytes: row.result.peakMemoryBytes === null ? null : Number(row.result.peakMemoryBytes),
+          peakGpuMemoryBytes: row.result.peakGpuMemoryBytes === null ? null : Number(row.result.peakGpuMemoryBytes),
           evaluationMs: receipt?.timings?.totalMs ?? null,
           receipt: receipt!,
         }

@@ -7,13 +7,14 @@ import { validateDataset } from "@goat/contracts/dataset/task-dataset";
 import { METRIC_NAMES, NATURAL_DIRECTION, metricsForKind, type MetricName } from "@goat/contracts/metrics";
 import { FormulaError, MAX_FORMULA_LENGTH, formulaVariables, parseScoreFormula } from "@goat/contracts/score-formula";
 import { emptySplitProblem } from "@goat/contracts/scoring-version";
-import { taskDatasetDir } from "@goat/contracts/paths";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
 import { z } from "zod";
+import { createStagingDir, markCurrent, publishDatasetVersion, storeTrainingFile, sweepDatasetVersions } from "./datasets/dataset-versions";
 import { db } from "./db";
 import { env } from "./env";
 import { ApiError } from "./errors";
 import { switchDatasetVersion } from "./admin/scoring-edit";
+import { log } from "./log";
 
 /** Creating and configuring tasks, and importing their hidden test sets. */
 const RESERVED_SLUGS = new Set(["queue"]); // /submit/queue/status is the queue's own route
@@ -102,41 +103,44 @@ export interface DatasetFiles {
 }
 
 /**
- * Imports a task's hidden test set: the files are copied beside the live ones, validated against
- * the task's signature, then swapped in, so a broken dataset never replaces a working one.
+ * Imports a task's hidden test set as a new, immutable version (lib/datasets/dataset-versions.ts):
+ * the files are copied to a staging folder, validated against the task's signature, renamed to
+ * `versions/<version>/`, and only then is the task's `datasetVersion` flipped, in one update.
+ * A broken dataset never replaces a working one, and a folder an evaluation reads is never touched.
  */
 export async function importDataset(slug: string, files: DatasetFiles) {
   const task = await db.task.findUnique({ where: { slug }, select: { id: true, kind: true, inputSpec: true, outputSpec: true, publicFraction: true } });
   if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
-  const target = taskDatasetDir(env().DATA_DIR, slug);
-  const staging = `${target}.import-${process.pid}-${Date.now()}`;
-  await fs.mkdir(staging, { recursive: true });
+  const dataDir = env().DATA_DIR;
+  const staging = await createStagingDir(dataDir, slug);
+  let imported: { rows: number; version: string };
   try {
     const inputName = files.inputs.endsWith(".npz") ? "inputs.npz" : "inputs.npy";
     await fs.copyFile(files.inputs, path.join(staging, inputName));
     await fs.copyFile(files.labels, path.join(staging, "labels.npy"));
-    if (files.train) await fs.copyFile(files.train, path.join(staging, "train.npz"));
-    const { rows, version } = await validateDataset(
+    imported = await validateDataset(
       staging,
       { kind: task.kind, inputSpec: tensorSpecListSchema.parse(task.inputSpec), outputSpec: tensorSpecListSchema.parse(task.outputSpec) },
       { maxInflatedBytes: env().DATASET_MAX_BYTES },
     );
     // A row count that leaves one side of the task's split empty would fail every evaluation.
-    const splitProblem = emptySplitProblem(rows, task.publicFraction);
+    const splitProblem = emptySplitProblem(imported.rows, task.publicFraction);
     if (splitProblem) {
       throw new ApiError(422, "VALIDATION_FAILED", `The task's public fraction ${task.publicFraction} ${splitProblem}; change the fraction first.`, {
         fields: [{ path: "publicFraction", message: splitProblem }],
       });
     }
-    const previous = `${target}.previous-${Date.now()}`;
-    await fs.rename(target, previous).catch(() => {});
-    await fs.rename(staging, target);
-    await fs.rm(previous, { recursive: true, force: true });
-    // A different dataset is a new scoring version: its submissions are re-scored (lib/admin/scoring-edit.ts).
-    const rescored = await switchDatasetVersion(task.id, { datasetVersion: version, datasetRows: rows, trainingDataFile: files.train ? "train.npz" : null });
-    return { rows, version, rescoring: rescored };
-  } catch (error) {
+    await publishDatasetVersion(dataDir, slug, staging, imported.version);
+  } finally {
     await fs.rm(staging, { recursive: true, force: true });
-    throw error;
   }
+  const trainingDataFile = files.train ? await storeTrainingFile(dataDir, slug, files.train) : null;
+  // The grace period of the version it replaces starts now, before a sweep can see the flip.
+  await markCurrent(dataDir, slug, imported.version);
+  // The flip: one transaction, so a worker's claim sees the old version or the new one, never a mix.
+  // A different dataset is also a new scoring version: its submissions are re-scored (lib/admin/scoring-edit.ts).
+  const rescoring = await switchDatasetVersion(task.id, { datasetVersion: imported.version, datasetRows: imported.rows, trainingDataFile });
+  // What the previous versions left behind; a version still in use stays (the reconciler retries).
+  await sweepDatasetVersions({ slug }).catch((error: Error) => log.warn({ err: error, task: slug }, `dataset sweep: ${error.message}`));
+  return { ...imported, rescoring };
 }

@@ -8,9 +8,9 @@ import { ApiError } from "./errors";
 
 /**
  * The public training file of a task, as a download. DATA_DIR/{slug}/ also holds the hidden test
- * inputs and LABELS, so nothing from the request picks the file: only the name the organiser's
- * import recorded (task.trainingDataFile), and only if it is a plain .npz name that is not one of
- * the test files. Before the task opens nobody downloads it: an early download is a head start.
+ * inputs and LABELS (versions/, and the flat files of an older install), so nothing from the request
+ * picks the file: only the name the organiser's import recorded (task.trainingDataFile, e.g.
+ * `train-<sha256>.npz`), and only if it is a plain .npz name that is not one of the test files. Before the task opens nobody downloads it: an early download is a head start.
  */
 const TEST_FILES = new Set(["inputs.npy", "inputs.npz", "labels.npy", "labels.npz"]);
 
@@ -34,5 +34,6 @@ export async function trainingDataForTask(slug: string): Promise<TrainingDataDow
   const filePath = path.join(taskDatasetDir(env().DATA_DIR, task.slug), file);
   const stat = await fs.promises.stat(filePath).catch(() => null);
   if (!stat?.isFile()) throw notFound;
-  return { filePath, downloadName: `${task.slug}-${file}`, sizeBytes: stat.size };
+  const downloadName = `${task.slug}-${/^train-[0-9a-f]{64}\.npz$/.test(file) ? "train.npz" : file}`;
+  return { filePath, downloadName, sizeBytes: stat.size };
 }

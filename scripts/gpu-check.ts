@@ -95,6 +95,7 @@ async function main(): Promise<number> {
       const run = await evaluate("mlp 784-512-512-10", cuda());
       const fellBack = run.warnings.filter((w) => /CPU/i.test(w));
       record("CUDA execution provider used (no CPU fallback)", run.provider === "cuda" && run.device === `cuda:${DEVICE}` && fellBack.length === 0, `provider ${run.provider}, device ${run.device}${fellBack.length ? `, warnings: ${fellBack.join("; ")}` : ""}`);
+      record("the sandbox measures the model's peak GPU memory (nvidia-smi, per process)", (run.peakGpuMemoryBytes ?? 0) > 0, run.peakGpuMemoryBytes === null ? "not measured" : `${Math.round(run.peakGpuMemoryBytes / 1048576)} MiB`);
       const sandboxes = [...probe.seen.values()].filter((app) => app.pid !== process.pid && procParentPid(app.pid) === process.pid);
       record("the sandbox child is in nvidia-smi under its PID", sandboxes.length > 0, sandboxes.map((app) => `pid ${app.pid} (child of ${process.pid}) ${app.usedMemoryMiB ?? "?"} MiB`).join(", ") || `nvidia-smi listed ${[...probe.seen.keys()].join(", ") || "no process"}`);
       const refused = await evaluate("allocates 1 GiB", cuda(LIMIT_MB)).then(

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import type { TaskValidation } from "@/lib/admin/task-editor";
 import { fileInputClass, primaryButton } from "@/components/site/form-parts";
+import { formatBytes } from "@/components/tasks/format";
 
 /**
  * Uploads a task's dataset files and, optionally, a reference model, then follows the reference
@@ -85,6 +86,7 @@ export function DatasetUpload({ slug, initial }: { slug: string; initial: TaskVa
         <p className="text-sm" data-testid="reference-status">
           Reference model #{reference.id}: <strong>{reference.status}</strong>
           {reference.status === "SCORED" && ` · ${reference.metric} ${reference.publicScore?.toFixed(4)} public, ${reference.privateScore?.toFixed(4)} private`}
+          {reference.status === "SCORED" && reference.peakMemoryBytes !== null && ` · peak memory ${formatBytes(reference.peakMemoryBytes)}`}
           {reference.status === "FAILED" && ` · ${reference.failureKind === "PARTICIPANT" ? "the model or the dataset is broken" : "a platform fault"}: ${reference.message}`}
         </p>
       )}

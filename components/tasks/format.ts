@@ -8,6 +8,13 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
+/** A result's peak memory over the sandbox's baseline, and its GPU memory where it ran on a GPU. */
+export function formatPeakMemory(result: { peakMemoryBytes: number | null; peakGpuMemoryBytes: number | null }): string {
+  if (result.peakMemoryBytes === null) return "not measured";
+  const gpu = result.peakGpuMemoryBytes === null ? "" : `, GPU ${formatBytes(result.peakGpuMemoryBytes)}`;
+  return `${formatBytes(result.peakMemoryBytes)}${gpu}`;
+}
+
 export function formatScore(score: number): string {
   return Number.isInteger(score) ? String(score) : score.toFixed(4);
 }

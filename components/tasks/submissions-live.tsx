@@ -7,7 +7,7 @@ import { RelativeTime } from "@/components/site/relative-time";
 import { FinalToggle, FinalsSummary } from "@/components/submissions/final-selection";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
 import type { TeamSubmissions } from "@/lib/team-submissions";
-import { formatBytes, formatDuration, formatEta, formatScore } from "./format";
+import { formatBytes, formatDuration, formatEta, formatPeakMemory, formatScore } from "./format";
 import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
 
 /**
@@ -186,6 +186,10 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
                   <div>
                     <dt className="inline text-slate-500">parameters </dt>
                     <dd className="inline font-mono">{row.result.paramCount.toLocaleString("en")}</dd>
+                  </div>
+                  <div>
+                    <dt className="inline text-slate-500">peak memory </dt>
+                    <dd className="inline font-mono">{formatPeakMemory(row.result)}</dd>
                   </div>
                 </dl>
               )}

@@ -62,7 +62,7 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
       finalSelection: { select: { selectedAt: true, selectedBy: { select: { email: true } } } },
       team: { select: { name: true } },
       user: { select: { email: true } },
-      result: { select: { publicScore: true, privateScore: true, latencyP50Ms: true } },
+      result: { select: { publicScore: true, privateScore: true, latencyP50Ms: true, peakMemoryBytes: true, peakGpuMemoryBytes: true } },
     },
   });
   return rows.map((row) => ({
@@ -84,7 +84,14 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
     final: finals.get(row.teamId)?.ids.includes(row.id) ? finals.get(row.teamId)!.kind : null,
     final_selected_by: row.finalSelection?.selectedBy?.email ?? null,
     final_selected_at: row.finalSelection?.selectedAt.toISOString() ?? null,
+    peak_memory_bytes: bytesOrNull(row.result?.peakMemoryBytes),
+    peak_gpu_memory_bytes: bytesOrNull(row.result?.peakGpuMemoryBytes),
   }));
+}
+
+/** BIGINT columns as JSON/CSV numbers (memory sizes stay far below 2^53). */
+function bytesOrNull(value: bigint | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }
 
 function csvCell(value: Row[string]): string {

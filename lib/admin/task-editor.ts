@@ -365,7 +365,17 @@ export async function submitReferenceModel(actor: SessionUser | null, request: R
 export interface TaskValidation {
   slug: string;
   datasetVersion: string | null;
-  reference: { id: number; status: string; failureKind: string | null; message: string | null; publicScore: number | null; privateScore: number | null; metric: string } | null;
+  reference: {
+    id: number;
+    status: string;
+    failureKind: string | null;
+    message: string | null;
+    publicScore: number | null;
+    privateScore: number | null;
+    /** what the reference model used over the sandbox's baseline: compare with the task's memory limit */
+    peakMemoryBytes: number | null;
+    metric: string;
+  } | null;
 }
 
 /** What the task page shows after a save: is there a dataset, and how did the latest reference model do. */
@@ -376,7 +386,7 @@ export async function taskValidation(actor: SessionUser | null, slug: string): P
   const reference = await db.submission.findFirst({
     where: { taskId: task.id, isReference: true },
     orderBy: { id: "desc" },
-    select: { id: true, status: true, failureKind: true, message: true, result: { select: { publicScore: true, privateScore: true } } },
+    select: { id: true, status: true, failureKind: true, message: true, result: { select: { publicScore: true, privateScore: true, peakMemoryBytes: true } } },
   });
   return {
     slug,
@@ -389,6 +399,7 @@ export async function taskValidation(actor: SessionUser | null, slug: string): P
           message: reference.message,
           publicScore: reference.result?.publicScore ?? null,
           privateScore: reference.result?.privateScore ?? null,
+          peakMemoryBytes: reference.result?.peakMemoryBytes == null ? null : Number(reference.result.peakMemoryBytes),
           metric: task.rankMetric,
         }
       : null,

@@ -1,6 +1,7 @@
 import "server-only";
 import IORedis from "ioredis";
 import { workerOnlineChannel } from "@goat/contracts/queue-signals";
+import { sweepDatasetVersions } from "../datasets/dataset-versions";
 import { db } from "../db";
 import { env } from "../env";
 import { log } from "../log";
@@ -14,6 +15,7 @@ import { runExclusively } from "./exclusive-run";
  * queue again if an organiser had paused it (the pause lives in Redis; the audit log remembers it).
  * A RUNNING submission whose job vanished goes back to QUEUED once no live worker holds it
  * (its worker is not connected to the queue), or when its evaluation is long overdue.
+ * Each pass also sweeps dataset versions that no evaluation uses any more.
  */
 // A claim is a moment old: its worker is connected; give the listing a little slack all the same.
 const RUNNING_GRACE_MS = 10_000;
@@ -89,7 +91,16 @@ export function startReconciler(intervalMs: number): { stop(): void; run(trigger
   let again: Trigger | undefined;
   const pass = async (trigger: Trigger) => {
     const started = Date.now();
-    const outcome = await runExclusively(queueRedis(), `${env().QUEUE_PREFIX}:lock:reconciler`, LOCK_TTL_MS, () => reconcileEvaluationQueue());
+    const outcome = await runExclusively(queueRedis(), `${env().QUEUE_PREFIX}:lock:reconciler`, LOCK_TTL_MS, async () => {
+      const reconciled = await reconcileEvaluationQueue();
+      // Dataset versions no evaluation uses any more (lib/datasets/dataset-versions.ts); best effort.
+      const swept = await sweepDatasetVersions().catch((error: Error) => {
+        log.warn({ err: error }, `dataset sweep: ${error.message}`);
+        return null;
+      });
+      if (swept && (swept.removed.length || swept.adopted.length)) log.info({ trigger, ...swept }, `dataset sweep: removed ${swept.removed.join(", ") || "nothing"}`);
+      return reconciled;
+    });
     if (!outcome.ran) {
       log.debug({ trigger }, "reconciler: skipped, another web replica holds the lock");
       return;

@@ -80,6 +80,12 @@ export const submissionStatusSchema = z
         latencyP95Ms: z.number(),
         modelBytes: z.number().int(),
         paramCount: z.number().int(),
+        peakMemoryBytes: z
+          .number()
+          .int()
+          .nullable()
+          .meta({ description: "the most memory the model used, over the sandbox's own (runtime and test inputs loaded); null for results from before it was measured" }),
+        peakGpuMemoryBytes: z.number().int().nullable().meta({ description: "the most GPU memory the evaluation process used (nvidia-smi); null when the model did not run on a GPU" }),
         evaluationMs: z.number().nullable(),
         receipt: evaluationReceiptSchema,
       })

@@ -1,7 +1,8 @@
-import { openAsBlob } from "node:fs";
+import { openAsBlob, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
+import { datasetVersionsDir } from "@goat/contracts/paths";
 import { launchBrowser, screenshot, type Browser } from "./support/browser";
 import { startPlatform, until, type Platform } from "./support/platform";
 
@@ -73,17 +74,20 @@ it("an organiser watches the dashboard change live while submissions are evaluat
   await page.getByTestId("dataset-status").getByText("none yet").waitFor();
 
   // A broken dataset (labels for 5 rows, inputs for 2,000) is refused before it replaces anything.
-  const dataDir = String(platform.env.DATA_DIR);
+  // The seed's dataset, in its version's folder (contracts/src/paths.ts).
+  const versions = datasetVersionsDir(String(platform.env.DATA_DIR), "task2");
+  const [seededVersion] = readdirSync(versions);
+  const task2Dir = path.join(versions, seededVersion);
   const badLabels = path.join(platform.workDir, "bad-labels.npy");
   await writeNpyFile(badLabels, { dtype: "int64", shape: [5], data: BigInt64Array.from([1n, 2n, 3n, 4n, 5n]) });
-  await page.setInputFiles("input[name=inputs]", path.join(dataDir, "task2", "inputs.npy"));
+  await page.setInputFiles("input[name=inputs]", path.join(task2Dir, "inputs.npy"));
   await page.setInputFiles("input[name=labels]", badLabels);
   await page.click("button:has-text('Upload and validate')");
   await page.getByText(/Dataset refused/).waitFor();
 
   // The real dataset and the seed's baseline as the reference model.
-  await page.setInputFiles("input[name=inputs]", path.join(dataDir, "task2", "inputs.npy"));
-  await page.setInputFiles("input[name=labels]", path.join(dataDir, "task2", "labels.npy"));
+  await page.setInputFiles("input[name=inputs]", path.join(task2Dir, "inputs.npy"));
+  await page.setInputFiles("input[name=labels]", path.join(task2Dir, "labels.npy"));
   await page.setInputFiles("input[name=reference]", platform.credentials.baselineModel);
   await page.click("button:has-text('Upload and validate')");
   await page.getByText(/Dataset imported: 2000 test rows/).waitFor();

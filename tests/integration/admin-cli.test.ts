@@ -62,7 +62,10 @@ it("creates a user, a team with that member, a token, a task, and imports its da
   const imported = await admin("task", "import-dataset", "--task", slug, "--inputs", path.join(dir, "inputs.npy"), "--labels", path.join(dir, "labels.npy"));
   expect(imported.rows).toBe(12);
   expect((await db.task.findUniqueOrThrow({ where: { slug } })).datasetVersion).toBe(imported.version);
-  expect((await fs.readdir(path.join(process.env.DATA_DIR!, slug))).sort()).toEqual(["inputs.npy", "labels.npy"]);
+  // An immutable folder named by the version (contracts/src/paths.ts).
+  expect(await fs.readdir(path.join(process.env.DATA_DIR!, slug))).toEqual(["versions"]);
+  expect(await fs.readdir(path.join(process.env.DATA_DIR!, slug, "versions"))).toEqual([imported.version]);
+  expect((await fs.readdir(path.join(process.env.DATA_DIR!, slug, "versions", imported.version))).sort()).toEqual(["inputs.npy", "labels.npy"]);
 }, CLI_TEST_TIMEOUT_MS);
 
 it("refuses a dataset that does not fit the task, and keeps the live one", async () => {
@@ -78,5 +81,6 @@ it("refuses a dataset that does not fit the task, and keeps the live one", async
   expect(failure?.code).toBe(1);
   expect(failure?.stderr).toContain("input 'input' has shape [5, 7] but the task declares [N, 4]");
   expect((await db.task.findUniqueOrThrow({ where: { id: live.id } })).datasetVersion).toBe(live.datasetVersion);
-  expect((await fs.readdir(path.join(process.env.DATA_DIR!, live.slug))).sort()).toEqual(["inputs.npy", "labels.npy"]);
+  expect(await fs.readdir(path.join(process.env.DATA_DIR!, live.slug))).toEqual(["versions"]);
+  expect(await fs.readdir(path.join(process.env.DATA_DIR!, live.slug, "versions"))).toEqual([live.datasetVersion]);
 }, CLI_TEST_TIMEOUT_MS);

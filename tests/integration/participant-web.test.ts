@@ -40,6 +40,7 @@ const TokensPage = (await import("@/app/tokens/page")).default;
 const MySubmissionsPage = (await import("@/app/tasks/[task]/submissions/page")).default;
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const TasksPage = (await import("@/app/tasks/page")).default;
+const SubmissionDetailPage = (await import("@/app/tasks/[task]/submissions/[id]/page")).default;
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { sessionCookie } = await import("./support/session-cookie");
 const { readEvents } = await import("./support/server-sent-events");
@@ -232,6 +233,21 @@ describe("tasks", () => {
 });
 
 describe("my submissions", () => {
+  it("shows the model's peak memory beside latency and size, in the API and on the submission page ('not measured' for older results)", async () => {
+    session.user = asSessionUser(alpha);
+    const render = async () => textOf(await SubmissionDetailPage({ params: Promise.resolve({ task: slug, id: String(alphaSubmission) }) }));
+    try {
+      expect(await render()).toContain("not measured");
+      await db.result.update({ where: { submissionId: alphaSubmission }, data: { peakMemoryBytes: 12n * 1048576n, peakGpuMemoryBytes: 3n * 1073741824n } });
+      expect(await render()).toContain("12.0 MB, GPU 3.00 GB");
+      const mine = await teamSubmissionsForTask({ teamId: alpha.team.id }, slug);
+      expect(mine.submissions[0].result).toMatchObject({ peakMemoryBytes: 12 * 1048576, peakGpuMemoryBytes: 3 * 1073741824 });
+    } finally {
+      await db.result.update({ where: { submissionId: alphaSubmission }, data: { peakMemoryBytes: null, peakGpuMemoryBytes: null } });
+      session.user = null;
+    }
+  });
+
   it("a team sees its own submissions only, newest first, without storage keys or private scores before the reveal", async () => {
     const mine = await teamSubmissionsForTask({ teamId: alpha.team.id }, slug);
     expect(mine.submissions.map((row) => row.id)).toEqual([alphaSubmission]);

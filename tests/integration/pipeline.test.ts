@@ -97,6 +97,11 @@ describe("a classification task", () => {
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({ id, status: "SCORED", queuePosition: null, result: { score: expectedPublic.accuracy, metrics: result.publicMetrics } });
     expect(status.body.result.privateMetrics).toBeUndefined(); // not revealed yet
+    // Peak memory: measured over the sandbox's baseline, within the task's limit; no GPU here.
+    expect(result.peakMemoryBytes).not.toBeNull();
+    expect(result.peakMemoryBytes! >= 0n && result.peakMemoryBytes! < 768n * 1048576n).toBe(true);
+    expect(result.peakGpuMemoryBytes).toBeNull();
+    expect(status.body.result).toMatchObject({ peakMemoryBytes: Number(result.peakMemoryBytes), peakGpuMemoryBytes: null });
   });
 
   it("stores each split's per-row outcomes and the bootstrap intervals of its scores (docs/ranking.md)", async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { quotaState } from "@/lib/quota";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
+import { datasetVersionDir } from "@goat/contracts/paths";
 import { buildMlp } from "@/tools/onnx/build-model";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
 import { submissionStatus, upload } from "./support/upload";
@@ -25,14 +26,19 @@ afterAll(async () => {
   await evaluationQueue().close();
 });
 
-it("retries a platform fault, then fails it as PLATFORM without costing quota", async () => {
+/** A 10-class task with a daily quota of 5, and a team to submit to it. */
+async function taskWithQuotaOfFive(seed: number) {
   const task = await taskWithDataset({
-    inputs: randomRows(30, 784, 4),
+    inputs: randomRows(30, 784, seed),
     labels: int64Labels(Array(30).fill(3)),
     outputSpec: [{ name: "output", dtype: "float32", shape: [-1, 10] }],
     dailySubmissionLimit: 5,
   });
-  const caller = await participantWithTeam();
+  return { task, caller: await participantWithTeam() };
+}
+
+it("retries a platform fault, then fails it as PLATFORM without costing quota", async () => {
+  const { task, caller } = await taskWithQuotaOfFive(4);
   await fs.rm(path.join(process.env.DATA_DIR!, task.slug), { recursive: true, force: true });
 
   const accepted = await upload(task.slug, caller.token, buildMlp({ sizes: [784, 8, 10], seed: 9 }));
@@ -48,4 +54,20 @@ it("retries a platform fault, then fails it as PLATFORM without costing quota", 
   expect(status.body).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", result: null });
   const quota = await quotaState(db, caller.team.id, task);
   expect(quota).toMatchObject({ used: 0, remaining: 5 });
+});
+
+it("fails a dataset whose files changed after the import as PLATFORM, never scoring it and costing no quota", async () => {
+  const { task, caller } = await taskWithQuotaOfFive(5);
+  // One label changed in the version's folder: still a valid .npy, no longer the imported version.
+  const labelsFile = path.join(datasetVersionDir(process.env.DATA_DIR!, task.slug, task.datasetVersion!), "labels.npy");
+  const bytes = await fs.readFile(labelsFile);
+  bytes[bytes.length - 8] = 7;
+  await fs.writeFile(labelsFile, bytes);
+
+  const accepted = await upload(task.slug, caller.token, buildMlp({ sizes: [784, 8, 10], seed: 9 }));
+  const final = await waitForFinalStatus(accepted.body.id, 60_000);
+  expect(final).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", attempts: 4 });
+  expect(worker.output()).toMatch(/platform fault: The test set of "[^"]+": \S+ holds version [0-9a-f]{12}, not [0-9a-f]{12}: its files changed after the import/);
+  expect(await db.result.findUnique({ where: { submissionId: accepted.body.id } })).toBeNull();
+  expect(await quotaState(db, caller.team.id, task)).toMatchObject({ used: 0, remaining: 5 });
 });

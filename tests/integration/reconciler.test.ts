@@ -1,10 +1,15 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import { evaluationJobId } from "@goat/contracts/evaluation-job";
+import { datasetVersionsDir } from "@goat/contracts/paths";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import { reconcileEvaluationQueue } from "@/lib/queue/reconciler";
+import { reconcileEvaluationQueue, startReconciler } from "@/lib/queue/reconciler";
+import { importDataset } from "@/lib/task-admin";
 import { buildMlp } from "@/tools/onnx/build-model";
-import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
+import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 
 // Postgres is the source of truth: a QUEUED submission whose job vanished from Redis gets it back.
@@ -64,4 +69,27 @@ it("pauses the queue again when Redis forgot an organiser's pause (the audit log
   }
   expect((await reconcileEvaluationQueue()).repaused).toBe(false);
   expect(await queue.isPaused()).toBe(false);
+});
+
+it("removes, in its pass, a dataset version no evaluation uses once the current one is past its grace period", async () => {
+  const task = await taskWithDataset({ inputs: randomRows(20, 784, 2), labels: int64Labels(Array(20).fill(1)), outputSpec: [{ name: "output", dtype: "float32", shape: [-1, 10] }] });
+  const dir = path.join(process.env.GOAT_TEST_ROOT!, uniqueName("reimport"));
+  await fs.mkdir(dir, { recursive: true });
+  await writeNpyFile(path.join(dir, "inputs.npy"), randomRows(20, 784, 3));
+  await writeNpyFile(path.join(dir, "labels.npy"), int64Labels(Array(20).fill(4)));
+  const { version: current } = await importDataset(task.slug, { inputs: path.join(dir, "inputs.npy"), labels: path.join(dir, "labels.npy") });
+  const versions = datasetVersionsDir(process.env.DATA_DIR!, task.slug);
+  expect((await fs.readdir(versions)).sort()).toEqual([task.datasetVersion, current].sort());
+
+  // The new version became current ten minutes ago: past the grace period, and nothing runs.
+  const past = new Date(Date.now() - 10 * 60_000);
+  await fs.utimes(path.join(versions, current), past, past);
+  const reconciler = startReconciler(0); // one pass, now
+  try {
+    const deadline = Date.now() + 20_000;
+    while ((await fs.readdir(versions)).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    reconciler.stop();
+  }
+  expect(await fs.readdir(versions)).toEqual([current]);
 });

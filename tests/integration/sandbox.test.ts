@@ -27,6 +27,7 @@ const FEATURES = 784;
 const inputSpecs: TensorSpec[] = [{ name: "input", dtype: "float32", shape: [-1, FEATURES] }];
 const cpu: ExecutionProviderConfig = { provider: "cpu", deviceId: 0, intraOpThreads: 1 };
 const limits: SandboxLimits = { timeoutMs: 20_000, memoryMb: 1024 };
+const MiB = 1024 * 1024;
 
 let dir: string;
 let datasetDir: string;
@@ -86,6 +87,7 @@ beforeAll(async () => {
     throwing: buildThrowingModel(),
     hanging: buildHangingModel(),
     allocating: buildAllocatingModel({ bytes: 3 * 1024 ** 3 }),
+    allocating256: buildAllocatingModel({ bytes: 256 * MiB }),
     wrongRows: buildWrongOutputRowsModel(),
     garbage: new TextEncoder().encode("this is not an onnx model"),
   };
@@ -172,6 +174,20 @@ describe("SandboxPool", () => {
     await expectMlpScoresFine();
   });
 
+  it("measures each model's peak memory over the sandbox's baseline (runtime and inputs loaded)", async () => {
+    const small = await pool.evaluate(request("mlp"), limits);
+    // The baseline holds the runtime and the 300 x 784 float32 inputs (~0.9 MB) at least.
+    expect(small.baselineRssBytes).toBeGreaterThan(20 * MiB);
+    expect(small.peakMemoryBytes).toBeGreaterThanOrEqual(0);
+    expect(small.peakMemoryBytes).toBeLessThan(64 * MiB);
+    expect(small.peakGpuMemoryBytes).toBeNull(); // CPU: nvidia-smi is not asked
+
+    // 256 MB allocated by every batch: the peak shows it, and the allowance was not used up.
+    const big = await pool.evaluate(request("allocating256"), limits);
+    expect(big.peakMemoryBytes).toBeGreaterThanOrEqual(256 * MiB);
+    expect(big.peakMemoryBytes).toBeLessThan(limits.memoryMb * MiB);
+  });
+
   it("refuses outputs whose row count is not the batch's (WRONG_OUTPUT_ROWS) and goes on", async () => {
     const error = await pool.evaluate(request("wrongRows"), limits).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ParticipantFault);
@@ -191,6 +207,37 @@ describe("SandboxPool", () => {
     expect((error as PlatformFault).code).toBe("DATASET_UNAVAILABLE");
     await expectMlpScoresFine();
   });
+});
+
+describe("the memory limit counts what the model allocates, not the sandbox's baseline", () => {
+  it("scores a small model on a task whose test inputs alone are larger than the limit, and still stops a model that allocates past it", async () => {
+    // 20,000 x 784 float32: 63 MB of inputs in the child, over a 48 MB limit.
+    const bigRows = 20_000;
+    const bigDir = path.join(dir, "big-task");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(bigDir);
+    const data = new Float32Array(bigRows * FEATURES);
+    for (let i = 0; i < data.length; i++) data[i] = ((i * 31) % 97) / 97;
+    await writeNpyFile(path.join(bigDir, "inputs.npy"), { dtype: "float32", shape: [bigRows, FEATURES], data });
+    const tight: SandboxLimits = { timeoutMs: 60_000, memoryMb: 48 };
+    const own = new SandboxPool({ maxSpare: 1, logger: { warn: () => undefined } });
+    try {
+      own.warmUp({ datasetDir: bigDir, inputSpecs });
+      const run = await own.evaluate(request("mlp", { datasetDir: bigDir }), tight);
+      expect(run.outputs[0].dims).toEqual([bigRows, 10]);
+      // The rule before: the whole child's RSS against the limit, which the inputs alone exceed.
+      expect(run.baselineRssBytes).toBeGreaterThan(bigRows * FEATURES * 4);
+      expect(run.baselineRssBytes).toBeGreaterThan(tight.memoryMb * MiB);
+      expect(run.peakMemoryBytes).toBeLessThan(tight.memoryMb * MiB);
+
+      const error = await own.evaluate(request("allocating256", { datasetDir: bigDir }), tight).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ParticipantFault);
+      expect((error as ParticipantFault).code).toBe("MEMORY_LIMIT");
+      expect((error as ParticipantFault).displayMessage).toBe("The model used more than 48 MB of memory");
+    } finally {
+      await own.close();
+    }
+  }, 120_000);
 });
 
 describe("SandboxPool process lifecycle", () => {

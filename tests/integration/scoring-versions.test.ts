@@ -19,7 +19,7 @@ import { importDataset } from "@/lib/task-admin";
 import { buildLinearClassifier, buildNaNModel } from "@/tools/onnx/build-model";
 import { evaluateSubmission, type EvaluationContext } from "../../worker/src/evaluate-submission";
 import { SandboxPool } from "../../worker/src/sandbox/pool";
-import { TaskLabelCache } from "../../worker/src/task-labels";
+import { TaskDatasetCache } from "../../worker/src/task-datasets";
 import { referenceClassification } from "./support/exact-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
@@ -255,11 +255,11 @@ describe("a result computed while the scoring changed", () => {
     // A labels cache that commits a scoring edit the first time the worker reads the test set,
     // as an organiser saving the editor mid-evaluation would.
     let reads = 0;
-    class EditingLabelCache extends TaskLabelCache {
-      override async get(task: Parameters<TaskLabelCache["get"]>[0]) {
+    class EditingDatasetCache extends TaskDatasetCache {
+      override async labels(task: Parameters<TaskDatasetCache["labels"]>[0]) {
         reads++;
         if (reads === 1) await db.task.update({ where: { slug }, data: { publicFraction: 0.4, scoringVersion: { increment: 1 } } });
-        return super.get(task);
+        return super.labels(task);
       }
     }
     const sandbox = new SandboxPool({ maxSpare: 0 });
@@ -267,7 +267,7 @@ describe("a result computed while the scoring changed", () => {
       db,
       storage: createModelStorage({ backend: "directory", root: process.env.STORAGE_DIR! }),
       sandbox,
-      labels: new EditingLabelCache(process.env.DATA_DIR!),
+      datasets: new EditingDatasetCache(process.env.DATA_DIR!),
       workerId: "in-process",
       executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
     };

@@ -1,13 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
-import { buildHangingModel } from "../../tools/onnx/build-model";
+import { buildHangingModel, buildMlp } from "../../tools/onnx/build-model";
+import { peakGpuMemory } from "../../worker/src/evaluate-submission";
 import { ParticipantFault } from "../../worker/src/faults";
 import { procParentPid, usedBytesOf, watchGpuMemory } from "../../worker/src/gpu/gpu-memory-watch";
-import type { ComputeApp, GpuProcessProbe } from "../../worker/src/gpu/nvidia-smi";
-import { SandboxPool } from "../../worker/src/sandbox/pool";
+import { NvidiaSmi, type ComputeApp, type GpuProcessProbe } from "../../worker/src/gpu/nvidia-smi";
+import { peakOverBaseline, SandboxPool } from "../../worker/src/sandbox/pool";
 
 /**
  * The GPU memory watch against a fake nvidia-smi probe (no GPU on the test hosts): it fires
@@ -17,6 +18,7 @@ import { SandboxPool } from "../../worker/src/sandbox/pool";
  */
 
 const MiB = 1024 * 1024;
+const FIXTURES = path.join(import.meta.dirname, "../fixtures/nvidia-smi");
 const UUID = "GPU-6f3b9a2c-1d4e-4f60-9a8b-3c0d1e2f3a4b";
 
 /** Answers each query with the next snapshot (the last one repeats). */
@@ -124,6 +126,76 @@ describe("watchGpuMemory", () => {
     answer([app(100, 9999)]);
     await new Promise((r) => setTimeout(r, 20));
     expect(exceeded).toEqual([]);
+  });
+});
+
+describe("peak GPU memory, from recorded nvidia-smi answers", () => {
+  const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
+  /** The real parser on a recorded answer, with the watched process standing in for one of its pids. */
+  const recorded = (name: string, pid: () => string, as: string) => new NvidiaSmi({ run: async () => fixture(name).replaceAll(as, pid()) });
+
+  it.each([
+    { fixture: "a40-7-workers.apps.csv", pid: "42068", readings: [5120 * MiB] },
+    { fixture: "two-gpus.apps.csv", pid: "18297", readings: [3572 * MiB] },
+    { fixture: "idle.apps.csv", pid: "12345", readings: [0] },
+  ])("reports $fixture's figure for the watched process, with no limit to enforce", async ({ fixture: name, pid, readings }) => {
+    const seen: number[] = [];
+    const exceeded: number[] = [];
+    const stop = watchGpuMemory({ pid: 7, smi: recorded(name, () => "7", pid), intervalMs: 5, onReading: (b) => seen.push(b), onExceeded: (b) => exceeded.push(b), parentPid: () => 1 });
+    await until(() => seen.length >= 2);
+    stop();
+    expect([...new Set(seen)]).toEqual(readings);
+    expect(exceeded).toEqual([]);
+  });
+
+  it("reports nothing where the driver hides per-process memory (MIG), and says the peak is not measured", async () => {
+    const { warnings, logger } = recorder();
+    const seen: number[] = [];
+    const probe = recorded("a100-mig.apps.csv", () => "7", "27011");
+    const stop = watchGpuMemory({ pid: 7, smi: probe, intervalMs: 5, onReading: (b) => seen.push(b), onExceeded: () => undefined, logger, parentPid: () => 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    stop();
+    expect(seen).toEqual([]);
+    expect(warnings).toEqual(["GPU memory not measured: nvidia-smi does not report per-process memory on this host (MIG?)"]);
+  });
+
+  it("gives the sandbox's evaluation its peak; a result stores it only when the model ran on CUDA", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "goat-gpu-peak-"));
+    try {
+      const datasetDir = path.join(dir, "task");
+      mkdirSync(datasetDir);
+      await writeNpyFile(path.join(datasetDir, "inputs.npy"), { dtype: "float32", shape: [8, 784], data: new Float32Array(8 * 784) });
+      const modelPath = path.join(dir, "mlp.onnx");
+      writeFileSync(modelPath, buildMlp({ sizes: [784, 8, 10], seed: 3 }));
+      const pool: SandboxPool = new SandboxPool({ maxSpare: 0, gpuMemoryProbe: recorded("a40-7-workers.apps.csv", () => String(pool.processIds[0] ?? 0), "41955"), gpuMemoryPollMs: 5, logger: { warn: () => undefined } });
+      try {
+        const run = await pool.evaluate(
+          { modelPath, datasetDir, inputSpecs: [{ name: "input", dtype: "float32", shape: [-1, 784] }], batchSize: 8, executionProvider: { provider: "cuda", deviceId: 0, intraOpThreads: 1 } },
+          { timeoutMs: 20_000, memoryMb: 1024 },
+        );
+        expect(run.peakGpuMemoryBytes).toBe(4096 * MiB);
+        // No CUDA on the test hosts: the child fell back to the CPU, so the result stores no GPU figure.
+        expect(run.provider).toBe("cpu");
+        expect(peakGpuMemory(run)).toBeNull();
+        expect(peakGpuMemory({ provider: "cuda", peakGpuMemoryBytes: run.peakGpuMemoryBytes })).toBe(4096n * 1048576n);
+      } finally {
+        await pool.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe("peakOverBaseline", () => {
+  it.each([
+    { case: "sampled peak only", baseline: 100, sampled: 150, child: undefined, peak: 50 },
+    { case: "child's mark set before the evaluation (reading the inputs) is ignored", baseline: 100, sampled: 150, child: { atStart: 400, atEnd: 400 }, peak: 50 },
+    { case: "child's mark raised during the evaluation: a peak between two samples", baseline: 100, sampled: 150, child: { atStart: 120, atEnd: 300 }, peak: 200 },
+    { case: "the child's figure never lowers the parent's own samples", baseline: 100, sampled: 500, child: { atStart: 120, atEnd: 300 }, peak: 400 },
+    { case: "never below zero (RSS fell under the baseline)", baseline: 100, sampled: 90, child: undefined, peak: 0 },
+  ])("$case", ({ baseline, sampled, child, peak }) => {
+    expect(peakOverBaseline(baseline, sampled, child)).toBe(peak);
   });
 });
 

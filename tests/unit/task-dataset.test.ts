@@ -7,7 +7,10 @@ import { DatasetFormatError, writeNpyFile, type NdArray } from "@goat/contracts/
 import { writeNpzFile } from "@goat/contracts/dataset/npz";
 import {
   DATASET_FILES,
+  DatasetIntegrityError,
+  datasetFolderVersion,
   loadDatasetInputs,
+  readVerifiedDataset,
   loadDatasetLabels,
   validateDataset,
   type DatasetTask,
@@ -199,5 +202,32 @@ describe("validateDataset", () => {
       const nan = await datasetDir({ [DATASET_FILES.inputs]: f32([2, 3]), [DATASET_FILES.labels]: f32([2], [1, Number.NaN]) });
       await expect(validateDataset(nan, regressor([-1, 1]))).rejects.toThrow("label value at flat index 1 is not finite");
     });
+  });
+});
+
+describe("readVerifiedDataset: the files must be the version the import recorded", () => {
+  const inputs = f32([3, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  const labels = i64([0, 2, 1]);
+
+  it("returns inputs and labels of the same read when the hash is the version", async () => {
+    const dir = await datasetDir({ [DATASET_FILES.inputs]: inputs, [DATASET_FILES.labels]: labels });
+    const { version } = await validateDataset(dir, classifier);
+    expect(await datasetFolderVersion(dir)).toBe(version);
+    const read = await readVerifiedDataset(dir, version, [image]);
+    expect({ rows: read.rows, labels: Array.from(read.labels.data as BigInt64Array, Number), first: Array.from(read.inputs.image.data as Float32Array).slice(0, 4) }).toEqual({
+      rows: 3,
+      labels: [0, 2, 1],
+      first: [0, 1, 2, 3],
+    });
+  });
+
+  it.each([
+    { change: "one label changed", files: { [DATASET_FILES.inputs]: inputs, [DATASET_FILES.labels]: i64([0, 2, 2]) } },
+    { change: "one input value changed", files: { [DATASET_FILES.inputs]: f32([3, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12]), [DATASET_FILES.labels]: labels } },
+    { change: "a row fewer", files: { [DATASET_FILES.inputs]: f32([2, 2, 2]), [DATASET_FILES.labels]: i64([0, 2]) } },
+  ])("refuses a folder whose files differ from the version ($change)", async ({ files }) => {
+    const { version } = await validateDataset(await datasetDir({ [DATASET_FILES.inputs]: inputs, [DATASET_FILES.labels]: labels }), classifier);
+    const changed = await datasetDir(files);
+    await expect(readVerifiedDataset(changed, version, [image])).rejects.toThrow(DatasetIntegrityError);
   });
 });

@@ -3,8 +3,10 @@
  *
  *   npx tsx tools/demo/prepare.ts --data-dir ./var/data --out ./var/demo
  *
- * - `<data-dir>/task2/inputs.npy`, `labels.npy` (the HIDDEN test set, for the workers) and
- *   `<data-dir>/task2/train.npz` (the public training set);
+ * - `<data-dir>/task2/inputs.npy`, `labels.npy` (the HIDDEN test set) and
+ *   `<data-dir>/task2/train.npz` (the public training set): files to import, not a worker's
+ *   DATA_DIR (the seed prepares them in a staging folder and imports them as a dataset version,
+ *   `DATA_DIR/task2/versions/<sha256>/`);
  * - `<out>/train.npz` (a copy of the public training set) and `<out>/baseline.onnx` (logistic
  *   regression trained on it), for participants to download. Nothing hidden goes into `<out>`.
  *

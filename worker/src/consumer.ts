@@ -5,7 +5,6 @@ import { createLogger, type Logger } from "@goat/contracts/logger";
 import { TEAM_LIMIT_DEFER_MS } from "@goat/contracts/fair-queue";
 import { cancelChannel, workerOnlineChannel } from "@goat/contracts/queue-signals";
 import { createModelStorage, modelStorageConfigFromEnv } from "@goat/contracts/model-storage";
-import { taskDatasetDir } from "@goat/contracts/paths";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
 import { createDb, type Db } from "./db";
 import type { WorkerEnv } from "./env";
@@ -18,7 +17,7 @@ import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
-import { TaskLabelCache } from "./task-labels";
+import { TaskDatasetCache } from "./task-datasets";
 
 /**
  * The queue consumer: concurrency 1 per process (one process per GPU slice). Participant faults
@@ -77,15 +76,17 @@ export function executionProviderFromEnv(env: WorkerEnv): ExecutionProviderConfi
   };
 }
 
-/** Warms the first sandbox with the task most likely to come next: the oldest waiting submission's. */
-async function warmUpHint(db: Db, dataDir: string) {
+/** Warms the first sandbox with the task most likely to come next: the oldest waiting submission's, at its current dataset version. */
+async function warmUpHint(db: Db, datasets: TaskDatasetCache) {
   const next = await db.submission.findFirst({
     where: { status: { in: ["QUEUED", "RUNNING"] } },
     orderBy: { id: "asc" },
-    select: { task: { select: { slug: true, inputSpec: true } } },
+    select: { task: { select: { slug: true, inputSpec: true, datasetVersion: true } } },
   });
-  if (!next) return undefined;
-  return { datasetDir: taskDatasetDir(dataDir, next.task.slug), inputSpecs: tensorSpecListSchema.parse(next.task.inputSpec) };
+  if (!next?.task.datasetVersion) return undefined;
+  const task = { slug: next.task.slug, datasetVersion: next.task.datasetVersion, inputSpecs: tensorSpecListSchema.parse(next.task.inputSpec) };
+  const version = task.datasetVersion;
+  return { dataset: { version, loadInputs: async () => (await datasets.dataset(task)).inputs }, inputSpecs: task.inputSpecs };
 }
 
 export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWorker> {
@@ -98,12 +99,13 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX, log);
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
-  sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
+  const datasets = new TaskDatasetCache(env.DATA_DIR);
+  sandbox.warmUp(await warmUpHint(db, datasets).catch(() => undefined));
   const ctx: EvaluationContext = {
     db,
     storage: createModelStorage(modelStorageConfigFromEnv(env)),
     sandbox,
-    labels: new TaskLabelCache(env.DATA_DIR),
+    datasets,
     workerId: env.WORKER_ID,
     executionProvider: executionProviderFromEnv(env),
     publishStatus,

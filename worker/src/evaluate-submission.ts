@@ -12,7 +12,8 @@ import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/in
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import type { SandboxPool } from "./sandbox/pool";
 import type { OutageWait } from "./outage";
-import type { TaskLabelCache, TaskLabels } from "./task-labels";
+import type { SandboxRun } from "./sandbox/pool";
+import type { TaskDatasetCache, TaskLabels } from "./task-datasets";
 
 /**
  * One evaluation, from a job's submission id to a stored result. Postgres is the source of truth:
@@ -23,7 +24,8 @@ export interface EvaluationContext {
   db: Db;
   storage: ModelStorage;
   sandbox: SandboxPool;
-  labels: TaskLabelCache;
+  /** Each dataset version's verified inputs, labels and split (task-datasets.ts). */
+  datasets: TaskDatasetCache;
   workerId: string;
   executionProvider: ExecutionProviderConfig;
   /** Tells browsers that a submission changed state (server-sent events). */
@@ -52,6 +54,8 @@ async function loadSubmission(db: Db, submissionId: number) {
       storageKey: true,
       paramCount: true,
       status: true,
+      /** the version this claim took: the whole evaluation reads this version only */
+      datasetVersion: true,
       task: {
         select: {
           id: true,
@@ -100,11 +104,13 @@ export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "worke
     await tx.$queryRaw`SELECT pg_advisory_xact_lock(${TEAM_CLAIM_LOCK}::int, (SELECT team_id FROM submissions WHERE id = ${submissionId}))::text`;
     // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
     // and BullMQ hands the stalled job to another worker. clock_timestamp(): the time of the claim,
-    // not of the transaction's start.
+    // not of the transaction's start. The task's dataset version is taken in the same statement: the
+    // evaluation uses that version's files only, and the sweep keeps them while it runs.
     return tx.$executeRaw`
       UPDATE submissions AS s
       SET status = 'RUNNING', worker_id = ${ctx.workerId}, started_at = clock_timestamp(), attempts = s.attempts + 1,
-          message = NULL, failure_kind = NULL, updated_at = clock_timestamp()
+          message = NULL, failure_kind = NULL, updated_at = clock_timestamp(),
+          dataset_version = (SELECT t.dataset_version FROM tasks AS t WHERE t.id = s.task_id)
       WHERE s.id = ${submissionId} AND s.status IN ('QUEUED', 'RUNNING')
         AND (SELECT count(*) FROM submissions AS r
              WHERE r.team_id = s.team_id AND r.task_id = s.task_id AND r.status = 'RUNNING' AND r.id <> s.id)
@@ -194,6 +200,10 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     if (round >= MAX_SCORING_ROUNDS) {
       throw new PlatformFault("SCORING_CHANGED", `The task's scoring changed ${round} times during the evaluation.`);
     }
+    // The new scoring may come with a new dataset version: the next round claims the task's current one.
+    await untilUp("taking the current dataset version", () => ctx.db.$executeRaw`
+      UPDATE submissions AS s SET dataset_version = t.dataset_version
+      FROM tasks AS t WHERE s.id = ${submissionId} AND t.id = s.task_id AND s.status = 'RUNNING'`);
   }
 }
 
@@ -208,12 +218,10 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
   const inputSpec = tensorSpecListSchema.parse(task.inputSpec);
   const outputSpec = tensorSpecListSchema.parse(task.outputSpec);
 
-  let labels: TaskLabels;
-  try {
-    labels = await ctx.labels.get(task);
-  } catch (error) {
-    throw new PlatformFault("DATASET_UNAVAILABLE", `The test set of "${task.slug}" cannot be read: ${(error as Error).message}`);
-  }
+  const datasetVersion = submission.datasetVersion;
+  if (!datasetVersion) throw new PlatformFault("DATASET_UNAVAILABLE", `Task "${task.slug}" has no dataset yet.`);
+  // Rejects with a PlatformFault (missing on this host, or files that are not this version).
+  const labels: TaskLabels = await ctx.datasets.labels({ ...task, datasetVersion, inputSpecs: inputSpec });
 
   let model;
   try {
@@ -226,7 +234,8 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
     run = await ctx.sandbox.evaluate(
       {
         modelPath: model.path,
-        datasetDir: labels.datasetDir,
+        // The inputs of the labels' own read: one version, one read, never a mix.
+        dataset: { version: datasetVersion, loadInputs: async () => labels.inputs },
         inputSpecs: inputSpec,
         batchSize: task.batchSize,
         executionProvider: ctx.executionProvider,
@@ -261,7 +270,7 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
     workerId: ctx.workerId,
     batchSize: task.batchSize,
     rows: labels.rows,
-    datasetVersion: task.datasetVersion,
+    datasetVersion,
     timings: {
       totalMs: Math.round(totalMs * 10) / 10,
       sessionMs: Math.round(run.sessionMs * 10) / 10,
@@ -296,6 +305,8 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
     latencyP95Ms,
     modelBytes: submission.sizeBytes,
     paramCount: submission.paramCount,
+    peakMemoryBytes: BigInt(run.peakMemoryBytes),
+    peakGpuMemoryBytes: peakGpuMemory(run),
     receipt,
     totalMs,
   };
@@ -334,6 +345,8 @@ async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSub
         latencyP95Ms: evaluated.latencyP95Ms,
         modelBytes: evaluated.modelBytes,
         paramCount: evaluated.paramCount,
+        peakMemoryBytes: evaluated.peakMemoryBytes,
+        peakGpuMemoryBytes: evaluated.peakGpuMemoryBytes,
         receipt: evaluated.receipt as unknown as object,
         scoringVersion: evaluated.scoring.version,
         scoring: evaluated.scoring as unknown as object,
@@ -347,6 +360,12 @@ async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSub
     return "stored";
   });
 }
+
+/** GPU memory counts where the model ran on the GPU: a CPU fallback holds no more than a context. */
+export function peakGpuMemory(run: Pick<SandboxRun, "provider" | "peakGpuMemoryBytes">): bigint | null {
+  return run.provider === "cuda" && run.peakGpuMemoryBytes !== null ? BigInt(run.peakGpuMemoryBytes) : null;
+}
+
 
 /**
  * A failed re-score keeps the submission's previous result (docs/ranking.md, "When the organisers

@@ -8,7 +8,7 @@ import { participantMessage } from "@goat/contracts/participant-message";
  *   fails at once; `displayMessage` is shown to the participant: one sentence built from
  *   a fixed template, capped, no stack trace, no server paths, no model-controlled data beyond
  *   a bounded summary.
- * - `PlatformFault`: we are at fault (a dataset is missing, a sandbox could not start,
+ * - `PlatformFault`: we are at fault (a dataset is missing or not the version it should be, a sandbox could not start,
  *   the database is down). The job is retried; the participant only sees that it is
  *   still being evaluated.
  */
@@ -28,6 +28,8 @@ export type PlatformFaultCode =
   | "SANDBOX_START_TIMEOUT"
   | "SANDBOX_PROTOCOL"
   | "DATASET_UNAVAILABLE"
+  /** the dataset version's files on this host are not that version (changed after the import) */
+  | "DATASET_MISMATCH"
   | "POOL_CLOSED"
   | (string & {});
 

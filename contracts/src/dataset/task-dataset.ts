@@ -120,6 +120,49 @@ function inputsFromBytes(
   });
 }
 
+/**
+ * The test inputs and labels of one dataset version, read once, checked against the version
+ * (the sha256 the import recorded) before any of it is used, so a file changed or swapped after
+ * the import is never scored: inputs and labels come from the same read of the same version.
+ */
+export async function readVerifiedDataset(
+  dir: string,
+  expectedVersion: string,
+  inputSpecs: readonly TensorSpec[],
+): Promise<{ inputs: Record<string, NdArray>; labels: NdArray; rows: number }> {
+  const inputsFile = await locateInputsFile(dir);
+  const inputsBytes = await readDatasetFile(dir, inputsFile);
+  const labelsBytes = await readDatasetFile(dir, DATASET_FILES.labels);
+  // The bytes hashed are the bytes parsed: nothing can change between the check and the use.
+  const actual = datasetVersion([[inputsFile, inputsBytes], [DATASET_FILES.labels, labelsBytes]]);
+  if (actual !== expectedVersion) {
+    throw new DatasetIntegrityError(`${dir} holds version ${actual.slice(0, 12)}, not ${expectedVersion.slice(0, 12)}: its files changed after the import`);
+  }
+  const inputs = inputsFromBytes(inputsFile, inputsBytes, inputSpecs);
+  const labels = inFile(DATASET_FILES.labels, () => parseNpy(labelsBytes));
+  const rows = labels.shape[0] ?? 0;
+  for (const [name, arr] of Object.entries(inputs)) {
+    if (rowCount(arr) !== rows) throw new DatasetFormatError(`input '${name}' has ${rowCount(arr)} rows but ${DATASET_FILES.labels} has ${rows}`);
+  }
+  return { inputs, labels, rows };
+}
+
+/** The version of the test inputs and labels a folder holds now (the same hash as `validateDataset`'s). */
+export async function datasetFolderVersion(dir: string): Promise<string> {
+  const inputsFile = await locateInputsFile(dir);
+  const inputsBytes = await readDatasetFile(dir, inputsFile);
+  const labelsBytes = await readDatasetFile(dir, DATASET_FILES.labels);
+  return datasetVersion([[inputsFile, inputsBytes], [DATASET_FILES.labels, labelsBytes]]);
+}
+
+/** A dataset folder whose files are not the version they are named for (changed, truncated, swapped). */
+export class DatasetIntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatasetIntegrityError";
+  }
+}
+
 /** Loads the test inputs, keyed by the task's input names, each checked against its spec. */
 export async function loadDatasetInputs(dir: string, inputSpecs: TensorSpec[]): Promise<Record<string, NdArray>> {
   const fileName = await locateInputsFile(dir);

@@ -98,6 +98,7 @@ process.on("message", (m: ParentMessage) => {
             inferenceMs: 0,
             provider: "cpu",
             device: "cpu",
+            maxRssBytes: { atStart: 0, atEnd: 0 },
             onnxruntimeVersion: "probe",
             warnings: [JSON.stringify(outcome)],
             inputsPreloaded: false,

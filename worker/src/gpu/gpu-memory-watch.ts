@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import type { ComputeApp, GpuProcessProbe } from "./nvidia-smi";
 
 /**
- * Holds one process to a GPU memory limit by asking nvidia-smi what it uses.
+ * Holds one process to a GPU memory limit by asking nvidia-smi what it uses, and reports each
+ * reading (the sandbox keeps the highest as the model's peak GPU memory).
  *
  * Why not onnxruntime's own `gpu_mem_limit`: onnxruntime-node 1.30 passes only `deviceId`
  * to the CUDA execution provider and drops every other option (see
@@ -27,11 +28,14 @@ import type { ComputeApp, GpuProcessProbe } from "./nvidia-smi";
 export interface GpuMemoryWatchOptions {
   /** The process held to the limit; its descendants' memory counts too. */
   pid: number;
-  limitBytes: number;
+  /** No limit: the watch only reports what it reads (the evaluation's peak GPU memory). */
+  limitBytes?: number;
   smi: GpuProcessProbe;
   intervalMs?: number;
   /** Called once, with the bytes in use, the first time the use is over the limit. */
   onExceeded(usedBytes: number): void;
+  /** Called with the bytes in use after each answer that reports them (0: no context on any GPU). */
+  onReading?(usedBytes: number): void;
   logger?: { warn(message: string): void };
   /** Parent of a process (Linux: /proc/<pid>/stat); injected by tests. */
   parentPid?: (pid: number) => number | undefined;
@@ -57,6 +61,7 @@ export function watchGpuMemory(opts: GpuMemoryWatchOptions): () => void {
   const parentPid = opts.parentPid ?? procParentPid;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  const notDone = opts.limitBytes === undefined ? "GPU memory not measured" : "GPU memory limit not enforced";
 
   const stop = () => {
     stopped = true;
@@ -70,17 +75,18 @@ export function watchGpuMemory(opts: GpuMemoryWatchOptions): () => void {
     } catch (e) {
       // NvidiaSmi does not throw; a probe that does is treated as unavailable.
       apps = null;
-      if (!stopped) warnOnce(opts.smi, logger, `GPU memory limit not enforced: ${(e as Error).message ?? e}`);
+      if (!stopped) warnOnce(opts.smi, logger, `${notDone}: ${(e as Error).message ?? e}`);
     }
     if (stopped) return;
     if (apps === null) {
-      warnOnce(opts.smi, logger, `GPU memory limit not enforced: ${opts.smi.lastFailure ?? "nvidia-smi unavailable"}`);
+      warnOnce(opts.smi, logger, `${notDone}: ${opts.smi.lastFailure ?? "nvidia-smi unavailable"}`);
     } else {
       const used = usedBytesOf(opts.pid, apps, parentPid);
       if (used.unreported) {
-        warnOnce(opts.smi, logger, "GPU memory limit not enforced: nvidia-smi does not report per-process memory on this host (MIG?)");
+        warnOnce(opts.smi, logger, `${notDone}: nvidia-smi does not report per-process memory on this host (MIG?)`);
       }
-      if (used.bytes > opts.limitBytes) {
+      if (!used.unreported) opts.onReading?.(used.bytes);
+      if (opts.limitBytes !== undefined && used.bytes > opts.limitBytes) {
         stop();
         opts.onExceeded(used.bytes);
         return;

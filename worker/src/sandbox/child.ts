@@ -179,7 +179,13 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
+/** getrusage's maxRSS (kB on Linux) in bytes: the most this process has ever held resident. */
+function maxRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
+  const maxRssAtStart = maxRssBytes();
   const warnings: string[] = [];
   if (prepared?.key !== request.inputsKey) {
     throw new PlatformFault("SANDBOX_PROTOCOL", "evaluate arrived before the test inputs were prepared");
@@ -258,6 +264,7 @@ async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
     onnxruntimeVersion: ort.env.versions.node ?? "unknown",
     warnings,
     inputsPreloaded: true, // the parent reports whether a spare had them before the evaluation
+    maxRssBytes: { atStart: maxRssAtStart, atEnd: maxRssBytes() },
   };
 }
 
@@ -267,6 +274,9 @@ let evaluating = false;
 process.on("message", (raw: ParentMessage) => {
   if (raw.type === "prepare") {
     prepared = { key: raw.inputsKey, inputs: raw.inputs };
+    // Frees the message's buffers and any inputs held before, so the resident memory the parent
+    // reads next is the baseline (runtime + these inputs). The pool starts us with --expose-gc.
+    (globalThis as { gc?: () => void }).gc?.();
     send({ type: "prepared", inputsKey: raw.inputsKey });
     return;
   }

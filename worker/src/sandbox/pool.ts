@@ -28,15 +28,28 @@ import type { ChildEvaluateRequest, ChildMessage, EvaluateRequest, ParentMessage
 export interface SandboxLimits {
   /** Wall-clock limit of the evaluation (session creation + inference), not of the sandbox start. */
   timeoutMs: number;
-  /** Resident memory of the whole child process (onnxruntime's native allocations included). */
+  /**
+   * What the MODEL may add to the child's resident memory (onnxruntime's native allocations
+   * included): counted over the child's baseline, its RSS with the runtime loaded and the test
+   * inputs received, read right before the evaluation starts. A task with large inputs does not
+   * eat into its models' allowance.
+   */
   memoryMb: number;
 }
 
 export type SandboxRun = SandboxResult & {
   /** How long the evaluation waited for a ready sandbox (0 when a warm spare was there). */
   sandboxWaitMs: number;
-  /** Highest resident memory seen while the model ran, in MB. */
-  peakRssMb: number;
+  /** The child's resident memory when the evaluation started: runtime and test inputs. */
+  baselineRssBytes: number;
+  /**
+   * The most resident memory the model added over the baseline while its session was created and
+   * it ran: the parent's samples, or the child's own high-water mark when that was set during the
+   * evaluation (it catches a peak between two samples).
+   */
+  peakMemoryBytes: number;
+  /** The most GPU memory nvidia-smi reported for the child (CUDA asked for); null when not read. */
+  peakGpuMemoryBytes: number | null;
 };
 
 export interface SandboxPoolOptions {
@@ -44,7 +57,11 @@ export interface SandboxPoolOptions {
   childEntry?: string;
   /** Warm processes kept ready for the next evaluation. */
   maxSpare?: number;
-  /** V8 heap cap of a child (`--max-old-space-size`); onnxruntime's memory is native and not in it. */
+  /**
+   * V8 heap cap of a child (`--max-old-space-size`). The child's own JavaScript objects only: the
+   * test inputs and outputs are typed arrays (outside V8's old space) and onnxruntime's memory is
+   * native, so the task's memory limit is enforced on RSS over the baseline instead, by polling.
+   */
   heapMb?: number;
   /** A child that is not ready by then is a platform fault. */
   startTimeoutMs?: number;
@@ -83,7 +100,7 @@ export class SandboxPool {
   private isolation: IsolationPlan | undefined;
   /** Private folders holding each evaluation's model copy; the only model the child can open. */
   private readonly privateRoot: string;
-  /** The test inputs of the last task, read once here and sent to each child. */
+  /** The test inputs of the last task and dataset version, read once here and sent to each child. */
   private inputs: { key: string; value: Promise<Record<string, NdArray>> } | undefined;
   private readonly gpuMemoryProbe: GpuProcessProbe;
   private readonly logger: { warn(message: string): void };
@@ -114,11 +131,19 @@ export class SandboxPool {
     chmodSync(this.privateRoot, 0o711);
   }
 
-  /** The task's test inputs, read in the worker (the child opens no dataset file). */
+  /**
+   * The task's test inputs, read in the worker (the child opens no dataset file), keyed by the
+   * dataset version and the signature: a spare holding another version's inputs gets these first.
+   */
   private inputsFor(task: TaskInputs): { key: string; value: Promise<Record<string, NdArray>> } {
-    const key = createHash("sha256").update(JSON.stringify([task.datasetDir, task.inputSpecs])).digest("hex").slice(0, 24);
+    const source = task.dataset ? ["version", task.dataset.version] : ["folder", task.datasetDir];
+    const key = createHash("sha256").update(JSON.stringify([...source, task.inputSpecs])).digest("hex").slice(0, 24);
     if (this.inputs?.key !== key) {
-      const value = loadDatasetInputs(task.datasetDir, task.inputSpecs);
+      const value = task.dataset
+        ? task.dataset.loadInputs()
+        : task.datasetDir !== undefined
+          ? loadDatasetInputs(task.datasetDir, task.inputSpecs)
+          : Promise.reject(new Error("no test inputs given"));
       value.catch(() => undefined); // reported by the evaluation that needs them
       this.inputs = { key, value };
     }
@@ -165,13 +190,15 @@ export class SandboxPool {
    */
   async evaluate(request: EvaluateRequest, limits: SandboxLimits): Promise<SandboxRun> {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
-    const task: TaskInputs = { datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
+    const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
     this.hint = task;
     const inputs = this.inputsFor(task);
     try {
       await inputs.value;
     } catch (e) {
-      throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${task.datasetDir}: ${(e as Error).message}`, { cause: e });
+      if (e instanceof PlatformFault) throw e;
+      const from = task.dataset ? `version ${task.dataset.version.slice(0, 12)}` : task.datasetDir;
+      throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${from}: ${(e as Error).message}`, { cause: e });
     }
 
     const model = await this.stageModel(request.modelPath);
@@ -209,9 +236,9 @@ export class SandboxPool {
       });
       // After the evaluate message is out: spawn() blocks this thread for a few ms.
       if (overlap) setImmediate(startNext);
-      const { result, peakRssMb } = await running;
+      const { result, memory } = await running;
       for (const w of result.warnings) this.logger.warn(w);
-      return { ...result, inputsPreloaded, sandboxWaitMs, peakRssMb };
+      return { ...result, inputsPreloaded, sandboxWaitMs, ...memory };
     } catch (error) {
       // The raw cause of a participant's fault (onnxruntime's own text) is for this log only.
       if (error instanceof ParticipantFault && error.logDetail) this.logger.warn(`model fault ${error.code}: ${error.logDetail.slice(0, 2000)}`);
@@ -343,6 +370,16 @@ function formatSeconds(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
+/**
+ * The model's peak memory: the highest RSS sampled, or the child's own high-water mark when it rose
+ * during the evaluation (before it, the mark may come from reading the inputs), over the baseline.
+ * The child's figure can only raise the parent's own, never lower it.
+ */
+export function peakOverBaseline(baseline: number, sampledPeak: number, childMaxRss?: { atStart: number; atEnd: number }): number {
+  const fromChild = childMaxRss && childMaxRss.atEnd > childMaxRss.atStart ? childMaxRss.atEnd : 0;
+  return Math.max(0, Math.max(sampledPeak, fromChild) - baseline);
+}
+
 /** Resident set size of a process in bytes, from /proc (Linux); undefined when unreadable. */
 export function residentBytes(pid: number): number | undefined {
   try {
@@ -372,7 +409,8 @@ class SandboxProcess {
     installExitHook();
     // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
     // the pid is the node process's: the memory watch reads the right /proc entry).
-    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, launch.entry]);
+    // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
+    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry]);
     this.child = spawn(command, args, {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -479,7 +517,7 @@ class SandboxProcess {
     limits: SandboxLimits,
     pollMs: number,
     gpu: { probe: GpuProcessProbe; pollMs: number; logger: { warn(message: string): void } },
-  ): Promise<{ result: SandboxResult; peakRssMb: number }> {
+  ): Promise<{ result: SandboxResult; memory: Pick<SandboxRun, "baselineRssBytes" | "peakMemoryBytes" | "peakGpuMemoryBytes"> }> {
     return new Promise((resolve, reject) => {
       if (this.exited) {
         reject(new PlatformFault("SANDBOX_START_FAILED", "sandbox process ended before the evaluation started"));
@@ -487,13 +525,21 @@ class SandboxProcess {
       }
       const limitBytes = limits.memoryMb * 1024 * 1024;
       const pid = this.child.pid!;
-      let peak = 0;
+      // The child is ready and holds its inputs: what it holds now is not the model's.
+      const baseline = residentBytes(pid) ?? 0;
+      let peak = baseline;
+      let peakGpu: number | null = null;
+      /** Reads the child's RSS now and keeps the highest; undefined once it is gone. */
+      const sample = (): number | undefined => {
+        const rss = this.exited ? undefined : residentBytes(pid);
+        if (rss !== undefined && rss > peak) peak = rss;
+        return rss;
+      };
       let settled = false;
       const finish = (outcome: () => void) => {
         if (settled) return;
         settled = true;
-        const rss = this.exited ? undefined : residentBytes(pid);
-        if (rss !== undefined && rss > peak) peak = rss;
+        sample();
         clearTimeout(timer);
         clearInterval(poll);
         stopGpuWatch?.();
@@ -507,29 +553,31 @@ class SandboxProcess {
       }, limits.timeoutMs);
 
       const poll = setInterval(() => {
-        const rss = residentBytes(pid);
-        if (rss === undefined) return;
-        if (rss > peak) peak = rss;
-        if (rss > limitBytes) {
+        const rss = sample();
+        if (rss !== undefined && rss - baseline > limitBytes) {
           this.kill();
           finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
         }
       }, pollMs);
 
-      // CUDA asked for (a CPU fallback in the child just never shows up in nvidia-smi).
+      // CUDA asked for (a CPU fallback in the child just never shows up in nvidia-smi): the watch
+      // measures the peak, and holds the child to the GPU memory limit when there is one.
       const gpuLimitBytes = request.executionProvider.gpuMemLimitBytes;
       const stopGpuWatch =
-        request.executionProvider.provider !== "cpu" && gpuLimitBytes !== undefined && gpuLimitBytes > 0
+        request.executionProvider.provider !== "cpu"
           ? watchGpuMemory({
               pid,
-              limitBytes: gpuLimitBytes,
+              limitBytes: gpuLimitBytes !== undefined && gpuLimitBytes > 0 ? gpuLimitBytes : undefined,
               smi: gpu.probe,
               intervalMs: gpu.pollMs,
               logger: gpu.logger,
+              onReading: (usedBytes) => {
+                if (peakGpu === null || usedBytes > peakGpu) peakGpu = usedBytes;
+              },
               onExceeded: (usedBytes) => {
                 this.kill();
                 const usedMb = Math.round(usedBytes / 1048576);
-                const limitMb = Math.round(gpuLimitBytes / 1048576);
+                const limitMb = Math.round(gpuLimitBytes! / 1048576);
                 finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used ${usedMb} MB of GPU memory (limit ${limitMb} MB)`)));
               },
             })
@@ -537,7 +585,14 @@ class SandboxProcess {
 
       this.messageHandler = (m) => {
         if (m.type === "result") {
-          finish(() => resolve({ result: m.result, peakRssMb: Math.round(peak / 1048576) }));
+          sample(); // the session and the outputs are still held: the last figure of the run
+          const peakMemoryBytes = peakOverBaseline(baseline, peak, m.result.maxRssBytes);
+          // A peak between two samples that the child's own high-water mark shows counts too.
+          if (peakMemoryBytes > limitBytes) {
+            finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
+            return;
+          }
+          finish(() => resolve({ result: m.result, memory: { baselineRssBytes: baseline, peakMemoryBytes, peakGpuMemoryBytes: peakGpu } }));
         } else if (m.type === "error") {
           const { kind, code, message, logDetail } = m.error;
           finish(() => reject(kind === "participant" ? new ParticipantFault(code, message, { logDetail }) : new PlatformFault(code, message)));

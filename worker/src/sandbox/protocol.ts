@@ -8,7 +8,10 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * typed arrays, copied once, without JSON.
  *
  * Life of a child: start -> `ready` -> `prepare` -> `prepared` -> `evaluate` ->
- * `result` | `error` -> killed. One evaluation per process: a hostile model leaves nothing
+ * `result` | `error` -> killed. A spare may get a second `prepare` (another task or dataset
+ * version) before its `evaluate`; the inputs it held are dropped. After `prepared` the child's
+ * resident memory is its baseline (runtime + inputs): the memory limit and the peak memory count
+ * what the model adds to it. One evaluation per process: a hostile model leaves nothing
  * behind for the next one.
  *
  * The child sees its own model (a copy in a private directory) and the test INPUTS, which the
@@ -17,9 +20,15 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * the parent, which computes the metrics from the raw outputs the child returns.
  */
 
-/** Where a task's test inputs are, and how the model is fed. */
+/** Where a task's test inputs come from, and how the model is fed. */
 export interface TaskInputs {
-  datasetDir: string;
+  /**
+   * The worker's verified dataset version (task-datasets.ts): the inputs are keyed by the version,
+   * so a child holding another version's inputs never evaluates with them.
+   */
+  dataset?: { version: string; loadInputs(): Promise<Record<string, NdArray>> };
+  /** Without `dataset`: a folder read as it is (the sandbox's own tests and benchmarks). */
+  datasetDir?: string;
   inputSpecs: TensorSpec[];
 }
 
@@ -55,10 +64,15 @@ export interface SandboxResult {
   warnings: string[];
   /** Whether the test inputs were read before the evaluation started (by `prepare`). */
   inputsPreloaded: boolean;
+  /**
+   * The child's own high-water mark of resident memory (getrusage maxRSS), in bytes, when the
+   * evaluation started and when it ended: a peak between two of the parent's samples shows here.
+   */
+  maxRssBytes: { atStart: number; atEnd: number };
 }
 
 /** What the child is told: no server path but its private model copy. */
-export interface ChildEvaluateRequest extends Omit<EvaluateRequest, "datasetDir" | "modelPath"> {
+export interface ChildEvaluateRequest extends Omit<EvaluateRequest, "datasetDir" | "dataset" | "modelPath"> {
   modelPath: string;
   /** Which prepared inputs to use (an opaque key from the parent). */
   inputsKey: string;

@@ -7,7 +7,7 @@ import { SubmissionFinalCard } from "@/components/submissions/submission-final-c
 import { SubmissionLabelsForm } from "@/components/submissions/submission-labels-form";
 import { SubmissionLiveRefresh } from "@/components/submissions/submission-live-refresh";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
-import { formatBytes, formatDuration, formatScore } from "@/components/tasks/format";
+import { formatBytes, formatDuration, formatPeakMemory, formatScore } from "@/components/tasks/format";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { requireUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
@@ -115,6 +115,9 @@ export default async function SubmissionDetailPage({ params }: { params: Promise
               </Row>
               <Row term="parameters">
                 <span className="font-mono">{result.paramCount.toLocaleString("en")}</span>
+              </Row>
+              <Row term="peak memory">
+                <span className="font-mono" data-testid="peak-memory">{formatPeakMemory(result)}</span>
               </Row>
             </dl>
           ) : (
