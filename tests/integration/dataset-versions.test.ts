@@ -152,36 +152,38 @@ describe("a re-import while a warm spare holds the previous version's inputs", (
     expect(await versionFolders()).toEqual([v1, v2, v3].sort());
   }, 120_000);
 
-  it("finishes an evaluation on the version it claimed when the task flips under it, and keeps that folder until it ends", async () => {
+  it("a flip under a running evaluation: its folder is kept while it runs; the new version is a new scoring version, so it runs again on it", async () => {
     const claimed = (await db.task.findUniqueOrThrow({ where: { id: taskId } })).datasetVersion!;
     const id = await newSubmission();
     let next = "";
-    let foldersWhileRunning: string[] = [];
-    // The flip and a sweep happen after the claim, before the evaluation reads its dataset.
+    let rounds = 0;
+    let foldersDuringFirstRound: string[] = [];
+    // The flip and a sweep happen after the claim, before the first round reads its dataset.
     const real = ctx.datasets;
     const flipping = {
       dataset: real.dataset.bind(real),
       labels: async (task: Parameters<TaskDatasetCache["labels"]>[0]) => {
-        next = await importVersion(12, 1);
-        await sweepDatasetVersions({ slug, graceMs: 0 });
-        foldersWhileRunning = await versionFolders();
+        rounds++;
+        if (rounds === 1) {
+          next = await importVersion(12, 1);
+          await sweepDatasetVersions({ slug, graceMs: 0 });
+          foldersDuringFirstRound = await versionFolders();
+        }
         return real.labels(task);
       },
     } as unknown as TaskDatasetCache;
     await evaluateSubmission({ ...ctx, datasets: flipping }, id);
 
-    expect(await scored(id)).toEqual({ status: "SCORED", claimedVersion: claimed, rows: 45, receiptVersion: claimed, publicAccuracy: 1, privateAccuracy: 1 });
-    // While it ran: its version and the new current one; the unused older ones were removed.
-    expect(foldersWhileRunning).toEqual([claimed, next].sort());
-    // Once it is no longer RUNNING, the next sweep removes its version too.
+    // While the first round ran: its version and the new current one; the unused older ones were removed.
+    expect(foldersDuringFirstRound).toEqual([claimed, next].sort());
+    // The first round's result was of the old scoring version: never stored; the second round took
+    // the current dataset version and scored on it alone (12 rows), never a mix.
+    expect(rounds).toBe(2);
+    expect(await scored(id)).toEqual({ status: "SCORED", claimedVersion: next, rows: 12, receiptVersion: next, publicAccuracy: 1, privateAccuracy: 1 });
+    // Nothing runs on the old version any more: the next sweep removes it.
     const report = await sweepDatasetVersions({ slug, graceMs: 0 });
     expect(report.removed).toEqual([`${slug}/versions/${claimed}`]);
     expect(await versionFolders()).toEqual([next]);
-
-    // And the next evaluation reads the current version: 12 rows.
-    const after = await newSubmission();
-    await evaluateSubmission(ctx, after);
-    expect(await scored(after)).toMatchObject({ status: "SCORED", claimedVersion: next, rows: 12, publicAccuracy: 1, privateAccuracy: 1 });
   }, 120_000);
 
   it("keeps a superseded version for the grace period even when nothing runs", async () => {

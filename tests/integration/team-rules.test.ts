@@ -280,12 +280,12 @@ describe("team changes close at the task's team merge deadline", () => {
       closesAt: "2026-12-10T10:00",
       teamMergeDeadline: "2026-12-03T10:00",
     };
-    expect(await saveTask(admin, form)).toEqual({ ok: true, slug });
+    expect(await saveTask(admin, form)).toEqual({ ok: true, slug, rescoring: 0 });
     expect((await db.task.findUniqueOrThrow({ where: { slug }, select: { teamMergeDeadline: true } })).teamMergeDeadline?.toISOString()).toBe("2026-12-03T10:00:00.000Z");
     expect((await taskFormValues(admin, slug))?.teamMergeDeadline).toBe("2026-12-03T10:00");
     const late = await saveTask(admin, { ...form, teamMergeDeadline: "2026-12-11T10:00" }, slug);
     expect(late).toMatchObject({ ok: false, fieldErrors: { teamMergeDeadline: ["Must be before the task closes."] } });
-    expect(await saveTask(admin, { ...form, teamMergeDeadline: "" }, slug)).toEqual({ ok: true, slug });
+    expect(await saveTask(admin, { ...form, teamMergeDeadline: "" }, slug)).toEqual({ ok: true, slug, rescoring: 0 });
     expect((await db.task.findUniqueOrThrow({ where: { slug }, select: { teamMergeDeadline: true } })).teamMergeDeadline).toBeNull();
   });
 });

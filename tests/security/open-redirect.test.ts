@@ -8,6 +8,8 @@ const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
 vi.mock("@/lib/auth/session", async (importOriginal) => ({
   ...(await importOriginal<typeof import("@/lib/auth/session")>()),
   currentUser: async () => session.user,
+  // The page also reads the session cookie to say why a session ended; these visitors have none.
+  endedSessionReason: async () => null,
 }));
 
 const SignInPage = (await import("@/app/signin/page")).default;
