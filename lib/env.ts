@@ -17,9 +17,13 @@ export function weakSecretReason(value: string | undefined): string | null {
   return null;
 }
 
-/** In production the app refuses to start with a missing, short or placeholder session secret or metrics token. */
+/**
+ * In production the app refuses to start with a missing, short or placeholder session secret or
+ * metrics token. Not while `next build` collects its pages (NEXT_PHASE): an image is built without
+ * the deployment's secrets, and the server that later runs it checks them at start.
+ */
 function checkSecrets(values: { NODE_ENV?: string; NEXTAUTH_SECRET?: string; METRICS_TOKEN?: string }, context: z.RefinementCtx) {
-  if (values.NODE_ENV !== "production") return;
+  if (values.NODE_ENV !== "production" || process.env.NEXT_PHASE === "phase-production-build") return;
   const sessionSecret = weakSecretReason(values.NEXTAUTH_SECRET);
   if (sessionSecret) {
     context.addIssue({ code: "custom", path: ["NEXTAUTH_SECRET"], message: `NEXTAUTH_SECRET ${sessionSecret}: anyone could sign session cookies (e.g. an organiser's). Generate one with \`openssl rand -base64 48\`.` });

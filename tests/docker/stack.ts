@@ -19,7 +19,8 @@ const BUCKET = "goat-models";
 const DEFAULT_WORKERS = Array.from({ length: 7 }, (_, i) => `worker-${i + 1}`);
 const ALL_WORKERS = Array.from({ length: 12 }, (_, i) => `worker-${i + 1}`);
 /** ~2 s of evaluation on an idle core (4 batches of 500 rows), 20-40 s on a very loaded one (50,000 passed task2's 60 s limit there). */
-const SLOW_TRIP_COUNT = BigInt(process.env.GOAT_DOCKER_SLOW_TRIP_COUNT ?? "20000");
+// Long enough that the check acts while the evaluation runs (~2.5 s per 20,000 on this machine), short of the 60 s limit.
+const SLOW_TRIP_COUNT = BigInt(process.env.GOAT_DOCKER_SLOW_TRIP_COUNT ?? "80000");
 
 const summary: { step: string; seconds: number; result: string }[] = [];
 
@@ -180,7 +181,14 @@ async function main(): Promise<void> {
     /** Uploads the slow model and waits until a worker has it; returns the submission and that worker's service. */
     const slowOnAWorker = async (seed: number) => {
       const { id } = await web.upload("task2", token, buildHangingModel({ tripCount: SLOW_TRIP_COUNT + BigInt(seed) }), `slow-${seed}.onnx`);
-      const holder = await until(`a worker to take submission ${id}`, async () => (await web.dashboard(adminCookie)).workers.find((w) => w.currentSubmissionId === id) ?? null, 60_000, 500);
+      // The claim (status RUNNING, worker_id set) is in Postgres at once; the dashboard learns it at
+      // the worker's next heartbeat, which may come after a fast evaluation has ended.
+      const holder = await until(`a worker to take submission ${id}`, async () => {
+        const [row] = stack.sql(`SELECT status || ' ' || coalesce(worker_id, '') FROM submissions WHERE id = ${id}`);
+        const [status, workerId] = (row ?? "").split(" ");
+        assert.ok(status !== "FAILED" && status !== "SCORED", `submission ${id} ended ${status} before the check could act on it`);
+        return status === "RUNNING" && workerId ? { id: workerId } : null;
+      }, 60_000, 200);
       return { id, workerId: holder.id, service: holder.id.replace(/^gpu0-/, "") };
     };
     const scoredOnce = async (id: number) => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 const { env, resetEnvForTests } = await import("@/lib/env");
 const { register } = await import("@/instrumentation");
 
-const saved = { NODE_ENV: process.env.NODE_ENV, NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET, METRICS_TOKEN: process.env.METRICS_TOKEN, NEXT_RUNTIME: process.env.NEXT_RUNTIME };
+const saved = { NODE_ENV: process.env.NODE_ENV, NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET, METRICS_TOKEN: process.env.METRICS_TOKEN, NEXT_RUNTIME: process.env.NEXT_RUNTIME, NEXT_PHASE: process.env.NEXT_PHASE };
 const processEnv = process.env as Record<string, string | undefined>;
 const STRONG = "k3Yq8v1Zr0Pw5Ls7Nd2Hb6Mx9Tc4Fg0Ja8Ue3Wi7So1";
 
@@ -70,5 +70,13 @@ describe("start-up in production refuses weak secrets", () => {
     expect(() => env()).not.toThrow();
     setEnv({ NODE_ENV: "test", NEXTAUTH_SECRET: "change-me-session-secret" });
     expect(() => env()).not.toThrow();
+  });
+
+  it("`next build` (an image built without the deployment's secrets) is not refused; the built server still is, at start", async () => {
+    setEnv({ NODE_ENV: "production", NEXT_PHASE: "phase-production-build", NEXTAUTH_SECRET: undefined, METRICS_TOKEN: undefined });
+    expect(() => env()).not.toThrow();
+    setEnv({ NODE_ENV: "production", NEXT_PHASE: undefined, NEXT_RUNTIME: "nodejs", NEXTAUTH_SECRET: undefined });
+    const { exitCode } = await startUp();
+    expect(exitCode).toBe(1);
   });
 });
