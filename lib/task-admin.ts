@@ -42,6 +42,8 @@ export const taskConfigSchema = z
     publicFraction: z.number().min(0).max(1).default(0.5),
     splitSeed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     trainingDataFile: z.string().nullable().default(null),
+    /** show the latest scored reference model as an unranked, labelled row on the boards (docs/ranking.md) */
+    showReferenceOnBoards: z.boolean().default(false),
   })
   .transform((task) => {
     const metrics = task.metrics ?? [...metricsForKind(task.kind)];

@@ -29,6 +29,12 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
   { name: "closesAt", label: "Closes (UTC)", type: "datetime-local" },
   { name: "publicFraction", label: "Public fraction of the test set", type: "number", hint: "between 0 and 1, e.g. 0.5" },
   { name: "publicFreezeMinutes", label: "Freeze the public leaderboard for the last N minutes", type: "number" },
+  {
+    name: "showReferenceOnBoards",
+    label: "Reference model on the leaderboards",
+    options: ["hidden", "shown"],
+    hint: "shown: the latest scored reference model appears as an unranked row labelled \"Reference\", where its score falls",
+  },
 ];
 
 export function TaskForm({ initial, existingSlug }: { initial: Record<string, string>; existingSlug?: string }) {

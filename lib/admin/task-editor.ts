@@ -68,6 +68,10 @@ export const taskFormSchema = z.object({
   closesAt: optionalDate,
   publicFraction: z.coerce.number().default(0.5),
   publicFreezeMinutes: z.coerce.number().int().min(0).max(100_000).default(0),
+  showReferenceOnBoards: z
+    .enum(["hidden", "shown"])
+    .default("hidden")
+    .transform((value) => value === "shown"),
 });
 
 export type FieldErrors = Record<string, string[]>;
@@ -160,7 +164,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     select: {
       slug: true, title: true, description: true, kind: true, inputSpec: true, outputSpec: true, metrics: true, rankMetric: true, direction: true,
       topK: true, maxModelBytes: true, dailySubmissionLimit: true, evalTimeoutMs: true, evalMemoryMb: true, batchSize: true, opensAt: true,
-      closesAt: true, publicFraction: true, publicFreezeMinutes: true,
+      closesAt: true, publicFraction: true, publicFreezeMinutes: true, showReferenceOnBoards: true,
     },
   });
   if (!task) return null;
@@ -184,6 +188,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     closesAt: task.closesAt?.toISOString().slice(0, 16) ?? "",
     publicFraction: String(task.publicFraction),
     publicFreezeMinutes: String(task.publicFreezeMinutes),
+    showReferenceOnBoards: task.showReferenceOnBoards ? "shown" : "hidden",
   };
 }
 
