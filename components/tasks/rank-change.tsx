@@ -8,7 +8,7 @@ import { describeMove, rankMove } from "@/lib/rank-movement";
 const STYLE = {
   up: "text-emerald-700 dark:text-emerald-400",
   down: "text-red-700 dark:text-red-400",
-  same: "text-slate-500 dark:text-slate-400",
+  same: "text-slate-600 dark:text-slate-300",
   new: "text-indigo-700 dark:text-indigo-300",
 } as const;
 

@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { boardSettingsRequestSchema, boardSettingsSchema } from "../schemas/board-settings";
 import { apiErrorSchema } from "../schemas/errors";
 import { leaderboardPageSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
@@ -79,6 +80,11 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/admin/dashboard", tag: "Admin", auth: "organiser", summary: "The admin dashboard's live snapshot (the page's own feed; its shape may change)", answers: { 200: looseObject } },
   { method: "post", path: "/api/admin/tasks/{task}/dataset", tag: "Admin", auth: "organiser", summary: "Upload a task's hidden test set (multipart inputs, labels, optional train)", requestBody: { contentType: "multipart/form-data", description: "fields `inputs`, `labels`, optional `train`", schema: { type: "object" } }, answers: { 201: looseObject }, errors: [404, 422] },
   { method: "post", path: "/api/admin/tasks/{task}/reference", tag: "Admin", auth: "organiser", summary: "Upload an organisers' reference model, evaluated but never ranked", requestBody: modelUpload, answers: { 202: looseObject }, errors: [404, 422] },
+  {
+    method: "patch", path: "/api/admin/tasks/{task}/board-settings", tag: "Admin", auth: "organiser", summary: "Show or hide the reference model's row on the task's leaderboards",
+    requestBody: { contentType: "application/json", description: "the reference row is never ranked (docs/ranking.md)", schema: z.toJSONSchema(boardSettingsRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: boardSettingsSchema } }, errors: [400, 404, 422],
+  },
   { method: "get", path: "/api/admin/tasks/{task}/validation", tag: "Admin", auth: "organiser", summary: "The task's dataset version and its latest reference model's outcome", answers: { 200: looseObject }, errors: [404] },
   {
     method: "get", path: "/api/admin/tasks/{task}/export", tag: "Admin", auth: "organiser", summary: "Export the leaderboard, the private leaderboard or the submissions as CSV or JSON", query: exportQuerySchema,

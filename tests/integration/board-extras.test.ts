@@ -2,6 +2,7 @@ import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUser } from "@/lib/auth/session";
 import { createUser } from "@/lib/accounts";
+import { setBoardSettings } from "@/lib/admin/board-settings";
 import { setPrivateRevealed } from "@/lib/admin/controls";
 import { saveTask, taskFormValues } from "@/lib/admin/task-editor";
 import { db } from "@/lib/db";
@@ -197,12 +198,20 @@ describe("reference rows", () => {
     expect(onPrivate.leaderboard.entries).toHaveLength(2);
   });
 
-  it("goes on the page where its score falls, and not on the others", async () => {
+  it("goes on the page where its score falls, and not on the others; the admin API turns it on", async () => {
     const task = await newTask();
     const organisers = await team(uniqueName("organisers"));
     for (let index = 0; index < 5; index++) await scored(task.id, (await team()).id, 0.9 - index * 0.1);
     await scored(task.id, organisers.id, 0.65, 0.65, { reference: true });
-    await db.task.update({ where: { id: task.id }, data: { showReferenceOnBoards: true } });
+    const participant = { id: userId, email: "p@test.local", name: "P", role: "PARTICIPANT" as const, team: null };
+    await expect(setBoardSettings(participant, task.slug, { showReferenceOnBoards: true })).rejects.toMatchObject({ status: 403 });
+    await expect(setBoardSettings(admin, "no-such-task", { showReferenceOnBoards: true })).rejects.toMatchObject({ status: 404 });
+    await expect(setBoardSettings(admin, task.slug, { showReferenceOnBoards: "yes" })).rejects.toThrow();
+    expect(await setBoardSettings(admin, task.slug, { showReferenceOnBoards: true })).toEqual({ task: task.slug, showReferenceOnBoards: true });
+    expect(await db.auditLogEntry.findFirst({ where: { action: "task.board_settings", target: `task:${task.slug}` }, select: { actorId: true, details: true } })).toEqual({
+      actorId: admin.id,
+      details: { showReferenceOnBoards: true },
+    });
     // Scores 0.9, 0.8 | 0.7, 0.6 | 0.5 in pages of two: the reference (0.65) is on page 2.
     const pages = await Promise.all([1, 2, 3].map(async (page) => (await extrasOf(task.slug, "public", null, new Date(), 2, page)).extras));
     expect(pages.map((extras) => extras.reference?.score ?? null)).toEqual([null, 0.65, null]);
