@@ -36,7 +36,7 @@ export function BoardRevealNotice({ taskSlug }: { taskSlug: string }) {
 
   if (!event) return null;
   return (
-    <div role="status" className="rounded-md border border-indigo-300 bg-indigo-50 px-3 py-2 text-sm text-indigo-900 dark:border-indigo-700 dark:bg-indigo-950 dark:text-indigo-100" data-testid="reveal-notice">
+    <div role="status" className="rounded-md border border-indigo-300 bg-indigo-50 px-3 py-2 text-sm text-indigo-900" data-testid="reveal-notice">
       {event.revealed ? (
         <>
           The organisers have just revealed the private leaderboard.{" "}

@@ -3,13 +3,13 @@ import { describeMove, rankMove } from "@/lib/rank-movement";
 /**
  * A team's move as an arrow and a number of places: since the start of the UTC day on the public
  * board, from the public rank on the revealed private board. The words are there for screen
- * readers and as a tooltip; the colours are AA on white (and on the dark theme's card).
+ * readers and as a tooltip; the colours are AA on white, and the dark theme mirrors them (app/globals.css).
  */
 const STYLE = {
-  up: "text-emerald-700 dark:text-emerald-400",
-  down: "text-red-700 dark:text-red-400",
-  same: "text-slate-600 dark:text-slate-300",
-  new: "text-indigo-700 dark:text-indigo-300",
+  up: "text-emerald-700",
+  down: "text-red-700",
+  same: "text-slate-600",
+  new: "text-indigo-700",
 } as const;
 
 export function RankChange({ now, before, since }: { now: number; before: number | undefined; since: string }) {
