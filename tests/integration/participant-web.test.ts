@@ -302,7 +302,7 @@ describe("leaderboard", () => {
         data: {
           task: slug,
           at: expect.any(String),
-          public: { rank: 1, teamId: beta.team.id, team: beta.team.name, score: 0.9, submissionId: betaSubmission, submittedAt: expect.any(String), entries: 1 },
+          public: { rank: 1, teamId: beta.team.id, team: beta.team.name, score: 0.9, submissionId: betaSubmission, submittedAt: expect.any(String), entries: 1, interval: null, statisticallyTied: false },
         },
       },
     ]);
