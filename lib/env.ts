@@ -86,6 +86,8 @@ const envSchema = z.object({
   EVALUATION_BACKOFF_MS: z.coerce.number().int().min(0).default(EVALUATION_JOB_OPTIONS.backoff.delay),
   /** How often the web app looks for lost workers and hands their running submissions back (ms). */
   WORKER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(5_000),
+  /** how often the web app looks for tasks whose start-of-day ranks are not taken yet (lib/leaderboard-day-start.ts); 0: only on the first read */
+  DAY_START_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** Webhooks may reach loopback, private and link-local addresses (a receiver on the organisers' own network; tests). */
   WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
   /** Attempts per webhook delivery, and the first backoff delay (doubles each time). */

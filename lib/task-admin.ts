@@ -57,6 +57,8 @@ export const taskConfigSchema = z
       .nullable()
       .default(null)
       .transform((formula) => formula?.trim() || null),
+    /** show the latest scored reference model as an unranked, labelled row on the boards (docs/ranking.md) */
+    showReferenceOnBoards: z.boolean().default(false),
   })
   .transform((task) => {
     const metrics = task.metrics ?? [...metricsForKind(task.kind)];

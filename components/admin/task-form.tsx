@@ -48,6 +48,12 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
     type: "number",
     hint: "the private leaderboard ranks each team by the best of the K submissions it selects (default: its K best public ones)",
   },
+  {
+    name: "showReferenceOnBoards",
+    label: "Reference model on the leaderboards",
+    options: ["hidden", "shown"],
+    hint: "shown: the latest scored reference model appears as an unranked row labelled \"Reference\", where its score falls",
+  },
 ];
 
 export function TaskForm({ initial, existingSlug }: { initial: Record<string, string>; existingSlug?: string }) {

@@ -10,6 +10,10 @@ import type { LeaderboardEntry, RescoreProgress } from "@/lib/leaderboard";
 import { patchRankedRows } from "@/lib/leaderboard-ranking";
 import { markStatisticalTier, statisticalTierSize } from "@/lib/leaderboard-uncertainty";
 import { ScoreWithInterval, TierLegend, TierMarker } from "@/components/tasks/score-interval";
+import { announceBoardReveal } from "@/components/tasks/board-reveal-notice";
+import { RankChange } from "@/components/tasks/rank-change";
+import { ReferenceRowView } from "@/components/tasks/reference-row";
+import { placeReferenceRow, type ReferenceRow } from "@/lib/reference-rows";
 
 /**
  * One page of the leaderboard, kept live: each "scored" event carries the scoring team's new row,
@@ -35,6 +39,12 @@ export interface LeaderboardTableProps {
   /** the task's scoring version when the page was rendered, and its re-score's progress (docs/ranking.md) */
   scoringVersion: number;
   rescoring: RescoreProgress | null;
+  /** public board: each team's rank at the start of the UTC day (lib/leaderboard-day-start.ts), for the move arrows */
+  dayStartRanks?: Record<number, number>;
+  /** the organisers' reference row when the task shows it and it falls on this page (lib/reference-rows.ts) */
+  reference?: ReferenceRow | null;
+  /** this page holds the board's last rows (a reference below every row goes at its end) */
+  endsBoard?: boolean;
 }
 
 export function LeaderboardTable(props: LeaderboardTableProps) {
@@ -64,6 +74,8 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
       });
       if (changed.teamId === ownTeamId) setOwnEntry(changed);
     });
+    // The private board was revealed or hidden: components/tasks/board-reveal-notice.tsx takes it from here.
+    for (const name of ["revealed", "hidden"]) source.addEventListener(name, (message) => announceBoardReveal(JSON.parse((message as MessageEvent<string>).data)));
     return () => source.close();
   }, [taskSlug, board, direction, topOfBoard, pageSize, ownTeamId, scoringVersion, router]);
 
@@ -74,8 +86,14 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
     <tr key={`${testId}-${entry.teamId}`} className={ownTeamId === entry.teamId ? "bg-indigo-50" : ""} data-testid={testId} data-team={entry.team}>
       <td className="py-2 pr-3 font-semibold" data-testid="rank">
         {entry.rank}
+        {props.dayStartRanks && <RankChange now={entry.rank} before={props.dayStartRanks[entry.teamId]} since="since 00:00 UTC" />}
       </td>
-      {isPrivate && <td className="py-2 pr-3">{entry.publicRank ?? "–"}</td>}
+      {isPrivate && (
+        <td className="py-2 pr-3" data-testid="public-rank">
+          {entry.publicRank ?? "–"}
+          <RankChange now={entry.rank} before={entry.publicRank} since="from the public board" />
+        </td>
+      )}
       <td className="py-2 pr-3">
         {entry.team}
         {tierSize > 1 && entry.statisticallyTied && <TierMarker />}
@@ -133,7 +151,15 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
               </tr>
             </thead>
             {ownOffPage && <tbody className="border-b-2 border-indigo-200">{row(ownOffPage, "own-row")}</tbody>}
-            <tbody className="divide-y divide-slate-100">{rows.map((entry) => row(entry, "leaderboard-row"))}</tbody>
+            <tbody className="divide-y divide-slate-100">
+              {placeReferenceRow(rows, props.reference ?? null, direction, props.endsBoard ?? false).map((placed) =>
+                placed.kind === "team" ? (
+                  row(placed.entry, "leaderboard-row")
+                ) : (
+                  <ReferenceRowView key="reference" reference={placed.reference} columns={{ beforeTeam: isPrivate ? 2 : 1, afterScore: isPrivate ? 4 : 2 }} />
+                ),
+              )}
+            </tbody>
           </table>
         </ScrollTable>
       )}

@@ -5,6 +5,7 @@ import { db } from "../db";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { env } from "../env";
+import { publishBoardReveal } from "../events/board-reveal-events";
 import { forgetLeaderboards } from "../leaderboard-cache";
 import { enqueueEvaluation, evaluationQueue, queueRedis, withTimeout } from "../queue/evaluation-queue";
 import { notifyWebhooks } from "../webhooks/queue";
@@ -128,5 +129,7 @@ export async function setPrivateRevealed(actor: SessionUser | null, slug: string
   forgetLeaderboards(slug);
   await recordAudit(db, actor.id, revealed ? "task.reveal_private" : "task.hide_private", `task:${slug}`);
   if (revealed) await notifyWebhooks({ trigger: "private-revealed", taskSlug: slug });
+  // Open leaderboard pages of every web process switch boards live (lib/events/leaderboard-stream.ts).
+  await publishBoardReveal({ taskSlug: slug, revealed });
   return { message: revealed ? `The private leaderboard of "${slug}" is revealed.` : `The private leaderboard of "${slug}" is hidden.` };
 }

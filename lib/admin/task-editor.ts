@@ -76,6 +76,10 @@ export const taskFormSchema = z.object({
   finalSubmissionLimit: z.coerce.number().int().default(2),
   /** empty: rank by the metric alone */
   scoreFormula: z.string().optional().transform((text) => text?.trim() || null),
+  showReferenceOnBoards: z
+    .enum(["hidden", "shown"])
+    .default("hidden")
+    .transform((value) => value === "shown"),
 });
 
 export type FieldErrors = Record<string, string[]>;
@@ -207,7 +211,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     select: {
       slug: true, title: true, description: true, kind: true, inputSpec: true, outputSpec: true, metrics: true, rankMetric: true, direction: true,
       topK: true, maxModelBytes: true, dailySubmissionLimit: true, evalTimeoutMs: true, evalMemoryMb: true, batchSize: true, opensAt: true,
-      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true, finalSubmissionLimit: true, scoreFormula: true,
+      closesAt: true, teamMergeDeadline: true, publicFraction: true, publicFreezeMinutes: true, finalSubmissionLimit: true, scoreFormula: true, showReferenceOnBoards: true,
     },
   });
   if (!task) return null;
@@ -234,6 +238,7 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     publicFreezeMinutes: String(task.publicFreezeMinutes),
     finalSubmissionLimit: String(task.finalSubmissionLimit),
     scoreFormula: task.scoreFormula ?? "",
+    showReferenceOnBoards: task.showReferenceOnBoards ? "shown" : "hidden",
   };
 }
 

@@ -1,7 +1,8 @@
 import "server-only";
 import { EVENT_STREAM_HEADERS } from "./event-stream";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
-import { leaderboardSnapshot, onLeaderboardChange } from "../leaderboard-cache";
+import { forgetLeaderboards, leaderboardSnapshot, onLeaderboardChange } from "../leaderboard-cache";
+import { subscribeBoardReveals } from "./board-reveal-events";
 import type { LeaderboardEntry, RescoreProgress } from "../leaderboard";
 
 /**
@@ -39,6 +40,12 @@ function registry() {
   if (!current.listening) {
     current.listening = true;
     onLeaderboardChange((event) => void fanOut(event));
+    // A reveal or hide: the task's boards are stale in this process, and its open pages switch board.
+    subscribeBoardReveals((event) => {
+      forgetLeaderboards(event.taskSlug);
+      const chunk = encoder.encode(`event: ${event.revealed ? "revealed" : "hidden"}\ndata: ${JSON.stringify(event)}\n\n`);
+      for (const write of current.byTask.get(event.taskSlug) ?? []) write(chunk);
+    });
   }
   return current;
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { boardSettingsRequestSchema, boardSettingsSchema } from "../schemas/board-settings";
 import { apiErrorSchema } from "../schemas/errors";
 import { finalSelectionRequestSchema, finalSelectionSchema, leaderboardPageSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
@@ -68,7 +69,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/tasks", tag: "Tasks", auth: "public", summary: "Every task's public summary", answers: { 200: { schema: taskListSchema } } },
   { method: "get", path: "/api/tasks/{task}/training-data", tag: "Tasks", auth: "public", summary: "Download the task's public training data (.npz)", answers: { 200: { contentType: "application/octet-stream", description: "train.npz" } }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked, a page at a time (ETag / If-None-Match: 304)", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardPageSchema } }, errors: [404, 422] },
-  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private?, scoringVersion, rescoring }`: the scoring team's new rows (`private` once revealed), the task's scoring version and its re-score's progress (`{ done, total }` or null). While the public board is frozen, only a score that becomes the team's public row is sent; any other sends nothing.") }, errors: [404] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored, or the private board was revealed or hidden", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private?, scoringVersion, rescoring }`: the scoring team's new rows (`private` once revealed), the task's scoring version and its re-score's progress (`{ done, total }` or null). While the public board is frozen, only a score that becomes the team's public row is sent; any other sends nothing. `event: revealed` / `event: hidden` with `{ taskSlug, revealed, at }` when an organiser reveals or hides the private board.") }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Your team's final submissions for the private leaderboard: the selection (or the default), K, and when selection closes", answers: { 200: { schema: finalSelectionSchema } }, errors: [404] },
   {
     method: "post", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Select your team's final submissions (replaces the selection; up to K scored submissions, until the task closes)",
@@ -90,6 +91,11 @@ export const OPERATIONS: Operation[] = [
   },
   { method: "post", path: "/api/admin/tasks/{task}/dataset", tag: "Admin", auth: "organiser", summary: "Upload a task's hidden test set (multipart inputs, labels, optional train)", requestBody: { contentType: "multipart/form-data", description: "fields `inputs`, `labels`, optional `train`", schema: { type: "object" } }, answers: { 201: looseObject }, errors: [404, 422] },
   { method: "post", path: "/api/admin/tasks/{task}/reference", tag: "Admin", auth: "organiser", summary: "Upload an organisers' reference model, evaluated but never ranked", requestBody: modelUpload, answers: { 202: looseObject }, errors: [404, 422] },
+  {
+    method: "patch", path: "/api/admin/tasks/{task}/board-settings", tag: "Admin", auth: "organiser", summary: "Show or hide the reference model's row on the task's leaderboards",
+    requestBody: { contentType: "application/json", description: "the reference row is never ranked (docs/ranking.md)", schema: z.toJSONSchema(boardSettingsRequestSchema) as Record<string, unknown> },
+    answers: { 200: { schema: boardSettingsSchema } }, errors: [400, 404, 422],
+  },
   { method: "get", path: "/api/admin/tasks/{task}/validation", tag: "Admin", auth: "organiser", summary: "The task's dataset version and its latest reference model's outcome", answers: { 200: looseObject }, errors: [404] },
   {
     method: "get", path: "/api/admin/tasks/{task}/export", tag: "Admin", auth: "organiser", summary: "Export the leaderboard, the private leaderboard or the submissions as CSV or JSON", query: exportQuerySchema,

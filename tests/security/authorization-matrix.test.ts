@@ -146,6 +146,10 @@ const routes: Record<string, RouteEntry> = {
   "POST /api/admin/tasks/[task]/dataset": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/dataset`, params: { task: w.slug }, init: junkUpload("inputs") }) },
   "GET /api/admin/tasks/[task]/export": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/export?kind=submissions&format=json`, params: { task: w.slug } }) },
   "POST /api/admin/tasks/[task]/reference": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/reference`, params: { task: w.slug }, init: junkUpload("file") }) },
+  "PATCH /api/admin/tasks/[task]/board-settings": {
+    expect: ORGANISERS_ONLY,
+    request: (w) => ({ url: `/api/admin/tasks/${w.slug}/board-settings`, params: { task: w.slug }, init: { method: "PATCH", body: JSON.stringify({ showReferenceOnBoards: false }) } }),
+  },
   "GET /api/admin/tasks/[task]/validation": { expect: ORGANISERS_ONLY, request: (w) => ({ url: `/api/admin/tasks/${w.slug}/validation`, params: { task: w.slug } }) },
   "GET /api/auth/[...nextauth]": { expect: PUBLIC, skip: "next-auth's own handler (needs Next's request scope); sign-in and sign-out: tests/security/session-revocation.test.ts, rate-limits.test.ts" },
   "POST /api/auth/[...nextauth]": { expect: PUBLIC, skip: "next-auth's own handler (CSRF token required); its 429 gate: tests/security/rate-limits.test.ts" },

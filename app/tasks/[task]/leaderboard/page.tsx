@@ -4,6 +4,10 @@ import { BestScoreChart } from "@/components/charts/best-score-chart";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { Card } from "@/components/site/form-parts";
 import { LeaderboardTable } from "@/components/tasks/leaderboard-table";
+import { ScoreHistogram } from "@/components/charts/score-histogram";
+import { BoardRevealNotice } from "@/components/tasks/board-reveal-notice";
+import { ShakeUpSummary } from "@/components/tasks/shake-up-summary";
+import { boardExtras } from "@/lib/leaderboard-extras";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { currentUser } from "@/lib/auth/session";
 import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard-cache";
@@ -30,6 +34,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
   const query = leaderboardQuerySchema.catch({ board, page: 1, pageSize: 100, search: "" }).parse({ ...asked, board });
   const [snapshot, history, user] = await Promise.all([leaderboardSnapshot(task.slug, board, revealed), bestScoreOverTime(task.slug), currentUser()]);
   const leaderboard = pageOfBoard(snapshot, query, user?.team?.id ?? null);
+  const extras = await boardExtras(snapshot, leaderboard, user?.team?.id ?? null);
   const pageHref = (page: number) => {
     const next = new URLSearchParams({ ...(board === "private" ? { board } : {}), ...(query.search ? { search: query.search } : {}), page: String(page) });
     if (query.pageSize !== 100) next.set("pageSize", String(query.pageSize));
@@ -74,6 +79,9 @@ export default async function LeaderboardPage({ params, searchParams }: { params
         </div>
       </div>
 
+      <BoardRevealNotice taskSlug={task.slug} />
+      {extras.shakeUp && <ShakeUpSummary shakeUp={extras.shakeUp} />}
+
       <Card>
         <form method="get" className="mb-3 flex gap-2" role="search">
           {board === "private" && <input type="hidden" name="board" value="private" />}
@@ -111,6 +119,9 @@ export default async function LeaderboardPage({ params, searchParams }: { params
                 ? "No submission has been re-scored under the new scoring yet."
                 : "No scored submissions yet."
           }
+          dayStartRanks={extras.dayStartRanks}
+          reference={extras.reference}
+          endsBoard={extras.endsBoard}
         />
         {leaderboard.totalPages > 1 && (
           <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
@@ -134,6 +145,9 @@ export default async function LeaderboardPage({ params, searchParams }: { params
       <div className="grid gap-4 lg:grid-cols-2">
         <Card title="Best public score over time (top teams)">
           <BestScoreChart series={history} metric={leaderboard.metric} />
+        </Card>
+        <Card title="Distribution of best public scores">
+          <ScoreHistogram bins={extras.histogram} metric={leaderboard.metric} ownTeam={user?.team?.name ?? null} />
         </Card>
         {own && (
           <Card title="Your team's submissions">
