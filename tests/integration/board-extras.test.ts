@@ -184,7 +184,7 @@ describe("reference rows", () => {
     // The organiser turns it on in the task editor; the form reads it back.
     const form = (await taskFormValues(admin, task.slug))!;
     expect(form.showReferenceOnBoards).toBe("hidden");
-    expect(await saveTask(admin, { ...form, showReferenceOnBoards: "shown" }, task.slug)).toEqual({ ok: true, slug: task.slug });
+    expect(await saveTask(admin, { ...form, showReferenceOnBoards: "shown" }, task.slug)).toEqual({ ok: true, slug: task.slug, rescoring: 0 });
     expect((await taskFormValues(admin, task.slug))!.showReferenceOnBoards).toBe("shown");
 
     const onPublic = await extrasOf(task.slug, "public");
