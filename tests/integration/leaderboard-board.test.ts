@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
-import { Prisma } from "@/prisma/generated/client";
+import { Prisma } from "@goat/contracts/db";
 import { cancelSubmission, rescoreTask, retrySubmission } from "@/lib/admin/controls";
 import { leaderboardForTask, publicFreezeStart, type LeaderboardEntry } from "@/lib/leaderboard";
 import { assignRanks } from "@/lib/leaderboard-ranking";

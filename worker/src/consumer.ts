@@ -7,6 +7,8 @@ import { cancelChannel, workerOnlineChannel } from "@goat/contracts/queue-signal
 import { createModelStorage, modelStorageConfigFromEnv } from "@goat/contracts/model-storage";
 import { taskDatasetDir } from "@goat/contracts/paths";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
+import { createStatusPublisher } from "@goat/contracts/submission-status-publisher";
+import { WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
 import { createDb, type Db } from "./db";
 import type { WorkerEnv } from "./env";
 import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
@@ -14,7 +16,6 @@ import { ParticipantFault } from "./faults";
 import { startHeartbeat } from "./heartbeat";
 import { workerMetrics } from "./observability";
 import { createOutageWait } from "./outage";
-import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
@@ -95,7 +96,8 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   // BullMQ's connection runs blocking commands; events go out on their own connection.
   const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
-  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX, log);
+  const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
+  const publishStatus = createStatusPublisher({ db, redis: () => publisher, queuePrefix: env.QUEUE_PREFIX, log, webhooks });
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
   sandbox.warmUp(await warmUpHint(db, env.DATA_DIR).catch(() => undefined));
@@ -268,6 +270,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       await queue.close().catch(() => {});
       await connection.quit().catch(() => {});
       cancelSubscriber.disconnect();
+      await webhooks.close().catch(() => {});
       await publisher.quit().catch(() => {});
       await db.$disconnect();
     })();

@@ -3,7 +3,7 @@ import type { ModelStorage } from "@goat/contracts/model-storage";
 import type { MetricName, MetricValues } from "@goat/contracts/metrics";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import { boundedName, boundedShape } from "@goat/contracts/participant-message";
-import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
+import { fixedRowWidth, tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
 import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/index";
@@ -102,8 +102,11 @@ export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "worke
   return row && (row.status === "QUEUED" || row.status === "RUNNING") ? "team-limit" : "gone";
 }
 
+/** The task's output row width; a task whose output has a free dimension after the batch is misconfigured. */
 function outputRowWidth(spec: TensorSpec): number {
-  return spec.shape.slice(1).reduce((product, dim) => product * Math.max(dim, 1), 1);
+  const width = fixedRowWidth(spec);
+  if (width === null) throw new PlatformFault("BAD_TASK_CONFIG", `The task's output ${spec.name} has a free dimension after the batch one.`);
+  return width;
 }
 
 function percentile(sorted: number[], p: number): number {
