@@ -29,7 +29,6 @@ RUN groupadd --system --gid 10001 goat && useradd --system --uid 10001 --gid goa
  && mkdir -p /srv/goat/models /srv/goat/data && chown -R goat:goat /srv/goat
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/package.json /app/prisma.config.ts /app/tsconfig.json ./
-COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/scripts ./scripts
 COPY --from=build /app/tools ./tools
 COPY --from=build /app/lib ./lib

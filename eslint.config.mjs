@@ -1,8 +1,11 @@
 import nextCoreWebVitals from "eslint-config-next/core-web-vitals";
 import nextTypeScript from "eslint-config-next/typescript";
 
+// Prisma's generated client is reached through the shared package's entry point only.
+const generatedClient = { group: ["**/prisma/generated", "**/prisma/generated/*"], message: "Import the database (client, enums, model types) from @goat/contracts/db." };
+
 const config = [
-  { ignores: [".next/**", "node_modules/**", "prisma/generated/**", "var/**", "test-results/**", "bench/results/**", "next-env.d.ts"] },
+  { ignores: [".next/**", "node_modules/**", "contracts/prisma/generated/**", "var/**", "test-results/**", "bench/results/**", "next-env.d.ts"] },
   ...nextCoreWebVitals,
   ...nextTypeScript,
   {
@@ -11,24 +14,29 @@ const config = [
     },
   },
   {
+    files: ["**/*.{ts,tsx,mts}"],
+    ignores: ["contracts/src/db.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [generatedClient] }] },
+  },
+  {
     // The worker never imports the web app (docs/architecture.md, "What may import what").
     files: ["worker/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/*", "@/app/*", "next", "next/*", "**/lib/*", "**/app/*"], message: "The worker imports only contracts and the Prisma client." }] }],
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/*", "@/app/*", "next", "next/*", "**/lib/*", "**/app/*"], message: "The worker imports only contracts." }, generatedClient] }],
     },
   },
   {
     // The web app never imports onnxruntime and never starts a BullMQ Worker.
     files: ["app/**/*.{ts,tsx}", "lib/**/*.ts", "components/**/*.{ts,tsx}"],
     rules: {
-      "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }, { name: "bullmq", importNames: ["Worker"], message: "The web app only produces jobs." }] }],
+      "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }, { name: "bullmq", importNames: ["Worker"], message: "The web app only produces jobs." }], patterns: [generatedClient] }],
     },
   },
   {
     // The webhook deliveries' consumer is the one BullMQ Worker of the web app: network I/O that needs
     // the internet, which the evaluation workers' network does not reach (see the file's comment).
     files: ["lib/webhooks/consumer.ts"],
-    rules: { "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }] }] },
+    rules: { "no-restricted-imports": ["error", { paths: [{ name: "onnxruntime-node", message: "The web app never runs models; the worker does." }], patterns: [generatedClient] }] },
   },
 ];
 

@@ -1,14 +1,9 @@
 import "server-only";
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "@/prisma/generated/client";
+import { createDb, type Db } from "@goat/contracts/db";
 import { env } from "./env";
 
 // One Prisma client per process, kept on globalThis so Next's dev reloads reuse it (create-t3-app).
-const globalForPrisma = globalThis as unknown as { goatPrisma?: PrismaClient };
+const globalForPrisma = globalThis as unknown as { goatPrisma?: Db };
 
-function createPrismaClient(): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: env().DATABASE_URL, max: 10 }) });
-}
-
-export const db: PrismaClient = globalForPrisma.goatPrisma ?? createPrismaClient();
+export const db: Db = globalForPrisma.goatPrisma ?? createDb(env().DATABASE_URL, 10);
 globalForPrisma.goatPrisma = db;

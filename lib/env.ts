@@ -1,7 +1,8 @@
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
-import { checkModelStorageEnv, modelStorageEnvShape } from "@goat/contracts/model-storage";
+import { checkModelStorageEnv } from "@goat/contracts/model-storage";
+import { platformEnvShape } from "@goat/contracts/platform-env";
 import { EVALUATION_JOB_OPTIONS } from "@goat/contracts/evaluation-job";
 
 /** Values shipped in .env.example and the docs: a deployment that kept one can be forged against. */
@@ -67,13 +68,8 @@ const envSchema = z.object({
   RATE_LIMIT_EVENT_STREAMS_PER_IP: count(100),
   /** How often an open event stream re-checks its caller (token, account, team), and closes if it changed (ms). */
   EVENT_STREAM_RECHECK_MS: z.coerce.number().int().min(50).default(5_000),
-  DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
-  REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
-  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
-  QUEUE_PREFIX: z.string().default("goat"),
-  /** STORAGE_BACKEND, STORAGE_DIR and the S3_* settings (contracts/src/model-storage.ts) */
-  ...modelStorageEnvShape,
-  DATA_DIR: z.string().default(path.resolve("var/data")),
+  /** DATABASE_URL, REDIS_URL, QUEUE_PREFIX, model storage, DATA_DIR: shared with the worker */
+  ...platformEnvShape,
   /** Where uploads are spooled while they are checked; must be on the same disk as STORAGE_DIR for a cheap move. */
   UPLOAD_TMP_DIR: z.string().default(path.resolve("var/tmp")),
   /** Largest dataset file an organiser may upload, and the most an .npz may inflate to (a zip bomb is refused). */

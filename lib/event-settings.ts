@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma } from "@goat/contracts/db";
 import { recordAudit } from "./admin/audit";
 import { assertAdmin } from "./admin/authorize";
 import type { SessionUser } from "./auth/session";

@@ -6,7 +6,7 @@
  * Scores are compared at a stated precision (docs/ranking.md "Ties"): two scores are equal when
  * they agree once rounded to 9 decimal places, so 0.1 + 0.2 and 0.3 tie. Postgres chooses each
  * team's best with the same key (`leaderboard_score_key` in
- * prisma/migrations/20261129140000_final_submissions/migration.sql), computed with the same
+ * contracts/prisma/migrations/20261129140000_final_submissions/migration.sql), computed with the same
  * double-precision operations, so both sides call the same scores equal.
  */
 export interface RankableEntry {

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma } from "@goat/contracts/db";
 
 /**
  * Daily submission quota per team and task, counted in UTC days (docs/ranking.md, "Teams and daily

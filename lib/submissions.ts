@@ -3,7 +3,7 @@ import type { MetricValues } from "@goat/contracts/metrics";
 import { participantMessage } from "@goat/contracts/participant-message";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
 import type { ApiCaller } from "./auth/api-token";
-import type { Prisma, SubmissionStatus } from "@/prisma/generated/client";
+import type { Prisma, SubmissionStatus } from "@goat/contracts/db";
 import { db } from "./db";
 import { ApiError } from "./errors";
 import { finalKindsForTeam, type FinalKind } from "./final-submissions";

@@ -3,7 +3,7 @@ import type { ApiCaller } from "./auth/api-token";
 import { db } from "./db";
 import { ApiError } from "./errors";
 import { finalSelectionForTeam, type FinalSelection } from "./final-submissions";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma } from "@goat/contracts/db";
 import { QueueSnapshot } from "./queue/wait-outlook";
 import { submissionHistories, submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./submissions";
 import { requireTask } from "./tasks";

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { Prisma } from "@/prisma/generated/client";
+import { Prisma } from "@goat/contracts/db";
 import { addTeamMember, createTeam } from "./accounts";
 import type { SessionUser } from "./auth/session";
 import { db } from "./db";

@@ -8,7 +8,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[install] npm ci"
   npm ci --no-audit --no-fund
 fi
-if [ ! -f prisma/generated/client.ts ] || [ prisma/schema.prisma -nt prisma/generated/client.ts ]; then
+if [ ! -f contracts/prisma/generated/client.ts ] || [ contracts/prisma/schema.prisma -nt contracts/prisma/generated/client.ts ]; then
   echo "[install] prisma generate"
   scripts/prisma generate >/dev/null
 fi

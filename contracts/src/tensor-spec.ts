@@ -23,3 +23,13 @@ export const tensorSpecListSchema = z.array(tensorSpecSchema).min(1);
 export function describeShape(shape: readonly (number | string | null)[]): string {
   return `[${shape.map((d) => (d === FREE_DIM || d === null ? "N" : String(d))).join(", ")}]`;
 }
+
+/**
+ * Elements per row of a tensor (the product of every dimension after the batch one), or null when
+ * one of them is free: a task's outputs must fix them (checked at dataset import), and the worker
+ * reads the model's output rows with this width.
+ */
+export function fixedRowWidth(spec: Pick<TensorSpec, "shape">): number | null {
+  const rest = spec.shape.slice(1);
+  return rest.includes(FREE_DIM) ? null : rest.reduce((n, d) => n * d, 1);
+}

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma } from "@goat/contracts/db";
 import { db } from "../db";
 import { assertAdmin } from "./authorize";
 import type { SessionUser } from "../auth/session";

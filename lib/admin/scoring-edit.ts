@@ -1,5 +1,5 @@
 import "server-only";
-import type { Prisma } from "@/prisma/generated/client";
+import type { Prisma } from "@goat/contracts/db";
 import { scoringChanges, scoringSettingsOf, type ScoringChange, type ScoringSettings } from "@goat/contracts/scoring-version";
 import { db } from "../db";
 import { ApiError } from "../errors";

@@ -1,11 +1,7 @@
 import "server-only";
 import IORedis from "ioredis";
-import {
-  decodeSubmissionEvent,
-  encodeSubmissionEvent,
-  submissionEventsChannel,
-  type SubmissionEvent,
-} from "@goat/contracts/submission-events";
+import { decodeSubmissionEvent, submissionEventsChannel, type SubmissionEvent } from "@goat/contracts/submission-events";
+import { createStatusPublisher, type StatusPublisher } from "@goat/contracts/submission-status-publisher";
 import { db } from "../db";
 import { env } from "../env";
 import { log } from "../log";
@@ -32,19 +28,12 @@ function publisher(): IORedis {
   return globalForEvents.goatEventPublisher;
 }
 
+let publishStatus: StatusPublisher | undefined;
+
 /** Publishes the submission's current status (best effort: Postgres keeps the truth). */
-export async function publishSubmissionStatus(submissionId: number): Promise<void> {
-  try {
-    const row = await db.submission.findUnique({
-      where: { id: submissionId },
-      select: { status: true, teamId: true, task: { select: { slug: true } } },
-    });
-    if (!row) return;
-    const event: SubmissionEvent = { submissionId, taskSlug: row.task.slug, teamId: row.teamId, status: row.status, at: new Date().toISOString() };
-    await publisher().publish(submissionEventsChannel(env().QUEUE_PREFIX), encodeSubmissionEvent(event));
-  } catch (error) {
-    log.warn({ submissionId, err: error }, `could not publish the status of submission ${submissionId}`);
-  }
+export function publishSubmissionStatus(submissionId: number): Promise<void> {
+  publishStatus ??= createStatusPublisher({ db, redis: publisher, queuePrefix: env().QUEUE_PREFIX, log });
+  return publishStatus(submissionId);
 }
 
 /** Calls `listener` for every submission event until the returned function is called. */

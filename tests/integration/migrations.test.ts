@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import pg from "pg";
 
-// The Prisma CLI runs offline through prisma/migration-adapter.ts (docs/architecture.md, "Constraints found by trying"): deploy on an empty
+// The Prisma CLI runs offline through contracts/prisma/migration-adapter.ts (docs/architecture.md, "Constraints found by trying"): deploy on an empty
 // database and `migrate dev` with no schema changes must both pass.
 
 const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";

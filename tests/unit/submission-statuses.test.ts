@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SUBMISSION_STATUSES } from "@goat/contracts/submission";
-import { SubmissionStatus } from "@/prisma/generated/enums";
+import { SubmissionStatus } from "@goat/contracts/db";
 
 // contracts/ does not import Prisma, so it keeps its own list of the states (the event schema and
 // the API's zod schemas use it); this keeps it equal to the database's enum.

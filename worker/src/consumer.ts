@@ -6,6 +6,8 @@ import { TEAM_LIMIT_DEFER_MS } from "@goat/contracts/fair-queue";
 import { cancelChannel, workerOnlineChannel } from "@goat/contracts/queue-signals";
 import { createModelStorage, modelStorageConfigFromEnv } from "@goat/contracts/model-storage";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
+import { createStatusPublisher } from "@goat/contracts/submission-status-publisher";
+import { WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
 import { createDb, type Db } from "./db";
 import type { WorkerEnv } from "./env";
 import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
@@ -13,7 +15,6 @@ import { ParticipantFault } from "./faults";
 import { startHeartbeat } from "./heartbeat";
 import { workerMetrics } from "./observability";
 import { createOutageWait } from "./outage";
-import { createStatusPublisher } from "./status-events";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
@@ -96,7 +97,8 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   // BullMQ's connection runs blocking commands; events go out on their own connection.
   const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
-  const publishStatus = createStatusPublisher(db, publisher, env.QUEUE_PREFIX, log);
+  const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
+  const publishStatus = createStatusPublisher({ db, redis: () => publisher, queuePrefix: env.QUEUE_PREFIX, log, webhooks });
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
   const datasets = new TaskDatasetCache(env.DATA_DIR);
@@ -270,6 +272,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       await queue.close().catch(() => {});
       await connection.quit().catch(() => {});
       cancelSubscriber.disconnect();
+      await webhooks.close().catch(() => {});
       await publisher.quit().catch(() => {});
       await db.$disconnect();
     })();

@@ -1,9 +1,8 @@
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "../../prisma/generated/client.ts";
+import { createDb as createPrismaDb, type Db } from "@goat/contracts/db";
 
-/** One Prisma client per worker process. */
-export function createDb(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 4 }) });
+export type { Db };
+
+/** One Prisma client per worker process: few connections, as it runs one evaluation at a time. */
+export function createDb(databaseUrl: string): Db {
+  return createPrismaDb(databaseUrl, 4);
 }
-
-export type Db = PrismaClient;

@@ -1,17 +1,13 @@
 import os from "node:os";
-import path from "node:path";
 import { z } from "zod";
-import { checkModelStorageEnv, modelStorageEnvShape } from "@goat/contracts/model-storage";
+import { checkModelStorageEnv } from "@goat/contracts/model-storage";
+import { platformEnvShape } from "@goat/contracts/platform-env";
 
 /** The worker's configuration, validated once at start-up. Documented in README.md and .env.example. */
 const envSchema = z.object({
-  DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/goat"),
-  REDIS_URL: z.string().default("redis://127.0.0.1:6379/0"),
-  QUEUE_PREFIX: z.string().default("goat"),
+  /** DATABASE_URL, REDIS_URL, QUEUE_PREFIX, model storage, DATA_DIR: shared with the web app */
+  ...platformEnvShape,
   WORKER_ID: z.string().min(1).default(`${os.hostname()}-${process.pid}`),
-  /** STORAGE_BACKEND, STORAGE_DIR and the S3_* settings (contracts/src/model-storage.ts) */
-  ...modelStorageEnvShape,
-  DATA_DIR: z.string().default(path.resolve("var/data")),
   /** cuda: use the GPU (falls back to CPU with a warning when CUDA is unavailable); auto: CUDA if present; cpu: never the GPU */
   EXECUTION_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
   CUDA_DEVICE_ID: z.coerce.number().int().min(0).default(0),

@@ -5,7 +5,7 @@ import type { EvaluationReceipt } from "@goat/contracts/submission";
 import { FormulaError, splitScore, type EfficiencyFigures } from "@goat/contracts/score-formula";
 import { scoringSettingsOf, type ScoringSnapshot } from "@goat/contracts/scoring-version";
 import { boundedName, boundedShape } from "@goat/contracts/participant-message";
-import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
+import { fixedRowWidth, tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
 import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/index";
@@ -121,8 +121,11 @@ export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "worke
   return row && (row.status === "QUEUED" || row.status === "RUNNING") ? "team-limit" : "gone";
 }
 
+/** The task's output row width; a task whose output has a free dimension after the batch is misconfigured. */
 function outputRowWidth(spec: TensorSpec): number {
-  return spec.shape.slice(1).reduce((product, dim) => product * Math.max(dim, 1), 1);
+  const width = fixedRowWidth(spec);
+  if (width === null) throw new PlatformFault("BAD_TASK_CONFIG", `The task's output ${spec.name} has a free dimension after the batch one.`);
+  return width;
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { describeShape, FREE_DIM, type TensorDtype, type TensorSpec } from "../tensor-spec";
+import { describeShape, FREE_DIM, fixedRowWidth, type TensorDtype, type TensorSpec } from "../tensor-spec";
 import { DatasetFormatError, parseNpy, rowCount, rowWidth, type NdArray } from "./npy";
 import { DatasetTooLargeError, parseNpz } from "./npz";
 
@@ -188,15 +188,15 @@ function classCount(outputSpec: readonly TensorSpec[]): number {
 }
 
 /** Elements per row of the regression output; every dimension after the batch must be fixed. */
-function outputRowWidth(outputSpec: readonly TensorSpec[]): number {
+function regressionRowWidth(outputSpec: readonly TensorSpec[]): number {
   const shape = outputSpec[0]?.shape ?? [];
-  const rest = shape.slice(1);
-  if (shape.length === 0 || rest.includes(FREE_DIM)) {
+  const width = shape.length === 0 ? null : fixedRowWidth({ shape });
+  if (width === null) {
     throw new DatasetFormatError(
       `a regression task's first output must fix every dimension after the first, got ${describeShape(shape)}`,
     );
   }
-  return rest.reduce((n, d) => n * d, 1);
+  return width;
 }
 
 function checkClassificationLabels(labels: NdArray, classes: number): void {
@@ -257,7 +257,7 @@ export async function validateDataset(dir: string, task: DatasetTask, limits: Da
     const classes = classCount(task.outputSpec);
     inFile(DATASET_FILES.labels, () => checkClassificationLabels(labels, classes));
   } else {
-    const width = outputRowWidth(task.outputSpec);
+    const width = regressionRowWidth(task.outputSpec);
     inFile(DATASET_FILES.labels, () => checkRegressionLabels(labels, width));
   }
 

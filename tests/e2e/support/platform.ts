@@ -18,7 +18,7 @@ import pg from "pg";
 export const ROOT = path.resolve(__dirname, "../../..");
 const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-/** What the seed writes to credentials.json (prisma/seed.ts). */
+/** What the seed writes to credentials.json (tools/seed.ts). */
 export interface SeedCredentials {
   task: string;
   baselineModel: string;
