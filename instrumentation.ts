@@ -17,8 +17,8 @@ export async function register() {
   // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).
   const { startWorkerHealthSweep } = await import("./lib/admin/worker-health");
   startWorkerHealthSweep(env().WORKER_SWEEP_INTERVAL_MS);
-  // Takes each task's public ranks at the start of the UTC day, for the boards' move arrows (lib/leaderboard-day-start.ts).
-  const { startDayStartSweep } = await import("./lib/leaderboard-day-start");
+  // Takes each task's public ranks at the start of the UTC day, for the boards' move arrows (lib/leaderboard/day-start.ts).
+  const { startDayStartSweep } = await import("./lib/leaderboard/day-start");
   startDayStartSweep(env().DAY_START_INTERVAL_MS);
   // Delivers webhooks here, not in the evaluation workers, whose network reaches only Postgres and Redis (lib/webhooks/consumer.ts).
   const { startWebhookConsumer } = await import("./lib/webhooks/consumer");

@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/security-headers";
+import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/security-headers";
 
 /**
  * Next's proxy (formerly middleware): a Content-Security-Policy with a fresh nonce for every page

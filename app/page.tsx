@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { TaskList } from "@/components/tasks/task-list";
 import { currentUser } from "@/lib/auth/session";
-import { taskCatalog } from "@/lib/task-catalog";
+import { taskCatalog } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
 

@@ -33,8 +33,8 @@ const CPU_BOUND_JOBS = Number(process.env.BENCH_CPU_BOUND_JOBS ?? 12);
 const environment = await createIsolatedEnvironment("bench_eval", { EVALUATION_BACKOFF_MS: "200" });
 // After the environment is set: these read it when first used.
 const { db } = await import("../lib/db");
-const { createTeam, createUser, addTeamMember } = await import("../lib/accounts");
-const { createTask, importDataset } = await import("../lib/task-admin");
+const { createTeam, createUser, addTeamMember } = await import("../lib/accounts/users");
+const { createTask, importDataset } = await import("../lib/tasks/admin");
 const { enqueueEvaluation, evaluationQueue } = await import("../lib/queue/evaluation-queue");
 const { createDb } = await import("../worker/src/db");
 const { evaluateSubmission } = await import("../worker/src/evaluate-submission");

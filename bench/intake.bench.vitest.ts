@@ -72,8 +72,8 @@ it("measures /api/health and the web process's memory while uploads are inspecte
   {
     const { POST: submit } = await import("../app/submit/[task]/route");
     const { GET: health } = await import("../app/api/health/route");
-    const { createTask, importDataset } = await import("../lib/task-admin");
-    const { createUser, createTeam, addTeamMember } = await import("../lib/accounts");
+    const { createTask, importDataset } = await import("../lib/tasks/admin");
+    const { createUser, createTeam, addTeamMember } = await import("../lib/accounts/users");
     const { createApiToken } = await import("../lib/auth/api-token");
     const { writeNpyFile } = await import("@goat/contracts/dataset/npy");
     const { db } = await import("../lib/db");

@@ -49,8 +49,8 @@ async function freePort(): Promise<number> {
 
 async function seed() {
   const { db } = await import("../lib/db");
-  const { createUser, createTeam } = await import("../lib/accounts");
-  const { createTask } = await import("../lib/task-admin");
+  const { createUser, createTeam } = await import("../lib/accounts/users");
+  const { createTask } = await import("../lib/tasks/admin");
   const task = await createTask({
     slug: "bench-task",
     title: "Leaderboard load",
@@ -102,7 +102,7 @@ async function seed() {
 
   // Reading the board: the maintained table (what the app does) beside the scan of every result
   // that it replaced (the ranking before issue 11), on the same data.
-  const { leaderboardForTask } = await import("../lib/leaderboard");
+  const { leaderboardForTask } = await import("../lib/leaderboard/board");
   const maintainedMs: number[] = [];
   const scanMs: number[] = [];
   for (let i = 0; i < 5; i++) {

@@ -46,11 +46,11 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().optional(),
   /**
    * How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts none of it
-   * (lib/client-ip.ts). Per-IP rate limits key on the address this yields.
+   * (lib/http/client-ip.ts). Per-IP rate limits key on the address this yields.
    */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   /**
-   * Rate limits (lib/rate-limits.ts; README "Security"): counts per window, windows in seconds.
+   * Rate limits (lib/http/rate-limits.ts; README "Security"): counts per window, windows in seconds.
    * Per-IP defaults leave room for a venue whose participants share one NAT address.
    */
   RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: count(10),
@@ -82,7 +82,7 @@ const envSchema = z.object({
   EVALUATION_BACKOFF_MS: z.coerce.number().int().min(0).default(EVALUATION_JOB_OPTIONS.backoff.delay),
   /** How often the web app looks for lost workers and hands their running submissions back (ms). */
   WORKER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(5_000),
-  /** how often the web app looks for tasks whose start-of-day ranks are not taken yet (lib/leaderboard-day-start.ts); 0: only on the first read */
+  /** how often the web app looks for tasks whose start-of-day ranks are not taken yet (lib/leaderboard/day-start.ts); 0: only on the first read */
   DAY_START_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** Webhooks may reach loopback, private and link-local addresses (a receiver on the organisers' own network; tests). */
   WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),

@@ -2,12 +2,12 @@
 import fs from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { addTeamMember, createTeam, createUser } from "@/lib/accounts";
+import { addTeamMember, createTeam, createUser } from "@/lib/accounts/users";
 import { createApiToken } from "@/lib/auth/api-token";
 import { db } from "@/lib/db";
 import { ApiError } from "@/lib/errors";
 import { closeEvaluationQueue } from "@/lib/queue/evaluation-queue";
-import { createTask, importDataset } from "@/lib/task-admin";
+import { createTask, importDataset } from "@/lib/tasks/admin";
 
 const USAGE = `MLS-GOAT admin
 

@@ -6,12 +6,12 @@
 import { openAsBlob } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { addTeamMember, createTeam, createUser } from "@/lib/accounts";
+import { addTeamMember, createTeam, createUser } from "@/lib/accounts/users";
 import { createApiToken } from "@/lib/auth/api-token";
 import { db } from "@/lib/db";
 import { env } from "@/lib/env";
 import { submitModel } from "@/lib/intake/submit-model";
-import { createTask, importDataset, type TaskConfigInput } from "@/lib/task-admin";
+import { createTask, importDataset, type TaskConfigInput } from "@/lib/tasks/admin";
 import { prepareDemo } from "@/tools/demo/prepare";
 
 export const DEMO = {

@@ -7,10 +7,10 @@ import { moveUserToTeam, resetTeamQuota, setUserDisabled, setUserRole } from "@/
 import { FormulaError } from "@goat/contracts/score-formula";
 import { previewScoreFormula, type FormulaPreview } from "@/lib/admin/formula-preview";
 import type { RescorePlan } from "@/lib/admin/scoring-edit";
-import { saveTask } from "@/lib/admin/task-editor";
+import { saveTask } from "@/lib/tasks/editor";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
-import { maxTeamSizeSchema, setMaxTeamSize } from "@/lib/event-settings";
+import { maxTeamSizeSchema, setMaxTeamSize } from "@/lib/teams/event-settings";
 
 /**
  * The organiser's controls as server actions. Each one parses its form with zod, lets the lib

@@ -1,8 +1,8 @@
 "use server";
 
 import { headers } from "next/headers";
-import { clientIp } from "@/lib/client-ip";
-import { signUpParticipant, type SignUpResult } from "@/lib/sign-up";
+import { clientIp } from "@/lib/http/client-ip";
+import { signUpParticipant, type SignUpResult } from "@/lib/accounts/sign-up";
 
 /** Creates a participant account; the form then signs in with the same email and password. */
 export async function signUpAction(_previous: SignUpResult | null, form: FormData): Promise<SignUpResult> {

@@ -1,5 +1,5 @@
 import { TaskList } from "@/components/tasks/task-list";
-import { taskCatalog } from "@/lib/task-catalog";
+import { taskCatalog } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Tasks" };

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
-import { createTeamForUser, joinTeamWithInviteCode, leaveTeam } from "@/lib/teams";
+import { createTeamForUser, joinTeamWithInviteCode, leaveTeam } from "@/lib/teams/membership";
 
 /** Form state of the team page's forms: field errors or one message, as next-learn's actions return. */
 export interface TeamFormState {

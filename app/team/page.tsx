@@ -5,8 +5,8 @@ import { CreateTeamForm, JoinTeamForm, LeaveTeamForm } from "@/components/team/t
 import { TeamChangesClosedNotice, TeamRulesCard } from "@/components/team/team-rules";
 import { TeamWebhookCard } from "@/components/webhooks/team-webhook-card";
 import { requireUser } from "@/lib/auth/session";
-import { publicBaseUrl } from "@/lib/public-url";
-import { inviteLink, teamChangeRules, teamOfUser } from "@/lib/teams";
+import { publicBaseUrl } from "@/lib/http/public-url";
+import { inviteLink, teamChangeRules, teamOfUser } from "@/lib/teams/membership";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Team" };

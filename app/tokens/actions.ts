@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { createApiTokenForUser, revokeApiTokenOfUser } from "@/lib/api-token-list";
+import { createApiTokenForUser, revokeApiTokenOfUser } from "@/lib/auth/api-token-list";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
 

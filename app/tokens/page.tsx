@@ -3,10 +3,10 @@ import { RelativeTime } from "@/components/site/relative-time";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { CurlCommands } from "@/components/tasks/curl-commands";
 import { CreateTokenForm, RevokeTokenButton } from "@/components/tokens/token-forms";
-import { apiTokensOfUser } from "@/lib/api-token-list";
+import { apiTokensOfUser } from "@/lib/auth/api-token-list";
 import { requireUser } from "@/lib/auth/session";
-import { publicBaseUrl } from "@/lib/public-url";
-import { taskCatalog } from "@/lib/task-catalog";
+import { publicBaseUrl } from "@/lib/http/public-url";
+import { taskCatalog } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "API tokens" };

@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
-import type { TaskValidation } from "@/lib/admin/task-editor";
+import type { TaskValidation } from "@/lib/tasks/reference-model";
 import { fileInputClass, primaryButton } from "@/components/site/form-parts";
 import { formatBytes } from "@/components/tasks/format";
 

@@ -3,7 +3,7 @@ import { useActionState } from "react";
 import type { ActionState } from "@/app/admin/actions";
 import { inputClass, secondaryButton } from "@/components/site/form-parts";
 
-/** The event-wide maximum team size (lib/event-settings.ts): empty for no limit. */
+/** The event-wide maximum team size (lib/teams/event-settings.ts): empty for no limit. */
 export function MaxTeamSizeForm({ action, current }: { action: (state: ActionState | null, formData: FormData) => Promise<ActionState>; current: number | null }) {
   const [state, formAction, pending] = useActionState(action, null);
   const error = state?.fieldErrors?.maxTeamSize;

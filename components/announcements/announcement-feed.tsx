@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 import { RelativeTime } from "@/components/site/relative-time";
-import type { AnnouncementView } from "@/lib/announcements";
+import type { AnnouncementView } from "@/lib/tasks/announcements";
 
 /**
  * The organisers' announcements on a task page, kept live: the server pushes "posted" or

@@ -6,7 +6,7 @@ import { useRouter } from "next/navigation";
 import { useActionState, useEffect, useState } from "react";
 import { signUpAction } from "@/app/signup/actions";
 import { Field, inputClass, primaryButton } from "@/components/site/form-parts";
-import type { SignUpResult } from "@/lib/sign-up";
+import type { SignUpResult } from "@/lib/accounts/sign-up";
 
 export function SignUpForm({ returnTo }: { returnTo: string }) {
   const router = useRouter();

@@ -2,10 +2,10 @@
 
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatScore } from "@/components/tasks/format";
-import type { ScoreBin } from "@/lib/score-histogram";
+import type { ScoreBin } from "@/lib/leaderboard/score-histogram";
 
 /**
- * How the teams' best public scores are spread (lib/score-histogram.ts), the signed-in team's bar
+ * How the teams' best public scores are spread (lib/leaderboard/score-histogram.ts), the signed-in team's bar
  * in a second colour and named in words below (colour is never the only cue). Both colours are at
  * least 3:1 (WCAG 1.4.11, graphics) against the light card (#fff: 4.5 and 3.2) and the dark one
  * (slate-900: 4.0 and 5.6), so neither theme needs its own palette; no animation (stable screenshots).

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import type { FinalSelection } from "@/lib/final-submissions";
+import type { FinalSelection } from "@/lib/leaderboard/finals";
 
 /**
  * The team's final submissions (docs/ranking.md "Final submissions"): a summary ("n of K

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { Card } from "@/components/site/form-parts";
-import type { FinalSelection } from "@/lib/final-submissions";
+import type { FinalSelection } from "@/lib/leaderboard/finals";
 import { FinalToggle, FinalsSummary } from "./final-selection";
 
 /** The submission page's "final submission" card: the team's selection and this submission's toggle. */

@@ -6,14 +6,14 @@ import { RelativeTime } from "@/components/site/relative-time";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { formatScore } from "@/components/tasks/format";
 import type { ScoredEvent } from "@/lib/events/leaderboard-stream";
-import type { LeaderboardEntry, RescoreProgress } from "@/lib/leaderboard";
-import { patchRankedRows } from "@/lib/leaderboard-ranking";
-import { markStatisticalTier, statisticalTierSize } from "@/lib/leaderboard-uncertainty";
+import type { LeaderboardEntry, RescoreProgress } from "@/lib/leaderboard/board";
+import { patchRankedRows } from "@/lib/leaderboard/ranking";
+import { markStatisticalTier, statisticalTierSize } from "@/lib/leaderboard/uncertainty";
 import { ScoreWithInterval, TierLegend, TierMarker } from "@/components/tasks/score-interval";
 import { announceBoardReveal } from "@/components/tasks/board-reveal-notice";
 import { RankChange } from "@/components/tasks/rank-change";
 import { ReferenceRowView } from "@/components/tasks/reference-row";
-import { placeReferenceRow, type ReferenceRow } from "@/lib/reference-rows";
+import { placeReferenceRow, type ReferenceRow } from "@/lib/leaderboard/reference-rows";
 
 /**
  * One page of the leaderboard, kept live: each "scored" event carries the scoring team's new row,
@@ -39,9 +39,9 @@ export interface LeaderboardTableProps {
   /** the task's scoring version when the page was rendered, and its re-score's progress (docs/ranking.md) */
   scoringVersion: number;
   rescoring: RescoreProgress | null;
-  /** public board: each team's rank at the start of the UTC day (lib/leaderboard-day-start.ts), for the move arrows */
+  /** public board: each team's rank at the start of the UTC day (lib/leaderboard/day-start.ts), for the move arrows */
   dayStartRanks?: Record<number, number>;
-  /** the organisers' reference row when the task shows it and it falls on this page (lib/reference-rows.ts) */
+  /** the organisers' reference row when the task shows it and it falls on this page (lib/leaderboard/reference-rows.ts) */
   reference?: ReferenceRow | null;
   /** this page holds the board's last rows (a reference below every row goes at its end) */
   endsBoard?: boolean;

@@ -1,4 +1,4 @@
-import { describeMove, rankMove } from "@/lib/rank-movement";
+import { describeMove, rankMove } from "@/lib/leaderboard/rank-movement";
 
 /**
  * A team's move as an arrow and a number of places: since the start of the UTC day on the public

@@ -1,5 +1,5 @@
 import { formatScore } from "@/components/tasks/format";
-import type { ReferenceRow } from "@/lib/reference-rows";
+import type { ReferenceRow } from "@/lib/leaderboard/reference-rows";
 
 /** The organisers' reference model on a board: not ranked (no rank cell), labelled, dashed and shaded. */
 export function ReferenceRowView({ reference, columns }: { reference: ReferenceRow; columns: { beforeTeam: number; afterScore: number } }) {

@@ -1,5 +1,5 @@
 import { formatScore } from "@/components/tasks/format";
-import type { ScoreInterval } from "@/lib/leaderboard-uncertainty";
+import type { ScoreInterval } from "@/lib/leaderboard/uncertainty";
 
 /**
  * A board's score with its 95% bootstrap interval below it, and the marker and legend of the

@@ -1,4 +1,4 @@
-import type { ShakeUp } from "@/lib/rank-movement";
+import type { ShakeUp } from "@/lib/leaderboard/rank-movement";
 
 /** The one-line shake-up of a revealed private board, above its table. */
 export function ShakeUpSummary({ shakeUp }: { shakeUp: ShakeUp }) {

@@ -6,7 +6,7 @@ import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { RelativeTime } from "@/components/site/relative-time";
 import { FinalToggle, FinalsSummary } from "@/components/submissions/final-selection";
 import { STATUS_STYLE } from "@/components/submissions/status-style";
-import type { TeamSubmissions } from "@/lib/team-submissions";
+import type { TeamSubmissions } from "@/lib/submissions/team-list";
 import { formatBytes, formatDuration, formatEta, formatPeakMemory, formatScore } from "./format";
 import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
 

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import type { TaskSummary } from "@/lib/task-catalog";
+import type { TaskSummary } from "@/lib/tasks/catalog";
 import { Deadline } from "./countdown";
 import { TaskPhaseBadge } from "./task-phase-badge";
 

@@ -1,4 +1,4 @@
-import type { TaskPhase } from "@/lib/tasks";
+import type { TaskPhase } from "@/lib/tasks/lookup";
 
 const STYLE: Record<TaskPhase, string> = {
   open: "bg-green-100 text-green-800",

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { Card } from "@/components/site/form-parts";
 import { LocalTime } from "@/components/site/local-time";
-import type { TeamChangeRules } from "@/lib/teams";
+import type { TeamChangeRules } from "@/lib/teams/membership";
 
 /**
  * The team rules as the team page states them (docs/ranking.md, "Teams and daily quota"): the size

@@ -2,7 +2,7 @@ import "server-only";
 import type { SessionUser } from "../auth/session";
 import { db } from "../db";
 import { ApiError } from "../errors";
-import { forgetLeaderboards } from "../leaderboard-cache";
+import { forgetLeaderboards } from "../leaderboard/cache";
 import { boardSettingsRequestSchema } from "../schemas/board-settings";
 import { recordAudit } from "./audit";
 import { assertAdmin } from "./authorize";

@@ -6,7 +6,7 @@ import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
 import { env } from "../env";
 import { publishBoardReveal } from "../events/board-reveal-events";
-import { forgetLeaderboards } from "../leaderboard-cache";
+import { forgetLeaderboards } from "../leaderboard/cache";
 import { enqueueEvaluation, evaluationQueue, queueRedis, withTimeout } from "../queue/evaluation-queue";
 import { notifyWebhooks } from "../webhooks/queue";
 import type { SessionUser } from "../auth/session";

@@ -1,7 +1,7 @@
 import "server-only";
 import { db } from "../db";
 import { ApiError } from "../errors";
-import { leaderboardForTask } from "../leaderboard";
+import { leaderboardForTask } from "../leaderboard/board";
 import type { SessionUser } from "../auth/session";
 import { assertAdmin } from "./authorize";
 
@@ -26,7 +26,7 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
   if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
   const finals = await finalsByTeam(task.id);
   if (kind === "leaderboard" || kind === "private-leaderboard") {
-    // lib/leaderboard.ts is the one place that ranks; its private board exists once revealed
+    // lib/leaderboard/board.ts is the one place that ranks; its private board exists once revealed
     // (before that it answers the public one, and the export says so in board_revealed).
     const board = await leaderboardForTask(slug, kind === "private-leaderboard" ? "private" : "public");
     return board.entries.map((entry) => ({

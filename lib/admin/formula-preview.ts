@@ -2,7 +2,7 @@ import "server-only";
 import { FormulaError, evaluateScoreFormula, formulaScope, formulaVariables, parseScoreFormula } from "@goat/contracts/score-formula";
 import type { MetricValues } from "@goat/contracts/metrics";
 import { db } from "../db";
-import { assignRanks, compareEntries } from "../leaderboard-ranking";
+import { assignRanks, compareEntries } from "../leaderboard/ranking";
 import type { SessionUser } from "../auth/session";
 import { assertAdmin } from "./authorize";
 import { currentScoring } from "./scoring-edit";

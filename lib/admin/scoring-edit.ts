@@ -4,7 +4,7 @@ import { scoringChanges, scoringSettingsOf, type ScoringChange, type ScoringSett
 import { db } from "../db";
 import { ApiError } from "../errors";
 import { publishSubmissionStatus } from "../events/submission-events";
-import { forgetLeaderboards } from "../leaderboard-cache";
+import { forgetLeaderboards } from "../leaderboard/cache";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
 
 /**

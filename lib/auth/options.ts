@@ -2,7 +2,7 @@ import "server-only";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { db } from "../db";
-import { clientIp } from "../client-ip";
+import { clientIp } from "../http/client-ip";
 import { signInWithPassword } from "./sign-in";
 
 /**

@@ -1,9 +1,9 @@
 import "server-only";
 import { authenticateBearer, type ApiCaller } from "./api-token";
 import { sessionClaimFromCookies, sessionUserForClaim } from "./session";
-import { clientIp } from "../client-ip";
+import { clientIp } from "../http/client-ip";
 import { ApiError } from "../errors";
-import { assertUnderLimit, recordLimitEvent } from "../rate-limits";
+import { assertUnderLimit, recordLimitEvent } from "../http/rate-limits";
 
 /**
  * The caller of an API route: a Bearer token when the request carries an Authorization header

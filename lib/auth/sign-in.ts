@@ -1,6 +1,6 @@
 import "server-only";
-import { verifyPassword } from "../accounts";
-import { assertUnderLimit, clearLimit, limitKey, recordLimitEvent } from "../rate-limits";
+import { verifyPassword } from "../accounts/users";
+import { assertUnderLimit, clearLimit, limitKey, recordLimitEvent } from "../http/rate-limits";
 
 /**
  * Email-and-password sign-in with its brute-force limits: failed attempts are counted per account

@@ -1,9 +1,9 @@
 import "server-only";
 import { EVENT_STREAM_HEADERS } from "./event-stream";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
-import { forgetLeaderboards, leaderboardSnapshot, onLeaderboardChange } from "../leaderboard-cache";
+import { forgetLeaderboards, leaderboardSnapshot, onLeaderboardChange } from "../leaderboard/cache";
 import { subscribeBoardReveals } from "./board-reveal-events";
-import type { LeaderboardEntry, RescoreProgress } from "../leaderboard";
+import type { LeaderboardEntry, RescoreProgress } from "../leaderboard/board";
 
 /**
  * The leaderboard's live stream, fanned out once per web process: the process holds one Redis

@@ -10,11 +10,11 @@ import { checkModelForTask } from "../onnx/check-model";
 import { inspectModelFile, ModelTooComplexError } from "../onnx/inspect-in-worker";
 import { OnnxFormatError, type OnnxModelInfo } from "../onnx/inspect-model";
 import { enqueueEvaluation } from "../queue/evaluation-queue";
-import { quotaState, type QuotaState } from "../quota";
+import { quotaState, type QuotaState } from "../quota/daily-quota";
 import { modelStorage } from "../storage";
-import { parseSubmissionLabels } from "../submission-labels";
-import { queuePosition } from "../submissions";
-import { assertTaskOpen, requireTask, type TaskForIntake } from "../tasks";
+import { parseSubmissionLabels } from "../submissions/labels";
+import { queuePosition } from "../submissions/status";
+import { assertTaskOpen, requireTask, type TaskForIntake } from "../tasks/lookup";
 import { receiveModelUpload, type ReceivedUpload } from "./receive-upload";
 
 /**
@@ -77,7 +77,7 @@ async function checkModelFile(upload: ReceivedUpload, task: TaskForIntake): Prom
 }
 
 /**
- * `reference`: an organisers' reference model (lib/admin/task-editor.ts), which takes the same path
+ * `reference`: an organisers' reference model (lib/tasks/editor.ts), which takes the same path
  * but may run before the task opens or after it closes, costs no quota and is never ranked.
  */
 export async function submitModel(request: Request, caller: ApiCaller, taskSlug: string, opts: { reference?: boolean } = {}): Promise<AcceptedSubmission> {

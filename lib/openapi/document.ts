@@ -18,7 +18,7 @@ import { taskListSchema, taskUpdateAnswerSchema, taskUpdateRequestSchema } from 
 
 /**
  * The OpenAPI 3.1 document of every route (GET /api/openapi.json), generated from the zod schemas
- * the routes answer with (lib/api-answer.ts) and validate with, through zod 4's JSON Schema output
+ * the routes answer with (lib/http/api-answer.ts) and validate with, through zod 4's JSON Schema output
  * (https://zod.dev/json-schema). Nothing here restates a field: a changed schema changes the document.
  * tests/unit/openapi.test.ts checks that every app/** /route.ts has an entry and that answers
  * validate against it.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** GET /api/tasks/{task}/leaderboard: ranks are computed in lib/leaderboard.ts. */
+/** GET /api/tasks/{task}/leaderboard: ranks are computed in lib/leaderboard/board.ts. */
 export const leaderboardEntrySchema = z
   .object({
     rank: z.number().int().meta({ description: "equal scores (compared rounded to 9 decimal places) share a rank (1, 1, 3)" }),
@@ -42,7 +42,7 @@ export const leaderboardSchema = z
   })
   .meta({ id: "Leaderboard" });
 
-/** One page of a board, as the route answers it (lib/leaderboard-cache.ts, `pageOfBoard`). */
+/** One page of a board, as the route answers it (lib/leaderboard/cache.ts, `pageOfBoard`). */
 export const leaderboardPageSchema = leaderboardSchema
   .extend({
     page: z.number().int(),
@@ -54,7 +54,7 @@ export const leaderboardPageSchema = leaderboardSchema
   })
   .meta({ id: "LeaderboardPage" });
 
-/** GET and POST /api/tasks/{task}/finals: the team's final submissions (lib/final-submissions.ts). */
+/** GET and POST /api/tasks/{task}/finals: the team's final submissions (lib/leaderboard/finals.ts). */
 export const finalSelectionSchema = z
   .object({
     task: z.string(),

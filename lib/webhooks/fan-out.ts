@@ -3,8 +3,8 @@ import type { WebhookTrigger } from "@goat/contracts/webhook-jobs";
 import { WEBHOOK_QUEUE, webhookTriggerSchema } from "@goat/contracts/webhook-jobs";
 import { db } from "../db";
 import { env } from "../env";
-import { leaderboardForTask } from "../leaderboard";
-import { sameScore } from "../leaderboard-ranking";
+import { leaderboardForTask } from "../leaderboard/board";
+import { sameScore } from "../leaderboard/ranking";
 import type { WebhookEvent, WebhookPayload } from "./messages";
 import { enqueueDelivery, webhookRedis } from "./queue";
 

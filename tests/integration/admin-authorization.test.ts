@@ -14,7 +14,8 @@ vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
 const actions = await import("@/app/admin/actions");
 const controls = await import("@/lib/admin/controls");
 const people = await import("@/lib/admin/people");
-const editor = await import("@/lib/admin/task-editor");
+const editor = await import("@/lib/tasks/editor");
+const referenceModel = await import("@/lib/tasks/reference-model");
 const { dashboardSnapshot } = await import("@/lib/admin/dashboard");
 const { recentAuditEntries } = await import("@/lib/admin/audit");
 const { exportRows } = await import("@/lib/admin/export");
@@ -30,7 +31,7 @@ const pages = {
   tasks: (await import("@/app/admin/tasks/page")).default,
   users: (await import("@/app/admin/users/page")).default,
 };
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { db } = await import("@/lib/db");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
@@ -95,7 +96,7 @@ describe.each([0, 1])("a caller who is not an organiser (%#)", (index) => {
     await expect(editor.saveTask(user, { slug: "sneaky" })).rejects.toMatchObject(refused);
     await expect(editor.listTasksForAdmin(user)).rejects.toMatchObject(refused);
     await expect(editor.taskFormValues(user, slug)).rejects.toMatchObject(refused);
-    await expect(editor.taskValidation(user, slug)).rejects.toMatchObject(refused);
+    await expect(referenceModel.taskValidation(user, slug)).rejects.toMatchObject(refused);
     expect(await db.auditLogEntry.count()).toBe(auditBefore);
     expect(await evaluationQueue().isPaused()).toBe(false);
     expect((await db.user.findUniqueOrThrow({ where: { id: participant.id } })).role).toBe("PARTICIPANT");

@@ -4,12 +4,12 @@ import { cancelSubmission, drainWorker, rescoreTask, retrySubmission, setPrivate
 import { exportRows, toCsv } from "@/lib/admin/export";
 import { moveUserToTeam, resetTeamQuota, setUserDisabled, setUserRole } from "@/lib/admin/people";
 import type { SessionUser } from "@/lib/auth/session";
-import { createUser } from "@/lib/accounts";
+import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
-import { leaderboardForTask } from "@/lib/leaderboard";
+import { leaderboardForTask } from "@/lib/leaderboard/board";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import { quotaState } from "@/lib/quota";
-import { submissionStatusForCaller } from "@/lib/submissions";
+import { quotaState } from "@/lib/quota/daily-quota";
+import { submissionStatusForCaller } from "@/lib/submissions/status";
 import { buildHangingModel } from "@/tools/onnx/build-model";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { selectColumnsModel } from "./support/exact-models";

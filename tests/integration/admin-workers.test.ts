@@ -3,7 +3,7 @@ import { LOST_AFTER_HEARTBEATS, workerFiguresSchema } from "@goat/contracts/work
 import { dashboardSnapshot } from "@/lib/admin/dashboard";
 import { handBackLostWorkers } from "@/lib/admin/worker-health";
 import type { SessionUser } from "@/lib/auth/session";
-import { createUser } from "@/lib/accounts";
+import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { buildHangingModel } from "@/tools/onnx/build-model";

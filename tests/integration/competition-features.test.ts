@@ -18,12 +18,12 @@ vi.mock("@/lib/auth/session", async (importOriginal) => {
 vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
 
 const { db } = await import("@/lib/db");
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
 const { buildMlp } = await import("@/tools/onnx/build-model");
-const { teamSubmissionsForTask, parseTeamSubmissionsQuery, SUBMISSIONS_PAGE_SIZE } = await import("@/lib/team-submissions");
-const { teamForInviteCode } = await import("@/lib/teams");
-const announcements = await import("@/lib/announcements");
+const { teamSubmissionsForTask, parseTeamSubmissionsQuery, SUBMISSIONS_PAGE_SIZE } = await import("@/lib/submissions/team-list");
+const { teamForInviteCode } = await import("@/lib/teams/membership");
+const announcements = await import("@/lib/tasks/announcements");
 const { POST: submitRoute } = await import("@/app/submit/[task]/route");
 const { GET: statusRoute } = await import("@/app/submit/[task]/status/[id]/route");
 const { GET: submissionsRoute } = await import("@/app/api/tasks/[task]/submissions/route");

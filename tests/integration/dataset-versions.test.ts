@@ -8,7 +8,7 @@ import { DirectoryModelStorage, modelStorageKey } from "@goat/contracts/model-st
 import { datasetVersionDir, taskDatasetDir } from "@goat/contracts/paths";
 import { sweepDatasetVersions } from "@/lib/datasets/dataset-versions";
 import { db } from "@/lib/db";
-import { importDataset } from "@/lib/task-admin";
+import { importDataset } from "@/lib/tasks/admin";
 import { buildLinearClassifier } from "@/tools/onnx/build-model";
 import { createDb, type Db } from "../../worker/src/db";
 import { evaluateSubmission, type EvaluationContext } from "../../worker/src/evaluate-submission";

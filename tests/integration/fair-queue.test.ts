@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setQueuePaused } from "@/lib/admin/controls";
 import type { SessionUser } from "@/lib/auth/session";
-import { createUser } from "@/lib/accounts";
+import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { buildLinearClassifier } from "@/tools/onnx/build-model";

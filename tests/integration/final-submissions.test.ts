@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "@/lib/accounts";
+import { createUser } from "@/lib/accounts/users";
 import { exportRows } from "@/lib/admin/export";
 import { db } from "@/lib/db";
-import { leaderboardForTask } from "@/lib/leaderboard";
-import { scoreKey } from "@/lib/leaderboard-ranking";
+import { leaderboardForTask } from "@/lib/leaderboard/board";
+import { scoreKey } from "@/lib/leaderboard/ranking";
 import { GET as finalsGet, POST as finalsPost } from "@/app/api/tasks/[task]/finals/route";
 import { participantWithTeam, rankingTask, scoredSubmission } from "./support/fixtures";
 import { sessionCookie } from "./support/session-cookie";

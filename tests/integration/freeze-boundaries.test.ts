@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { hiddenByFreeze, leaderboardForTask, publicCutoff } from "@/lib/leaderboard";
+import { hiddenByFreeze, leaderboardForTask, publicCutoff } from "@/lib/leaderboard/board";
 import { participantWithTeam, rankingTask, scoredSubmission } from "./support/fixtures";
 
 // The freeze's boundaries (docs/ranking.md "The freeze"), table-driven: whether a submission made

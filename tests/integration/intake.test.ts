@@ -143,7 +143,7 @@ describe("refused uploads store nothing and queue nothing", () => {
   });
 
   it("answers 403 to a user without a team", async () => {
-    const { createUser } = await import("@/lib/accounts");
+    const { createUser } = await import("@/lib/accounts/users");
     const { createApiToken } = await import("@/lib/auth/api-token");
     const loner = await createUser({ email: `${uniqueName("loner")}@test.local`, name: "Loner", password: "test-password-1" });
     const token = await createApiToken(loner.id, "t");

@@ -5,9 +5,9 @@ import { cancelSubmission, rescoreTask, retrySubmission } from "@/lib/admin/cont
 import { updateTaskScoring } from "@/lib/admin/scoring-edit";
 import { failForParticipant, recordPlatformFault } from "../../worker/src/evaluate-submission";
 import { ParticipantFault } from "../../worker/src/faults";
-import { leaderboardForTask, publicCutoff, type LeaderboardEntry } from "@/lib/leaderboard";
-import { compareEntries, rankEntries } from "@/lib/leaderboard-ranking";
-import { createUser } from "@/lib/accounts";
+import { leaderboardForTask, publicCutoff, type LeaderboardEntry } from "@/lib/leaderboard/board";
+import { compareEntries, rankEntries } from "@/lib/leaderboard/ranking";
+import { createUser } from "@/lib/accounts/users";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 
 // The maintained board (leaderboard_entries, kept by Postgres triggers) against the ranking computed

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { GET as leaderboardRoute } from "@/app/api/tasks/[task]/leaderboard/route";
-import { leaderboardForTask } from "@/lib/leaderboard";
-import { forgetLeaderboards } from "@/lib/leaderboard-cache";
+import { leaderboardForTask } from "@/lib/leaderboard/board";
+import { forgetLeaderboards } from "@/lib/leaderboard/cache";
 import { openApiDocument } from "@/lib/openapi/document";
 import { openApiValidator, type OpenApiDocument } from "../support/openapi-validator";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 
-// Each result's bootstrap intervals as the boards show them (lib/leaderboard.ts), with the leader's
+// Each result's bootstrap intervals as the boards show them (lib/leaderboard/board.ts), with the leader's
 // statistically tied tier, on real Postgres: the public board shows public intervals, the private
 // one (after the reveal) private intervals, and nothing public carries a private one before it.
 

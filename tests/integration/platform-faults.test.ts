@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { db } from "@/lib/db";
-import { quotaState } from "@/lib/quota";
+import { quotaState } from "@/lib/quota/daily-quota";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { datasetVersionDir } from "@goat/contracts/paths";
 import { buildMlp } from "@/tools/onnx/build-model";

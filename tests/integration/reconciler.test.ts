@@ -7,7 +7,7 @@ import { datasetVersionsDir } from "@goat/contracts/paths";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { reconcileEvaluationQueue, startReconciler } from "@/lib/queue/reconciler";
-import { importDataset } from "@/lib/task-admin";
+import { importDataset } from "@/lib/tasks/admin";
 import { buildMlp } from "@/tools/onnx/build-model";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";

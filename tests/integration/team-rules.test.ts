@@ -1,20 +1,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUser } from "@/lib/auth/session";
-import { createUser } from "@/lib/accounts";
+import { createUser } from "@/lib/accounts/users";
 import { moveUserToTeam, resetTeamQuota } from "@/lib/admin/people";
-import { saveTask, taskFormValues } from "@/lib/admin/task-editor";
+import { saveTask, taskFormValues } from "@/lib/tasks/editor";
 import { db } from "@/lib/db";
-import { eventSettings, setMaxTeamSize } from "@/lib/event-settings";
+import { eventSettings, setMaxTeamSize } from "@/lib/teams/event-settings";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import { quotaState } from "@/lib/quota";
-import { taskDetail } from "@/lib/task-catalog";
-import { createTeamForUser, joinTeamWithInviteCode, leaveTeam, teamChangeRules, teamForInviteCode } from "@/lib/teams";
+import { quotaState } from "@/lib/quota/daily-quota";
+import { taskDetail } from "@/lib/tasks/catalog";
+import { createTeamForUser, joinTeamWithInviteCode, leaveTeam, teamChangeRules, teamForInviteCode } from "@/lib/teams/membership";
 import { buildMlp } from "@/tools/onnx/build-model";
 import { int64Labels, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { createApiToken } from "@/lib/auth/api-token";
 import { upload } from "./support/upload";
 
-// The team rules (docs/ranking.md, "Teams and daily quota"; lib/quota.ts, lib/team-rules.ts), on
+// The team rules (docs/ranking.md, "Teams and daily quota"; lib/quota/daily-quota.ts, lib/teams/rules.ts), on
 // the real database: the quota follows people across teams, team changes close at each task's
 // merge deadline, and joins stop at the event's maximum team size.
 

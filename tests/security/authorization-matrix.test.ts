@@ -26,7 +26,7 @@ const { resetEnvForTests } = await import("@/lib/env");
 resetEnvForTests();
 
 const { db } = await import("@/lib/db");
-const { createUser, addTeamMember, createTeam } = await import("@/lib/accounts");
+const { createUser, addTeamMember, createTeam } = await import("@/lib/accounts/users");
 const { createApiToken, revokeApiToken } = await import("@/lib/auth/api-token");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
 const { modelStorage } = await import("@/lib/storage");

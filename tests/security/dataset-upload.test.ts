@@ -23,7 +23,7 @@ vi.mock("@/lib/auth/session", async (importOriginal) => ({
 const { resetEnvForTests } = await import("@/lib/env");
 resetEnvForTests();
 const { POST: datasetRoute } = await import("@/app/api/admin/tasks/[task]/dataset/route");
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { db } = await import("@/lib/db");
 const { evaluationQueue } = await import("@/lib/queue/evaluation-queue");
 const { int64Labels, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");

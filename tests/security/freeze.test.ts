@@ -15,14 +15,14 @@ vi.mock("@/lib/auth/session", async (importOriginal) => ({
 }));
 
 const { db } = await import("@/lib/db");
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { exportRows } = await import("@/lib/admin/export");
 const { setPrivateRevealed } = await import("@/lib/admin/controls");
 const { publishSubmissionStatus } = await import("@/lib/events/submission-events");
-const { forgetLeaderboards } = await import("@/lib/leaderboard-cache");
-const { bestScoreOverTime } = await import("@/lib/leaderboard-history");
-const { taskCatalog, taskDetail } = await import("@/lib/task-catalog");
-const { teamSubmissionsForTask } = await import("@/lib/team-submissions");
+const { forgetLeaderboards } = await import("@/lib/leaderboard/cache");
+const { bestScoreOverTime } = await import("@/lib/leaderboard/history");
+const { taskCatalog, taskDetail } = await import("@/lib/tasks/catalog");
+const { teamSubmissionsForTask } = await import("@/lib/submissions/team-list");
 const { fanOutTrigger } = await import("@/lib/webhooks/fan-out");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 // matched by guessing its first 72 bytes. Passwords are argon2id now (the whole password counts),
 // and an old bcrypt hash is replaced by argon2id at the next successful sign-in.
 const { db } = await import("@/lib/db");
-const { signUpParticipant } = await import("@/lib/sign-up");
-const { createUser } = await import("@/lib/accounts");
+const { signUpParticipant } = await import("@/lib/accounts/sign-up");
+const { createUser } = await import("@/lib/accounts/users");
 const { uniqueName } = await import("../integration/support/fixtures");
 const { signInThroughNextAuth } = await import("./support/next-auth");
 

@@ -36,7 +36,7 @@ const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboa
 const { GET: queueStatusRoute } = await import("@/app/submit/queue/status/route");
 const { GET: submissionEventsRoute } = await import("@/app/api/tasks/[task]/submissions/events/route");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
 const { signInThroughNextAuth } = await import("./support/next-auth");
 const { waitFor } = await import("./support/event-reader");
@@ -95,7 +95,7 @@ describe("sign-in", () => {
   it("takes as long for an unknown email as for a wrong password (no account enumeration by timing)", async () => {
     const email = `${uniqueName("timed")}@test.local`;
     await createUser({ email, name: "Timed", password: "timed-password-1" });
-    const { verifyPassword } = await import("@/lib/accounts");
+    const { verifyPassword } = await import("@/lib/accounts/users");
     const time = async (address: string) => {
       const started = process.hrtime.bigint();
       expect(await verifyPassword(address, "not-the-password")).toBeNull();

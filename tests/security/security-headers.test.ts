@@ -19,7 +19,7 @@ const { POST: submitRoute } = await import("@/app/submit/[task]/route");
 const { POST: datasetRoute } = await import("@/app/api/admin/tasks/[task]/dataset/route");
 const { POST: referenceRoute } = await import("@/app/api/admin/tasks/[task]/reference/route");
 const { db } = await import("@/lib/db");
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
 const { sessionCookie } = await import("../integration/support/session-cookie");
 

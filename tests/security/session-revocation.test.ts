@@ -16,9 +16,9 @@ resetEnvForTests();
 const { db } = await import("@/lib/db");
 const { currentUser } = await import("@/lib/auth/session");
 const { revokeApiToken } = await import("@/lib/auth/api-token");
-const { createUser } = await import("@/lib/accounts");
+const { createUser } = await import("@/lib/accounts/users");
 const { setUserDisabled, setUserRole } = await import("@/lib/admin/people");
-const { leaveTeam } = await import("@/lib/teams");
+const { leaveTeam } = await import("@/lib/teams/membership");
 const { publishSubmissionStatus } = await import("@/lib/events/submission-events");
 const { GET: submissionsRoute } = await import("@/app/api/tasks/[task]/submissions/route");
 const { GET: submissionEventsRoute } = await import("@/app/api/tasks/[task]/submissions/events/route");
@@ -32,7 +32,7 @@ let taskId: number;
 let organiser: { id: number; email: string; name: string; role: "ADMIN"; team: null };
 
 beforeAll(async () => {
-  // A team merge deadline still to come, so a member who submitted may leave (lib/team-rules.ts).
+  // A team merge deadline still to come, so a member who submitted may leave (lib/teams/rules.ts).
   const task = await taskWithDataset({ inputs: randomRows(6, 4, 5), labels: int64Labels([0, 1, 2, 0, 1, 2]), teamMergeDeadline: new Date(Date.now() + 24 * 3600 * 1000) });
   slug = task.slug;
   taskId = task.id;

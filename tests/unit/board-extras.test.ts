@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { describeMove, rankMove, shakeUp, type ShakeUpRow } from "@/lib/rank-movement";
-import { placeReferenceRow, teamsAboveReference } from "@/lib/reference-rows";
-import { scoreHistogram } from "@/lib/score-histogram";
+import { describeMove, rankMove, shakeUp, type ShakeUpRow } from "@/lib/leaderboard/rank-movement";
+import { placeReferenceRow, teamsAboveReference } from "@/lib/leaderboard/reference-rows";
+import { scoreHistogram } from "@/lib/leaderboard/score-histogram";
 
 // The pure rules of the leaderboard's extras (docs/ranking.md, "Rank changes and the shake-up").
 

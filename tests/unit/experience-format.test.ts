@@ -6,7 +6,7 @@ import { humanTimes } from "@/components/tasks/upload-form";
 import { describeIssue } from "@/lib/admin/plain-issues";
 import { everyMinute } from "@/lib/admin/throughput";
 import { workerHealth } from "@/lib/admin/worker-health";
-import { taskConfigSchema } from "@/lib/task-admin";
+import { taskConfigSchema } from "@/lib/tasks/admin";
 
 describe("score axis", () => {
   it("never goes past 1 nor below 0 for accuracy, however close the scores are to 1", () => {

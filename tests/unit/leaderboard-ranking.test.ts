@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignRanks, patchRankedRows, rankEntries, sameScore, scoreKey } from "@/lib/leaderboard-ranking";
+import { assignRanks, patchRankedRows, rankEntries, sameScore, scoreKey } from "@/lib/leaderboard/ranking";
 
 // The browser patches a live page with the same ranking rule as the server.
 type Row = { teamId: number; score: number; submittedAt: string; submissionId: number; rank: number };

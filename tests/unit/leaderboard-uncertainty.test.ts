@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { intervalsOverlap, markStatisticalTier, statisticalTierSize, type ScoreInterval } from "@/lib/leaderboard-uncertainty";
+import { intervalsOverlap, markStatisticalTier, statisticalTierSize, type ScoreInterval } from "@/lib/leaderboard/uncertainty";
 
 const iv = (low: number, high: number): ScoreInterval => ({ low, high });
 

@@ -3,11 +3,11 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { ActionState } from "@/app/admin/actions";
-import { postAnnouncement, withdrawAnnouncement } from "@/lib/announcements";
+import { postAnnouncement, withdrawAnnouncement } from "@/lib/tasks/announcements";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
 
-/** Post and withdraw announcements; lib/announcements.ts checks that the caller is an organiser. */
+/** Post and withdraw announcements; lib/tasks/announcements.ts checks that the caller is an organiser. */
 async function answer(work: () => Promise<string>): Promise<ActionState> {
   try {
     const message = await work();

@@ -2,9 +2,9 @@ import { ActionButton } from "@/components/admin/action-button";
 import { AnnouncementForm } from "@/components/admin/announcement-form";
 import { Card } from "@/components/site/form-parts";
 import { RelativeTime } from "@/components/site/relative-time";
-import { allAnnouncements, ANNOUNCEMENT_MAX } from "@/lib/announcements";
+import { allAnnouncements, ANNOUNCEMENT_MAX } from "@/lib/tasks/announcements";
 import { currentUser } from "@/lib/auth/session";
-import { taskCatalog } from "@/lib/task-catalog";
+import { taskCatalog } from "@/lib/tasks/catalog";
 import { withdrawAnnouncementAction } from "./actions";
 
 export const dynamic = "force-dynamic";

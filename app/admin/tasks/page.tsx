@@ -3,7 +3,7 @@ import { Card, primaryButton } from "@/components/site/form-parts";
 import { LocalTime } from "@/components/site/local-time";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { requireAdminSession } from "@/lib/admin/authorize";
-import { listTasksForAdmin } from "@/lib/admin/task-editor";
+import { listTasksForAdmin } from "@/lib/tasks/editor";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Tasks · Admin" };

@@ -6,7 +6,7 @@ import { Card } from "@/components/site/form-parts";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { requireAdminSession } from "@/lib/admin/authorize";
 import { listTeams, listUsers } from "@/lib/admin/people";
-import { eventSettings } from "@/lib/event-settings";
+import { eventSettings } from "@/lib/teams/event-settings";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Users and teams · Admin" };

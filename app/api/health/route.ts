@@ -1,5 +1,5 @@
 // GET /api/health - liveness and readiness of the web app: `{ "status": "ok" }` when Postgres and Redis answer, else 503 `{ "status": "unavailable" }`
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { db } from "@/lib/db";
 import { pingRedis } from "@/lib/queue/evaluation-queue";
 import { healthSchema } from "@/lib/schemas/platform";

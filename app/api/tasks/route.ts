@@ -1,10 +1,10 @@
 // GET /api/tasks - every task's public summary: open first, then upcoming, then closed (no sign-in)
-import { jsonAnswer } from "@/lib/api-answer";
-import { clientIp } from "@/lib/client-ip";
+import { jsonAnswer } from "@/lib/http/api-answer";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
-import { consumeLimit } from "@/lib/rate-limits";
+import { consumeLimit } from "@/lib/http/rate-limits";
 import { taskListSchema } from "@/lib/schemas/tasks";
-import { taskCatalog } from "@/lib/task-catalog";
+import { taskCatalog } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
 

@@ -1,11 +1,11 @@
 // POST /submit/[task] - upload a model for evaluation (multipart field "file"; Bearer token or signed-in session)
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
 import { submitModel } from "@/lib/intake/submit-model";
-import { holdSlots, type LimitName } from "@/lib/rate-limits";
+import { holdSlots, type LimitName } from "@/lib/http/rate-limits";
 import { acceptedSubmissionSchema } from "@/lib/schemas/submissions";
 
 export const dynamic = "force-dynamic";

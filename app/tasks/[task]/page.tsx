@@ -11,9 +11,9 @@ import { TaskPhaseBadge } from "@/components/tasks/task-phase-badge";
 import { UploadForm } from "@/components/tasks/upload-form";
 import { NoTeamNotice } from "@/components/team/no-team-notice";
 import { currentUser } from "@/lib/auth/session";
-import { publicBaseUrl } from "@/lib/public-url";
-import { announcementsForTask } from "@/lib/announcements";
-import { latestTeamSubmissionId, taskDetail, teamQuotaForTask } from "@/lib/task-catalog";
+import { publicBaseUrl } from "@/lib/http/public-url";
+import { announcementsForTask } from "@/lib/tasks/announcements";
+import { latestTeamSubmissionId, taskDetail, teamQuotaForTask } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
 

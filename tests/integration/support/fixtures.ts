@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { writeNpyFile, type NdArray } from "@goat/contracts/dataset/npy";
-import { addTeamMember, createTeam, createUser } from "@/lib/accounts";
+import { addTeamMember, createTeam, createUser } from "@/lib/accounts/users";
 import { createApiToken } from "@/lib/auth/api-token";
 import { db } from "@/lib/db";
-import { createTask, importDataset, type TaskConfigInput } from "@/lib/task-admin";
+import { createTask, importDataset, type TaskConfigInput } from "@/lib/tasks/admin";
 
 /** Builders of real rows (users, teams, tokens, tasks, datasets) for integration tests. */
 export function uniqueName(prefix: string): string {

@@ -6,9 +6,10 @@ import { TaskForm } from "@/components/admin/task-form";
 import { Card } from "@/components/site/form-parts";
 import { LocalTime } from "@/components/site/local-time";
 import { requireAdminSession } from "@/lib/admin/authorize";
-import { taskFormValues, taskValidation } from "@/lib/admin/task-editor";
+import { taskFormValues } from "@/lib/tasks/editor";
+import { taskValidation } from "@/lib/tasks/reference-model";
 import { db } from "@/lib/db";
-import { rescoreProgress } from "@/lib/leaderboard";
+import { rescoreProgress } from "@/lib/leaderboard/board";
 
 export const dynamic = "force-dynamic";
 

@@ -3,7 +3,7 @@ import NextAuth from "next-auth";
 import type { NextRequest } from "next/server";
 import { authOptions } from "@/lib/auth/options";
 import { assertSignInAllowed } from "@/lib/auth/sign-in";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { errorResponse } from "@/lib/errors";
 
 type Context = { params: Promise<{ nextauth: string[] }> };

@@ -1,11 +1,11 @@
 // GET /api/submissions/[id] - one submission of the caller's team by id alone (what `goat status ID` reads)
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
-import { consumeLimit } from "@/lib/rate-limits";
+import { consumeLimit } from "@/lib/http/rate-limits";
 import { submissionStatusSchema } from "@/lib/schemas/submissions";
-import { submissionStatusById } from "@/lib/submissions";
+import { submissionStatusById } from "@/lib/submissions/status";
 
 export const dynamic = "force-dynamic";
 

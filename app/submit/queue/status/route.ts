@@ -1,12 +1,12 @@
 // GET /submit/queue/status - queue depth, workers online, and the caller's team's queued submissions
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { ApiError, withErrors } from "@/lib/errors";
 import { queueCounts } from "@/lib/queue/evaluation-queue";
-import { consumeLimit } from "@/lib/rate-limits";
+import { consumeLimit } from "@/lib/http/rate-limits";
 import { queueStatusSchema } from "@/lib/schemas/submissions";
-import { teamQueue } from "@/lib/submissions";
+import { teamQueue } from "@/lib/submissions/status";
 
 export const dynamic = "force-dynamic";
 

@@ -7,13 +7,13 @@ import { LeaderboardTable } from "@/components/tasks/leaderboard-table";
 import { ScoreHistogram } from "@/components/charts/score-histogram";
 import { BoardRevealNotice } from "@/components/tasks/board-reveal-notice";
 import { ShakeUpSummary } from "@/components/tasks/shake-up-summary";
-import { boardExtras } from "@/lib/leaderboard-extras";
+import { boardExtras } from "@/lib/leaderboard/extras";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { currentUser } from "@/lib/auth/session";
-import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard-cache";
-import { bestScoreOverTime } from "@/lib/leaderboard-history";
-import { taskDetail } from "@/lib/task-catalog";
-import { teamSubmissionsForTask } from "@/lib/team-submissions";
+import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard/cache";
+import { bestScoreOverTime } from "@/lib/leaderboard/history";
+import { taskDetail } from "@/lib/tasks/catalog";
+import { teamSubmissionsForTask } from "@/lib/submissions/team-list";
 
 export const dynamic = "force-dynamic";
 export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { currentUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
-import { updateSubmissionLabels } from "@/lib/submission-labels";
+import { updateSubmissionLabels } from "@/lib/submissions/labels";
 
 /** Form state of the submission label form: one message per field, or a general one. */
 export interface SubmissionLabelsFormState {

@@ -6,9 +6,9 @@ import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { UploadForm } from "@/components/tasks/upload-form";
 import { NoTeamNotice } from "@/components/team/no-team-notice";
 import { requireUser } from "@/lib/auth/session";
-import { taskDetail } from "@/lib/task-catalog";
-import { announcementsForTask } from "@/lib/announcements";
-import { parseTeamSubmissionsQuery, teamSubmissionsForTask } from "@/lib/team-submissions";
+import { taskDetail } from "@/lib/tasks/catalog";
+import { announcementsForTask } from "@/lib/tasks/announcements";
+import { parseTeamSubmissionsQuery, teamSubmissionsForTask } from "@/lib/submissions/team-list";
 
 export const dynamic = "force-dynamic";
 export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {

@@ -2,8 +2,8 @@ import Link from "next/link";
 import { Card } from "@/components/site/form-parts";
 import { JoinByLinkForm } from "@/components/team/team-forms";
 import { requireUser } from "@/lib/auth/session";
-import { teamFullMessage } from "@/lib/team-rules";
-import { teamForInviteCode } from "@/lib/teams";
+import { teamFullMessage } from "@/lib/teams/rules";
+import { teamForInviteCode } from "@/lib/teams/membership";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Join a team · MLS-GOAT" };

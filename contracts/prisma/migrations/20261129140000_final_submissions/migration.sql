@@ -43,7 +43,7 @@ ALTER TABLE "final_selections" ADD CONSTRAINT "final_selections_selected_by_id_f
 -- ─── Ranking rules (docs/ranking.md; docs/leaderboard.md for how the board is kept) ───────────────
 
 -- Ties: two scores are equal when they agree once rounded to 9 decimal places. The key is computed
--- with the same double-precision operations as `scoreKey` in lib/leaderboard-ranking.ts
+-- with the same double-precision operations as `scoreKey` in lib/leaderboard/ranking.ts
 -- (floor(score * 1e9 + 0.5)), so Postgres and the browser call the same scores equal.
 CREATE FUNCTION leaderboard_score_key(score DOUBLE PRECISION) RETURNS DOUBLE PRECISION
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

@@ -14,4 +14,4 @@ CREATE TABLE "event_settings" (
 );
 
 -- No CHECK constraints (id = 1, max_team_size >= 1): the offline WebAssembly schema engine crashes
--- ("unreachable") introspecting them in `migrate dev`; lib/event-settings.ts enforces both.
+-- ("unreachable") introspecting them in `migrate dev`; lib/teams/event-settings.ts enforces both.

@@ -1,7 +1,7 @@
 // PATCH /api/admin/tasks/[task] - change a task's settings; a scoring change on a task with evaluated submissions needs confirmRescore and re-scores them
 import { requireAdminSession } from "@/lib/admin/authorize";
-import { updateTaskFromApi } from "@/lib/admin/task-editor";
-import { jsonAnswer } from "@/lib/api-answer";
+import { updateTaskFromApi } from "@/lib/tasks/editor";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
 import { ApiError, withErrors } from "@/lib/errors";
 import { taskUpdateAnswerSchema } from "@/lib/schemas/tasks";

@@ -1,9 +1,9 @@
 // GET /api/tasks/[task]/announcements - the organisers' announcements for the task and the event-wide ones, newest first (public)
-import { announcementsForTask } from "@/lib/announcements";
-import { jsonAnswer } from "@/lib/api-answer";
-import { clientIp } from "@/lib/client-ip";
+import { announcementsForTask } from "@/lib/tasks/announcements";
+import { jsonAnswer } from "@/lib/http/api-answer";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
-import { consumeLimit } from "@/lib/rate-limits";
+import { consumeLimit } from "@/lib/http/rate-limits";
 import { announcementsSchema } from "@/lib/schemas/submissions";
 
 export const dynamic = "force-dynamic";

@@ -1,11 +1,11 @@
 // GET, POST /api/tasks/[task]/finals - the team's final submissions for the private leaderboard; POST { submissionIds } replaces them until the task closes (session or Bearer token)
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { ApiError, withErrors } from "@/lib/errors";
-import { finalSelectionForTeam, selectFinalSubmissions } from "@/lib/final-submissions";
-import { consumeLimit } from "@/lib/rate-limits";
+import { finalSelectionForTeam, selectFinalSubmissions } from "@/lib/leaderboard/finals";
+import { consumeLimit } from "@/lib/http/rate-limits";
 import { finalSelectionSchema } from "@/lib/schemas/leaderboard";
 
 export const dynamic = "force-dynamic";

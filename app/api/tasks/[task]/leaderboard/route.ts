@@ -1,9 +1,9 @@
 // GET /api/tasks/[task]/leaderboard - best public score per team, ranked, one page at a time (?board=private once revealed, ?page, ?pageSize, ?search)
 import { authenticateRequest } from "@/lib/auth/request-caller";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
-import { leaderboardSnapshot, matchesEtag, parseLeaderboardQuery, serializedPage } from "@/lib/leaderboard-cache";
-import { consumeLimit } from "@/lib/rate-limits";
+import { leaderboardSnapshot, matchesEtag, parseLeaderboardQuery, serializedPage } from "@/lib/leaderboard/cache";
+import { consumeLimit } from "@/lib/http/rate-limits";
 
 export const dynamic = "force-dynamic";
 

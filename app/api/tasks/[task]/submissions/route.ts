@@ -1,11 +1,11 @@
 // GET /api/tasks/[task]/submissions?status=&page= - the caller's team's submissions for the task, newest first, a page at a time (session or Bearer token)
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
-import { consumeLimit } from "@/lib/rate-limits";
+import { consumeLimit } from "@/lib/http/rate-limits";
 import { teamSubmissionsSchema } from "@/lib/schemas/submissions";
-import { parseTeamSubmissionsQuery, teamSubmissionsForTask } from "@/lib/team-submissions";
+import { parseTeamSubmissionsQuery, teamSubmissionsForTask } from "@/lib/submissions/team-list";
 
 export const dynamic = "force-dynamic";
 

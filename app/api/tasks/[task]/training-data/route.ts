@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { Readable } from "node:stream";
 import { withErrors } from "@/lib/errors";
-import { trainingDataForTask } from "@/lib/training-data";
+import { trainingDataForTask } from "@/lib/tasks/training-data";
 
 export const dynamic = "force-dynamic";
 

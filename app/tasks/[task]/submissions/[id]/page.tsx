@@ -11,9 +11,9 @@ import { formatBytes, formatDuration, formatPeakMemory, formatScore } from "@/co
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
 import { requireUser } from "@/lib/auth/session";
 import { ApiError } from "@/lib/errors";
-import { finalSelectionForTeam } from "@/lib/final-submissions";
-import { isTeamSubmission, submissionStatusForCaller, type SubmissionStatusView } from "@/lib/submissions";
-import { taskDetail } from "@/lib/task-catalog";
+import { finalSelectionForTeam } from "@/lib/leaderboard/finals";
+import { isTeamSubmission, submissionStatusForCaller, type SubmissionStatusView } from "@/lib/submissions/status";
+import { taskDetail } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
 

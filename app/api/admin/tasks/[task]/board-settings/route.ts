@@ -1,7 +1,7 @@
 // PATCH /api/admin/tasks/[task]/board-settings - what the task's leaderboards show besides the teams (JSON { showReferenceOnBoards })
 import { setBoardSettings } from "@/lib/admin/board-settings";
 import { requireAdminSession } from "@/lib/admin/authorize";
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
 import { ApiError, withErrors } from "@/lib/errors";
 import { boardSettingsSchema } from "@/lib/schemas/board-settings";

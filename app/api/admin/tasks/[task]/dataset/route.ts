@@ -1,7 +1,7 @@
 // POST /api/admin/tasks/[task]/dataset - upload a task's hidden test set (multipart inputs, labels, optional train), validated before it replaces the live one
 import { requireAdminSession } from "@/lib/admin/authorize";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
-import { importUploadedDataset } from "@/lib/admin/task-editor";
+import { importUploadedDataset } from "@/lib/tasks/dataset-upload";
 import { withErrors } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";

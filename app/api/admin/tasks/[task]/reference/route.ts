@@ -1,7 +1,7 @@
 // POST /api/admin/tasks/[task]/reference - upload an organisers' reference model (multipart `file`), evaluated like any submission but never ranked
 import { requireAdminSession } from "@/lib/admin/authorize";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
-import { submitReferenceModel } from "@/lib/admin/task-editor";
+import { submitReferenceModel } from "@/lib/tasks/reference-model";
 import { withErrors } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";

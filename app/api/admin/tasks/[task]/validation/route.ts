@@ -1,6 +1,6 @@
 // GET /api/admin/tasks/[task]/validation - the task's dataset version and its latest reference model's outcome
 import { requireAdminSession } from "@/lib/admin/authorize";
-import { taskValidation } from "@/lib/admin/task-editor";
+import { taskValidation } from "@/lib/tasks/reference-model";
 import { withErrors } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";

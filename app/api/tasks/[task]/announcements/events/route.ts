@@ -1,10 +1,10 @@
 // GET /api/tasks/[task]/announcements/events - server-sent events: "an announcement for this task (or the event) was posted or withdrawn" (public)
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
 import { subscribeAnnouncementEvents } from "@/lib/events/announcement-events";
 import { serverSentEventStream } from "@/lib/events/event-stream";
-import { holdSlots } from "@/lib/rate-limits";
-import { requireTask } from "@/lib/tasks";
+import { holdSlots } from "@/lib/http/rate-limits";
+import { requireTask } from "@/lib/tasks/lookup";
 
 export const dynamic = "force-dynamic";
 

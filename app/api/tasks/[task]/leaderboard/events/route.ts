@@ -1,9 +1,9 @@
 // GET /api/tasks/[task]/leaderboard/events - server-sent events: "scored" with the scoring team's new leaderboard row (no sign-in; public rows only, private ones once revealed)
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
 import { leaderboardEventStream } from "@/lib/events/leaderboard-stream";
-import { holdSlots } from "@/lib/rate-limits";
-import { requireTask } from "@/lib/tasks";
+import { holdSlots } from "@/lib/http/rate-limits";
+import { requireTask } from "@/lib/tasks/lookup";
 
 export const dynamic = "force-dynamic";
 

@@ -1,10 +1,10 @@
 // PATCH /api/tasks/[task]/submissions/[id] - rename or re-describe one of the team's submissions (JSON { name?, description? }; session or Bearer token)
-import { jsonAnswer } from "@/lib/api-answer";
+import { jsonAnswer } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
 import { ApiError, withErrors } from "@/lib/errors";
 import { submissionLabelsAnswerSchema } from "@/lib/schemas/submissions";
-import { updateSubmissionLabels } from "@/lib/submission-labels";
+import { updateSubmissionLabels } from "@/lib/submissions/labels";
 
 export const dynamic = "force-dynamic";
 

@@ -1,11 +1,11 @@
 // GET /api/tasks/[task]/submissions/events - server-sent events: status changes of the caller's team's submissions for the task
 import { authenticateRequest, callerStillValid } from "@/lib/auth/request-caller";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { env } from "@/lib/env";
 import { withErrors } from "@/lib/errors";
 import { submissionEventStream } from "@/lib/events/event-stream";
-import { holdSlots } from "@/lib/rate-limits";
-import { requireTask } from "@/lib/tasks";
+import { holdSlots } from "@/lib/http/rate-limits";
+import { requireTask } from "@/lib/tasks/lookup";
 
 export const dynamic = "force-dynamic";
 

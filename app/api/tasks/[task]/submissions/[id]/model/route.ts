@@ -1,10 +1,10 @@
 // GET /api/tasks/[task]/submissions/[id]/model - download the team's own submitted model (session or Bearer token; organisers any)
 import { Readable } from "node:stream";
 import { authenticateRequest } from "@/lib/auth/request-caller";
-import { clientIp } from "@/lib/client-ip";
+import { clientIp } from "@/lib/http/client-ip";
 import { withErrors } from "@/lib/errors";
-import { consumeLimit } from "@/lib/rate-limits";
-import { submissionModelForCaller } from "@/lib/submission-download";
+import { consumeLimit } from "@/lib/http/rate-limits";
+import { submissionModelForCaller } from "@/lib/submissions/download";
 
 export const dynamic = "force-dynamic";
 

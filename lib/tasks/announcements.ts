@@ -1,12 +1,12 @@
 import "server-only";
 import { z } from "zod";
-import { assertAdmin } from "./admin/authorize";
-import { recordAudit } from "./admin/audit";
-import type { SessionUser } from "./auth/session";
-import { db } from "./db";
-import { ApiError } from "./errors";
-import { publishAnnouncementEvent } from "./events/announcement-events";
-import { requireTask } from "./tasks";
+import { assertAdmin } from "../admin/authorize";
+import { recordAudit } from "../admin/audit";
+import type { SessionUser } from "../auth/session";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { publishAnnouncementEvent } from "../events/announcement-events";
+import { requireTask } from "./lookup";
 
 /**
  * Organisers' announcements: short messages for one task or the whole event ("the private board

@@ -1,10 +1,10 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { db } from "./db";
-import { ApiError } from "./errors";
+import { db } from "../db";
+import { ApiError } from "../errors";
 import { checkPassword, hashPassword } from "./passwords";
-import { emailSchema, passwordSchema, personNameSchema, teamNameSchema } from "./schemas/accounts";
+import { emailSchema, passwordSchema, personNameSchema, teamNameSchema } from "../schemas/accounts";
 
 /** Users and teams: the organiser's CLI uses these now; the sign-up pages will use the same. */
 

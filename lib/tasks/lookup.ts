@@ -1,7 +1,7 @@
 import "server-only";
 import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
-import { db } from "./db";
-import { ApiError } from "./errors";
+import { db } from "../db";
+import { ApiError } from "../errors";
 
 /** What the intake check and the pages need to know about a task. */
 export interface TaskForIntake {

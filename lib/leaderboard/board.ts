@@ -1,8 +1,8 @@
 import "server-only";
-import { db } from "./db";
-import { rankEntries } from "./leaderboard-ranking";
-import { markStatisticalTier, statisticalTierSize, type ScoreInterval } from "./leaderboard-uncertainty";
-import { requireTask } from "./tasks";
+import { db } from "../db";
+import { rankEntries } from "./ranking";
+import { markStatisticalTier, statisticalTierSize, type ScoreInterval } from "./uncertainty";
+import { requireTask } from "../tasks/lookup";
 
 /**
  * The leaderboards of a task (the rules in words: docs/ranking.md). Each team is represented by
@@ -34,7 +34,7 @@ export interface LeaderboardEntry {
   publicScore?: number;
   /** the 95% bootstrap interval of `score` (null: scored before intervals existed) */
   interval: ScoreInterval | null;
-  /** in the leader's tier: this team's interval overlaps the leader's (lib/leaderboard-uncertainty.ts) */
+  /** in the leader's tier: this team's interval overlaps the leader's (lib/leaderboard/uncertainty.ts) */
   statisticallyTied: boolean;
   /** the scoring version of the counted result */
   scoringVersion: number;
@@ -98,7 +98,7 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
       },
     },
   });
-  // Sorted here rather than by the index: the rule compares scores by their tie key (lib/leaderboard-ranking.ts).
+  // Sorted here rather than by the index: the rule compares scores by their tie key (lib/leaderboard/ranking.ts).
   // The statistical tier is marked after ranking: it is the leader's.
   return markStatisticalTier(
     rankEntries(

@@ -1,10 +1,10 @@
 import "server-only";
 import { z } from "zod";
 import type { Prisma } from "@goat/contracts/db";
-import { recordAudit } from "./admin/audit";
-import { assertAdmin } from "./admin/authorize";
-import type { SessionUser } from "./auth/session";
-import { db } from "./db";
+import { recordAudit } from "../admin/audit";
+import { assertAdmin } from "../admin/authorize";
+import type { SessionUser } from "../auth/session";
+import { db } from "../db";
 
 /**
  * The event's settings that organisers change from the admin pages, kept in one row

@@ -1,9 +1,9 @@
 import "server-only";
 import type { Readable } from "node:stream";
-import type { ApiCaller } from "./auth/api-token";
-import { db } from "./db";
-import { ApiError } from "./errors";
-import { modelStorage } from "./storage";
+import type { ApiCaller } from "../auth/api-token";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { modelStorage } from "../storage";
 
 /**
  * A team downloads the model it submitted (organisers may download any). The storage key never

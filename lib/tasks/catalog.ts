@@ -1,9 +1,9 @@
 import "server-only";
 import { tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
-import { db } from "./db";
-import { quotaState, type QuotaState } from "./quota";
-import { effectiveMergeDeadline } from "./team-rules";
-import { taskPhase, type TaskPhase } from "./tasks";
+import { db } from "../db";
+import { quotaState, type QuotaState } from "../quota/daily-quota";
+import { effectiveMergeDeadline } from "../teams/rules";
+import { taskPhase, type TaskPhase } from "./lookup";
 
 /**
  * What the task list and the task page show: public facts about a task (never its dataset
@@ -34,7 +34,7 @@ export interface TaskDetail extends TaskSummary {
   publicFraction: number;
   hasTrainingData: boolean;
   privateRevealedAt: string | null;
-  /** when team changes close for whoever has submitted (lib/team-rules.ts), and whether it is the default (the opening) */
+  /** when team changes close for whoever has submitted (lib/teams/rules.ts), and whether it is the default (the opening) */
   teamMerge: { closesAt: string; byDefault: boolean };
   /** the public board's freeze before the close, in minutes (0: none) */
   publicFreezeMinutes: number;

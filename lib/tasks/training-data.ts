@@ -2,9 +2,9 @@ import "server-only";
 import fs from "node:fs";
 import path from "node:path";
 import { taskDatasetDir } from "@goat/contracts/paths";
-import { db } from "./db";
-import { env } from "./env";
-import { ApiError } from "./errors";
+import { db } from "../db";
+import { env } from "../env";
+import { ApiError } from "../errors";
 
 /**
  * The public training file of a task, as a download. DATA_DIR/{slug}/ also holds the hidden test

@@ -1,12 +1,12 @@
 import "server-only";
-import type { ApiCaller } from "./auth/api-token";
-import { db } from "./db";
-import { ApiError } from "./errors";
-import { finalSelectionForTeam, type FinalSelection } from "./final-submissions";
+import type { ApiCaller } from "../auth/api-token";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { finalSelectionForTeam, type FinalSelection } from "../leaderboard/finals";
 import type { Prisma } from "@goat/contracts/db";
-import { QueueSnapshot } from "./queue/wait-outlook";
-import { submissionHistories, submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./submissions";
-import { requireTask } from "./tasks";
+import { QueueSnapshot } from "../queue/wait-outlook";
+import { submissionHistories, submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./status";
+import { requireTask } from "../tasks/lookup";
 
 /**
  * "My submissions": the caller's team's submissions for one task, newest first, a page at a time

@@ -2,13 +2,13 @@ import "server-only";
 import type { MetricValues } from "@goat/contracts/metrics";
 import { participantMessage } from "@goat/contracts/participant-message";
 import type { EvaluationReceipt } from "@goat/contracts/submission";
-import type { ApiCaller } from "./auth/api-token";
+import type { ApiCaller } from "../auth/api-token";
 import type { Prisma, SubmissionStatus } from "@goat/contracts/db";
-import { db } from "./db";
-import { ApiError } from "./errors";
-import { finalKindsForTeam, type FinalKind } from "./final-submissions";
-import { hiddenByFreeze } from "./leaderboard";
-import { QueueSnapshot, waitingInServiceOrder, type WaitReason } from "./queue/wait-outlook";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { finalKindsForTeam, type FinalKind } from "../leaderboard/finals";
+import { hiddenByFreeze } from "../leaderboard/board";
+import { QueueSnapshot, waitingInServiceOrder, type WaitReason } from "../queue/wait-outlook";
 
 /**
  * Queue position of a QUEUED submission in the order the scheduler serves (QueueSnapshot, the fair

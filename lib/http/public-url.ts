@@ -1,6 +1,6 @@
 import "server-only";
 import { headers } from "next/headers";
-import { env } from "./env";
+import { env } from "../env";
 
 /**
  * The address participants reach this site at, for the copy-paste curl commands: PUBLIC_URL when

@@ -1,9 +1,9 @@
 import "server-only";
-import { db } from "./db";
-import { publicCutoff } from "./leaderboard";
-import { leaderboardSnapshot, type BoardSnapshot } from "./leaderboard-cache";
-import { scoreKey } from "./leaderboard-ranking";
-import { requireTask } from "./tasks";
+import { db } from "../db";
+import { publicCutoff } from "./board";
+import { leaderboardSnapshot, type BoardSnapshot } from "./cache";
+import { scoreKey } from "./ranking";
+import { requireTask } from "../tasks/lookup";
 
 /**
  * The leaderboard chart: for the top teams (as leaderboardForTask ranks them; no ranking here),

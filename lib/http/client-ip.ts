@@ -1,5 +1,5 @@
 import "server-only";
-import { env } from "./env";
+import { env } from "../env";
 
 /**
  * The address per-IP rate limits key on. Next's server sets X-Forwarded-For to the socket's

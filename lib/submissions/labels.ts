@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
-import { db } from "./db";
-import { ApiError } from "./errors";
+import { db } from "../db";
+import { ApiError } from "../errors";
 
 /**
  * A submission's name and description: the team's own labels ("bigger MLP, lr 3e-4"), set at

@@ -2,9 +2,9 @@ import "server-only";
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
-import { subscribeSubmissionEvents } from "./events/submission-events";
-import { leaderboardForTask, type Leaderboard, type LeaderboardEntry } from "./leaderboard";
-import { leaderboardQuerySchema } from "./schemas/platform";
+import { subscribeSubmissionEvents } from "../events/submission-events";
+import { leaderboardForTask, type Leaderboard, type LeaderboardEntry } from "./board";
+import { leaderboardQuerySchema } from "../schemas/platform";
 
 /**
  * Each web process keeps every board it has served in memory, so that a final hour of every team

@@ -1,39 +1,23 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
-import fs from "node:fs/promises";
-import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import busboy from "busboy";
 import { z } from "zod";
-import { DatasetTooLargeError } from "@goat/contracts/dataset/npz";
 import { db } from "../db";
-import { env } from "../env";
 import { ApiError } from "../errors";
-import { formatBytes } from "../intake/receive-upload";
-import { forgetLeaderboards } from "../leaderboard-cache";
-import { submitModel, type AcceptedSubmission } from "../intake/submit-model";
-import { importDataset, taskConfigSchema } from "../task-admin";
+import { forgetLeaderboards } from "../leaderboard/cache";
+import { taskConfigSchema } from "./admin";
 import { emptySplitProblem } from "@goat/contracts/scoring-version";
-import { previewScoreFormula } from "./formula-preview";
-import { RescoreConfirmationNeeded, updateTaskScoring, type RescorePlan } from "./scoring-edit";
+import { previewScoreFormula } from "../admin/formula-preview";
+import { RescoreConfirmationNeeded, updateTaskScoring, type RescorePlan } from "../admin/scoring-edit";
 import type { SessionUser } from "../auth/session";
-import { recordAudit } from "./audit";
-import { assertAdmin } from "./authorize";
-import { describeIssue } from "./plain-issues";
+import { recordAudit } from "../admin/audit";
+import { assertAdmin } from "../admin/authorize";
+import { describeIssue } from "../admin/plain-issues";
 import { taskUpdateAnswerSchema, taskUpdateRequestSchema } from "../schemas/tasks";
 
 /**
- * Creating and editing tasks from the browser, uploading their datasets and running a reference
- * model. The reference model goes through the normal upload path and the normal queue under the
- * organisers' team, flagged isReference (never ranked, no quota): the organiser sees exactly what
- * a participant's model would meet on the workers (dataset, labels, metric, GPU), and the web app
- * never runs onnxruntime itself (docs/architecture.md).
+ * Creating and editing tasks from the browser's task form and the admin API: the form's fields
+ * parsed and checked (scoring edits ask for confirmation: lib/admin/scoring-edit.ts). Dataset
+ * uploads are in ./dataset-upload.ts, the reference model in ./reference-model.ts.
  */
-export const ORGANISERS_TEAM = "Organisers";
 
 const optionalDate = z
   .string()
@@ -239,175 +223,6 @@ export async function taskFormValues(actor: SessionUser | null, slug: string): P
     finalSubmissionLimit: String(task.finalSubmissionLimit),
     scoreFormula: task.scoreFormula ?? "",
     showReferenceOnBoards: task.showReferenceOnBoards ? "shown" : "hidden",
-  };
-}
-
-const DATASET_FIELDS = new Set(["inputs", "labels", "train"]);
-
-function datasetTooLarge(limitBytes: number): ApiError {
-  return new ApiError(413, "PAYLOAD_TOO_LARGE", `A dataset file is larger than the limit of ${formatBytes(limitBytes)} (DATASET_MAX_BYTES).`, { limitBytes });
-}
-
-/**
- * Streams the dataset fields of a multipart body into `staging`. A file over the limit is
- * refused (busboy would otherwise cut it silently and the import would see a truncated file);
- * a body that breaks off (the client went away) rejects instead of throwing an uncaught
- * `aborted`; either way every write stream is closed before the caller removes the folder.
- */
-async function receiveDatasetFiles(request: Request, contentType: string, staging: string, maxBytes: number): Promise<Record<string, string>> {
-  const saved: Record<string, string> = {};
-  const outputs: WriteStream[] = [];
-  const source = Readable.fromWeb(request.body as unknown as WebReadableStream<Uint8Array>);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        source.unpipe();
-        source.destroy();
-        for (const out of outputs) out.destroy();
-        reject(error);
-      };
-      let parser: busboy.Busboy;
-      try {
-        parser = busboy({ headers: { "content-type": contentType }, limits: { files: 3, fileSize: maxBytes } });
-      } catch {
-        fail(new ApiError(400, "MISSING_FILE", "The multipart body could not be read (missing boundary?)."));
-        return;
-      }
-      const writes: Promise<void>[] = [];
-      parser.on("file", (field, stream, info) => {
-        if (settled || !DATASET_FIELDS.has(field) || !info.filename) {
-          stream.resume();
-          return;
-        }
-        const extension = info.filename.toLowerCase().endsWith(".npz") ? ".npz" : ".npy";
-        const target = path.join(staging, `${field}${extension}`);
-        saved[field] = target;
-        const out = createWriteStream(target);
-        outputs.push(out);
-        stream.on("limit", () => fail(datasetTooLarge(maxBytes)));
-        const written = pipeline(stream, out);
-        written.catch(fail);
-        writes.push(written);
-      });
-      parser.on("error", (error: Error) => fail(new ApiError(400, "MISSING_FILE", `The multipart body could not be read: ${error.message}`)));
-      parser.on("close", () =>
-        Promise.all(writes).then(() => {
-          if (settled) return;
-          settled = true;
-          resolve();
-        }, fail),
-      );
-      source.on("error", () => fail(new ApiError(400, "MISSING_FILE", "The upload was interrupted before the dataset was complete.")));
-      source.pipe(parser);
-    });
-  } finally {
-    await Promise.all(outputs.filter((out) => !out.closed).map((out) => once(out, "close").catch(() => undefined)));
-  }
-  return saved;
-}
-
-/**
- * Streams the dataset files of a multipart upload (fields inputs, labels, optional train) to a
- * staging directory, then imports them: importDataset validates them against the task's
- * signature before swapping them in, so a broken dataset never replaces a working one. The
- * staging directory is removed on every path.
- */
-export async function importUploadedDataset(actor: SessionUser | null, request: Request, slug: string) {
-  assertAdmin(actor);
-  const contentType = request.headers.get("content-type") ?? "";
-  if (!contentType.toLowerCase().startsWith("multipart/form-data") || !request.body) {
-    throw new ApiError(400, "MISSING_FILE", "Send the dataset as multipart/form-data with the files inputs (.npy/.npz) and labels (.npy).");
-  }
-  const maxBytes = env().DATASET_MAX_BYTES;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > 3 * maxBytes + 64 * 1024) throw datasetTooLarge(maxBytes);
-  const staging = path.join(env().UPLOAD_TMP_DIR, `dataset-${randomUUID()}`);
-  await fs.mkdir(staging, { recursive: true });
-  try {
-    const saved = await receiveDatasetFiles(request, contentType, staging, maxBytes);
-    if (!saved.inputs || !saved.labels) throw new ApiError(400, "MISSING_FILE", "Both files are needed: inputs (.npy or .npz) and labels (.npy).");
-    let imported;
-    try {
-      imported = await importDataset(slug, { inputs: saved.inputs, labels: saved.labels, train: saved.train });
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
-      if (error instanceof DatasetTooLargeError) {
-        await recordAudit(db, actor.id, "task.dataset_refused", `task:${slug}`, { reason: error.message });
-        throw datasetTooLarge(error.limitBytes);
-      }
-      await recordAudit(db, actor.id, "task.dataset_refused", `task:${slug}`, { reason: (error as Error).message });
-      throw new ApiError(422, "VALIDATION_FAILED", `The dataset does not fit the task: ${(error as Error).message}`);
-    }
-    await recordAudit(db, actor.id, "task.dataset", `task:${slug}`, imported);
-    return imported;
-  } finally {
-    await fs.rm(staging, { recursive: true, force: true });
-  }
-}
-
-async function organisersTeamId(): Promise<number> {
-  const team = await db.team.upsert({
-    where: { name: ORGANISERS_TEAM },
-    create: { name: ORGANISERS_TEAM, inviteCode: `organisers-${randomUUID()}` },
-    update: {},
-    select: { id: true },
-  });
-  return team.id;
-}
-
-/** Uploads a reference model (multipart field `file`) through the normal path, under the organisers' team. */
-export async function submitReferenceModel(actor: SessionUser | null, request: Request, slug: string): Promise<AcceptedSubmission> {
-  assertAdmin(actor);
-  const teamId = await organisersTeamId();
-  const accepted = await submitModel(request, { userId: actor.id, role: "ADMIN", teamId, tokenId: null }, slug, { reference: true });
-  await recordAudit(db, actor.id, "task.reference_model", `task:${slug}`, { submissionId: accepted.id });
-  return accepted;
-}
-
-export interface TaskValidation {
-  slug: string;
-  datasetVersion: string | null;
-  reference: {
-    id: number;
-    status: string;
-    failureKind: string | null;
-    message: string | null;
-    publicScore: number | null;
-    privateScore: number | null;
-    /** what the reference model used over the sandbox's baseline: compare with the task's memory limit */
-    peakMemoryBytes: number | null;
-    metric: string;
-  } | null;
-}
-
-/** What the task page shows after a save: is there a dataset, and how did the latest reference model do. */
-export async function taskValidation(actor: SessionUser | null, slug: string): Promise<TaskValidation> {
-  assertAdmin(actor);
-  const task = await db.task.findUnique({ where: { slug }, select: { id: true, datasetVersion: true, rankMetric: true } });
-  if (!task) throw new ApiError(404, "TASK_NOT_FOUND", `There is no task "${slug}".`);
-  const reference = await db.submission.findFirst({
-    where: { taskId: task.id, isReference: true },
-    orderBy: { id: "desc" },
-    select: { id: true, status: true, failureKind: true, message: true, result: { select: { publicScore: true, privateScore: true, peakMemoryBytes: true } } },
-  });
-  return {
-    slug,
-    datasetVersion: task.datasetVersion,
-    reference: reference
-      ? {
-          id: reference.id,
-          status: reference.status,
-          failureKind: reference.failureKind,
-          message: reference.message,
-          publicScore: reference.result?.publicScore ?? null,
-          privateScore: reference.result?.privateScore ?? null,
-          peakMemoryBytes: reference.result?.peakMemoryBytes == null ? null : Number(reference.result.peakMemoryBytes),
-          metric: task.rankMetric,
-        }
-      : null,
   };
 }
 

@@ -9,12 +9,12 @@ import { FormulaError, MAX_FORMULA_LENGTH, formulaVariables, parseScoreFormula }
 import { emptySplitProblem } from "@goat/contracts/scoring-version";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
 import { z } from "zod";
-import { createStagingDir, markCurrent, publishDatasetVersion, storeTrainingFile, sweepDatasetVersions } from "./datasets/dataset-versions";
-import { db } from "./db";
-import { env } from "./env";
-import { ApiError } from "./errors";
-import { switchDatasetVersion } from "./admin/scoring-edit";
-import { log } from "./log";
+import { createStagingDir, markCurrent, publishDatasetVersion, storeTrainingFile, sweepDatasetVersions } from "../datasets/dataset-versions";
+import { db } from "../db";
+import { env } from "../env";
+import { ApiError } from "../errors";
+import { switchDatasetVersion } from "../admin/scoring-edit";
+import { log } from "../log";
 
 /** Creating and configuring tasks, and importing their hidden test sets. */
 const RESERVED_SLUGS = new Set(["queue"]); // /submit/queue/status is the queue's own route
@@ -43,7 +43,7 @@ export const taskConfigSchema = z
     maxRunningPerTeam: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_RUNNING_PER_TEAM),
     opensAt: z.coerce.date().nullable().default(null),
     closesAt: z.coerce.date().nullable().default(null),
-    /** team changes close then for whoever has submitted (lib/team-rules.ts); null: when the task opens */
+    /** team changes close then for whoever has submitted (lib/teams/rules.ts); null: when the task opens */
     teamMergeDeadline: z.coerce.date().nullable().default(null),
     publicFraction: z.number().min(0).max(1).default(0.5),
     /** K: how many final submissions a team may select; the private board ranks their best (docs/ranking.md) */

@@ -1,9 +1,9 @@
 import "server-only";
 import { z } from "zod";
-import { createUser } from "./accounts";
-import { ApiError } from "./errors";
-import { consumeLimit } from "./rate-limits";
-import { emailSchema, passwordSchema, personNameSchema } from "./schemas/accounts";
+import { createUser } from "./users";
+import { ApiError } from "../errors";
+import { consumeLimit } from "../http/rate-limits";
+import { emailSchema, passwordSchema, personNameSchema } from "../schemas/accounts";
 
 /**
  * Self-service sign-up. Everyone who signs up is a participant; organisers are made with the

@@ -1,7 +1,7 @@
 import "server-only";
-import { dayStartRanks } from "./leaderboard-day-start";
-import { leaderboardSnapshot, type BoardSnapshot, type LeaderboardPage } from "./leaderboard-cache";
-import { referenceRowFor } from "./leaderboard-reference";
+import { dayStartRanks } from "./day-start";
+import { leaderboardSnapshot, type BoardSnapshot, type LeaderboardPage } from "./cache";
+import { referenceRowFor } from "./reference";
 import { shakeUp, type ShakeUp } from "./rank-movement";
 import { teamsAboveReference, type ReferenceRow } from "./reference-rows";
 import { scoreHistogram, type ScoreBin } from "./score-histogram";
@@ -10,7 +10,7 @@ import { scoreHistogram, type ScoreBin } from "./score-histogram";
  * What the leaderboard page shows around the table (docs/ranking.md, "Rank changes and the
  * shake-up"): the moves since the start of the UTC day, the shake-up of a revealed private board,
  * the reference row and the distribution of best public scores. Everything comes from the cached
- * board snapshots (lib/leaderboard-cache.ts) and what is derived from a snapshot is remembered
+ * board snapshots (lib/leaderboard/cache.ts) and what is derived from a snapshot is remembered
  * with it, so a page view adds no database read beyond the first of each board version.
  */
 export interface BoardExtras {

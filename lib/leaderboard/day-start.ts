@@ -1,17 +1,17 @@
 import "server-only";
-import { db } from "./db";
-import { env } from "./env";
-import { leaderboardSnapshot } from "./leaderboard-cache";
-import { log } from "./log";
-import { queueRedis } from "./queue/evaluation-queue";
-import { runExclusively } from "./queue/exclusive-run";
+import { db } from "../db";
+import { env } from "../env";
+import { leaderboardSnapshot } from "./cache";
+import { log } from "../log";
+import { queueRedis } from "../queue/evaluation-queue";
+import { runExclusively } from "../queue/exclusive-run";
 
 /**
  * The public board's ranks at the start of the current UTC day, against which the board shows each
  * team's move (docs/ranking.md, "Rank changes and the shake-up"). They are taken once per task and
  * day into leaderboard_day_starts: by the web app's periodic pass (one replica at a time, under the
  * exclusive-run lock) within a minute of 00:00 UTC, or, when no pass ran yet, by the first board
- * read of the day. What is taken is the public board as it was shown (lib/leaderboard.ts, so the
+ * read of the day. What is taken is the public board as it was shown (lib/leaderboard/board.ts, so the
  * freeze holds). Once taken a day's ranks never change, so each web process keeps them in memory:
  * a page view costs a map lookup per row, never a query.
  */

@@ -1,9 +1,9 @@
 import "server-only";
 import { z } from "zod";
-import { createApiToken, revokeApiToken, type CreatedApiToken } from "./auth/api-token";
-import type { SessionUser } from "./auth/session";
-import { db } from "./db";
-import { ApiError } from "./errors";
+import { createApiToken, revokeApiToken, type CreatedApiToken } from "./api-token";
+import type { SessionUser } from "./session";
+import { db } from "../db";
+import { ApiError } from "../errors";
 
 /** The tokens page: a user's own API tokens (never their hashes), created and revoked by their owner only. */
 export interface ApiTokenView {

@@ -1,18 +1,18 @@
 import "server-only";
 import { z } from "zod";
 import { Prisma } from "@goat/contracts/db";
-import { addTeamMember, createTeam } from "./accounts";
-import type { SessionUser } from "./auth/session";
-import { db } from "./db";
-import { ApiError } from "./errors";
-import { teamNameSchema } from "./schemas/accounts";
+import { addTeamMember, createTeam } from "../accounts/users";
+import type { SessionUser } from "../auth/session";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { teamNameSchema } from "../schemas/accounts";
 import { eventSettings } from "./event-settings";
-import { assertRoomInTeam, assertTeamChangeOpen, mergeDeadlinesOfOpenTasks, teamChangeClosure, type TaskMergeDeadline, type TeamChangeClosure } from "./team-rules";
+import { assertRoomInTeam, assertTeamChangeOpen, mergeDeadlinesOfOpenTasks, teamChangeClosure, type TaskMergeDeadline, type TeamChangeClosure } from "./rules";
 
 /**
  * Teams as participants manage them on the team page: create one, join one with its invite code,
  * see its members, leave it. One team per user for the event (team_members.user_id is unique).
- * Every change obeys the team rules (lib/team-rules.ts): the tasks' team merge deadlines and the
+ * Every change obeys the team rules (lib/teams/rules.ts): the tasks' team merge deadlines and the
  * event's maximum team size. Every function takes the signed-in user, so pages and tests call the
  * same code.
  */

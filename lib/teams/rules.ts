@@ -1,7 +1,7 @@
 import "server-only";
 import type { Prisma } from "@goat/contracts/db";
-import { db } from "./db";
-import { ApiError } from "./errors";
+import { db } from "../db";
+import { ApiError } from "../errors";
 import { eventSettings } from "./event-settings";
 
 /**

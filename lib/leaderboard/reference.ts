@@ -1,14 +1,14 @@
 import "server-only";
-import { db } from "./db";
-import type { BoardSnapshot } from "./leaderboard-cache";
-import { publicFreezeStart } from "./leaderboard";
+import { db } from "../db";
+import type { BoardSnapshot } from "./cache";
+import { publicFreezeStart } from "./board";
 import type { ReferenceRow } from "./reference-rows";
 
 /**
  * The reference row a board shows when the task's organisers chose to (Task.showReferenceOnBoards):
  * the latest scored reference model's score on that board. The public board respects the freeze
  * like any team's submission does. Read once per loaded board snapshot (a WeakMap keyed by the
- * snapshot, so it is dropped and read again exactly when the board is: lib/leaderboard-cache.ts).
+ * snapshot, so it is dropped and read again exactly when the board is: lib/leaderboard/cache.ts).
  */
 const bySnapshot = new WeakMap<BoardSnapshot, Promise<ReferenceRow | null>>();
 

@@ -1,10 +1,10 @@
 import "server-only";
 import { z } from "zod";
-import type { ApiCaller } from "./auth/api-token";
-import { db } from "./db";
-import { ApiError } from "./errors";
-import { forgetLeaderboards } from "./leaderboard-cache";
-import { requireTask, taskPhase, type TaskForIntake } from "./tasks";
+import type { ApiCaller } from "../auth/api-token";
+import { db } from "../db";
+import { ApiError } from "../errors";
+import { forgetLeaderboards } from "./cache";
+import { requireTask, taskPhase, type TaskForIntake } from "../tasks/lookup";
 
 /**
  * Final submissions (docs/ranking.md "Final submissions", Kaggle's rule): each team selects up to K

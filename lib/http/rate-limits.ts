@@ -2,8 +2,8 @@ import "server-only";
 import { createHash } from "node:crypto";
 import IORedis from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import { env, type WebEnv } from "./env";
-import { ApiError } from "./errors";
+import { env, type WebEnv } from "../env";
+import { ApiError } from "../errors";
 
 /**
  * Rate limits, counted in Redis with rate-limiter-flexible so every web process shares them. Two
