@@ -84,13 +84,13 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
   const ownOffPage = ownEntry && !rows.some((row) => row.teamId === ownEntry.teamId) ? ownEntry : null;
   const row = (entry: LeaderboardEntry, testId: string) => (
     <tr key={`${testId}-${entry.teamId}`} className={ownTeamId === entry.teamId ? "bg-indigo-50" : ""} data-testid={testId} data-team={entry.team}>
-      <td className="py-2 pr-3 font-semibold" data-testid="rank">
-        {entry.rank}
+      <td className="py-2 pr-3 font-semibold" data-testid="rank-cell">
+        <span data-testid="rank">{entry.rank}</span>
         {props.dayStartRanks && <RankChange now={entry.rank} before={props.dayStartRanks[entry.teamId]} since="since 00:00 UTC" />}
       </td>
       {isPrivate && (
-        <td className="py-2 pr-3" data-testid="public-rank">
-          {entry.publicRank ?? "–"}
+        <td className="py-2 pr-3" data-testid="public-rank-cell">
+          <span data-testid="public-rank">{entry.publicRank ?? "–"}</span>
           <RankChange now={entry.rank} before={entry.publicRank} since="from the public board" />
         </td>
       )}

@@ -10,7 +10,7 @@ export function ScoreWithInterval({ score, interval }: { score: number; interval
     <>
       <span data-testid="score">{formatScore(score)}</span>
       {interval && (
-        <span className="block whitespace-nowrap text-xs text-slate-500" data-testid="interval" title="95% bootstrap interval">
+        <span className="block whitespace-nowrap text-xs text-slate-600" data-testid="interval" title="95% bootstrap interval">
           {formatScore(interval.low)}–{formatScore(interval.high)}
         </span>
       )}

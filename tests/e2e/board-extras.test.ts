@@ -70,7 +70,7 @@ const rowOrder = (page: Page) =>
   );
 const movesOf = (page: Page, cell: "rank" | "public-rank") =>
   page.locator("[data-testid=leaderboard-row]").evaluateAll(
-    (rows, testId) => rows.map((row) => [row.getAttribute("data-team"), row.querySelector(`[data-testid=${testId}] [data-testid=rank-change]`)?.getAttribute("data-move") ?? null]),
+    (rows, testId) => rows.map((row) => [row.getAttribute("data-team"), row.querySelector(`[data-testid=${testId}-cell] [data-testid=rank-change]`)?.getAttribute("data-move") ?? null]),
     cell,
   );
 
@@ -120,7 +120,7 @@ it("the public board shows moves since 00:00 UTC, the reference row and the scor
     await page.reload();
     await page.getByTestId("reference-row").waitFor();
     expect(await rowOrder(page)).toEqual(["Rising Star", participantTeam, "reference", "Steady", "Newcomer"]);
-    expect(await page.locator("[data-testid=leaderboard-row] [data-testid=rank]").allTextContents()).toEqual(["1▲2up 2 places since 00:00 UTC", "2–unchanged since 00:00 UTC", "3▼2down 2 places since 00:00 UTC", "4newnew since 00:00 UTC"]);
+    expect(await page.locator("[data-testid=leaderboard-row] [data-testid=rank-cell]").allTextContents()).toEqual(["1▲2up 2 places since 00:00 UTC", "2–unchanged since 00:00 UTC", "3▼2down 2 places since 00:00 UTC", "4newnew since 00:00 UTC"]);
     expect(await movesOf(page, "rank")).toEqual([["Rising Star", "up"], [participantTeam, "same"], ["Steady", "down"], ["Newcomer", "new"]]);
     expect(await page.getByTestId("reference-row").textContent()).toContain("Reference: logistic baseline");
     expect(await page.getByTestId("reference-score").textContent()).toBe("0.8500");
@@ -153,7 +153,7 @@ it("the public board shows moves since 00:00 UTC, the reference row and the scor
     await page.getByTestId("shake-up").waitFor();
     expect(await page.getByTestId("shake-up").textContent()).toContain("The top 3 changed; largest move: Newcomer up 3 places.");
     expect(await rowOrder(page)).toEqual(["Newcomer", "Steady", "reference", "Rising Star", participantTeam]);
-    expect(await page.locator("[data-testid=leaderboard-row] [data-testid=public-rank]").evaluateAll((cells) => cells.map((cell) => cell.firstChild?.textContent))).toEqual(["4", "3", "1", "2"]);
+    expect(await page.locator("[data-testid=leaderboard-row] [data-testid=public-rank]").allTextContents()).toEqual(["4", "3", "1", "2"]);
     expect(await movesOf(page, "public-rank")).toEqual([["Newcomer", "up"], ["Steady", "up"], ["Rising Star", "down"], [participantTeam, "down"]]);
     expect(await page.getByTestId("reference-score").textContent()).toBe("0.7500");
     await checkPage(page, `leaderboard-extras-private-${viewport.name}`);

@@ -235,7 +235,7 @@ it("an organiser's pages: one admin navigation, the task editor keeps values wit
   const markdown = "## How to win\n\n- **Accuracy** counts\n- see [the rules](https://example.org/rules)\n\n<script>window.pwned = 1</script><img src=x onerror=\"window.pwned=1\">\n\n[click](javascript:window.pwned=1)";
   await page.goto(`${platform.baseUrl}/admin/tasks/task2`);
   await page.fill("#task-description", markdown);
-  await page.getByRole("button", { name: "Preview" }).click();
+  await page.getByRole("button", { name: "Preview", exact: true }).click();
   const preview = page.getByTestId("description-preview");
   expect(await preview.locator("h2").textContent()).toBe("How to win");
   expect(await preview.locator("strong").textContent()).toBe("Accuracy");

@@ -112,6 +112,8 @@ it("an organiser sets a freeze; a rival's score made after it stays off the publ
   const closes = new Date(Date.now() + 31 * 60_000).toISOString().slice(0, 16);
   await admin.fill("#task-closesAt", closes);
   await admin.fill("#task-publicFreezeMinutes", "60");
+  // The seed's team merge deadline (two weeks out) must not fall after the new close.
+  await admin.fill("#task-teamMergeDeadline", "");
   await admin.getByRole("button", { name: "Save" }).click();
   await admin.getByText("Saved.").waitFor();
   expect((await sql("SELECT public_freeze_minutes, closes_at FROM tasks WHERE slug = 'task2'"))[0]).toMatchObject({ public_freeze_minutes: 60 });
