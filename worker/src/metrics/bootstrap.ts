@@ -55,24 +55,81 @@ export function percentileOfSorted(sorted: Float64Array, q: number): number {
 const RESAMPLES_PER_SLICE = 25;
 
 /**
- * The bootstrap interval of `metric` over the split's rows. The cost is 1,000 x rows random draws
- * (most of it the generator): 1,000 resamples of 100,000 classification rows took 3.8-4.5 s on a
- * 2-core machine running other test suites (load average 10), so less on an idle core. The work
- * yields to the event loop between slices, so the worker's queue lock keeps being renewed.
+ * The draws are the same for every submission of a task (one seed, paired): a worker keeps the
+ * last few draw tables, so after its first evaluation of a task the generator does not run again.
+ * A table is resamples x rows indices; tables larger than this many entries (e.g. 1,000 x 100,000
+ * rows) are drawn anew each time instead of being kept.
+ */
+const MAX_KEPT_DRAW_ENTRIES = 12_000_000;
+const keptDraws = new Map<string, Uint32Array>();
+
+function drawTable(rows: number, resamples: number, seed: number): Uint32Array | null {
+  if (rows * resamples > MAX_KEPT_DRAW_ENTRIES) return null;
+  const key = `${rows}:${resamples}:${seed}`;
+  let table = keptDraws.get(key);
+  if (!table) {
+    table = new Uint32Array(rows * resamples);
+    const random = mulberry32(seed);
+    for (let i = 0; i < table.length; i++) table[i] = Math.floor(random() * rows);
+    if (keptDraws.size >= 4) keptDraws.delete(keptDraws.keys().next().value!);
+    keptDraws.set(key, table);
+  }
+  return table;
+}
+
+/**
+ * For the metrics that are a mean over rows (accuracy, top-k, and MSE and MAE, whose mean over
+ * every output value is the mean of each row's mean), each row's value: a resample's metric is then
+ * the mean of the picked values, the same number the full computation gives, in one gather.
+ */
+function rowValues(outcomes: SplitOutcomes, metric: MetricName): Float64Array | null {
+  if (outcomes.kind === "CLASSIFICATION") {
+    if (metric === "accuracy") return Float64Array.from(outcomes.labels, (label, i) => (outcomes.predictions[i] === label ? 1 : 0));
+    if (metric === "top_k") return Float64Array.from(outcomes.inTopK);
+    return null;
+  }
+  if (metric !== "mse" && metric !== "mae") return null;
+  const { width, predictions, targets } = outcomes;
+  const values = new Float64Array(targets.length / width);
+  for (let row = 0; row < values.length; row++) {
+    let sum = 0;
+    for (let j = 0; j < width; j++) {
+      const error = predictions[row * width + j] - targets[row * width + j];
+      sum += metric === "mse" ? error * error : Math.abs(error);
+    }
+    values[row] = sum / width;
+  }
+  return values;
+}
+
+/**
+ * The bootstrap interval of `metric` over the split's rows. Drawing the indices is most of the
+ * cost (1,000 x rows draws), paid once per split size and kept (drawTable); the metrics that are a
+ * mean over rows are then one gather per resample. The work yields to the event loop between
+ * slices, so the worker's queue lock keeps being renewed. `npm run bench` reports what an
+ * evaluation spends on it (inside "result write").
  */
 export async function bootstrapInterval(outcomes: SplitOutcomes, metric: MetricName, options: BootstrapOptions = {}): Promise<ScoreInterval> {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const confidence = options.confidence ?? BOOTSTRAP_CONFIDENCE;
+  const seed = options.seed ?? BOOTSTRAP_SEED;
   const rows = outcomeRows(outcomes);
   if (rows === 0) throw new RangeError("cannot bootstrap 0 rows");
   metricOfResample(outcomes, metric, new Uint32Array(1)); // a metric of the other kind fails here, before the work
-  const random = mulberry32(options.seed ?? BOOTSTRAP_SEED);
-  const picks = new Uint32Array(rows);
+  const table = drawTable(rows, resamples, seed);
+  const random = table ? null : mulberry32(seed);
+  const values = rowValues(outcomes, metric);
+  let picks: Uint32Array = new Uint32Array(rows);
   const scores = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) {
     if (b > 0 && b % RESAMPLES_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (let i = 0; i < rows; i++) picks[i] = Math.floor(random() * rows);
-    scores[b] = metricOfResample(outcomes, metric, picks);
+    if (table) picks = table.subarray(b * rows, (b + 1) * rows);
+    else for (let i = 0; i < rows; i++) picks[i] = Math.floor(random!() * rows);
+    if (values) {
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += values[picks[i]];
+      scores[b] = sum / rows;
+    } else scores[b] = metricOfResample(outcomes, metric, picks);
   }
   scores.sort();
   const tail = (1 - confidence) / 2;
