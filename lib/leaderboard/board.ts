@@ -83,19 +83,9 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
       finalKind: true,
       scoringVersion: true,
       team: { select: { name: true } },
-      // The interval of the board's own score; the private one is read only for the private board.
-      submission: {
-        select: {
-          result: {
-            select: {
-              publicIntervalLow: board === "PUBLIC",
-              publicIntervalHigh: board === "PUBLIC",
-              privateIntervalLow: board === "PRIVATE",
-              privateIntervalHigh: board === "PRIVATE",
-            },
-          },
-        },
-      },
+      // The interval of the row's own score, on this board's rows (kept in the row by leaderboard_refresh).
+      intervalLow: true,
+      intervalHigh: true,
     },
   });
   // Sorted here rather than by the index: the rule compares scores by their tie key (lib/leaderboard/ranking.ts).
@@ -110,22 +100,13 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
         submissionId: row.submissionId,
         submittedAt: row.submittedAt.toISOString(),
         entries: row.entries,
-        interval: storedInterval(row.submission.result, board),
+        interval: row.intervalLow === null || row.intervalHigh === null ? null : { low: row.intervalLow, high: row.intervalHigh },
         scoringVersion: row.scoringVersion,
         olderScoring: row.scoringVersion !== scoringVersion,
         ...(board === "PRIVATE" && row.finalKind ? { final: row.finalKind === "SELECTED" ? ("selected" as const) : ("default" as const) } : {}),
       })),
     ),
   );
-}
-
-function storedInterval(
-  result: { publicIntervalLow?: number | null; publicIntervalHigh?: number | null; privateIntervalLow?: number | null; privateIntervalHigh?: number | null } | null,
-  board: "PUBLIC" | "PRIVATE",
-): ScoreInterval | null {
-  const low = board === "PUBLIC" ? result?.publicIntervalLow : result?.privateIntervalLow;
-  const high = board === "PUBLIC" ? result?.publicIntervalHigh : result?.privateIntervalHigh;
-  return low === null || low === undefined || high === null || high === undefined ? null : { low, high };
 }
 
 /**
