@@ -179,8 +179,8 @@ async function main(): Promise<void> {
     });
 
     /** Uploads the slow model and waits until a worker has it; returns the submission and that worker's service. */
-    const slowOnAWorker = async (seed: number) => {
-      const { id } = await web.upload("task2", token, buildHangingModel({ tripCount: SLOW_TRIP_COUNT + BigInt(seed) }), `slow-${seed}.onnx`);
+    const slowOnAWorker = async (seed: number, tripCount = SLOW_TRIP_COUNT) => {
+      const { id } = await web.upload("task2", token, buildHangingModel({ tripCount: tripCount + BigInt(seed) }), `slow-${seed}.onnx`);
       // The claim (status RUNNING, worker_id set) is in Postgres at once; the dashboard learns it at
       // the worker's next heartbeat, which may come after a fast evaluation has ended.
       const holder = await until(`a worker to take submission ${id}`, async () => {
@@ -218,7 +218,8 @@ async function main(): Promise<void> {
 
     await step("docker-compose stop a busy worker: it hands the job back and exits 0 within stop_grace_period", async () => {
       await waitHealthy(DEFAULT_WORKERS);
-      const { id, workerId, service } = await slowOnAWorker(2);
+      // Longer than the worker's shutdown wait (WORKER_SHUTDOWN_TIMEOUT_MS, 5 s here), so it is handed back.
+      const { id, workerId, service } = await slowOnAWorker(2, SLOW_TRIP_COUNT * 4n);
       const container = stack.container(service)!;
       const started = Date.now();
       stack.run(["stop", service]);
