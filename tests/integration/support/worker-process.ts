@@ -34,7 +34,10 @@ export async function startWorker(id: string, extraEnv: Record<string, string> =
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not get ready:\n${log}`)), readyTimeoutMs);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // a worker that never got ready must not outlive the run that started it
+      reject(new Error(`worker ${id} did not get ready:\n${log}`));
+    }, readyTimeoutMs);
     const check = () => {
       if (log.includes("ready:")) {
         clearTimeout(timer);
