@@ -19,8 +19,9 @@ const BUCKET = "goat-models";
 const DEFAULT_WORKERS = Array.from({ length: 7 }, (_, i) => `worker-${i + 1}`);
 const ALL_WORKERS = Array.from({ length: 12 }, (_, i) => `worker-${i + 1}`);
 /** ~2 s of evaluation on an idle core (4 batches of 500 rows), 20-40 s on a very loaded one (50,000 passed task2's 60 s limit there). */
-// Long enough that the check acts while the evaluation runs (~2.5 s per 20,000 on this machine), short of the 60 s limit.
-const SLOW_TRIP_COUNT = BigInt(process.env.GOAT_DOCKER_SLOW_TRIP_COUNT ?? "80000");
+// Measured on an idle 2-core host: 80,000 trips take ~1.4 s for task2's 2,000 rows; this one ~7 s, long enough
+// for the kill check to act while it runs, far inside the task's 60 s limit.
+const SLOW_TRIP_COUNT = BigInt(process.env.GOAT_DOCKER_SLOW_TRIP_COUNT ?? "400000");
 
 const summary: { step: string; seconds: number; result: string }[] = [];
 
@@ -218,8 +219,8 @@ async function main(): Promise<void> {
 
     await step("docker-compose stop a busy worker: it hands the job back and exits 0 within stop_grace_period", async () => {
       await waitHealthy(DEFAULT_WORKERS);
-      // Longer than the worker's shutdown wait (WORKER_SHUTDOWN_TIMEOUT_MS, 5 s here), so it is handed back.
-      const { id, workerId, service } = await slowOnAWorker(2, SLOW_TRIP_COUNT * 4n);
+      // ~20 s: well past the worker's shutdown wait (WORKER_SHUTDOWN_TIMEOUT_MS, 5 s here), so it is handed back.
+      const { id, workerId, service } = await slowOnAWorker(2, SLOW_TRIP_COUNT * 3n);
       const container = stack.container(service)!;
       const started = Date.now();
       stack.run(["stop", service]);
