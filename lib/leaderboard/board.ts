@@ -115,6 +115,14 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
  * version or whose re-score under it failed. Null once every one is done.
  */
 export async function rescoreProgress(taskId: number): Promise<RescoreProgress | null> {
+  // A re-score runs while a submission that has a result waits or runs again (a first evaluation has
+  // none): one indexed look first, so the count over every result is paid only during a re-score.
+  const [running] = await db.$queryRaw<{ any: boolean }[]>`
+    SELECT EXISTS (
+      SELECT 1 FROM submissions s JOIN results r ON r.submission_id = s.id
+      WHERE s.task_id = ${taskId} AND s.status IN ('QUEUED', 'RUNNING') AND NOT s.is_reference
+    ) AS any`;
+  if (!running?.any) return null;
   const [row] = await db.$queryRaw<{ done: number; total: number }[]>`
     SELECT count(*) FILTER (WHERE r.scoring_version = t.scoring_version OR s.rescore_failed_version = t.scoring_version)::int AS done,
            count(*)::int AS total
