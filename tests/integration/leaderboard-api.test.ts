@@ -22,6 +22,7 @@ const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/lea
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const { LeaderboardTable } = await import("@/components/tasks/leaderboard-table");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
+const { findElement } = await import("./support/element-text");
 const { sessionCookie } = await import("./support/session-cookie");
 const { waitFor } = await import("./support/wait");
 
@@ -132,21 +133,6 @@ describe("the leaderboard API", () => {
 });
 
 describe("the leaderboard page", () => {
-  /** The first element of a server component's tree rendered by `type`. */
-  function findElement(node: unknown, type: unknown): { props: Record<string, unknown> } | null {
-    if (!node || typeof node !== "object") return null;
-    if (Array.isArray(node)) {
-      for (const child of node) {
-        const found = findElement(child, type);
-        if (found) return found;
-      }
-      return null;
-    }
-    const element = node as { type?: unknown; props?: { children?: unknown } };
-    if (element.type === type) return element as { props: Record<string, unknown> };
-    return findElement(element.props?.children, type);
-  }
-
   it("renders the first page of the board and the signed-in team's own row, not the whole board", async () => {
     session.user = { id: member.user.id, email: member.user.email, name: member.user.name, role: "PARTICIPANT", team: { id: member.team.id, name: member.team.name } };
     const tree = await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({}) });

@@ -30,6 +30,7 @@ const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).de
 const { BestScoreChart } = await import("@/components/charts/best-score-chart");
 const { LeaderboardTable } = await import("@/components/tasks/leaderboard-table");
 const { participantWithTeam, rankingTask, scoredSubmission } = await import("../integration/support/fixtures");
+const { findElement } = await import("../integration/support/element-text");
 const { readEventStream, waitFor } = await import("./support/event-reader");
 
 const MINUTE = 60_000;
@@ -48,20 +49,6 @@ const webhookIds: number[] = [];
 const ctx = { params: Promise.resolve({} as { task: string }) };
 const boardAnswer = async (query = "", headers: Record<string, string> = {}) =>
   (await leaderboardRoute(new Request(`http://x/api/tasks/${slug}/leaderboard${query}`, { headers }), { params: Promise.resolve({ task: slug }) })).text();
-
-function findElement(node: unknown, type: unknown): { props: Record<string, unknown> } | null {
-  if (!node || typeof node !== "object") return null;
-  if (Array.isArray(node)) {
-    for (const child of node) {
-      const found = findElement(child, type);
-      if (found) return found;
-    }
-    return null;
-  }
-  const element = node as { type?: unknown; props?: { children?: unknown } };
-  if (element.type === type) return element as { props: Record<string, unknown> };
-  return findElement(element.props?.children, type);
-}
 
 /** Everything an anonymous visitor of the page gets: the table's rows and the chart's series. */
 async function pageAsVisitor(): Promise<string> {

@@ -1,9 +1,9 @@
 // GET, POST /api/tasks/[task]/finals - the team's final submissions for the private leaderboard; POST { submissionIds } replaces them until the task closes (session or Bearer token)
-import { jsonAnswer } from "@/lib/http/api-answer";
+import { jsonAnswer, jsonObjectBody } from "@/lib/http/api-answer";
 import { authenticateRequest } from "@/lib/auth/request-caller";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
 import { clientIp } from "@/lib/http/client-ip";
-import { ApiError, withErrors } from "@/lib/errors";
+import { withErrors } from "@/lib/errors";
 import { finalSelectionForTeam, selectFinalSubmissions } from "@/lib/leaderboard/finals";
 import { consumeLimit } from "@/lib/http/rate-limits";
 import { finalSelectionSchema } from "@/lib/schemas/leaderboard";
@@ -22,8 +22,6 @@ export const POST = withErrors(async (request: Request, context: { params: Promi
   const caller = await authenticateRequest(request);
   // A change made with the session cookie must come from our own pages (a Bearer token needs no Origin).
   if (caller.tokenId === null) assertSameOrigin(request);
-  const body = await request.json().catch(() => {
-    throw new ApiError(400, "BAD_REQUEST", 'Send JSON such as { "submissionIds": [12, 15] }.');
-  });
+  const body = await jsonObjectBody(request, '{ "submissionIds": [12, 15] }');
   return jsonAnswer(finalSelectionSchema, await selectFinalSubmissions(caller, task, body), { headers: { "Cache-Control": "no-store" } });
 });

@@ -1,9 +1,9 @@
 // PATCH /api/admin/tasks/[task]/board-settings - what the task's leaderboards show besides the teams (JSON { showReferenceOnBoards })
 import { setBoardSettings } from "@/lib/admin/board-settings";
 import { requireAdminSession } from "@/lib/admin/authorize";
-import { jsonAnswer } from "@/lib/http/api-answer";
+import { jsonAnswer, jsonObjectBody } from "@/lib/http/api-answer";
 import { assertSameOrigin } from "@/lib/auth/same-origin";
-import { ApiError, withErrors } from "@/lib/errors";
+import { withErrors } from "@/lib/errors";
 import { boardSettingsSchema } from "@/lib/schemas/board-settings";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +12,6 @@ export const PATCH = withErrors(async (request: Request, { params }: { params: P
   const actor = await requireAdminSession();
   assertSameOrigin(request);
   const { task } = await params;
-  const body = (await request.json().catch(() => null)) as unknown;
-  if (!body || typeof body !== "object") throw new ApiError(400, "BAD_REQUEST", 'Send JSON such as { "showReferenceOnBoards": true }.');
+  const body = await jsonObjectBody(request, '{ "showReferenceOnBoards": true }');
   return jsonAnswer(boardSettingsSchema, await setBoardSettings(actor, task, body));
 });
