@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import S3rver from "s3rver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
@@ -63,8 +63,12 @@ beforeAll(async () => {
   token = (await participantWithTeam()).token;
 });
 
+// A test that fails midway must not leave its workers taking the next test's jobs.
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.stop("SIGKILL")));
+});
+
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.stop("SIGKILL")));
   await evaluationQueue().close();
   await s3?.close();
   for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
@@ -102,9 +106,11 @@ describe("two workers sharing Postgres, Redis and S3 storage", () => {
     const counts = Object.fromEntries(byWorker.map((g) => [g.workerId, g._count]));
     expect(Object.keys(counts).sort()).toEqual(["host-a-worker-1", "host-b-worker-1"]);
     expect(counts["host-a-worker-1"] + counts["host-b-worker-1"]).toBe(20);
-    // Each submission was evaluated by one worker only: its "scored" line appears once in all the logs.
-    const logs = a.output() + b.output();
-    for (const id of ids) expect(logs.match(new RegExp(`submission ${id} scored`, "g"))).toHaveLength(1);
+    // Each submission was evaluated by one worker only: its "scored" line appears once in all the
+    // logs. The line is written after the result's commit, so the last ones may still be in flight.
+    const scoredLines = (id: number) => (a.output() + b.output()).match(new RegExp(`submission ${id} scored`, "g")) ?? [];
+    await waitFor("every scored line in the workers' logs", () => ids.every((id) => scoredLines(id).length > 0), 10_000);
+    for (const id of ids) expect(scoredLines(id)).toHaveLength(1);
     // The models came from the bucket: nothing was written to the directory backend.
     await expect(fs.readdir(path.join(process.env.STORAGE_DIR!, "models", slug))).rejects.toThrow();
 
