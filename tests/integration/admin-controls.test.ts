@@ -10,7 +10,7 @@ import { leaderboardForTask } from "@/lib/leaderboard/board";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { quotaState } from "@/lib/quota/daily-quota";
 import { submissionStatusForCaller } from "@/lib/submissions/status";
-import { buildHangingModel } from "@/tools/onnx/build-model";
+import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { selectColumnsModel } from "./support/exact-models";
 import { upload } from "./support/upload";

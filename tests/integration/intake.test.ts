@@ -4,12 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { evaluationJobId } from "@goat/contracts/evaluation-job";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import {
-  buildCustomDomainModel,
-  buildExternalDataModel,
-  buildMlp,
-  truncateBytes,
-} from "@/tools/onnx/build-model";
+import { buildMlp } from "@/tools/onnx/build-model";
+import { truncateBytes } from "@/tests/support/onnx/failing-models";
+import { buildCustomDomainModel, buildExternalDataModel } from "@/tests/support/onnx/hostile-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 
