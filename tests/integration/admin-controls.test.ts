@@ -224,6 +224,7 @@ describe("leaderboard controls", () => {
   it("exports the leaderboard and the submissions as rows, CSV-quoted", async () => {
     const board = await exportRows(admin, slug, "leaderboard");
     expect(board[0]).toMatchObject({ rank: 1, team: team.team.name });
+    expect(Object.keys(board[0])).toEqual(["rank", "team", "score", "submission_id", "submitted_at", "submission_count", "public_rank", "interval_low", "interval_high", "statistically_tied", "final", "finals"]);
     const submissions = await exportRows(admin, slug, "submissions");
     expect(submissions.length).toBe(await db.submission.count({ where: { taskId } }));
     const csv = toCsv([{ a: 'say "hi", then', b: "=cmd()", c: null, d: -1 }]);

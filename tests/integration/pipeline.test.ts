@@ -164,7 +164,7 @@ describe("a classification task", () => {
     expect(board.body).toMatchObject({ task: slug, metric: "accuracy", direction: "MAXIMIZE", board: "public" });
     const [first, second] = board.body.entries;
     expect(first).toMatchObject({ rank: 1, teamId: alpha.team.id });
-    expect(second).toMatchObject({ rank: 1, teamId: beta.team.id, entries: 2 });
+    expect(second).toMatchObject({ rank: 1, teamId: beta.team.id, submissionCount: 2 });
     expect(first.score).toBe(second.score);
     expect(Date.parse(first.submittedAt)).toBeLessThan(Date.parse(second.submittedAt));
   });
