@@ -119,7 +119,7 @@ async function seed() {
     started = performance.now();
     await db.$queryRaw`
       SELECT * FROM (
-        SELECT DISTINCT ON (s.team_id) s.team_id, t.name, r.public_score AS score, s.id, s.created_at, COUNT(*) OVER (PARTITION BY s.team_id) AS entries
+        SELECT DISTINCT ON (s.team_id) s.team_id, t.name, r.public_score AS score, s.id, s.created_at, COUNT(*) OVER (PARTITION BY s.team_id) AS submission_count
         FROM submissions s JOIN results r ON r.submission_id = s.id JOIN teams t ON t.id = s.team_id
         WHERE s.task_id = ${task.id} AND s.status IN ('SCORED', 'QUEUED', 'RUNNING') AND NOT s.is_reference
         ORDER BY s.team_id, r.public_score DESC, s.created_at ASC, s.id ASC

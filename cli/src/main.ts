@@ -204,7 +204,7 @@ interface Leaderboard {
   metric: string;
   board: "public" | "private";
   revealed: boolean;
-  entries: { rank: number; team: string; score: number; entries: number; submittedAt: string; publicRank?: number }[];
+  entries: { rank: number; team: string; score: number; submissionCount: number; submittedAt: string; publicRank?: number }[];
 }
 
 program
@@ -224,7 +224,7 @@ program
     print(
       renderTable(
         ["RANK", "TEAM", board.metric.toUpperCase(), "ENTRIES", "SUBMITTED", ...(privateBoard ? ["PUBLIC RANK"] : [])],
-        board.entries.map((each) => [each.rank, each.team, formatScore(each.score), each.entries, formatDate(each.submittedAt), ...(privateBoard ? [each.publicRank] : [])]),
+        board.entries.map((each) => [each.rank, each.team, formatScore(each.score), each.submissionCount, formatDate(each.submittedAt), ...(privateBoard ? [each.publicRank] : [])]),
       ),
     );
   });

@@ -107,7 +107,7 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
         )}
       </td>
       {isPrivate && <td className="py-2 pr-3 text-right font-mono">{entry.publicScore !== undefined ? formatScore(entry.publicScore) : "–"}</td>}
-      <td className="py-2 pr-3 text-right">{entry.entries}</td>
+      <td className="py-2 pr-3 text-right">{entry.submissionCount}</td>
       {isPrivate && (
         <td className="py-2 pr-3" data-testid="counted-submission">
           #{entry.submissionId}

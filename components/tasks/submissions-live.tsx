@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { SUBMISSION_STATUSES } from "@goat/contracts/submission";
 import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { RelativeTime } from "@/components/site/relative-time";
 import { FinalToggle, FinalsSummary } from "@/components/submissions/final-selection";
@@ -9,15 +10,6 @@ import { STATUS_STYLE } from "@/components/submissions/status-style";
 import type { TeamSubmissions } from "@/lib/submissions/team-list";
 import { formatBytes, formatDuration, formatEta, formatPeakMemory, formatScore } from "./format";
 import { SUBMISSION_ACCEPTED_EVENT } from "./upload-form";
-
-/**
- * The team's submissions, kept live: the server pushes status changes of the team's submissions
- * (and a bare "the queue moved" for other teams'), and on each this refetches the list from the
- * JSON route (same status filter and page as shown), which says only what the team may see.
- * EventSource reconnects by itself. The filter and the pages are plain links, so they work
- * without script and can be bookmarked.
- */
-const FILTERS = ["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"] as const;
 
 function listHref(slug: string, status: string | null, page: number): string {
   const query = new URLSearchParams();
@@ -31,6 +23,13 @@ function duration(from: string | null, to: string | null): number | null {
   return from && to ? Date.parse(to) - Date.parse(from) : null;
 }
 
+/**
+ * The team's submissions, kept live: the server pushes status changes of the team's submissions
+ * (and a bare "the queue moved" for other teams'), and on each this refetches the list from the
+ * JSON route (same status filter and page as shown), which says only what the team may see.
+ * EventSource reconnects by itself. The filter and the pages are plain links, so they work
+ * without script and can be bookmarked.
+ */
 export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
   const [data, setData] = useState(initial);
   const [connected, setConnected] = useState(false);
@@ -98,7 +97,7 @@ export function SubmissionsLive({ initial }: { initial: TeamSubmissions }) {
         <Link href={listHref(slug, null, 1)} className={filterLink(statusFilter === null)} aria-current={statusFilter === null ? "page" : undefined}>
           All ({allCount})
         </Link>
-        {FILTERS.map((status) => (
+        {SUBMISSION_STATUSES.map((status) => (
           <Link key={status} href={listHref(slug, status, 1)} className={filterLink(statusFilter === status)} aria-current={statusFilter === status ? "page" : undefined}>
             {status.toLowerCase()} ({data.counts[status]})
           </Link>

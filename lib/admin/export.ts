@@ -35,7 +35,7 @@ export async function exportRows(actor: SessionUser | null, slug: string, kind: 
       score: entry.score,
       submission_id: entry.submissionId,
       submitted_at: entry.submittedAt,
-      entries: entry.entries,
+      submission_count: entry.submissionCount,
       public_rank: entry.publicRank ?? null,
       interval_low: entry.interval?.low ?? null,
       interval_high: entry.interval?.high ?? null,

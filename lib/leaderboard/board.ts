@@ -26,7 +26,8 @@ export interface LeaderboardEntry {
   score: number;
   submissionId: number;
   submittedAt: string;
-  entries: number;
+  /** how many of the team's submissions count on this board (on the private board: its finals) */
+  submissionCount: number;
   /** private board only: whether the counted submission is one the team selected or a default final */
   final?: "selected" | "default";
   /** present on the private leaderboard: the team's rank on the public one */
@@ -79,7 +80,7 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
       score: true,
       submissionId: true,
       submittedAt: true,
-      entries: true,
+      submissionCount: true,
       finalKind: true,
       scoringVersion: true,
       team: { select: { name: true } },
@@ -99,7 +100,7 @@ async function rankedBoard(taskId: number, board: "PUBLIC" | "PRIVATE", directio
         score: row.score,
         submissionId: row.submissionId,
         submittedAt: row.submittedAt.toISOString(),
-        entries: row.entries,
+        submissionCount: row.submissionCount,
         interval: row.intervalLow === null || row.intervalHigh === null ? null : { low: row.intervalLow, high: row.intervalHigh },
         scoringVersion: row.scoringVersion,
         olderScoring: row.scoringVersion !== scoringVersion,

@@ -9,7 +9,7 @@ export const leaderboardEntrySchema = z
     score: z.number(),
     submissionId: z.number().int(),
     submittedAt: z.string(),
-    entries: z.number().int().meta({ description: "the team's submissions counted on this board (on the private board: its finals)" }),
+    submissionCount: z.number().int().meta({ description: "the team's submissions counted on this board (on the private board: its finals)" }),
     final: z.enum(["selected", "default"]).optional().meta({ description: "private board only: the counted submission is a final the team selected, or one of its default finals (its K best public)" }),
     publicRank: z.number().int().optional().meta({ description: "private board only: the team's rank on the public one" }),
     publicScore: z.number().optional(),

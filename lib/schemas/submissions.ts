@@ -148,12 +148,6 @@ export const queueStatusSchema = z
   })
   .meta({ id: "QueueStatus" });
 
-/** POST /api/tasks/{task}/finals: the body `goat select` sends (the finals feature itself is not built yet). */
-export const finalsRequestSchema = z
-  .object({ submissionIds: z.array(z.number().int().positive()).min(1) })
-  .meta({ id: "FinalsRequest" });
-export const finalsAnswerSchema = z.object({ task: z.string(), finals: z.array(z.number().int()) }).meta({ id: "Finals" });
-
 export const teamSubmissionsQuerySchema = z.object({
   status: submissionStatusNameSchema.optional().meta({ description: "only submissions in this status" }),
   page: z.coerce.number().int().min(1).optional().meta({ description: "1-based page of 20 rows" }),

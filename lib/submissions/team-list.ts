@@ -4,6 +4,7 @@ import { db } from "../db";
 import { ApiError } from "../errors";
 import { finalSelectionForTeam, type FinalSelection } from "../leaderboard/finals";
 import type { Prisma } from "@goat/contracts/db";
+import { SUBMISSION_STATUSES } from "@goat/contracts/submission";
 import { QueueSnapshot } from "../queue/wait-outlook";
 import { submissionHistories, submissionViewSelect, toSubmissionView, type SubmissionStatusView } from "./status";
 import { requireTask } from "../tasks/lookup";
@@ -15,7 +16,6 @@ import { requireTask } from "../tasks/lookup";
  */
 export type TeamSubmissionRow = SubmissionStatusView & { submittedBy: string };
 
-export const SUBMISSION_STATUSES = ["QUEUED", "RUNNING", "SCORED", "FAILED", "CANCELLED"] as const;
 export type SubmissionStatusFilter = (typeof SUBMISSION_STATUSES)[number];
 
 export const SUBMISSIONS_PAGE_SIZE = 20;

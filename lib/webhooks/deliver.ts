@@ -14,8 +14,6 @@ import { requestFor, type WebhookPayload } from "./messages";
  */
 const EXCERPT_CHARS = 500;
 
-export class PermanentDeliveryFailure extends Error {}
-
 interface Answer {
   statusCode: number;
   body: string;

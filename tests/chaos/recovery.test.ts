@@ -19,7 +19,7 @@ let web: {
   submissionStatus: typeof import("../integration/support/upload").submissionStatus;
   waitFor: typeof import("../integration/support/wait").waitFor;
   hasLiveJob: typeof import("@/lib/queue/evaluation-queue").hasLiveJob;
-  buildHangingModel: typeof import("@/tools/onnx/build-model").buildHangingModel;
+  buildHangingModel: typeof import("@/tests/support/onnx/failing-models").buildHangingModel;
 };
 let slug: string;
 let token: string;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const { upload, submissionStatus } = await import("../integration/support/upload");
   const { waitFor } = await import("../integration/support/wait");
   const { hasLiveJob } = await import("@/lib/queue/evaluation-queue");
-  const { buildHangingModel } = await import("@/tools/onnx/build-model");
+  const { buildHangingModel } = await import("@/tests/support/onnx/failing-models");
   web = { upload, submissionStatus, waitFor, hasLiveJob, buildHangingModel };
   const task = await fixtures.taskWithDataset({
     inputs: fixtures.randomRows(50, 784, 11),

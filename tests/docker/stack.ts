@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
-import { buildHangingModel } from "@/tools/onnx/build-model";
+import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { ComposeProject, docker, freePort, inspect, until } from "./support/docker";
 import { curl, Web } from "./support/web";
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildNaNModel } from "@/tools/onnx/build-model";
+import { buildNaNModel } from "@/tests/support/onnx/failing-models";
 import { openApiValidator, type OpenApiDocument } from "../support/openapi-validator";
 import { signatureIsValid, startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
 import { ROOT, startPlatform, until, type Platform } from "./support/platform";

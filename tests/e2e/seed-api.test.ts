@@ -57,5 +57,5 @@ it("the seed's curl commands work verbatim with the printed token", async () => 
 
   const board = await (await fetch(`${platform.baseUrl}/api/tasks/task2/leaderboard`)).json();
   expect(board.entries).toHaveLength(1);
-  expect(board.entries[0]).toMatchObject({ rank: 1, team: "Demo Team", score: result.score, submissionId: 1, entries: 2 });
+  expect(board.entries[0]).toMatchObject({ rank: 1, team: "Demo Team", score: result.score, submissionId: 1, submissionCount: 2 });
 }, 120_000);

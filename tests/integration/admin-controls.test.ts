@@ -10,7 +10,7 @@ import { leaderboardForTask } from "@/lib/leaderboard/board";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { quotaState } from "@/lib/quota/daily-quota";
 import { submissionStatusForCaller } from "@/lib/submissions/status";
-import { buildHangingModel } from "@/tools/onnx/build-model";
+import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { selectColumnsModel } from "./support/exact-models";
 import { upload } from "./support/upload";
@@ -224,6 +224,7 @@ describe("leaderboard controls", () => {
   it("exports the leaderboard and the submissions as rows, CSV-quoted", async () => {
     const board = await exportRows(admin, slug, "leaderboard");
     expect(board[0]).toMatchObject({ rank: 1, team: team.team.name });
+    expect(Object.keys(board[0])).toEqual(["rank", "team", "score", "submission_id", "submitted_at", "submission_count", "public_rank", "interval_low", "interval_high", "statistically_tied", "final", "finals"]);
     const submissions = await exportRows(admin, slug, "submissions");
     expect(submissions.length).toBe(await db.submission.count({ where: { taskId } }));
     const csv = toCsv([{ a: 'say "hi", then', b: "=cmd()", c: null, d: -1 }]);

@@ -6,7 +6,7 @@ import type { SessionUser } from "@/lib/auth/session";
 import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import { buildHangingModel } from "@/tools/onnx/build-model";
+import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";

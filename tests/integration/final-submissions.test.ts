@@ -150,7 +150,7 @@ describe("the private board counts each team's final submissions", () => {
       submissionId: ids.get(testCase.expected.counted),
       score: testCase.expected.score,
       final: testCase.expected.final,
-      entries: testCase.expected.finals.length,
+      submissionCount: testCase.expected.finals.length,
       rank: 1,
     });
     const row = await db.leaderboardEntry.findUniqueOrThrow({ where: { taskId_board_teamId: { taskId: task.id, board: "PRIVATE", teamId: member.team.id } } });

@@ -4,12 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { evaluationJobId } from "@goat/contracts/evaluation-job";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import {
-  buildCustomDomainModel,
-  buildExternalDataModel,
-  buildMlp,
-  truncateBytes,
-} from "@/tools/onnx/build-model";
+import { buildMlp } from "@/tools/onnx/build-model";
+import { truncateBytes } from "@/tests/support/onnx/failing-models";
+import { buildCustomDomainModel, buildExternalDataModel } from "@/tests/support/onnx/hostile-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 
@@ -117,8 +114,8 @@ describe("refused uploads store nothing and queue nothing", () => {
   it("answers 422 when inputs, outputs or shapes do not fit the task, naming expected and found", async () => {
     const wrongWidth = await upload(task.slug, caller.token, buildMlp({ sizes: [100, 16, 10], seed: 3 }));
     await expectRefusal(wrongWidth, 422, "SIGNATURE_MISMATCH", /\[N, 100\].*expects \[N, 784\]/);
-    expect(wrongWidth.body.error.expected).toBeDefined();
-    expect(wrongWidth.body.error.found).toBeDefined();
+    expect(wrongWidth.body.error.expected).toMatchObject({ dtype: "float32", shape: [expect.any(Number), 784] });
+    expect(wrongWidth.body.error.found).toEqual({ name: "input", dtype: "float32", shape: ["N", 100] });
 
     const wrongOutputs = await upload(task.slug, caller.token, buildMlp({ sizes: [784, 16, 3], seed: 3 }));
     await expectRefusal(wrongOutputs, 422, "SIGNATURE_MISMATCH", /\[N, 3\].*expects \[N, 10\]/);

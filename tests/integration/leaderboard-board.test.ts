@@ -54,7 +54,7 @@ async function boardFromScratch(taskId: number, board: "public" | "private") {
     if (!counted.length) continue;
     const top = best(counted.map(({ row, score }) => entry(row, score)));
     const version = own.find((row) => row.id === top.submissionId)!.result!.scoringVersion;
-    entries.push({ ...top, entries: counted.length, ...(final ? { final } : {}), scoringVersion: version, olderScoring: version !== task.scoringVersion });
+    entries.push({ ...top, submissionCount: counted.length, ...(final ? { final } : {}), scoringVersion: version, olderScoring: version !== task.scoringVersion });
   }
   return rankEntries(task.direction, entries);
 }

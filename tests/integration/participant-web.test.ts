@@ -319,7 +319,7 @@ describe("leaderboard", () => {
           task: slug,
           at: expect.any(String),
           public: {
-            rank: 1, teamId: beta.team.id, team: beta.team.name, score: 0.9, submissionId: betaSubmission, submittedAt: expect.any(String), entries: 1,
+            rank: 1, teamId: beta.team.id, team: beta.team.name, score: 0.9, submissionId: betaSubmission, submittedAt: expect.any(String), submissionCount: 1,
             interval: null, statisticallyTied: false, scoringVersion: 1, olderScoring: false,
           },
           scoringVersion: 1,

@@ -2,14 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publicPrivateSplit } from "@goat/contracts/dataset/split";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import {
-  buildAllocatingModel,
-  buildHangingModel,
-  buildLinearClassifier,
-  buildNaNModel,
-  buildThrowingModel,
-  buildWrongOutputRowsModel,
-} from "@/tools/onnx/build-model";
+import { buildLinearClassifier } from "@/tools/onnx/build-model";
+import { buildAllocatingModel, buildHangingModel, buildNaNModel, buildThrowingModel, buildWrongOutputRowsModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
 import { firstColumns, referenceClassification, referenceRegression, selectColumnsModel } from "./support/exact-models";
 import { leaderboard, queueStatus, submissionStatus, upload } from "./support/upload";
@@ -170,7 +164,7 @@ describe("a classification task", () => {
     expect(board.body).toMatchObject({ task: slug, metric: "accuracy", direction: "MAXIMIZE", board: "public" });
     const [first, second] = board.body.entries;
     expect(first).toMatchObject({ rank: 1, teamId: alpha.team.id });
-    expect(second).toMatchObject({ rank: 1, teamId: beta.team.id, entries: 2 });
+    expect(second).toMatchObject({ rank: 1, teamId: beta.team.id, submissionCount: 2 });
     expect(first.score).toBe(second.score);
     expect(Date.parse(first.submittedAt)).toBeLessThan(Date.parse(second.submittedAt));
   });

@@ -52,7 +52,7 @@ it("puts an overdue RUNNING submission whose job vanished back in the queue", as
   const { requeued } = await reconcileEvaluationQueue();
   expect(requeued).toContain(id);
   expect(await db.submission.findUniqueOrThrow({ where: { id }, select: { status: true, workerId: true } })).toEqual({ status: "QUEUED", workerId: null });
-  expect(await evaluationQueue().getJob(evaluationJobId(id))).toBeDefined();
+  expect((await evaluationQueue().getJob(evaluationJobId(id)))?.data).toEqual({ submissionId: id, reason: "reconcile" });
 });
 
 it("pauses the queue again when Redis forgot an organiser's pause (the audit log remembers it)", async () => {

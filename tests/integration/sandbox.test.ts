@@ -5,13 +5,8 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import type { TensorSpec } from "@goat/contracts/tensor-spec";
-import {
-  buildAllocatingModel,
-  buildHangingModel,
-  buildMlp,
-  buildThrowingModel,
-  buildWrongOutputRowsModel,
-} from "../../tools/onnx/build-model";
+import { buildMlp } from "../../tools/onnx/build-model";
+import { buildAllocatingModel, buildHangingModel, buildThrowingModel, buildWrongOutputRowsModel } from "@/tests/support/onnx/failing-models";
 import { ParticipantFault, PlatformFault } from "../../worker/src/faults";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
 import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";

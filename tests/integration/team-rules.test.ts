@@ -13,6 +13,7 @@ import { buildMlp } from "@/tools/onnx/build-model";
 import { int64Labels, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { createApiToken } from "@/lib/auth/api-token";
 import { upload } from "./support/upload";
+import { waitFor } from "./support/wait";
 
 // The team rules (docs/ranking.md, "Teams and daily quota"; lib/quota/daily-quota.ts, lib/teams/rules.ts), on
 // the real database: the quota follows people across teams, team changes close at each task's
@@ -150,7 +151,8 @@ describe("the daily quota follows people across teams", () => {
       } else {
         // A reset is a moment: the submissions after it are strictly later.
         await resetTeamQuota(admin, teams[step.reset], task.id);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        const { at } = await db.quotaReset.findFirstOrThrow({ where: { teamId: teams[step.reset] }, orderBy: { id: "desc" } });
+        await waitFor("the clock past the reset", async () => Date.now() > at.getTime());
       }
     }
     for (const [team, want] of Object.entries(expected)) {

@@ -9,7 +9,7 @@ import type { TensorSpec } from "@goat/contracts/tensor-spec";
 import { db } from "@/lib/db";
 import { inspectOnnxModel } from "@/lib/onnx/inspect-model";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
-import { buildWrappedExternalDataModel } from "@/tools/onnx/hostile-models";
+import { buildWrappedExternalDataModel } from "@/tests/support/onnx/hostile-models";
 import { ParticipantFault } from "../../worker/src/faults";
 import { SandboxPool } from "../../worker/src/sandbox/pool";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "../integration/support/fixtures";

@@ -133,7 +133,7 @@ describe("while the public board is frozen", () => {
       expect(text, channel).not.toContain(`"submissionId":${improverLate}`);
     }
     const board = JSON.parse(await boardAnswer());
-    expect(board.entries.map((entry: { team: string; score: number; entries: number }) => [entry.team, entry.score, entry.entries])).toEqual([
+    expect(board.entries.map((entry: { team: string; score: number; submissionCount: number }) => [entry.team, entry.score, entry.submissionCount])).toEqual([
       [teams.leader.team.name, 0.85, 2],
       [teams.improver.team.name, 0.7, 1],
     ]);

@@ -6,12 +6,7 @@ import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import { PARTICIPANT_MESSAGE_MAX_CHARS } from "@goat/contracts/participant-message";
 import type { TensorSpec } from "@goat/contracts/tensor-spec";
 import { buildModel } from "@/tools/onnx/build-model";
-import {
-  buildFutureOpsetModel,
-  buildHugeAllocationModel,
-  buildTypeMismatchModel,
-  buildUnknownOperatorModel,
-} from "@/tools/onnx/hostile-models";
+import { buildFutureOpsetModel, buildHugeAllocationModel, buildTypeMismatchModel, buildUnknownOperatorModel } from "@/tests/support/onnx/failing-models";
 import { ParticipantFault } from "../../worker/src/faults";
 import { SandboxPool } from "../../worker/src/sandbox/pool";
 

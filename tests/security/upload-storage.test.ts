@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { buildMlp } from "@/tools/onnx/build-model";
-import { buildOverflowingParamCountModel } from "@/tools/onnx/hostile-models";
+import { buildOverflowingParamCountModel } from "@/tests/support/onnx/hostile-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "../integration/support/fixtures";
 import { upload } from "../integration/support/upload";
 import { waitFor } from "../integration/support/wait";

@@ -57,12 +57,12 @@ describe("docker-compose.yml", () => {
     const gpuMegabytes = (names: string[], vars: Record<string, string>) =>
       names.map((name) => Number(resolved(services[name].environment.GPU_MEM_LIMIT_MB, vars)));
     const byDefault = gpuMegabytes(workerNames(services), {});
+    // 7 x 4 GiB = 28 GiB and 12 x 3 GiB = 36 GiB, under the A40's 46 GB: the limits themselves are
+    // what can change, so they are what is checked (a sum of fixed values could not fail).
     expect(byDefault).toEqual(Array(7).fill(4096));
-    expect(byDefault.reduce((a, b) => a + b, 0)).toBeLessThan(46 * 1024);
     // The small-models settings (docs/deployment.md): every worker, 3 GB each.
     const smallModels = gpuMegabytes(workerNames(services, true), { WORKER_GPU_MEM_LIMIT_MB: "3072" });
     expect(smallModels).toEqual(Array(12).fill(3072));
-    expect(smallModels.reduce((a, b) => a + b, 0)).toBeLessThan(46 * 1024);
     expect(workerNames(services, true).filter((n) => services[n].profiles?.includes("small-models"))).toHaveLength(5);
   });
 

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
-import { buildHangingModel, buildMlp } from "../../tools/onnx/build-model";
+import { buildMlp } from "../../tools/onnx/build-model";
+import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { peakGpuMemory } from "../../worker/src/evaluate-submission";
 import { ParticipantFault } from "../../worker/src/faults";
 import { procParentPid, usedBytesOf, watchGpuMemory } from "../../worker/src/gpu/gpu-memory-watch";
@@ -124,7 +125,8 @@ describe("watchGpuMemory", () => {
     const stop = watchGpuMemory({ pid: 100, limitBytes: 1, smi: probe, intervalMs: 5, onExceeded: (b) => exceeded.push(b), parentPid: () => 1 });
     stop();
     answer([app(100, 9999)]);
-    await new Promise((r) => setTimeout(r, 20));
+    // The poll goes on in promise continuations only: they have all run before the next macrotask.
+    await new Promise((r) => setImmediate(r));
     expect(exceeded).toEqual([]);
   });
 });
@@ -151,9 +153,11 @@ describe("peak GPU memory, from recorded nvidia-smi answers", () => {
   it("reports nothing where the driver hides per-process memory (MIG), and says the peak is not measured", async () => {
     const { warnings, logger } = recorder();
     const seen: number[] = [];
-    const probe = recorded("a100-mig.apps.csv", () => "7", "27011");
+    let polls = 0;
+    const probe = new NvidiaSmi({ run: async () => (polls++, fixture("a100-mig.apps.csv").replaceAll("27011", "7")) });
     const stop = watchGpuMemory({ pid: 7, smi: probe, intervalMs: 5, onReading: (b) => seen.push(b), onExceeded: () => undefined, logger, parentPid: () => 1 });
-    await new Promise((r) => setTimeout(r, 50));
+    // A third poll is scheduled only after the first two answers were handled.
+    await until(() => polls >= 3);
     stop();
     expect(seen).toEqual([]);
     expect(warnings).toEqual(["GPU memory not measured: nvidia-smi does not report per-process memory on this host (MIG?)"]);

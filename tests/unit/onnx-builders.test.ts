@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
-import {
-  buildCustomDomainModel,
-  buildExternalDataModel,
-  buildLinearClassifier,
-  buildMlp,
-  buildNaNModel,
-  buildThrowingModel,
-  buildWrongOutputRowsModel,
-  mlpWeights,
-  truncateBytes,
-} from "../../tools/onnx/build-model";
+import { buildLinearClassifier, buildMlp, mlpWeights } from "../../tools/onnx/build-model";
+import { buildNaNModel, buildThrowingModel, buildWrongOutputRowsModel, truncateBytes } from "@/tests/support/onnx/failing-models";
+import { buildCustomDomainModel, buildExternalDataModel } from "@/tests/support/onnx/hostile-models";
 
 /** The forward pass of buildMlp's network, in float64, from its weights. */
 function forward(sizes: number[], seed: number, x: Float32Array, batch: number, softmax = false): Float64Array {

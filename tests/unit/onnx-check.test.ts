@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { TensorSpec } from "@goat/contracts/tensor-spec";
-import {
-  buildCustomDomainModel,
-  buildExternalDataModel,
-  buildHangingModel,
-  buildMlp,
-  buildModel,
-  buildNaNModel,
-  buildThrowingModel,
-  buildWrongOutputRowsModel,
-  type ValueSpec,
-} from "../../tools/onnx/build-model";
+import { buildMlp, buildModel, type ValueSpec } from "../../tools/onnx/build-model";
+import { buildHangingModel, buildNaNModel, buildThrowingModel, buildWrongOutputRowsModel } from "@/tests/support/onnx/failing-models";
+import { buildCustomDomainModel, buildExternalDataModel } from "@/tests/support/onnx/hostile-models";
 import { inspectOnnxModel } from "../../lib/onnx/inspect-model";
 import { checkModelForTask } from "../../lib/onnx/check-model";
 

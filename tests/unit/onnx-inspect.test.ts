@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  buildAllocatingModel,
-  buildCustomDomainModel,
-  buildExternalDataModel,
-  buildHangingModel,
-  buildLinearClassifier,
-  buildMlp,
-  buildModel,
-  CUSTOM_DOMAIN,
-  mlpParamCount,
-  truncateBytes,
-} from "../../tools/onnx/build-model";
+import { buildLinearClassifier, buildMlp, buildModel, mlpParamCount } from "../../tools/onnx/build-model";
+import { buildAllocatingModel, buildHangingModel, truncateBytes } from "@/tests/support/onnx/failing-models";
+import { buildCustomDomainModel, buildExternalDataModel, CUSTOM_DOMAIN } from "@/tests/support/onnx/hostile-models";
 import { inspectOnnxModel, OnnxFormatError } from "../../lib/onnx/inspect-model";
 
 

@@ -1,10 +1,11 @@
 /**
  * Builds small ONNX models as bytes (IR version 8, opset 17, default domain) with `onnx-proto`.
- * Used by tests, the seed script (baseline model) and benchmarks. Everything is deterministic:
- * the same options give the same bytes.
+ * Used by the demo's baseline (tools/demo), the benchmarks (bench/), the GPU check
+ * (scripts/gpu-check.ts) and the tests. Everything is deterministic: the same options give the
+ * same bytes.
  *
- * Besides well-formed classifiers (`buildLinearClassifier`, `buildMlp`) this file builds the
- * hostile and broken models the intake check and the worker's sandbox are tested against.
+ * The hostile and broken models the intake check and the sandbox are tested against are test
+ * fixtures, built on this file: tests/support/onnx/ (docs/architecture.md, "The parts").
  */
 import onnxProto from "onnx-proto";
 import { mulberry32 } from "@goat/contracts/seeded-random";
@@ -365,13 +366,14 @@ export function mlpParamCount(sizes: number[]): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hostile and broken models. Unless said otherwise they have a classifier's signature,
-// input "input" float32 [N, 784] -> output "output" float32 [N, 10], so they pass the intake check.
+// A classifier's first layer, for models that do something of their own after it
 
-const IN = 784;
-const OUT = 10;
+/** The classifier signature the probe and test models share: input "input" float32 [N, 784] ... */
+export const CLASSIFIER_IN = 784;
+/** ... and output "output" float32 [N, 10]. */
+export const CLASSIFIER_OUT = 10;
 
-interface ClassifierHead {
+export interface ClassifierHead {
   inputs: ValueSpec[];
   outputs: ValueSpec[];
   initializers: InitializerSpec[];
@@ -379,173 +381,19 @@ interface ClassifierHead {
   nodes: NodeSpec[];
 }
 
-function classifierHead(seed = 1): ClassifierHead {
-  const [layer] = mlpWeights([IN, OUT], seed);
+/**
+ * The classifier signature with a Gemm from "input" to "logits" (weights `mlpWeights([784, 10], seed)`):
+ * a model that adds its nodes after it passes the intake check, whatever those nodes do at run time.
+ */
+export function classifierHead(seed = 1): ClassifierHead {
+  const [layer] = mlpWeights([CLASSIFIER_IN, CLASSIFIER_OUT], seed);
   return {
-    inputs: [{ name: "input", dtype: "float32", shape: ["N", IN] }],
-    outputs: [{ name: "output", dtype: "float32", shape: ["N", OUT] }],
+    inputs: [{ name: "input", dtype: "float32", shape: ["N", CLASSIFIER_IN] }],
+    outputs: [{ name: "output", dtype: "float32", shape: ["N", CLASSIFIER_OUT] }],
     initializers: [
-      { name: "W", dtype: "float32", dims: [IN, OUT], data: layer.weights },
-      { name: "B", dtype: "float32", dims: [OUT], data: layer.bias },
+      { name: "W", dtype: "float32", dims: [CLASSIFIER_IN, CLASSIFIER_OUT], data: layer.weights },
+      { name: "B", dtype: "float32", dims: [CLASSIFIER_OUT], data: layer.bias },
     ],
     nodes: [{ opType: "Gemm", inputs: ["input", "W", "B"], outputs: ["logits"] }],
   };
-}
-
-/**
- * Loads fine, throws inside onnxruntime at run time: a Gather over the input's columns with a
- * constant index (5000) past the 784 columns. The index is checked when the node runs.
- */
-export function buildThrowingModel(): Uint8Array {
-  const indices = [0, 1, 2, 3, 4, 5, 6, 7, 8, 5000];
-  return buildModel({
-    name: "throwing",
-    inputs: [{ name: "input", dtype: "float32", shape: ["N", IN] }],
-    outputs: [{ name: "output", dtype: "float32", shape: ["N", OUT] }],
-    initializers: [{ name: "idx", dtype: "int64", dims: [OUT], data: indices }],
-    nodes: [{ opType: "Gather", inputs: ["input", "idx"], outputs: ["output"], attributes: { axis: { i: 1 } } }],
-  });
-}
-
-/**
- * Runs (practically) forever: a Loop with a huge trip count whose body multiplies the [N, 10]
- * logits by a 10x10 matrix (and squashes them with Tanh) on every iteration.
- */
-export function buildHangingModel(opts: { tripCount?: bigint } = {}): Uint8Array {
-  const head = classifierHead(2);
-  const tripCount = opts.tripCount ?? 1n << 60n;
-  const m = new Float32Array(OUT * OUT);
-  for (let i = 0; i < OUT; i++) m[i * OUT + i] = 0.5;
-  const body: GraphSpec = {
-    name: "loop_body",
-    inputs: [
-      { name: "iter", dtype: "int64", shape: [] },
-      { name: "cond_in", dtype: "bool", shape: [] },
-      { name: "v_in", dtype: "float32", shape: ["N", OUT] },
-    ],
-    outputs: [
-      { name: "cond_out", dtype: "bool", shape: [] },
-      { name: "v_out", dtype: "float32", shape: ["N", OUT] },
-    ],
-    nodes: [
-      { opType: "Identity", inputs: ["cond_in"], outputs: ["cond_out"] },
-      { opType: "MatMul", inputs: ["v_in", "M"], outputs: ["mm"] },
-      { opType: "Tanh", inputs: ["mm"], outputs: ["v_out"] },
-    ],
-  };
-  return buildModel({
-    name: "hanging",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: [
-      ...head.initializers,
-      { name: "M", dtype: "float32", dims: [OUT, OUT], data: m },
-      { name: "trip_count", dtype: "int64", dims: [], data: new BigInt64Array([tripCount]) },
-      { name: "keep_going", dtype: "bool", dims: [], data: [1] },
-    ],
-    nodes: [
-      ...head.nodes,
-      {
-        opType: "Loop",
-        inputs: ["trip_count", "keep_going", "logits"],
-        outputs: ["output"],
-        attributes: { body: { g: body } },
-      },
-    ],
-  });
-}
-
-/**
- * Allocates about `bytes` of memory when it runs (independent of the batch size): it Expands a
- * value computed from the input (so nothing can be folded at load time) to a float32 tensor of
- * bytes/4 elements, sums it, and adds 0 × the sum to the logits.
- */
-export function buildAllocatingModel(opts: { bytes: number }): Uint8Array {
-  const elements = Math.max(1, Math.ceil(opts.bytes / 4));
-  const head = classifierHead(3);
-  return buildModel({
-    name: "allocating",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: [
-      ...head.initializers,
-      { name: "big_shape", dtype: "int64", dims: [1], data: new BigInt64Array([BigInt(elements)]) },
-      { name: "zero", dtype: "float32", dims: [], data: [0] },
-    ],
-    nodes: [
-      ...head.nodes,
-      { opType: "ReduceMax", inputs: ["input"], outputs: ["seed"], attributes: { keepdims: { i: 0 } } },
-      { opType: "Expand", inputs: ["seed", "big_shape"], outputs: ["big"] },
-      { opType: "ReduceSum", inputs: ["big"], outputs: ["total"], attributes: { keepdims: { i: 0 } } },
-      { opType: "Mul", inputs: ["total", "zero"], outputs: ["nothing"] },
-      { opType: "Add", inputs: ["logits", "nothing"], outputs: ["output"] },
-    ],
-  });
-}
-
-/** A classifier whose every output is NaN (logits + a NaN constant). */
-export function buildNaNModel(): Uint8Array {
-  const head = classifierHead(4);
-  return buildModel({
-    name: "nan",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: [
-      ...head.initializers,
-      { name: "nan", dtype: "float32", dims: [OUT], data: new Float32Array(OUT).fill(Number.NaN) },
-    ],
-    nodes: [...head.nodes, { opType: "Add", inputs: ["logits", "nan"], outputs: ["output"] }],
-  });
-}
-
-/**
- * Declares output [N, 10] but returns 2N rows at run time (the logits concatenated with
- * themselves), so only the worker's check of the actual output shape catches it.
- */
-export function buildWrongOutputRowsModel(): Uint8Array {
-  const head = classifierHead(5);
-  return buildModel({
-    name: "wrong_rows",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: head.initializers,
-    nodes: [...head.nodes, { opType: "Concat", inputs: ["logits", "logits"], outputs: ["output"], attributes: { axis: { i: 0 } } }],
-  });
-}
-
-/** A linear classifier whose weight initializer lives in an external file (data_location = EXTERNAL). */
-export function buildExternalDataModel(opts: { location?: string } = {}): Uint8Array {
-  const [layer] = mlpWeights([IN, OUT], 6);
-  return buildModel({
-    name: "external_data",
-    inputs: [{ name: "input", dtype: "float32", shape: ["N", IN] }],
-    outputs: [{ name: "output", dtype: "float32", shape: ["N", OUT] }],
-    initializers: [
-      { name: "W", dtype: "float32", dims: [IN, OUT], external: { location: opts.location ?? "weights.bin", offset: 0, length: IN * OUT * 4 } },
-      { name: "B", dtype: "float32", dims: [OUT], data: layer.bias },
-    ],
-    nodes: [{ opType: "Gemm", inputs: ["input", "W", "B"], outputs: ["output"] }],
-  });
-}
-
-export const CUSTOM_DOMAIN = "com.example.custom";
-
-/** A classifier with a node (op "CustomRelu") in the custom domain "com.example.custom". */
-export function buildCustomDomainModel(opts: { domain?: string } = {}): Uint8Array {
-  const domain = opts.domain ?? CUSTOM_DOMAIN;
-  const head = classifierHead(7);
-  return buildModel({
-    name: "custom_domain",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: head.initializers,
-    extraOpsets: [{ domain, version: 1 }],
-    nodes: [...head.nodes, { opType: "CustomRelu", domain, inputs: ["logits"], outputs: ["output"] }],
-  });
-}
-
-/** The first `fraction` of the bytes (a copy), e.g. an upload cut short. */
-export function truncateBytes(bytes: Uint8Array, fraction = 0.5): Uint8Array {
-  const keep = Math.max(1, Math.min(bytes.length - 1, Math.floor(bytes.length * fraction)));
-  return bytes.slice(0, keep);
 }

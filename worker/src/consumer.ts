@@ -163,7 +163,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       if (outcome.outcome === "scored") {
         metrics.evaluations.inc({ outcome: "scored" });
         metrics.evaluationSeconds.observe(outcome.totalMs / 1000);
-        jobLog.info({ status: "SCORED", score: outcome.score, durationMs: Math.round(outcome.totalMs) }, `submission ${submissionId} scored ${outcome.score.toFixed(4)} in ${outcome.totalMs.toFixed(0)} ms`);
+        jobLog.info({ status: "SCORED", publicScore: outcome.publicScore, durationMs: Math.round(outcome.totalMs) }, `submission ${submissionId} scored ${outcome.publicScore.toFixed(4)} in ${outcome.totalMs.toFixed(0)} ms`);
       } else {
         metrics.evaluations.inc({ outcome: "skipped" });
         jobLog.info({ status: outcome.status }, `submission ${submissionId} skipped (${outcome.status})`);

@@ -37,7 +37,7 @@ export interface EvaluationContext {
 const direct: OutageWait = (_what, step) => step();
 
 export type EvaluationOutcome =
-  | { outcome: "scored"; submissionId: number; score: number; totalMs: number }
+  | { outcome: "scored"; submissionId: number; publicScore: number; totalMs: number }
   | { outcome: "skipped"; submissionId: number; status: string }
   /** its team is at its running limit: the job goes back to the queue, no attempt spent */
   | { outcome: "deferred"; submissionId: number };
@@ -194,7 +194,7 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     const stored = await untilUp("storing the result", () => storeResult(ctx.db, submissionId, evaluated));
     if (stored === "stored") {
       await ctx.publishStatus?.(submissionId);
-      return { outcome: "scored", submissionId, score: evaluated.publicScore, totalMs: evaluated.totalMs };
+      return { outcome: "scored", submissionId, publicScore: evaluated.publicScore, totalMs: evaluated.totalMs };
     }
     if (stored === "gone") {
       const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });

@@ -1,15 +1,45 @@
 /**
- * Models that attack the platform rather than fail by accident: each tries to carry the hidden
- * test inputs out through a message, or trips one of onnxruntime's own errors. Built with the
- * same low-level builder as the classifiers (build-model.ts); used by tests/security/.
+ * Models that attack the platform rather than fail by accident: they read weights from a file
+ * beside the model, call an operator from a custom domain, try to carry the hidden test inputs out
+ * through an output shape or an error message, or overflow the stored parameter count. Test
+ * fixtures, built with tools/onnx/build-model.ts; the models that merely fail are in
+ * failing-models.ts.
  */
 import onnxProto from "onnx-proto";
-import { buildExternalDataModel, buildMlp, buildModel, type GraphSpec, type ModelSpec } from "./build-model";
+import { CLASSIFIER_IN as IN, CLASSIFIER_OUT as OUT, buildMlp, buildModel, classifierHead, mlpWeights, type GraphSpec } from "@/tools/onnx/build-model";
 
 const { onnx } = onnxProto;
 
-const IN = 784;
-const OUT = 10;
+/** A linear classifier whose weight initializer lives in an external file (data_location = EXTERNAL). */
+export function buildExternalDataModel(opts: { location?: string } = {}): Uint8Array {
+  const [layer] = mlpWeights([IN, OUT], 6);
+  return buildModel({
+    name: "external_data",
+    inputs: [{ name: "input", dtype: "float32", shape: ["N", IN] }],
+    outputs: [{ name: "output", dtype: "float32", shape: ["N", OUT] }],
+    initializers: [
+      { name: "W", dtype: "float32", dims: [IN, OUT], external: { location: opts.location ?? "weights.bin", offset: 0, length: IN * OUT * 4 } },
+      { name: "B", dtype: "float32", dims: [OUT], data: layer.bias },
+    ],
+    nodes: [{ opType: "Gemm", inputs: ["input", "W", "B"], outputs: ["output"] }],
+  });
+}
+
+export const CUSTOM_DOMAIN = "com.example.custom";
+
+/** A classifier with a node (op "CustomRelu") in the custom domain "com.example.custom". */
+export function buildCustomDomainModel(opts: { domain?: string } = {}): Uint8Array {
+  const domain = opts.domain ?? CUSTOM_DOMAIN;
+  const head = classifierHead(7);
+  return buildModel({
+    name: "custom_domain",
+    inputs: head.inputs,
+    outputs: head.outputs,
+    initializers: head.initializers,
+    extraOpsets: [{ domain, version: 1 }],
+    nodes: [...head.nodes, { opType: "CustomRelu", domain, inputs: ["logits"], outputs: ["output"] }],
+  });
+}
 
 /** The first `count` values of the batch's first row, as int64: data read from the hidden inputs. */
 function firstRowValues(count: number): Pick<GraphSpec, "initializers" | "nodes"> {
@@ -70,49 +100,8 @@ export function buildQuotingErrorModel(): Uint8Array {
   });
 }
 
-/** Identity over the task's input with an opset onnxruntime does not implement. */
-export function buildFutureOpsetModel(opset = 99): Uint8Array {
-  return identityModel({ opsetVersion: opset });
-}
-
-/** An operator that does not exist in the default domain. */
-export function buildUnknownOperatorModel(opType = "TotallyMadeUpOp"): Uint8Array {
-  return identityModel({ nodes: [{ opType, inputs: ["input"], outputs: ["output"] }] });
-}
-
-/** Adds a float32 input and an int64 constant: a type mismatch onnxruntime finds at load. */
-export function buildTypeMismatchModel(): Uint8Array {
-  return identityModel({
-    initializers: [{ name: "k", dtype: "int64", dims: [1], data: [1] }],
-    nodes: [{ opType: "Add", inputs: ["input", "k"], outputs: ["output"] }],
-  });
-}
-
-/** Asks for `bytes` of float32 memory at run time (ConstantOfShape), far past any host. */
-export function buildHugeAllocationModel(bytes = 2 ** 50): Uint8Array {
-  const elements = Math.floor(bytes / 4);
-  return identityModel({
-    outputs: [{ name: "output", dtype: "float32", shape: null }],
-    initializers: [{ name: "big_shape", dtype: "int64", dims: [2], data: new BigInt64Array([1n, BigInt(elements)]) }],
-    nodes: [
-      { opType: "ReduceMax", inputs: ["input"], outputs: ["seed"], attributes: { keepdims: { i: 0 } } },
-      { opType: "Expand", inputs: ["seed", "big_shape"], outputs: ["output"] },
-    ],
-  });
-}
-
-function identityModel(over: Partial<ModelSpec>): Uint8Array {
-  return buildModel({
-    name: "probe",
-    inputs: [{ name: "input", dtype: "float32", shape: ["N", IN] }],
-    outputs: [{ name: "output", dtype: "float32", shape: ["N", OUT] }],
-    nodes: [{ opType: "Identity", inputs: ["input"], outputs: ["output"] }],
-    ...over,
-  });
-}
-
 /**
- * The external-data model (build-model.ts), with `data_location` written as the varint 2^32 + 1
+ * The external-data model (above), with `data_location` written as the varint 2^32 + 1
  * instead of 1. onnxruntime's protobuf reads the enum as an int32 (the low 32 bits: 1, EXTERNAL)
  * and loads the weights from the file next to the model; a reader taking the 64-bit value saw
  * "not EXTERNAL". protobufjs cannot write such a value, so the tensor's bytes are appended by hand.
