@@ -109,7 +109,7 @@ describe("two workers sharing Postgres, Redis and S3 storage", () => {
     // Each submission was evaluated by one worker only: its "scored" line appears once in all the
     // logs. The line is written after the result's commit, so the last ones may still be in flight.
     const scoredLines = (id: number) => (a.output() + b.output()).match(new RegExp(`submission ${id} scored`, "g")) ?? [];
-    await waitFor("every scored line in the workers' logs", () => ids.every((id) => scoredLines(id).length > 0), 10_000);
+    await waitFor("every scored line in the workers' logs", async () => ids.every((id) => scoredLines(id).length > 0), 10_000);
     for (const id of ids) expect(scoredLines(id)).toHaveLength(1);
     // The models came from the bucket: nothing was written to the directory backend.
     await expect(fs.readdir(path.join(process.env.STORAGE_DIR!, "models", slug))).rejects.toThrow();
