@@ -3,7 +3,7 @@ import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/sec
 
 /**
  * Next's proxy (formerly middleware): a Content-Security-Policy with a fresh nonce for every page
- * and API answer. The nonce goes to Next in the request's CSP header, and Next adds it to the
+ * (the JSON API is outside the matcher below). The nonce goes to Next in the request's CSP header, and Next adds it to the
  * scripts it renders. The other security headers (frame, sniffing, referrer) come from
  * next.config.mjs `headers()`, which covers every path.
  */
@@ -24,9 +24,11 @@ export const config = {
   matcher: [
     {
       // A proxy that matches a route buffers its request body and cuts it at 10 MB, so the upload
-      // routes (POST /submit/{task}, the organisers' dataset and reference uploads) stay out;
-      // next.config.mjs gives them a fixed policy. Static files need none.
-      source: "/((?!_next/static|_next/image|favicon\\.ico|submit/[^/]+$|api/admin/tasks/[^/]+/dataset$|api/admin/tasks/[^/]+/reference$).*)",
+      // routes (POST /submit/{task}, the organisers' dataset and reference uploads) stay out. So
+      // does the JSON API (the leaderboard poll is the hottest path): a JSON answer runs no script
+      // and needs no nonce. next.config.mjs gives both a fixed policy that allows nothing. The two
+      // API paths that answer HTML (next-auth's pages, Swagger UI) stay in. Static files need none.
+      source: "/((?!_next/static|_next/image|favicon\\.ico|submit/[^/]+$|api/(?!auth(?:/|$)|docs(?:/|$))).*)",
     },
   ],
 };

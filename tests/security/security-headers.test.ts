@@ -31,11 +31,11 @@ function policyOf(path: string, headers: Record<string, string> = {}) {
 }
 
 describe("the proxy's Content-Security-Policy", () => {
-  it("every page and API answer gets a policy with a fresh nonce that Next also receives, no eval in production, no framing", () => {
+  it("every page gets a policy with a fresh nonce that Next also receives, no eval in production, no framing", () => {
     vi.stubEnv("NODE_ENV", "production");
     try {
       const first = policyOf("/tasks/task2");
-      const second = policyOf("/api/tasks/task2/leaderboard");
+      const second = policyOf("/tasks/task2/leaderboard");
       const nonce = /'nonce-([A-Za-z0-9+/=]{20,})'/.exec(first.csp)?.[1];
       expect(nonce).toBeDefined();
       expect(second.csp).not.toContain(nonce);
@@ -59,12 +59,12 @@ describe("the proxy's Content-Security-Policy", () => {
     expect(https.csp).toContain("upgrade-insecure-requests");
   });
 
-  it("matches pages and API routes, but not the upload routes (a matched body is cut at 10 MB) or static files", () => {
+  it("matches pages and the API paths that answer HTML, but not the JSON API, the upload routes (a matched body is cut at 10 MB) or static files", () => {
     const matches = (url: string) => unstable_doesMiddlewareMatch({ config, url });
-    for (const url of ["/", "/tasks/task2", "/signin?next=%2Fteam", "/api/health", "/api/tasks/task2/leaderboard", "/submit/task2/status/3", "/submit/queue/status", "/api/admin/tasks/task2/export", "/metrics"]) {
+    for (const url of ["/", "/tasks/task2", "/tasks/task2/leaderboard", "/signin?next=%2Fteam", "/api/auth/signout", "/api/auth/error", "/api/docs", "/api/docs/init.js", "/submit/task2/status/3", "/submit/queue/status", "/metrics", "/apiary"]) {
       expect(matches(url), url).toBe(true);
     }
-    for (const url of ["/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
+    for (const url of ["/api/health", "/api/tasks/task2/leaderboard", "/api/tasks/task2/leaderboard/events", "/api/admin/tasks/task2/export", "/api/authx", "/api/docsy", "/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
       expect(matches(url), url).toBe(false);
     }
   });
@@ -80,13 +80,20 @@ describe("next.config.mjs headers", () => {
     }
   });
 
-  it("the upload routes, outside the proxy, get a policy that allows nothing, and HSTS over HTTPS", async () => {
-    for (const url of [`${SITE}/submit/task2`, `${SITE}/api/admin/tasks/t/dataset`, `${SITE}/api/admin/tasks/t/reference`]) {
+  it("the JSON API and the upload routes, outside the proxy, get a policy that allows nothing, and HSTS over HTTPS", async () => {
+    for (const url of [`${SITE}/submit/task2`, `${SITE}/api/admin/tasks/t/dataset`, `${SITE}/api/admin/tasks/t/reference`, `${SITE}/api/tasks/t/leaderboard`, `${SITE}/api/health`, `${SITE}/api/tasks/t/leaderboard/events`]) {
       const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
       expect(response.headers.get("content-security-policy"), url).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(response.headers.get("strict-transport-security"), url).toBeNull();
       const https = await unstable_getResponseFromNextConfig({ url, nextConfig, headers: { "x-forwarded-proto": "https" } });
       expect(https.headers.get("strict-transport-security"), url).toBe("max-age=31536000; includeSubDomains");
+    }
+  });
+
+  it("no fixed policy on the paths the proxy answers (its nonce policy would be overridden or doubled)", async () => {
+    for (const url of [`${SITE}/tasks/task2/leaderboard`, `${SITE}/api/auth/signout`, `${SITE}/api/docs`, `${SITE}/api/docs/init.js`, `${SITE}/submit/task2/status/3`]) {
+      const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
+      expect(response.headers.get("content-security-policy"), url).toBeNull();
     }
   });
 });
