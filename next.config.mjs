@@ -1,13 +1,16 @@
 // Security headers on every answer (pages, API, uploads). The Content-Security-Policy with its
-// per-request nonce comes from proxy.ts; the upload routes, kept out of the proxy (it would cut
-// their bodies at 10 MB), answer JSON only and get a fixed policy that allows nothing.
+// per-request nonce comes from proxy.ts for pages (and the two API paths that answer HTML: next-auth's
+// and Swagger UI's). The JSON API and the upload routes are kept out of the proxy (a JSON answer
+// runs no script, so it needs no nonce and the proxy's cost per request is saved on the hottest
+// paths; a proxied upload would be cut at 10 MB) and get a fixed policy that allows nothing.
 const everyAnswer = [
   { key: "X-Frame-Options", value: "DENY" },
   { key: "X-Content-Type-Options", value: "nosniff" },
   { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
   { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
 ];
-const uploadRoutes = ["/submit/:task", "/api/admin/tasks/:task/dataset", "/api/admin/tasks/:task/reference"];
+// Outside proxy.ts's matcher: every /api/ path but /api/auth/ and /api/docs, and the participants' upload.
+const outsideProxy = ["/submit/:task", "/api/:path((?!auth(?:/|$)|docs(?:/|$)).*)"];
 const servedOverHttps = [{ type: "header", key: "x-forwarded-proto", value: "https" }];
 
 /** @type {import('next').NextConfig} */
@@ -15,8 +18,8 @@ const nextConfig = {
   async headers() {
     return [
       { source: "/:path*", headers: everyAnswer },
-      ...uploadRoutes.map((source) => ({ source, headers: [{ key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'" }] })),
-      ...uploadRoutes.map((source) => ({ source, has: servedOverHttps, headers: [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }] })),
+      ...outsideProxy.map((source) => ({ source, headers: [{ key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'" }] })),
+      ...outsideProxy.map((source) => ({ source, has: servedOverHttps, headers: [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }] })),
     ];
   },
   output: "standalone",

@@ -1,15 +1,24 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { anonymousPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_CACHE_HEADER, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
 import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/security-headers";
 
 /**
  * Next's proxy (formerly middleware): a Content-Security-Policy with a fresh nonce for every page
- * and API answer. The nonce goes to Next in the request's CSP header, and Next adds it to the
- * scripts it renders. The other security headers (frame, sniffing, referrer) come from
- * next.config.mjs `headers()`, which covers every path.
+ * (the JSON API is outside the matcher below). The nonce goes to Next in the request's CSP header,
+ * and Next adds it to the scripts it renders. The other security headers (frame, sniffing,
+ * referrer) come from next.config.mjs `headers()`, which covers every path.
+ *
+ * An anonymous reader's leaderboard page is answered from the page kept in this process
+ * (lib/leaderboard/page-html-cache.ts: rendered once per board change, with its own nonce).
  */
-export function proxy(request: NextRequest) {
-  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
+export async function proxy(request: NextRequest) {
   const https = request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0].trim() === "https";
+  const kept = await keptLeaderboardPage(request, https);
+  if (kept) {
+    if (https) kept.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
+    return kept;
+  }
+  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   const policy = contentSecurityPolicy(nonce, { development: process.env.NODE_ENV === "development", https });
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("x-nonce", nonce);
@@ -20,13 +29,46 @@ export function proxy(request: NextRequest) {
   return response;
 }
 
+/**
+ * The kept page for an anonymous reader of a leaderboard, or null (not such a request; no address
+ * of this server to render at, as in tests; a render that is not a page). Development renders
+ * every request (the code changes under it).
+ */
+async function keptLeaderboardPage(request: NextRequest, https: boolean): Promise<NextResponse | null> {
+  const origin = process.env.__NEXT_PRIVATE_ORIGIN;
+  const slug = leaderboardPageSlug(request.nextUrl.pathname);
+  if (!slug || !origin || process.env.NODE_ENV === "development") return null;
+  const reader = anonymousPageRequest(request.method, request.headers);
+  if (!reader) return null;
+  const path = `${request.nextUrl.pathname}${request.nextUrl.search}`;
+  const found = await leaderboardPage(`${https ? "https" : "http"}|${reader.theme}|${path}`, slug, () =>
+    fetch(`${origin}${path}`, {
+      headers: {
+        [PAGE_RENDER_HEADER]: "1",
+        accept: "text/html",
+        "accept-encoding": "identity",
+        "x-forwarded-proto": https ? "https" : "http",
+        ...(reader.theme === "system" ? {} : { cookie: `goat-theme=${reader.theme}` }),
+      },
+      redirect: "manual",
+      signal: AbortSignal.timeout(30_000),
+    }),
+  );
+  if (!found) return null;
+  const response = new NextResponse(found.page.body as BodyInit, { headers: found.page.headers });
+  response.headers.set(PAGE_CACHE_HEADER, found.hit ? "hit" : "miss");
+  return response;
+}
+
 export const config = {
   matcher: [
     {
       // A proxy that matches a route buffers its request body and cuts it at 10 MB, so the upload
-      // routes (POST /submit/{task}, the organisers' dataset and reference uploads) stay out;
-      // next.config.mjs gives them a fixed policy. Static files need none.
-      source: "/((?!_next/static|_next/image|favicon\\.ico|submit/[^/]+$|api/admin/tasks/[^/]+/dataset$|api/admin/tasks/[^/]+/reference$).*)",
+      // routes (POST /submit/{task}, the organisers' dataset and reference uploads) stay out. So
+      // does the JSON API (the leaderboard poll is the hottest path): a JSON answer runs no script
+      // and needs no nonce. next.config.mjs gives both a fixed policy that allows nothing. The two
+      // API paths that answer HTML (next-auth's pages, Swagger UI) stay in. Static files need none.
+      source: "/((?!_next/static|_next/image|favicon\\.ico|submit/[^/]+$|api/(?!auth(?:/|$)|docs(?:/|$))).*)",
     },
   ],
 };

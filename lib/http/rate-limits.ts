@@ -4,6 +4,7 @@ import IORedis from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { env, type WebEnv } from "../env";
 import { ApiError } from "../errors";
+import { LeasedLimit } from "./limit-leases";
 
 /**
  * Rate limits, counted in Redis with rate-limiter-flexible so every web process shares them. Two
@@ -32,6 +33,8 @@ interface LimitSpec {
   points: number;
   durationS: number;
   slot: boolean;
+  /** counted in Redis a lease of points at a time (lib/http/limit-leases.ts): the polls, the hottest path */
+  leased?: boolean;
   /** the sentence a refused caller reads, before "Try again in N s." */
   refusal: string;
 }
@@ -47,7 +50,7 @@ function spec(name: LimitName, e: WebEnv): LimitSpec {
     case "badTokensPerIp":
       return { points: e.RATE_LIMIT_BAD_TOKENS_PER_IP, durationS: e.RATE_LIMIT_BAD_TOKEN_WINDOW_S, slot: false, refusal: "Too many requests with an invalid API token from your address." };
     case "pollsPerIp":
-      return { points: e.RATE_LIMIT_POLLS_PER_IP, durationS: e.RATE_LIMIT_POLL_WINDOW_S, slot: false, refusal: "Too many requests from your address." };
+      return { points: e.RATE_LIMIT_POLLS_PER_IP, durationS: e.RATE_LIMIT_POLL_WINDOW_S, slot: false, leased: true, refusal: "Too many requests from your address." };
     case "uploadsInFlightPerTeam":
       return { points: e.RATE_LIMIT_UPLOADS_IN_FLIGHT_PER_TEAM, durationS: SLOT_TTL_S, slot: true, refusal: "Your team already has the most uploads in progress." };
     case "uploadsInFlightPerIp":
@@ -59,7 +62,7 @@ function spec(name: LimitName, e: WebEnv): LimitSpec {
   }
 }
 
-const globalForLimits = globalThis as unknown as { goatRateLimitRedis?: IORedis; goatRateLimiters?: Map<string, RateLimiterRedis> };
+const globalForLimits = globalThis as unknown as { goatRateLimitRedis?: IORedis; goatRateLimiters?: Map<string, RateLimiterRedis>; goatLeasedLimits?: Map<string, LeasedLimit> };
 
 function redis(): IORedis {
   if (!globalForLimits.goatRateLimitRedis) {
@@ -72,7 +75,7 @@ function redis(): IORedis {
 }
 
 /** One limiter per name and settings (a test that changes the settings gets a new one). */
-function limiter(name: LimitName): { limiter: RateLimiterRedis; spec: LimitSpec } {
+function limiter(name: LimitName): { limiter: RateLimiterRedis; spec: LimitSpec; id: string } {
   const e = env();
   const s = spec(name, e);
   const id = `${name}:${s.points}:${s.durationS}:${e.QUEUE_PREFIX}`;
@@ -88,7 +91,15 @@ function limiter(name: LimitName): { limiter: RateLimiterRedis; spec: LimitSpec 
     });
     globalForLimits.goatRateLimiters.set(id, found);
   }
-  return { limiter: found, spec: s };
+  return { limiter: found, spec: s, id };
+}
+
+/** The process's leases of a leased limit (one set per name and settings, as the limiters). */
+function leased(l: RateLimiterRedis, s: LimitSpec, id: string): LeasedLimit {
+  globalForLimits.goatLeasedLimits ??= new Map();
+  let found = globalForLimits.goatLeasedLimits.get(id);
+  if (!found) globalForLimits.goatLeasedLimits.set(id, (found = new LeasedLimit(l, s.points)));
+  return found;
 }
 
 /** Keys may hold emails: store a digest, never the address. */
@@ -103,9 +114,10 @@ function refused(s: LimitSpec, retryAfterS: number): ApiError {
 
 /** Counts one event against the limit; throws the 429 once the window's count is over it. */
 export async function consumeLimit(name: LimitName, key: string): Promise<void> {
-  const { limiter: l, spec: s } = limiter(name);
+  const { limiter: l, spec: s, id } = limiter(name);
   try {
-    await l.consume(key);
+    if (s.leased) await leased(l, s, id).consume(key);
+    else await l.consume(key);
   } catch (error) {
     if (error instanceof RateLimiterRes) throw refused(s, error.msBeforeNext / 1000);
     throw error;

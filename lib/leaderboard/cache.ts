@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import type { z } from "zod";
 import type { SubmissionEvent } from "@goat/contracts/submission-events";
 import { subscribeSubmissionEvents } from "../events/submission-events";
+import { subscribeBoardReveals } from "../events/board-reveal-events";
+import { forgetLeaderboardPages } from "./page-html-cache";
 import { leaderboardForTask, type Leaderboard, type LeaderboardEntry } from "./board";
 import { leaderboardQuerySchema } from "../schemas/platform";
 
@@ -21,8 +23,8 @@ export interface BoardSnapshot {
   /** a digest of the whole board: equal boards have equal versions */
   version: string;
   byTeam: Map<number, LeaderboardEntry>;
-  /** serialized answers of this snapshot, by query; only for anonymous callers (no own row) */
-  bodies: Map<string, string>;
+  /** serialized answers of this snapshot (UTF-8 bytes and entity tag), by query; only for anonymous callers (no own row) */
+  bodies: Map<string, SerializedPage>;
 }
 
 const MAX_AGE_MS = 10_000;
@@ -50,14 +52,18 @@ function state() {
       forgetLeaderboards(event.taskSlug);
       for (const listener of current.listeners) listener(event);
     });
+    // A reveal or hide made in another process: every process that keeps boards drops them (open
+    // streams are told by lib/events/leaderboard-stream.ts).
+    subscribeBoardReveals((event) => forgetLeaderboards(event.taskSlug));
   }
   return current;
 }
 
 const cacheKey = (slug: string, board: BoardKind) => `${slug}\u0000${board}`;
 
-/** Drops a task's boards from this process's memory; the next read loads them again. */
+/** Drops a task's boards from this process's memory, and its kept pages; the next read loads them again. */
 export function forgetLeaderboards(slug: string): void {
+  forgetLeaderboardPages(slug);
   const { boards } = globalForBoards.goatBoards ?? { boards: new Map<string, CachedBoard>() };
   boards.delete(cacheKey(slug, "public"));
   boards.delete(cacheKey(slug, "private"));
@@ -145,20 +151,26 @@ export function pageOfBoard(snapshot: BoardSnapshot, query: LeaderboardQuery, ow
   };
 }
 
+export interface SerializedPage {
+  body: Uint8Array<ArrayBuffer>;
+  etag: string;
+}
+
+const encoder = new TextEncoder();
+
 /**
  * The serialized page and its entity tag. The tag names the board's version and the query, so a
- * client (or a proxy) holding it gets 304 until the board changes.
+ * client (or a proxy) holding it gets 304 until the board changes. An anonymous caller's page is
+ * serialized and encoded once per snapshot and query, and served as the same bytes.
  */
-export function serializedPage(snapshot: BoardSnapshot, query: LeaderboardQuery, ownTeamId: number | null): { body: string; etag: string } {
+export function serializedPage(snapshot: BoardSnapshot, query: LeaderboardQuery, ownTeamId: number | null): SerializedPage {
   const queryKey = `${query.board}|${query.page}|${query.pageSize}|${query.search}|${ownTeamId ?? ""}`;
+  const memoized = ownTeamId === null ? snapshot.bodies.get(queryKey) : undefined;
+  if (memoized) return memoized;
   const etag = `W/"${snapshot.version}.${createHash("sha1").update(queryKey).digest("base64url").slice(0, 12)}"`;
-  if (ownTeamId !== null) return { body: JSON.stringify(pageOfBoard(snapshot, query, ownTeamId)), etag };
-  let body = snapshot.bodies.get(queryKey);
-  if (body === undefined) {
-    body = JSON.stringify(pageOfBoard(snapshot, query, null));
-    if (snapshot.bodies.size < MAX_MEMOIZED_BODIES) snapshot.bodies.set(queryKey, body);
-  }
-  return { body, etag };
+  const page = { body: encoder.encode(JSON.stringify(pageOfBoard(snapshot, query, ownTeamId))), etag };
+  if (ownTeamId === null && snapshot.bodies.size < MAX_MEMOIZED_BODIES) snapshot.bodies.set(queryKey, page);
+  return page;
 }
 
 /** Whether an If-None-Match header names this entity tag (weak comparison, RFC 9110 section 13.1.2). */

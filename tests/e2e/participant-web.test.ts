@@ -103,6 +103,14 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   expect(refusal).toBe(api.error.message);
   await screenshot(adaPage, "task-page");
 
+  // An anonymous reader's leaderboard is the kept page (rendered once, served as bytes): the team is not on it yet.
+  const anonymousBoard = async () => {
+    const answer = await fetch(`${platform.baseUrl}/tasks/task2/leaderboard`);
+    return { cache: answer.headers.get("x-goat-page-cache"), html: await answer.text() };
+  };
+  await until("the anonymous leaderboard to be kept", async () => (await anonymousBoard()).cache === "hit");
+  expect((await anonymousBoard()).html).not.toContain(teamName);
+
   // Bob watches the leaderboard: the team is not on it yet.
   await bobPage.goto(`${platform.baseUrl}/tasks/task2/leaderboard`);
   await bobPage.getByText("Live", { exact: true }).waitFor();
@@ -141,6 +149,9 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   expect(await teamRow.getByTestId("score").textContent()).toBe(baselineScore.toFixed(4));
   const demoRow = bobPage.locator(`[data-testid=leaderboard-row][data-team="Demo Team"]`);
   expect(await demoRow.getByTestId("rank").textContent()).toBe("1");
+  // The score's event dropped the anonymous reader's kept page: the next one has the team (a kept
+  // page otherwise lives 10 s, longer than this waits).
+  await until("the anonymous leaderboard to show the new score", async () => (await anonymousBoard()).html.includes(teamName), 2_000, 100);
   await adaPage.goto(`${platform.baseUrl}/tasks/task2/leaderboard`);
   await adaPage.getByTestId("best-score-chart").waitFor();
   await screenshot(adaPage, "leaderboard");
@@ -157,6 +168,40 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   expect(await adaPage.content()).not.toContain("baseline.onnx");
   expect(cspViolations).toEqual([]);
 }, 240_000);
+
+it("an anonymous reader's leaderboard page is kept with its render's nonce on every script, runs in the browser, and is not what a signed-in reader gets", async () => {
+  const url = `${platform.baseUrl}/tasks/task2/leaderboard`;
+  const kept = await until("a kept leaderboard page", async () => {
+    const answer = await fetch(url);
+    return answer.headers.get("x-goat-page-cache") === "hit" ? answer : null;
+  });
+  const csp = kept.headers.get("content-security-policy")!;
+  expect(csp).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'(;|$)/);
+  const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+  const html = await kept.text();
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((match) => match[0]);
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+  expect(kept.headers.get("x-frame-options")).toBe("DENY");
+  expect(kept.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(kept.headers.get("cache-control")).toContain("no-store");
+
+  // A signed-in caller (here by token) gets a page rendered for them, with a fresh nonce.
+  const own = await fetch(url, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } });
+  expect(own.headers.get("x-goat-page-cache")).toBeNull();
+  expect(own.headers.get("content-security-policy")).not.toContain(nonce);
+
+  // In a browser, the kept page's scripts run under its policy: the live badge needs them.
+  const browser = await launchBrowser();
+  browsers.push(browser);
+  const page = await browser.newPage();
+  const violations: string[] = [];
+  page.on("console", (message) => void (/Content.Security.Policy/i.test(message.text()) && violations.push(message.text())));
+  const answer = await page.goto(url);
+  expect(answer?.headers()["x-goat-page-cache"]).toMatch(/^(hit|miss)$/);
+  await page.getByText("Live", { exact: true }).waitFor();
+  expect(violations).toEqual([]);
+});
 
 it("pages and API answers of the built app carry the security headers, and every script of a page carries the CSP nonce", async () => {
   const page = await fetch(`${platform.baseUrl}/tasks`);
@@ -181,7 +226,7 @@ it("pages and API answers of the built app carry the security headers, and every
     expect(answer.headers.get("referrer-policy"), name).toBe("strict-origin-when-cross-origin");
     expect(answer.headers.get("strict-transport-security"), name).toBeNull();
   }
-  expect(answers.api.headers.get("content-security-policy")).toMatch(/'nonce-[^']+'/);
+  expect(answers.api.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
   expect(answers.upload.status).toBe(422);
   expect(answers.upload.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
 });

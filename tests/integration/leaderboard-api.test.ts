@@ -16,6 +16,8 @@ vi.mock("@/lib/auth/session", async (importOriginal) => ({
 const { db } = await import("@/lib/db");
 const { env } = await import("@/lib/env");
 const { publishSubmissionStatus } = await import("@/lib/events/submission-events");
+const { publishBoardReveal } = await import("@/lib/events/board-reveal-events");
+const { leaderboardPage } = await import("@/lib/leaderboard/page-html-cache");
 const { openLeaderboardStreams } = await import("@/lib/events/leaderboard-stream");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
@@ -147,6 +149,26 @@ describe("the leaderboard page", () => {
     expect((secondTable!.props.rows as { rank: number }[])[0].rank).toBe(101);
     expect(secondTable!.props.topOfBoard).toBe(false);
     session.user = null;
+  });
+
+  // proxy.ts keeps the anonymous page's HTML (lib/leaderboard/page-html-cache.ts; the proxy's own
+  // rules: tests/security/security-headers.test.ts); here, what drops it: the real events over Redis.
+  it("an anonymous reader's kept page is dropped by a new score's event and by a reveal's, in every process that keeps boards", async () => {
+    let renders = 0;
+    const render = async () => new Response(`<html>${++renders}</html>`, { headers: { "content-type": "text/html", "content-security-policy": `script-src 'nonce-n${renders}'` } });
+    const key = `http|system|/tasks/${slug}/leaderboard`;
+    await get(); // this process keeps the task's boards: it listens for their events
+    expect((await leaderboardPage(key, slug, render))?.hit).toBe(false);
+    expect((await leaderboardPage(key, slug, render))?.hit).toBe(true);
+
+    const boardTeam = await db.team.findFirstOrThrow({ where: { name: teamNames[30] } });
+    await publishSubmissionStatus(await scored(boardTeam.id, 4000));
+    // Well within the kept page's 10 s age limit: it is the event that drops it.
+    await waitFor("the kept page to be dropped by the scored event", async () => (await leaderboardPage(key, slug, render))?.hit === false, 5_000);
+    expect((await leaderboardPage(key, slug, render))?.hit).toBe(true);
+
+    await publishBoardReveal({ taskSlug: slug, revealed: false });
+    await waitFor("the kept page to be dropped by the reveal event", async () => (await leaderboardPage(key, slug, render))?.hit === false, 5_000);
   });
 });
 

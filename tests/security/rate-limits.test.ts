@@ -1,4 +1,6 @@
+import IORedis from "ioredis";
 import { NextRequest } from "next/server";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { afterAll, describe, expect, it, vi } from "vitest";
 
 // Abuse: guessing passwords or tokens, mass sign-ups, flooding the status and leaderboard APIs,
@@ -40,6 +42,8 @@ const { createUser } = await import("@/lib/accounts/users");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
 const { signInThroughNextAuth } = await import("./support/next-auth");
 const { waitFor } = await import("./support/event-reader");
+const { env } = await import("@/lib/env");
+const { LeasedLimit, leaseSize } = await import("@/lib/http/limit-leases");
 
 afterAll(() => {
   for (const key of Object.keys(limits)) delete process.env[key];
@@ -157,6 +161,39 @@ describe("API tokens and polling", () => {
     await expectRateLimited(await poll(`10.9.8.7, ${ip}`));
     expect((await poll(freshIp())).status).toBe(200);
     await waitFor("the polling window to end", async () => (await poll(ip)).status === 200, 6_000);
+  });
+
+  // The poll limit is counted in Redis a lease of points at a time (lib/http/limit-leases.ts); with
+  // the limit of this file (3) a lease is one point. With a larger limit, two processes sharing the
+  // Redis count (two LeasedLimit on one limiter) together still let exactly the limit through.
+  it("leased polling counts: two processes together get exactly the limit per window (41 here), then both refuse without asking Redis, then it resets", async () => {
+    const redis = new IORedis(env().REDIS_URL);
+    try {
+      const shared = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${env().QUEUE_PREFIX}:rate:lease-test`, points: 41, duration: 2 });
+      const [a, b] = [new LeasedLimit(shared, 41), new LeasedLimit(shared, 41)];
+      expect(leaseSize(41)).toBe(2);
+      const key = freshIp();
+      const spend = (limit: InstanceType<typeof LeasedLimit>) => limit.consume(key).then(() => true, (error: unknown) => {
+        if (error instanceof RateLimiterRes) return false;
+        throw error;
+      });
+      const granted: boolean[] = [];
+      // Interleaved, as a crowd behind one address would hit two processes; a window is 2 s, so
+      // the whole round is one window unless the machine stalls (then more pass: checked below).
+      const started = Date.now();
+      for (let i = 0; i < 60; i++) granted.push(await spend(i % 3 === 0 ? b : a));
+      const oneWindow = Date.now() - started < 1_500;
+      if (oneWindow) expect(granted.filter(Boolean)).toHaveLength(41);
+      expect(granted.slice(-5)).toEqual([false, false, false, false, false]);
+      // Refused locally now: the shared count does not move.
+      const counted = (await shared.get(key))!.consumedPoints;
+      for (let i = 0; i < 10; i++) expect(await spend(a)).toBe(false);
+      expect((await shared.get(key))!.consumedPoints).toBe(counted);
+      // The window ends for both.
+      await waitFor("the window to end for both processes", async () => (await spend(a)) && (await spend(b)), 6_000);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

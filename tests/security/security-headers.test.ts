@@ -1,6 +1,8 @@
 import { unstable_doesMiddlewareMatch, unstable_getResponseFromNextConfig } from "next/experimental/testing/server";
 import { NextRequest } from "next/server";
-import { describe, expect, it, vi } from "vitest";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 // Attacks: framing the site to trick a click (clickjacking), running an injected script (XSS),
 // sniffing a JSON answer as HTML, and a cross-site form posting an upload with the victim's
@@ -25,17 +27,17 @@ const { sessionCookie } = await import("../integration/support/session-cookie");
 
 const SITE = "http://localhost:8000";
 
-function policyOf(path: string, headers: Record<string, string> = {}) {
-  const response = proxy(new NextRequest(`${SITE}${path}`, { headers }));
+async function policyOf(path: string, headers: Record<string, string> = {}) {
+  const response = await proxy(new NextRequest(`${SITE}${path}`, { headers }));
   return { response, csp: response.headers.get("content-security-policy") ?? "" };
 }
 
 describe("the proxy's Content-Security-Policy", () => {
-  it("every page and API answer gets a policy with a fresh nonce that Next also receives, no eval in production, no framing", () => {
+  it("every page gets a policy with a fresh nonce that Next also receives, no eval in production, no framing", async () => {
     vi.stubEnv("NODE_ENV", "production");
     try {
-      const first = policyOf("/tasks/task2");
-      const second = policyOf("/api/tasks/task2/leaderboard");
+      const first = await policyOf("/tasks/task2");
+      const second = await policyOf("/tasks/task2/leaderboard");
       const nonce = /'nonce-([A-Za-z0-9+/=]{20,})'/.exec(first.csp)?.[1];
       expect(nonce).toBeDefined();
       expect(second.csp).not.toContain(nonce);
@@ -52,21 +54,76 @@ describe("the proxy's Content-Security-Policy", () => {
     }
   });
 
-  it("HSTS only when the browser came over HTTPS", () => {
-    expect(policyOf("/").response.headers.get("strict-transport-security")).toBeNull();
-    const https = policyOf("/", { "x-forwarded-proto": "https" });
+  it("HSTS only when the browser came over HTTPS", async () => {
+    expect((await policyOf("/")).response.headers.get("strict-transport-security")).toBeNull();
+    const https = await policyOf("/", { "x-forwarded-proto": "https" });
     expect(https.response.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
     expect(https.csp).toContain("upgrade-insecure-requests");
   });
 
-  it("matches pages and API routes, but not the upload routes (a matched body is cut at 10 MB) or static files", () => {
+  it("matches pages and the API paths that answer HTML, but not the JSON API, the upload routes (a matched body is cut at 10 MB) or static files", () => {
     const matches = (url: string) => unstable_doesMiddlewareMatch({ config, url });
-    for (const url of ["/", "/tasks/task2", "/signin?next=%2Fteam", "/api/health", "/api/tasks/task2/leaderboard", "/submit/task2/status/3", "/submit/queue/status", "/api/admin/tasks/task2/export", "/metrics"]) {
+    for (const url of ["/", "/tasks/task2", "/tasks/task2/leaderboard", "/signin?next=%2Fteam", "/api/auth/signout", "/api/auth/error", "/api/docs", "/api/docs/init.js", "/submit/task2/status/3", "/submit/queue/status", "/metrics", "/apiary"]) {
       expect(matches(url), url).toBe(true);
     }
-    for (const url of ["/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
+    for (const url of ["/api/health", "/api/tasks/task2/leaderboard", "/api/tasks/task2/leaderboard/events", "/api/admin/tasks/task2/export", "/api/authx", "/api/docsy", "/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
       expect(matches(url), url).toBe(false);
     }
+  });
+});
+
+describe("an anonymous reader's leaderboard page, kept by the proxy", () => {
+  // A stand-in for this server's own address: it answers the proxy's render request as Next would
+  // (a page with a fresh nonce in its policy and on its script), and records what it was asked.
+  const renders: Headers[] = [];
+  let server: http.Server;
+  beforeAll(async () => {
+    server = http.createServer((request, response) => {
+      renders.push(new Headers(request.headers as Record<string, string>));
+      const nonce = crypto.randomUUID();
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`, "set-cookie": "leak=1" });
+      response.end(`<html><script nonce="${nonce}">boot()</script>${request.url}</html>`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    vi.stubEnv("__NEXT_PRIVATE_ORIGIN", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("is rendered once without the reader's cookies, then served with that render's bytes and nonce policy; the security headers still apply", async () => {
+    const path = `/tasks/${crypto.randomUUID()}/leaderboard?page=2`;
+    const first = await proxy(new NextRequest(`${SITE}${path}`, { headers: { cookie: "goat-theme=dark; authjs.csrf-token=secret" } }));
+    const second = await proxy(new NextRequest(`${SITE}${path}`, { headers: { cookie: "goat-theme=dark", "x-forwarded-proto": "https" } }));
+    const third = await proxy(new NextRequest(`${SITE}${path}`, { headers: { cookie: "goat-theme=dark" } }));
+    expect(renders).toHaveLength(2); // http and https are two pages (the policy differs)
+    expect(renders[0].get("cookie")).toBe("goat-theme=dark");
+    expect(renders[0].get("x-goat-page-render")).toBe("1");
+    expect([first, second, third].map((answer) => answer.headers.get("x-goat-page-cache"))).toEqual(["miss", "miss", "hit"]);
+    const body = await first.text();
+    expect(await third.text()).toBe(body);
+    const nonce = /'nonce-([^']+)'/.exec(first.headers.get("content-security-policy")!)![1];
+    expect(body).toContain(`<script nonce="${nonce}">`);
+    expect(third.headers.get("content-security-policy")).toBe(first.headers.get("content-security-policy"));
+    expect(first.headers.get("set-cookie")).toBeNull();
+    expect(second.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
+    expect(first.headers.get("strict-transport-security")).toBeNull();
+    const response = await unstable_getResponseFromNextConfig({ url: `${SITE}${path}`, nextConfig });
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+  });
+
+  it("a signed-in reader, a client-side navigation and the render itself go to Next with a fresh nonce", async () => {
+    const path = `/tasks/${crypto.randomUUID()}/leaderboard`;
+    await proxy(new NextRequest(`${SITE}${path}`));
+    const before = renders.length;
+    for (const headers of [{ cookie: "authjs.session-token=abc" }, { authorization: "Bearer goat_x" }, { rsc: "1" }, { "x-goat-page-render": "1" }] as Record<string, string>[]) {
+      const answer = await proxy(new NextRequest(`${SITE}${path}`, { headers }));
+      expect(answer.headers.get("x-middleware-next"), JSON.stringify(headers)).toBe("1");
+      expect(answer.headers.get("x-goat-page-cache")).toBeNull();
+      expect(answer.headers.get("x-middleware-request-x-nonce")).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
+    }
+    expect(renders.length).toBe(before);
   });
 });
 
@@ -80,13 +137,20 @@ describe("next.config.mjs headers", () => {
     }
   });
 
-  it("the upload routes, outside the proxy, get a policy that allows nothing, and HSTS over HTTPS", async () => {
-    for (const url of [`${SITE}/submit/task2`, `${SITE}/api/admin/tasks/t/dataset`, `${SITE}/api/admin/tasks/t/reference`]) {
+  it("the JSON API and the upload routes, outside the proxy, get a policy that allows nothing, and HSTS over HTTPS", async () => {
+    for (const url of [`${SITE}/submit/task2`, `${SITE}/api/admin/tasks/t/dataset`, `${SITE}/api/admin/tasks/t/reference`, `${SITE}/api/tasks/t/leaderboard`, `${SITE}/api/health`, `${SITE}/api/tasks/t/leaderboard/events`]) {
       const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
       expect(response.headers.get("content-security-policy"), url).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(response.headers.get("strict-transport-security"), url).toBeNull();
       const https = await unstable_getResponseFromNextConfig({ url, nextConfig, headers: { "x-forwarded-proto": "https" } });
       expect(https.headers.get("strict-transport-security"), url).toBe("max-age=31536000; includeSubDomains");
+    }
+  });
+
+  it("no fixed policy on the paths the proxy answers (its nonce policy would be overridden or doubled)", async () => {
+    for (const url of [`${SITE}/tasks/task2/leaderboard`, `${SITE}/api/auth/signout`, `${SITE}/api/docs`, `${SITE}/api/docs/init.js`, `${SITE}/submit/task2/status/3`]) {
+      const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
+      expect(response.headers.get("content-security-policy"), url).toBeNull();
     }
   });
 });
