@@ -10,7 +10,7 @@ import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
 import { planIsolation, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
-import { createPrivateRoot, stageModel } from "./model-staging";
+import { createPrivateRoot, stageInputs, stageModel } from "./staging";
 import type { ChildEvaluateRequest, EvaluateRequest, SandboxResult, TaskInputs } from "./protocol";
 import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
 
@@ -22,8 +22,8 @@ export type { SandboxLimits } from "./limit-watch";
  * only. One process per evaluation: nothing a hostile model does survives it.
  *
  * Speed: starting Node + onnxruntime (~100 ms), the first session (~36 ms) and reading the
- * test inputs (~45 ms for 31 MB) are paid by a SPARE process while the previous evaluation
- * runs; an evaluation that finds a spare ready pays only for its own session and inference.
+ * test inputs (a file staged once per dataset version: ~10 ms for 31 MB) are paid by a SPARE
+ * process; an evaluation that finds a spare ready pays only for its own session and inference.
  *
  * This module is the pool: which child an evaluation gets, when the next spare starts, the test
  * inputs keyed by dataset version. One child's start, IPC and evaluation are sandbox-process.ts;
@@ -84,8 +84,9 @@ export class SandboxPool {
   private isolation: IsolationPlan | undefined;
   /** Private folders holding each evaluation's model copy; the only model the child can open. */
   private readonly privateRoot: string;
-  /** The test inputs of the last task and dataset version, read once here and sent to each child. */
-  private inputs: KeyedInputs | undefined;
+  /** The test inputs of the last task and dataset version, read once here and staged as files for the children. */
+  private inputs: (KeyedInputs & { sourceKey: string }) | undefined;
+  private stagings = 0;
   private readonly gpuMemoryProbe: GpuProcessProbe;
   private readonly logger: { warn(message: string): void };
   private spares: SandboxProcess[] = [];
@@ -119,15 +120,22 @@ export class SandboxPool {
    */
   private inputsFor(task: TaskInputs): KeyedInputs {
     const source = task.dataset ? ["version", task.dataset.version] : ["folder", task.datasetDir];
-    const key = createHash("sha256").update(JSON.stringify([...source, task.inputSpecs])).digest("hex").slice(0, 24);
-    if (this.inputs?.key !== key) {
+    const sourceKey = createHash("sha256").update(JSON.stringify([...source, task.inputSpecs])).digest("hex").slice(0, 24);
+    if (this.inputs?.sourceKey !== sourceKey) {
+      // Each staging gets its own key: a child told to read an earlier staging's files (removed
+      // below) is told again, never taken as holding these.
+      const key = `${sourceKey}.${++this.stagings}`;
       const value = task.dataset
         ? task.dataset.loadInputs()
         : task.datasetDir !== undefined
           ? loadDatasetInputs(task.datasetDir, task.inputSpecs)
           : Promise.reject(new Error("no test inputs given"));
       value.catch(() => undefined); // reported by the evaluation that needs them
-      this.inputs = { key, value };
+      const staged = value.then((arrays) => stageInputs(this.privateRoot, arrays));
+      staged.catch(() => undefined);
+      // The previous version's files go: a spare told to read them and then these reads these.
+      void this.inputs?.staged.then((old) => old.remove(), () => undefined);
+      this.inputs = { sourceKey, key, value, staged };
     }
     return this.inputs;
   }
@@ -157,6 +165,7 @@ export class SandboxPool {
       const from = task.dataset ? `version ${task.dataset.version.slice(0, 12)}` : task.datasetDir;
       throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${from}: ${(e as Error).message}`, { cause: e });
     }
+    await inputs.staged;
 
     const model = await stageModel(this.privateRoot, request.modelPath);
     const waitStarted = performance.now();

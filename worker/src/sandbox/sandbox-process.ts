@@ -4,7 +4,8 @@ import { ParticipantFault, PlatformFault } from "../faults";
 import type { ChildLaunch } from "./child-bundle";
 import { sandboxChildEnv, type IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
-import type { ChildEvaluateRequest, ChildMessage, ParentMessage, SandboxResult } from "./protocol";
+import type { StagedInputs } from "./staging";
+import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type ParentMessage, type SandboxResult } from "./protocol";
 
 /**
  * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
@@ -22,6 +23,8 @@ export interface ExitInfo {
 export interface KeyedInputs {
   key: string;
   value: Promise<Record<string, NdArray>>;
+  /** The same inputs as files the child reads (staging.ts). */
+  staged: Promise<StagedInputs>;
 }
 
 /** Children alive in this process, killed if the worker exits without `close()`. */
@@ -42,6 +45,8 @@ export class SandboxProcess {
   private preparedKey: string | undefined;
   private readonly prepared = new Map<string, Promise<void>>();
   private readonly preparedDone = new Set<string>();
+  /** Inputs the child could not read, with its reason (their files removed meanwhile: another version came). */
+  private readonly prepareFailures = new Map<string, string>();
   private prepareWaiters = new Map<string, () => void>();
   private messageHandler: ((m: ChildMessage) => void) | undefined;
   private readonly exitHandlers: ((info: ExitInfo) => void)[] = [];
@@ -54,7 +59,9 @@ export class SandboxProcess {
     // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
     // the pid is the node process's: the memory watch reads the right /proc entry).
     // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
-    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry]);
+    // DIES_WITH_PARENT: the kernel kills it with the worker, so it needs no watchdog thread of its own.
+    const childArgs = isolation.diesWithParent ? [DIES_WITH_PARENT] : [];
+    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry, ...childArgs]);
     this.child = spawn(command, args, {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -84,7 +91,8 @@ export class SandboxProcess {
         onReady();
       }
       else if (m.type === "prepared") {
-        this.preparedDone.add(m.inputsKey);
+        if (m.failure === undefined) this.preparedDone.add(m.inputsKey);
+        else this.prepareFailures.set(m.inputsKey, m.failure);
         this.prepareWaiters.get(m.inputsKey)?.();
       }
       else this.messageHandler?.(m);
@@ -129,8 +137,8 @@ export class SandboxProcess {
     if (this.exited || this.preparedKey === key) return;
     this.preparedKey = key;
     this.prepared.set(key, new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)));
-    inputs.value.then(
-      (value) => this.send({ type: "prepare", inputsKey: key, inputs: value }),
+    inputs.staged.then(
+      (staged) => this.send({ type: "prepare", inputsKey: key, files: staged.files }),
       () => this.prepareWaiters.get(key)?.(), // the evaluation reports the failed read
     );
   }
@@ -154,6 +162,8 @@ export class SandboxProcess {
     } finally {
       clearTimeout(timer);
     }
+    const failure = this.prepareFailures.get(inputsKey);
+    if (failure !== undefined) throw new PlatformFault("SANDBOX_START_FAILED", `sandbox process could not read the test inputs: ${failure}`);
   }
 
   /** The one evaluation of this child, under the limits; the child's result, or the fault. */
