@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
@@ -204,6 +205,46 @@ describe("SandboxPool", () => {
   });
 });
 
+/** utime + stime of a process, in clock ticks; undefined once it is gone or a zombie. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return fields[0] === "Z" ? undefined : Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("a sandbox child never outlives its worker", () => {
+  it("dies with a worker killed while the model is inside a synchronous session.run", async () => {
+    const holder = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/sandbox-holder.ts"), model.hanging, datasetDir], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      let out = "";
+      holder.stdout!.on("data", (chunk) => (out += chunk));
+      const childPid = await until("the holder's child pid", () => /"childPid":(\d+)/.exec(out)?.[1], 60_000).then(Number);
+      // Spinning in the model's Loop: its event loop is blocked, so only the kernel or a thread can end it.
+      const before = await until("the child's first CPU reading", () => cpuTicks(childPid), 5_000);
+      await until("the model to spin", () => ((cpuTicks(childPid) ?? 0) - before > 30 ? true : undefined), 60_000);
+      holder.kill("SIGKILL");
+      await until("the child to die", () => (cpuTicks(childPid) === undefined ? true : undefined), 10_000);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+  }, 120_000);
+});
+
 describe("the memory limit counts what the model allocates, not the sandbox's baseline", () => {
   it("scores a small model on a task whose test inputs alone are larger than the limit, and still stops a model that allocates past it", async () => {
     // 20,000 x 784 float32: 63 MB of inputs in the child, over a 48 MB limit.
@@ -280,7 +321,6 @@ describe("SandboxPool process lifecycle", () => {
       // Gone, or at most a zombie awaiting its reaper (state Z): never running.
       const statusFile = `/proc/${pid}/status`;
       if (existsSync(statusFile)) {
-        const { readFileSync } = await import("node:fs");
         expect(readFileSync(statusFile, "utf8")).toMatch(/State:\s+Z/);
       }
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BOOTSTRAP_RESAMPLES, percentileOfSorted } from "../../worker/src/metrics/bootstrap";
+import { mulberry32 } from "@goat/contracts/seeded-random";
+import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, percentileOfSorted } from "../../worker/src/metrics/bootstrap";
 import { bootstrapInterval, decodeSplitOutcomes, encodeSplitOutcomes, scoreSplit, type SplitOutcomes } from "../../worker/src/metrics/index";
 
 /** Classification outcomes with the given per-row hits (label 0; a hit predicts 0, a miss 1). */
@@ -104,6 +105,33 @@ describe("bootstrapInterval", () => {
     const r2 = await bootstrapInterval(regressed.outcomes, "r2");
     expect(r2.low).toBeLessThan(regressed.metrics.r2 as number);
     expect(r2.high).toBeGreaterThan(regressed.metrics.r2 as number);
+  });
+
+  it("gives a mean metric the interval of the pick-by-pick resampled means: exactly for 0/1 values, to float rounding for others", async () => {
+    const n = 1_500;
+    let seed = 11;
+    const rand = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 4_294_967_296);
+    const hits = Array.from({ length: n }, () => (rand() < 0.7 ? 1 : 0));
+    const errors = Float64Array.from({ length: n }, () => rand() * 2 - 1);
+    // The reference: the seeded draws in table order, one resample after the other, summed pick by pick.
+    const reference = (perRow: ArrayLike<number>) => {
+      const random = mulberry32(BOOTSTRAP_SEED);
+      const means = new Float64Array(BOOTSTRAP_RESAMPLES);
+      for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += perRow[Math.floor(random() * n)];
+        means[b] = sum / n;
+      }
+      means.sort();
+      return { low: percentileOfSorted(means, 0.025), high: percentileOfSorted(means, 0.975) };
+    };
+    expect(await bootstrapInterval(hitsOutcomes(hits), "accuracy")).toEqual(reference(hits));
+    expect(await bootstrapInterval(hitsOutcomes(hits.map((hit) => 1 - hit)), "top_k")).toEqual(reference(hits.map((hit) => 1 - hit)));
+    const { outcomes } = scoreSplit({ kind: "REGRESSION", metrics: ["mae"], outputs: errors, outputWidth: 1, labels: new Float64Array(n), rows: allRows(n) });
+    const mae = await bootstrapInterval(outcomes, "mae");
+    const expected = reference(Array.from(errors, (e) => Math.abs(Math.fround(e))));
+    expect(mae.low).toBeCloseTo(expected.low, 12);
+    expect(mae.high).toBeCloseTo(expected.high, 12);
   });
 
   it("refuses a metric of the other kind", async () => {

@@ -9,7 +9,8 @@ import { peakGpuMemory } from "../../worker/src/evaluate-submission";
 import { ParticipantFault } from "../../worker/src/faults";
 import { procParentPid, usedBytesOf, watchGpuMemory } from "../../worker/src/gpu/gpu-memory-watch";
 import { NvidiaSmi, type ComputeApp, type GpuProcessProbe } from "../../worker/src/gpu/nvidia-smi";
-import { peakOverBaseline, SandboxPool } from "../../worker/src/sandbox/pool";
+import { peakOverBaseline } from "../../worker/src/sandbox/limit-watch";
+import { SandboxPool } from "../../worker/src/sandbox/pool";
 
 /**
  * The GPU memory watch against a fake nvidia-smi probe (no GPU on the test hosts): it fires

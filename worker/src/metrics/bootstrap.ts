@@ -78,6 +78,64 @@ function drawTable(rows: number, resamples: number, seed: number): Uint32Array |
 }
 
 /**
+ * The same draws as counts: entry `row * resamples + b` is how many times resample b picked the row.
+ * A mean over rows is then, per resample, a weighted sum of the rows' values, summed column by
+ * column over the rows whose value is not zero (a few million sequential additions instead of as
+ * many random reads). Kept like the draw tables; null past the same size, or in the (practically
+ * impossible) case of a row picked more than 65,535 times in one resample.
+ */
+const keptCounts = new Map<string, Uint16Array>();
+
+function countTable(rows: number, resamples: number, seed: number): Uint16Array | null {
+  if (rows * resamples > MAX_KEPT_DRAW_ENTRIES) return null;
+  const key = `${rows}:${resamples}:${seed}`;
+  let counts = keptCounts.get(key);
+  if (!counts) {
+    // The draws in drawTable's order, counted as they come (the draw table itself is not kept for
+    // this: half the memory, and a smaller worker to fork each sandbox child from).
+    counts = new Uint16Array(rows * resamples);
+    const random = mulberry32(seed);
+    for (let b = 0; b < resamples; b++) {
+      for (let i = 0; i < rows; i++) {
+        const at = Math.floor(random() * rows) * resamples + b;
+        if (counts[at] === 0xffff) return null;
+        counts[at]++;
+      }
+    }
+    if (keptCounts.size >= 4) keptCounts.delete(keptCounts.keys().next().value!);
+    keptCounts.set(key, counts);
+  }
+  return counts;
+}
+
+/**
+ * Each resample's mean of `values` from the count table. Values of 0 and 1 only (accuracy, top-k)
+ * add whole counts, so each resample's sum is the exact integer the pick-by-pick sum gives: the
+ * rows of the rarer value are added, and the other sum follows from the resample's size. Other
+ * values give the same means up to the order of the floating-point additions.
+ */
+function resampledMeans(values: Float64Array, counts: Uint16Array, resamples: number): Float64Array {
+  const rows = values.length;
+  const sums = new Float64Array(resamples);
+  let ones = 0;
+  let binary = true;
+  for (let i = 0; i < rows && binary; i++) {
+    if (values[i] === 1) ones++;
+    else if (values[i] !== 0) binary = false;
+  }
+  const complement = binary && ones > rows / 2;
+  for (let i = 0; i < rows; i++) {
+    const value = values[i];
+    const weight = complement ? (value === 0 ? 1 : 0) : value;
+    if (weight === 0) continue;
+    const base = i * resamples;
+    for (let b = 0; b < resamples; b++) sums[b] += weight * counts[base + b];
+  }
+  for (let b = 0; b < resamples; b++) sums[b] = (complement ? rows - sums[b] : sums[b]) / rows;
+  return sums;
+}
+
+/**
  * For the metrics that are a mean over rows (accuracy, top-k, and MSE and MAE, whose mean over
  * every output value is the mean of each row's mean), each row's value: a resample's metric is then
  * the mean of the picked values, the same number the full computation gives, in one gather.
@@ -102,23 +160,11 @@ function rowValues(outcomes: SplitOutcomes, metric: MetricName): Float64Array | 
   return values;
 }
 
-/**
- * The bootstrap interval of `metric` over the split's rows. Drawing the indices is most of the
- * cost (1,000 x rows draws), paid once per split size and kept (drawTable); the metrics that are a
- * mean over rows are then one gather per resample. The work yields to the event loop between
- * slices, so the worker's queue lock keeps being renewed. `npm run bench` reports what an
- * evaluation spends on it (inside "result write").
- */
-export async function bootstrapInterval(outcomes: SplitOutcomes, metric: MetricName, options: BootstrapOptions = {}): Promise<ScoreInterval> {
-  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
-  const confidence = options.confidence ?? BOOTSTRAP_CONFIDENCE;
-  const seed = options.seed ?? BOOTSTRAP_SEED;
+/** Each resample's metric, from its picks (the kept draw table, else drawn anew). */
+async function resampledScores(outcomes: SplitOutcomes, metric: MetricName, values: Float64Array | null, resamples: number, seed: number): Promise<Float64Array> {
   const rows = outcomeRows(outcomes);
-  if (rows === 0) throw new RangeError("cannot bootstrap 0 rows");
-  metricOfResample(outcomes, metric, new Uint32Array(1)); // a metric of the other kind fails here, before the work
   const table = drawTable(rows, resamples, seed);
   const random = table ? null : mulberry32(seed);
-  const values = rowValues(outcomes, metric);
   let picks: Uint32Array = new Uint32Array(rows);
   const scores = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) {
@@ -131,6 +177,27 @@ export async function bootstrapInterval(outcomes: SplitOutcomes, metric: MetricN
       scores[b] = sum / rows;
     } else scores[b] = metricOfResample(outcomes, metric, picks);
   }
+  return scores;
+}
+
+/**
+ * The bootstrap interval of `metric` over the split's rows. Drawing the indices is most of the
+ * cost (1,000 x rows draws), paid once per split size and kept (drawTable, countTable); the metrics
+ * that are a mean over rows are then a weighted sum of the count table's columns (resampledMeans),
+ * the others are recomputed per resample, yielding to the event loop between slices so that the
+ * worker's queue lock keeps being renewed. `npm run bench` reports what an
+ * evaluation spends on it (inside "result write").
+ */
+export async function bootstrapInterval(outcomes: SplitOutcomes, metric: MetricName, options: BootstrapOptions = {}): Promise<ScoreInterval> {
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+  const confidence = options.confidence ?? BOOTSTRAP_CONFIDENCE;
+  const seed = options.seed ?? BOOTSTRAP_SEED;
+  const rows = outcomeRows(outcomes);
+  if (rows === 0) throw new RangeError("cannot bootstrap 0 rows");
+  metricOfResample(outcomes, metric, new Uint32Array(1)); // a metric of the other kind fails here, before the work
+  const values = rowValues(outcomes, metric);
+  const counts = values ? countTable(rows, resamples, seed) : null;
+  const scores = values && counts ? resampledMeans(values, counts, resamples) : await resampledScores(outcomes, metric, values, resamples, seed);
   scores.sort();
   const tail = (1 - confidence) / 2;
   return { low: percentileOfSorted(scores, tail), high: percentileOfSorted(scores, 1 - tail) };

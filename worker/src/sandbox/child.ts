@@ -4,7 +4,7 @@
  * what hidden); see protocol.ts.
  *
  * Warm start: onnxruntime is loaded and a throwaway session is created and run before
- * `ready` is announced, and `prepare` hands over the task's test inputs ahead, so the
+ * `ready` is announced, and `prepare` names the task's test inputs ahead (files it reads), so the
  * evaluation itself pays only for the participant's session and inference.
  *
  * Every participant message is a template (contracts/src/participant-message.ts): shapes and
@@ -12,7 +12,8 @@
  */
 import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
-import type { NdArray } from "@goat/contracts/dataset/npy";
+import { readFileSync } from "node:fs";
+import { parseNpy, type NdArray } from "@goat/contracts/dataset/npy";
 import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
 import { boundedName } from "@goat/contracts/participant-message";
 import { ParticipantFault, PlatformFault } from "../faults";
@@ -24,7 +25,7 @@ import {
 } from "../onnx/execution-provider";
 import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
 import { buildWarmupModel, WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
-import type { ChildEvaluateRequest, ChildMessage, OutputTensor, ParentMessage, SandboxResult } from "./protocol";
+import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
 if (typeof process.send !== "function") {
   console.error("sandbox child: must be started by SandboxPool (no IPC channel)");
@@ -39,18 +40,45 @@ function send(message: ChildMessage): void {
 // A closed IPC channel means the parent is gone (or gave up on us): leave at once.
 process.on("disconnect", () => process.exit(0));
 // But a model inside a synchronous `session.run` blocks this event loop for as long as it
-// likes, so 'disconnect' would never be handled. A watchdog thread, which runs whatever the
-// main thread does, kills the process when the parent dies (we are re-parented).
-const watchdog = new Worker(
-  `const { workerData } = require("node:worker_threads");
-   setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(process.pid, "SIGKILL"); }, 200);`,
-  { eval: true, workerData: { ppid: process.ppid }, resourceLimits: { maxOldGenerationSizeMb: 16 } },
-);
-watchdog.unref();
+// likes, so 'disconnect' would never be handled. Where setpriv set a parent-death signal, the
+// kernel kills us with the parent (DIES_WITH_PARENT). Elsewhere a watchdog thread, which runs
+// whatever the main thread does, kills the process when the parent dies (we are re-parented).
+if (!process.argv.includes(DIES_WITH_PARENT)) {
+  const watchdog = new Worker(
+    `const { workerData } = require("node:worker_threads");
+     setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(process.pid, "SIGKILL"); }, 200);`,
+    { eval: true, workerData: { ppid: process.ppid }, resourceLimits: { maxOldGenerationSizeMb: 16 } },
+  );
+  watchdog.unref();
+}
 
 // --- test inputs ---------------------------------------------------------------------------
-// Sent by the parent (`prepare`): the child opens no dataset file.
+// Staged by the parent as .npy files (`prepare` names them): the child opens no dataset file.
 let prepared: { key: string; inputs: Record<string, NdArray> } | undefined;
+
+/** Each file read whole (from the page cache) and viewed in place: the arrays share its buffer. */
+function readInputs(files: { name: string; path: string }[]): Record<string, NdArray> {
+  const inputs: Record<string, NdArray> = {};
+  for (const { name, path } of files) inputs[name] = parseNpy(readFileSync(path));
+  return inputs;
+}
+
+/**
+ * Primes glibc's allocator for the participant's session: freeing one large (mmapped) block raises
+ * malloc's mmap and trim thresholds, so the 30 MB of small blocks freed after it stay in the heap,
+ * already faulted in, for onnxruntime's allocations. Without it, creating the session of a
+ * 784-512-512-10 MLP took ~8-10 ms instead of ~3.5 ms (page faults); receiving the inputs through
+ * the IPC channel used to do the same by accident. The heap it leaves is part of the baseline.
+ */
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+function primeAllocator(): void {
+  let blocks: Buffer[] | undefined = [Buffer.allocUnsafeSlow(40 << 20)];
+  blocks = undefined;
+  gc();
+  blocks = [];
+  for (let i = 0; i < 480; i++) blocks.push(Buffer.allocUnsafeSlow(64 << 10).fill(0));
+  void blocks; // freed by the caller's collection
+}
 
 // --- evaluation ----------------------------------------------------------------------------
 function errorText(e: unknown): string {
@@ -273,11 +301,18 @@ let evaluating = false;
 
 process.on("message", (raw: ParentMessage) => {
   if (raw.type === "prepare") {
-    prepared = { key: raw.inputsKey, inputs: raw.inputs };
-    // Frees the message's buffers and any inputs held before, so the resident memory the parent
+    prepared = undefined;
+    let failure: string | undefined;
+    try {
+      prepared = { key: raw.inputsKey, inputs: readInputs(raw.files) };
+    } catch (e) {
+      failure = errorText(e).slice(0, 500);
+    }
+    primeAllocator();
+    // Frees any inputs held before (and the priming blocks), so the resident memory the parent
     // reads next is the baseline (runtime + these inputs). The pool starts us with --expose-gc.
-    (globalThis as { gc?: () => void }).gc?.();
-    send({ type: "prepared", inputsKey: raw.inputsKey });
+    gc();
+    send({ type: "prepared", inputsKey: raw.inputsKey, failure });
     return;
   }
   if (raw.type === "evaluate") {

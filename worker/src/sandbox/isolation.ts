@@ -8,6 +8,7 @@ import path from "node:path";
  * bug in the runtime could let it. So the child gets as little as the host allows:
  *
  * - an environment with only what onnxruntime needs (no DATABASE_URL, no secrets);
+ * - a parent-death signal (SIGKILL, `setpriv --pdeathsig`): the child never outlives the worker;
  * - when the worker runs as root: an unprivileged user (`nobody`), no supplementary groups, no
  *   capabilities, and `no_new_privs` (util-linux `setpriv`), so it cannot read root's files such
  *   as the worker's /proc/<pid>/environ;
@@ -35,6 +36,11 @@ export interface IsolationPlan {
   uid: number | undefined;
   gid: number | undefined;
   network: "namespace" | "host";
+  /**
+   * The kernel kills the child when the worker dies (setpriv's parent-death signal, SIGKILL); else
+   * the child runs a watchdog thread that does it (child.ts).
+   */
+  diesWithParent: boolean;
   hiddenPaths: string[];
   warnings: string[];
 }
@@ -89,6 +95,8 @@ const HIDE_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o siz
 
 interface HostSupport {
   setpriv: string | undefined;
+  /** setpriv can set the parent-death signal (util-linux 2.33 and later). */
+  pdeathsig: boolean;
   unshare: string | undefined;
   namespaces: "net+mount" | "net" | "none";
 }
@@ -104,7 +112,8 @@ function probeHost(): HostSupport {
   let namespaces: HostSupport["namespaces"] = "none";
   if (commandWorks(unsharePath, ["--net", "--mount", "--", truePath])) namespaces = "net+mount";
   else if (commandWorks(unsharePath, ["--net", "--", truePath])) namespaces = "net";
-  probed = { setpriv, unshare: namespaces === "none" ? undefined : unsharePath, namespaces };
+  const pdeathsig = setpriv !== undefined && commandWorks(setpriv, ["--pdeathsig", "KILL", "--", truePath]);
+  probed = { setpriv, pdeathsig, unshare: namespaces === "none" ? undefined : unsharePath, namespaces };
   return probed;
 }
 
@@ -154,6 +163,8 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
     let argv = [...args];
     if (host.setpriv) {
       const privs = ["--no-new-privs"];
+      // The kernel kills the child when the worker dies, even inside a synchronous session.run.
+      if (host.pdeathsig) privs.push("--pdeathsig", "KILL");
       if (dropUser) privs.push(`--reuid=${user!.uid}`, `--regid=${user!.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all");
       argv = [...privs, "--", command, ...argv];
       command = host.setpriv;
@@ -175,6 +186,7 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
     uid: dropUser ? user!.uid : undefined,
     gid: dropUser ? user!.gid : undefined,
     network: host.namespaces === "none" ? "host" : "namespace",
+    diesWithParent: host.setpriv !== undefined && host.pdeathsig,
     hiddenPaths: host.namespaces === "net+mount" ? hiddenPaths : [],
     warnings,
   };

@@ -1,19 +1,20 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import fs from "node:fs/promises";
-import os, { availableParallelism } from "node:os";
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { NdArray } from "@goat/contracts/dataset/npy";
 import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
 import { ParticipantFault, PlatformFault } from "../faults";
-import { watchGpuMemory } from "../gpu/gpu-memory-watch";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
-import { planIsolation, sandboxChildEnv, type IsolationPlan } from "./isolation";
-import type { ChildEvaluateRequest, ChildMessage, EvaluateRequest, ParentMessage, SandboxResult, TaskInputs } from "./protocol";
+import { planIsolation, type IsolationPlan } from "./isolation";
+import type { MemoryFigures, SandboxLimits } from "./limit-watch";
+import { createPrivateRoot, stageInputs, stageModel } from "./staging";
+import type { ChildEvaluateRequest, EvaluateRequest, SandboxResult, TaskInputs } from "./protocol";
+import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
+
+export type { SandboxLimits } from "./limit-watch";
 
 /**
  * Runs each evaluation in its own child process (child.ts) under a wall-clock and a memory
@@ -21,36 +22,19 @@ import type { ChildEvaluateRequest, ChildMessage, EvaluateRequest, ParentMessage
  * only. One process per evaluation: nothing a hostile model does survives it.
  *
  * Speed: starting Node + onnxruntime (~100 ms), the first session (~36 ms) and reading the
- * test inputs (~45 ms for 31 MB) are paid by a SPARE process while the previous evaluation
- * runs; an evaluation that finds a spare ready pays only for its own session and inference.
+ * test inputs (a file staged once per dataset version: ~10 ms for 31 MB) are paid by a SPARE
+ * process; an evaluation that finds a spare ready pays only for its own session and inference.
+ *
+ * This module is the pool: which child an evaluation gets, when the next spare starts, the test
+ * inputs keyed by dataset version. One child's start, IPC and evaluation are sandbox-process.ts;
+ * the limits watched while it runs, limit-watch.ts; the model's private copy, model-staging.ts.
  */
 
-export interface SandboxLimits {
-  /** Wall-clock limit of the evaluation (session creation + inference), not of the sandbox start. */
-  timeoutMs: number;
-  /**
-   * What the MODEL may add to the child's resident memory (onnxruntime's native allocations
-   * included): counted over the child's baseline, its RSS with the runtime loaded and the test
-   * inputs received, read right before the evaluation starts. A task with large inputs does not
-   * eat into its models' allowance.
-   */
-  memoryMb: number;
-}
-
-export type SandboxRun = SandboxResult & {
-  /** How long the evaluation waited for a ready sandbox (0 when a warm spare was there). */
-  sandboxWaitMs: number;
-  /** The child's resident memory when the evaluation started: runtime and test inputs. */
-  baselineRssBytes: number;
-  /**
-   * The most resident memory the model added over the baseline while its session was created and
-   * it ran: the parent's samples, or the child's own high-water mark when that was set during the
-   * evaluation (it catches a peak between two samples).
-   */
-  peakMemoryBytes: number;
-  /** The most GPU memory nvidia-smi reported for the child (CUDA asked for); null when not read. */
-  peakGpuMemoryBytes: number | null;
-};
+export type SandboxRun = SandboxResult &
+  MemoryFigures & {
+    /** How long the evaluation waited for a ready sandbox (0 when a warm spare was there). */
+    sandboxWaitMs: number;
+  };
 
 export interface SandboxPoolOptions {
   /** The child's entry file; child.ts next to this module by default. */
@@ -100,8 +84,9 @@ export class SandboxPool {
   private isolation: IsolationPlan | undefined;
   /** Private folders holding each evaluation's model copy; the only model the child can open. */
   private readonly privateRoot: string;
-  /** The test inputs of the last task and dataset version, read once here and sent to each child. */
-  private inputs: { key: string; value: Promise<Record<string, NdArray>> } | undefined;
+  /** The test inputs of the last task and dataset version, read once here and staged as files for the children. */
+  private inputs: (KeyedInputs & { sourceKey: string }) | undefined;
+  private stagings = 0;
   private readonly gpuMemoryProbe: GpuProcessProbe;
   private readonly logger: { warn(message: string): void };
   private spares: SandboxProcess[] = [];
@@ -126,53 +111,33 @@ export class SandboxPool {
     this.gpuMemoryProbe = opts.gpuMemoryProbe ?? new NvidiaSmi();
     this.hidePaths = opts.hidePaths ?? [];
     this.sandboxUser = opts.sandboxUser;
-    // 0711: the child may enter its own (randomly named) folder but list none of the others.
-    this.privateRoot = mkdtempSync(path.join(os.tmpdir(), "goat-sandbox-"));
-    chmodSync(this.privateRoot, 0o711);
+    this.privateRoot = createPrivateRoot();
   }
 
   /**
    * The task's test inputs, read in the worker (the child opens no dataset file), keyed by the
    * dataset version and the signature: a spare holding another version's inputs gets these first.
    */
-  private inputsFor(task: TaskInputs): { key: string; value: Promise<Record<string, NdArray>> } {
+  private inputsFor(task: TaskInputs): KeyedInputs {
     const source = task.dataset ? ["version", task.dataset.version] : ["folder", task.datasetDir];
-    const key = createHash("sha256").update(JSON.stringify([...source, task.inputSpecs])).digest("hex").slice(0, 24);
-    if (this.inputs?.key !== key) {
+    const sourceKey = createHash("sha256").update(JSON.stringify([...source, task.inputSpecs])).digest("hex").slice(0, 24);
+    if (this.inputs?.sourceKey !== sourceKey) {
+      // Each staging gets its own key: a child told to read an earlier staging's files (removed
+      // below) is told again, never taken as holding these.
+      const key = `${sourceKey}.${++this.stagings}`;
       const value = task.dataset
         ? task.dataset.loadInputs()
         : task.datasetDir !== undefined
           ? loadDatasetInputs(task.datasetDir, task.inputSpecs)
           : Promise.reject(new Error("no test inputs given"));
       value.catch(() => undefined); // reported by the evaluation that needs them
-      this.inputs = { key, value };
+      const staged = value.then((arrays) => stageInputs(this.privateRoot, arrays));
+      staged.catch(() => undefined);
+      // The previous version's files go: a spare told to read them and then these reads these.
+      void this.inputs?.staged.then((old) => old.remove(), () => undefined);
+      this.inputs = { sourceKey, key, value, staged };
     }
     return this.inputs;
-  }
-
-  /**
-   * A private folder holding the model, readable by the child's user: a hard link when the
-   * stored file is readable to everyone already, else a copy. The child never learns the
-   * storage path, and external-data paths resolve inside this folder only.
-   */
-  private async stageModel(modelPath: string): Promise<{ path: string; remove(): Promise<void> }> {
-    const dir = path.join(this.privateRoot, randomUUID().replaceAll("-", ""));
-    await fs.mkdir(dir, { mode: 0o711 });
-    const remove = () => fs.rm(dir, { recursive: true, force: true });
-    const target = path.join(dir, "model.onnx");
-    try {
-      const { mode } = await fs.stat(modelPath);
-      let linked = false;
-      if (mode & 0o004) linked = await fs.link(modelPath, target).then(() => true, () => false);
-      if (!linked) {
-        await fs.copyFile(modelPath, target);
-        await fs.chmod(target, 0o444);
-      }
-    } catch (error) {
-      await remove();
-      throw new PlatformFault("MODEL_UNAVAILABLE", `cannot stage the model for the sandbox: ${(error as Error).message}`, { cause: error });
-    }
-    return { path: target, remove };
   }
 
   /** Start spare processes now; with a task, have them read its test inputs too. */
@@ -200,8 +165,9 @@ export class SandboxPool {
       const from = task.dataset ? `version ${task.dataset.version.slice(0, 12)}` : task.datasetDir;
       throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${from}: ${(e as Error).message}`, { cause: e });
     }
+    await inputs.staged;
 
-    const model = await this.stageModel(request.modelPath);
+    const model = await stageModel(this.privateRoot, request.modelPath);
     const waitStarted = performance.now();
     const spare = this.takeSpare();
     const inputsPreloaded = spare?.hasPrepared(inputs.key) ?? false;
@@ -246,8 +212,10 @@ export class SandboxPool {
     } finally {
       if (this.evaluating === sandbox) this.evaluating = undefined;
       sandbox.kill();
-      setImmediate(startNext); // spawn() takes a few ms: after the caller has its result
-      await model.remove();
+      // spawn() forks this process (~5-20 ms of this thread): it runs after the caller has its
+      // result, while the caller waits on its first I/O (the result's transaction), not before.
+      setImmediate(startNext);
+      model.remove().catch((error: Error) => this.logger.warn(`could not remove a staged model: ${error.message}`));
     }
   }
 
@@ -344,297 +312,5 @@ export class SandboxPool {
       this.spares = this.spares.filter((s) => s !== sandbox);
     });
     return sandbox;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** Children alive in this process, killed if the worker exits without `close()`. */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const child of liveChildren) child.kill("SIGKILL");
-  });
-}
-
-function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-}
-
-/**
- * The model's peak memory: the highest RSS sampled, or the child's own high-water mark when it rose
- * during the evaluation (before it, the mark may come from reading the inputs), over the baseline.
- * The child's figure can only raise the parent's own, never lower it.
- */
-export function peakOverBaseline(baseline: number, sampledPeak: number, childMaxRss?: { atStart: number; atEnd: number }): number {
-  const fromChild = childMaxRss && childMaxRss.atEnd > childMaxRss.atStart ? childMaxRss.atEnd : 0;
-  return Math.max(0, Math.max(sampledPeak, fromChild) - baseline);
-}
-
-/** Resident set size of a process in bytes, from /proc (Linux); undefined when unreadable. */
-export function residentBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "latin1");
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-class SandboxProcess {
-  private readonly child: ChildProcess;
-  private readonly readyPromise: Promise<void>;
-  isReady = false;
-  private preparedKey: string | undefined;
-  private readonly prepared = new Map<string, Promise<void>>();
-  private readonly preparedDone = new Set<string>();
-  private prepareWaiters = new Map<string, () => void>();
-  private messageHandler: ((m: ChildMessage) => void) | undefined;
-  private readonly exitHandlers: ((info: ExitInfo) => void)[] = [];
-  private stderrTail = "";
-  exitInfo: ExitInfo | undefined;
-  private killedByUs = false;
-
-  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string) {
-    installExitHook();
-    // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
-    // the pid is the node process's: the memory watch reads the right /proc entry).
-    // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
-    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry]);
-    this.child = spawn(command, args, {
-      serialization: "advanced",
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      cwd,
-      env: sandboxChildEnv() as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
-    });
-    liveChildren.add(this.child);
-    // A spare waiting for work must not keep the worker alive on its own.
-    this.child.unref();
-    this.child.channel?.unref();
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
-    });
-    (this.child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
-
-    let onReady!: () => void;
-    let onFail!: (e: Error) => void;
-    this.readyPromise = new Promise<void>((resolve, reject) => {
-      onReady = resolve;
-      onFail = reject;
-    });
-    this.readyPromise.catch(() => undefined);
-
-    this.child.on("message", (m: ChildMessage) => {
-      if (m.type === "ready") {
-        this.isReady = true;
-        onReady();
-      }
-      else if (m.type === "prepared") {
-        this.preparedDone.add(m.inputsKey);
-        this.prepareWaiters.get(m.inputsKey)?.();
-      }
-      else this.messageHandler?.(m);
-    });
-    const onGone = (info: ExitInfo, error?: Error) => {
-      if (this.exitInfo) return;
-      this.exitInfo = info;
-      liveChildren.delete(this.child);
-      const how = error ? error.message : info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
-      onFail(new PlatformFault("SANDBOX_START_FAILED", `sandbox process ended before it was ready (${how})${this.stderrSuffix()}`));
-      for (const w of this.prepareWaiters.values()) w();
-      for (const h of this.exitHandlers) h(info);
-    };
-    this.child.on("exit", (code, signal) => onGone({ code, signal }));
-    this.child.on("error", (error) => {
-      // Spawn failed (no exit event will follow) or a kill/send failed (exit will follow).
-      if (this.child.pid === undefined) onGone({ code: null, signal: null }, error);
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  get exited(): boolean {
-    return this.exitInfo !== undefined;
-  }
-
-  onExit(handler: (info: ExitInfo) => void): void {
-    if (this.exitInfo) handler(this.exitInfo);
-    else this.exitHandlers.push(handler);
-  }
-
-  private stderrSuffix(): string {
-    const tail = this.stderrTail.trim();
-    return tail ? `; stderr: ${tail.slice(-1500)}` : "";
-  }
-
-  /** Hand the child this task's test inputs (once per task), as soon as they are read. */
-  prepare(inputs: { key: string; value: Promise<Record<string, NdArray>> }): void {
-    const { key } = inputs;
-    if (this.exited || this.preparedKey === key) return;
-    this.preparedKey = key;
-    this.prepared.set(key, new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)));
-    inputs.value.then(
-      (value) => this.send({ type: "prepare", inputsKey: key, inputs: value }),
-      () => this.prepareWaiters.get(key)?.(), // the evaluation reports the failed read
-    );
-  }
-
-  /** Whether the child holds these inputs already (a warm spare). */
-  hasPrepared(key: string): boolean {
-    return this.preparedDone.has(key);
-  }
-
-  /** Ready (runtime warm) and holding the task's inputs. */
-  async readyFor(inputsKey: string, startTimeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new PlatformFault("SANDBOX_START_TIMEOUT", `sandbox process not ready after ${startTimeoutMs} ms${this.stderrSuffix()}`));
-      }, startTimeoutMs);
-    });
-    try {
-      await Promise.race([this.readyPromise, timeout]);
-      await Promise.race([this.prepared.get(inputsKey) ?? Promise.resolve(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  run(
-    request: ChildEvaluateRequest,
-    limits: SandboxLimits,
-    pollMs: number,
-    gpu: { probe: GpuProcessProbe; pollMs: number; logger: { warn(message: string): void } },
-  ): Promise<{ result: SandboxResult; memory: Pick<SandboxRun, "baselineRssBytes" | "peakMemoryBytes" | "peakGpuMemoryBytes"> }> {
-    return new Promise((resolve, reject) => {
-      if (this.exited) {
-        reject(new PlatformFault("SANDBOX_START_FAILED", "sandbox process ended before the evaluation started"));
-        return;
-      }
-      const limitBytes = limits.memoryMb * 1024 * 1024;
-      const pid = this.child.pid!;
-      // The child is ready and holds its inputs: what it holds now is not the model's.
-      const baseline = residentBytes(pid) ?? 0;
-      let peak = baseline;
-      let peakGpu: number | null = null;
-      /** Reads the child's RSS now and keeps the highest; undefined once it is gone. */
-      const sample = (): number | undefined => {
-        const rss = this.exited ? undefined : residentBytes(pid);
-        if (rss !== undefined && rss > peak) peak = rss;
-        return rss;
-      };
-      let settled = false;
-      const finish = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        sample();
-        clearTimeout(timer);
-        clearInterval(poll);
-        stopGpuWatch?.();
-        this.messageHandler = undefined;
-        outcome();
-      };
-
-      const timer = setTimeout(() => {
-        this.kill();
-        finish(() => reject(new ParticipantFault("TIMEOUT", `The model took longer than the ${formatSeconds(limits.timeoutMs)} limit`)));
-      }, limits.timeoutMs);
-
-      const poll = setInterval(() => {
-        const rss = sample();
-        if (rss !== undefined && rss - baseline > limitBytes) {
-          this.kill();
-          finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
-        }
-      }, pollMs);
-
-      // CUDA asked for (a CPU fallback in the child just never shows up in nvidia-smi): the watch
-      // measures the peak, and holds the child to the GPU memory limit when there is one.
-      const gpuLimitBytes = request.executionProvider.gpuMemLimitBytes;
-      const stopGpuWatch =
-        request.executionProvider.provider !== "cpu"
-          ? watchGpuMemory({
-              pid,
-              limitBytes: gpuLimitBytes !== undefined && gpuLimitBytes > 0 ? gpuLimitBytes : undefined,
-              smi: gpu.probe,
-              intervalMs: gpu.pollMs,
-              logger: gpu.logger,
-              onReading: (usedBytes) => {
-                if (peakGpu === null || usedBytes > peakGpu) peakGpu = usedBytes;
-              },
-              onExceeded: (usedBytes) => {
-                this.kill();
-                const usedMb = Math.round(usedBytes / 1048576);
-                const limitMb = Math.round(gpuLimitBytes! / 1048576);
-                finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used ${usedMb} MB of GPU memory (limit ${limitMb} MB)`)));
-              },
-            })
-          : undefined;
-
-      this.messageHandler = (m) => {
-        if (m.type === "result") {
-          sample(); // the session and the outputs are still held: the last figure of the run
-          const peakMemoryBytes = peakOverBaseline(baseline, peak, m.result.maxRssBytes);
-          // A peak between two samples that the child's own high-water mark shows counts too.
-          if (peakMemoryBytes > limitBytes) {
-            finish(() => reject(new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`)));
-            return;
-          }
-          finish(() => resolve({ result: m.result, memory: { baselineRssBytes: baseline, peakMemoryBytes, peakGpuMemoryBytes: peakGpu } }));
-        } else if (m.type === "error") {
-          const { kind, code, message, logDetail } = m.error;
-          finish(() => reject(kind === "participant" ? new ParticipantFault(code, message, { logDetail }) : new PlatformFault(code, message)));
-        }
-      };
-
-      this.onExit((info) => {
-        finish(() => {
-          const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
-          const oom = info.signal === "SIGKILL" && !this.killedByUs ? ", likely out of memory" : "";
-          reject(
-            new ParticipantFault("CRASHED", `The model crashed the evaluation process (${how}${oom})`, {
-              cause: new Error(`sandbox exit: ${how}${this.stderrSuffix()}`),
-            }),
-          );
-        });
-      });
-
-      this.send({ type: "evaluate", request });
-    });
-  }
-
-  private send(message: ParentMessage): void {
-    if (this.exited || !this.child.connected) return;
-    this.child.send(message, (error) => {
-      // The child died meanwhile: the exit handler reports it.
-      if (error) this.child.kill("SIGKILL");
-    });
-  }
-
-  kill(): void {
-    if (this.exited) return;
-    this.killedByUs = true;
-    this.child.kill("SIGKILL");
-  }
-
-  killAndWait(): Promise<void> {
-    return new Promise((resolve) => {
-      this.onExit(() => resolve());
-      // Unreferenced while spare; referenced now so the worker waits for the exit event.
-      this.child.ref();
-      this.kill();
-    });
   }
 }

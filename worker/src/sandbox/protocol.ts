@@ -15,10 +15,17 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * behind for the next one.
  *
  * The child sees its own model (a copy in a private directory) and the test INPUTS, which the
- * parent reads and sends in `prepare`: the child opens no dataset file, and the dataset folder
- * (with the labels) is hidden from it where the host allows (isolation.ts). Labels never leave
- * the parent, which computes the metrics from the raw outputs the child returns.
+ * parent reads, verifies and writes once per dataset version as `.npy` files in a private
+ * directory (staging.ts); `prepare` gives their paths. The child opens no dataset file, and the
+ * dataset folder (with the labels) is hidden from it where the host allows (isolation.ts). Labels
+ * never leave the parent, which computes the metrics from the raw outputs the child returns.
  */
+
+/**
+ * The child's one argument: the kernel kills it when its parent dies (isolation.ts), so it starts no
+ * watchdog thread (which costs each child ~90 ms of CPU to start).
+ */
+export const DIES_WITH_PARENT = "--dies-with-parent";
 
 /** Where a task's test inputs come from, and how the model is fed. */
 export interface TaskInputs {
@@ -88,11 +95,12 @@ export interface SandboxErrorPayload {
 }
 
 export type ParentMessage =
-  | { type: "prepare"; inputsKey: string; inputs: Record<string, NdArray> }
+  | { type: "prepare"; inputsKey: string; files: { name: string; path: string }[] }
   | { type: "evaluate"; request: ChildEvaluateRequest };
 
 export type ChildMessage =
   | { type: "ready"; onnxruntimeVersion: string; warmupMs: number }
-  | { type: "prepared"; inputsKey: string }
+  /** `failure`: the files could not be read (the child holds no inputs for this key). */
+  | { type: "prepared"; inputsKey: string; failure?: string }
   | { type: "result"; result: SandboxResult }
   | { type: "error"; error: SandboxErrorPayload };

@@ -1,0 +1,250 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import type { NdArray } from "@goat/contracts/dataset/npy";
+import { ParticipantFault, PlatformFault } from "../faults";
+import type { ChildLaunch } from "./child-bundle";
+import { sandboxChildEnv, type IsolationPlan } from "./isolation";
+import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
+import type { StagedInputs } from "./staging";
+import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type ParentMessage, type SandboxResult } from "./protocol";
+
+/**
+ * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
+ * wrappers, the IPC messages of protocol.ts (ready, prepare/prepared, evaluate -> result | error),
+ * and its one evaluation under the limit watch (limit-watch.ts). The pool (pool.ts) decides when a
+ * child starts and which evaluation it gets; a child evaluates once and is killed.
+ */
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The test inputs of one task and dataset version, under an opaque key the child echoes back. */
+export interface KeyedInputs {
+  key: string;
+  value: Promise<Record<string, NdArray>>;
+  /** The same inputs as files the child reads (staging.ts). */
+  staged: Promise<StagedInputs>;
+}
+
+/** Children alive in this process, killed if the worker exits without `close()`. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of liveChildren) child.kill("SIGKILL");
+  });
+}
+
+export class SandboxProcess {
+  private readonly child: ChildProcess;
+  private readonly readyPromise: Promise<void>;
+  isReady = false;
+  private preparedKey: string | undefined;
+  private readonly prepared = new Map<string, Promise<void>>();
+  private readonly preparedDone = new Set<string>();
+  /** Inputs the child could not read, with its reason (their files removed meanwhile: another version came). */
+  private readonly prepareFailures = new Map<string, string>();
+  private prepareWaiters = new Map<string, () => void>();
+  private messageHandler: ((m: ChildMessage) => void) | undefined;
+  private readonly exitHandlers: ((info: ExitInfo) => void)[] = [];
+  private stderrTail = "";
+  exitInfo: ExitInfo | undefined;
+  private killedByUs = false;
+
+  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string) {
+    installExitHook();
+    // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
+    // the pid is the node process's: the memory watch reads the right /proc entry).
+    // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
+    // DIES_WITH_PARENT: the kernel kills it with the worker, so it needs no watchdog thread of its own.
+    const childArgs = isolation.diesWithParent ? [DIES_WITH_PARENT] : [];
+    const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry, ...childArgs]);
+    this.child = spawn(command, args, {
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      cwd,
+      env: sandboxChildEnv() as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
+    });
+    liveChildren.add(this.child);
+    // A spare waiting for work must not keep the worker alive on its own.
+    this.child.unref();
+    this.child.channel?.unref();
+    this.child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
+    });
+    (this.child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+
+    let onReady!: () => void;
+    let onFail!: (e: Error) => void;
+    this.readyPromise = new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      onFail = reject;
+    });
+    this.readyPromise.catch(() => undefined);
+
+    this.child.on("message", (m: ChildMessage) => {
+      if (m.type === "ready") {
+        this.isReady = true;
+        onReady();
+      }
+      else if (m.type === "prepared") {
+        if (m.failure === undefined) this.preparedDone.add(m.inputsKey);
+        else this.prepareFailures.set(m.inputsKey, m.failure);
+        this.prepareWaiters.get(m.inputsKey)?.();
+      }
+      else this.messageHandler?.(m);
+    });
+    const onGone = (info: ExitInfo, error?: Error) => {
+      if (this.exitInfo) return;
+      this.exitInfo = info;
+      liveChildren.delete(this.child);
+      const how = error ? error.message : info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+      onFail(new PlatformFault("SANDBOX_START_FAILED", `sandbox process ended before it was ready (${how})${this.stderrSuffix()}`));
+      for (const w of this.prepareWaiters.values()) w();
+      for (const h of this.exitHandlers) h(info);
+    };
+    this.child.on("exit", (code, signal) => onGone({ code, signal }));
+    this.child.on("error", (error) => {
+      // Spawn failed (no exit event will follow) or a kill/send failed (exit will follow).
+      if (this.child.pid === undefined) onGone({ code: null, signal: null }, error);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get exited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  onExit(handler: (info: ExitInfo) => void): void {
+    if (this.exitInfo) handler(this.exitInfo);
+    else this.exitHandlers.push(handler);
+  }
+
+  private stderrSuffix(): string {
+    const tail = this.stderrTail.trim();
+    return tail ? `; stderr: ${tail.slice(-1500)}` : "";
+  }
+
+  /** Hand the child this task's test inputs (once per task), as soon as they are read. */
+  prepare(inputs: KeyedInputs): void {
+    const { key } = inputs;
+    if (this.exited || this.preparedKey === key) return;
+    this.preparedKey = key;
+    this.prepared.set(key, new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)));
+    inputs.staged.then(
+      (staged) => this.send({ type: "prepare", inputsKey: key, files: staged.files }),
+      () => this.prepareWaiters.get(key)?.(), // the evaluation reports the failed read
+    );
+  }
+
+  /** Whether the child holds these inputs already (a warm spare). */
+  hasPrepared(key: string): boolean {
+    return this.preparedDone.has(key);
+  }
+
+  /** Ready (runtime warm) and holding the task's inputs. */
+  async readyFor(inputsKey: string, startTimeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new PlatformFault("SANDBOX_START_TIMEOUT", `sandbox process not ready after ${startTimeoutMs} ms${this.stderrSuffix()}`));
+      }, startTimeoutMs);
+    });
+    try {
+      await Promise.race([this.readyPromise, timeout]);
+      await Promise.race([this.prepared.get(inputsKey) ?? Promise.resolve(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const failure = this.prepareFailures.get(inputsKey);
+    if (failure !== undefined) throw new PlatformFault("SANDBOX_START_FAILED", `sandbox process could not read the test inputs: ${failure}`);
+  }
+
+  /** The one evaluation of this child, under the limits; the child's result, or the fault. */
+  run(
+    request: ChildEvaluateRequest,
+    limits: SandboxLimits,
+    memoryPollMs: number,
+    gpu: GpuWatchSettings,
+  ): Promise<{ result: SandboxResult; memory: MemoryFigures }> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) {
+        reject(new PlatformFault("SANDBOX_START_FAILED", "sandbox process ended before the evaluation started"));
+        return;
+      }
+      let settled = false;
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        watch.stop();
+        this.messageHandler = undefined;
+        outcome();
+      };
+      const watch = watchLimits({
+        pid: this.child.pid!,
+        limits,
+        memoryPollMs,
+        executionProvider: request.executionProvider,
+        gpu,
+        isGone: () => this.exited,
+        onBreach: (fault) => {
+          this.kill();
+          finish(() => reject(fault));
+        },
+      });
+
+      this.messageHandler = (m) => {
+        if (m.type === "result") {
+          const memory = watch.finalFigures(m.result.maxRssBytes);
+          finish(() => (memory instanceof ParticipantFault ? reject(memory) : resolve({ result: m.result, memory })));
+        } else if (m.type === "error") {
+          const { kind, code, message, logDetail } = m.error;
+          finish(() => reject(kind === "participant" ? new ParticipantFault(code, message, { logDetail }) : new PlatformFault(code, message)));
+        }
+      };
+
+      this.onExit((info) => {
+        finish(() => {
+          const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+          const oom = info.signal === "SIGKILL" && !this.killedByUs ? ", likely out of memory" : "";
+          reject(
+            new ParticipantFault("CRASHED", `The model crashed the evaluation process (${how}${oom})`, {
+              cause: new Error(`sandbox exit: ${how}${this.stderrSuffix()}`),
+            }),
+          );
+        });
+      });
+
+      this.send({ type: "evaluate", request });
+    });
+  }
+
+  private send(message: ParentMessage): void {
+    if (this.exited || !this.child.connected) return;
+    this.child.send(message, (error) => {
+      // The child died meanwhile: the exit handler reports it.
+      if (error) this.child.kill("SIGKILL");
+    });
+  }
+
+  kill(): void {
+    if (this.exited) return;
+    this.killedByUs = true;
+    this.child.kill("SIGKILL");
+  }
+
+  killAndWait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onExit(() => resolve());
+      // Unreferenced while spare; referenced now so the worker waits for the exit event.
+      this.child.ref();
+      this.kill();
+    });
+  }
+}
