@@ -1,6 +1,8 @@
 // Security headers on every answer (pages, API, uploads). The Content-Security-Policy with its
-// per-request nonce comes from proxy.ts for pages (and the two API paths that answer HTML: next-auth's
-// and Swagger UI's). The JSON API and the upload routes are kept out of the proxy (a JSON answer
+// per-request nonce comes from proxy.ts for pages (and next-auth's HTML under /api/auth/). Swagger UI
+// (/api/docs) is static HTML whose scripts are files of this origin and carry no nonce: under the
+// pages' 'strict-dynamic' policy a browser would refuse them, so it gets a fixed policy of its own
+// that allows this origin's scripts and nothing inline. The JSON API and the upload routes are kept out of the proxy (a JSON answer
 // runs no script, so it needs no nonce and the proxy's cost per request is saved on the hottest
 // paths; a proxied upload would be cut at 10 MB) and get a fixed policy that allows nothing.
 const everyAnswer = [
@@ -11,6 +13,18 @@ const everyAnswer = [
 ];
 // Outside proxy.ts's matcher: every /api/ path but /api/auth/ and /api/docs, and the participants' upload.
 const outsideProxy = ["/submit/:task", "/api/:path((?!auth(?:/|$)|docs(?:/|$)).*)"];
+const apiDocs = ["/api/docs", "/api/docs/:asset"];
+const apiDocsPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
 const servedOverHttps = [{ type: "header", key: "x-forwarded-proto", value: "https" }];
 
 /** @type {import('next').NextConfig} */
@@ -19,7 +33,8 @@ const nextConfig = {
     return [
       { source: "/:path*", headers: everyAnswer },
       ...outsideProxy.map((source) => ({ source, headers: [{ key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'" }] })),
-      ...outsideProxy.map((source) => ({ source, has: servedOverHttps, headers: [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }] })),
+      ...apiDocs.map((source) => ({ source, headers: [{ key: "Content-Security-Policy", value: apiDocsPolicy }] })),
+      ...[...outsideProxy, ...apiDocs].map((source) => ({ source, has: servedOverHttps, headers: [{ key: "Strict-Transport-Security", value: "max-age=31536000; includeSubDomains" }] })),
     ];
   },
   output: "standalone",

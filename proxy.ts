@@ -66,9 +66,10 @@ export const config = {
       // A proxy that matches a route buffers its request body and cuts it at 10 MB, so the upload
       // routes (POST /submit/{task}, the organisers' dataset and reference uploads) stay out. So
       // does the JSON API (the leaderboard poll is the hottest path): a JSON answer runs no script
-      // and needs no nonce. next.config.mjs gives both a fixed policy that allows nothing. The two
-      // API paths that answer HTML (next-auth's pages, Swagger UI) stay in. Static files need none.
-      source: "/((?!_next/static|_next/image|favicon\\.ico|submit/[^/]+$|api/(?!auth(?:/|$)|docs(?:/|$))).*)",
+      // and needs no nonce. next.config.mjs gives both a fixed policy that allows nothing. Swagger UI
+      // (/api/docs) is static HTML with nonce-less scripts of this origin: it gets a fixed policy
+      // there too. next-auth's pages (/api/auth/) stay in. Static files need none.
+      source: "/((?!_next/static|_next/image|favicon\\.ico|submit/[^/]+$|api/(?!auth(?:/|$))).*)",
     },
   ],
 };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNaNModel } from "@/tests/support/onnx/failing-models";
 import { openApiValidator, type OpenApiDocument } from "../support/openapi-validator";
 import { signatureIsValid, startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver";
+import { launchBrowser } from "./support/browser";
 import { ROOT, startPlatform, until, type Platform } from "./support/platform";
 
 // The real `goat` binary (cli/bin/goat.js, as `npx goat` runs it) against the built web app with a
@@ -197,6 +198,19 @@ describe("goat", () => {
     const bundle = await fetch(`${platform.baseUrl}/api/docs/swagger-ui-bundle.js`);
     expect(bundle.status).toBe(200);
     expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
+    // Its scripts are files of this origin with no nonce: its own fixed policy lets a browser run them.
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self'(;|$)/);
+    const browser = await launchBrowser();
+    try {
+      const tab = await browser.newPage();
+      const violations: string[] = [];
+      tab.on("console", (message) => void (/Content.Security.Policy/i.test(message.text()) && violations.push(message.text())));
+      await tab.goto(`${platform.baseUrl}/api/docs`);
+      await tab.locator(".opblock-summary-path", { hasText: "/submit/{task}/status/{id}" }).first().waitFor({ timeout: 30_000 });
+      expect(violations).toEqual([]);
+    } finally {
+      await browser.close();
+    }
     const health = await fetch(`${platform.baseUrl}/api/health`);
     validate("GET", "/api/health", 200, await health.json());
     const notFound = await fetch(`${platform.baseUrl}/submit/task2/status/999999`, { headers: { Authorization: `Bearer ${platform.credentials.participant.token}` } });

@@ -61,12 +61,12 @@ describe("the proxy's Content-Security-Policy", () => {
     expect(https.csp).toContain("upgrade-insecure-requests");
   });
 
-  it("matches pages and the API paths that answer HTML, but not the JSON API, the upload routes (a matched body is cut at 10 MB) or static files", () => {
+  it("matches pages and next-auth's HTML, but not the JSON API, Swagger UI (a fixed policy of its own), the upload routes (a matched body is cut at 10 MB) or static files", () => {
     const matches = (url: string) => unstable_doesMiddlewareMatch({ config, url });
-    for (const url of ["/", "/tasks/task2", "/tasks/task2/leaderboard", "/signin?next=%2Fteam", "/api/auth/signout", "/api/auth/error", "/api/docs", "/api/docs/init.js", "/submit/task2/status/3", "/submit/queue/status", "/metrics", "/apiary"]) {
+    for (const url of ["/", "/tasks/task2", "/tasks/task2/leaderboard", "/signin?next=%2Fteam", "/api/auth/signout", "/api/auth/error", "/submit/task2/status/3", "/submit/queue/status", "/metrics", "/apiary"]) {
       expect(matches(url), url).toBe(true);
     }
-    for (const url of ["/api/health", "/api/tasks/task2/leaderboard", "/api/tasks/task2/leaderboard/events", "/api/admin/tasks/task2/export", "/api/authx", "/api/docsy", "/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
+    for (const url of ["/api/health", "/api/tasks/task2/leaderboard", "/api/tasks/task2/leaderboard/events", "/api/admin/tasks/task2/export", "/api/authx", "/api/docs", "/api/docs/init.js", "/api/docsy", "/submit/task2", "/api/admin/tasks/task2/dataset", "/api/admin/tasks/task2/reference", "/_next/static/chunks/main.js"]) {
       expect(matches(url), url).toBe(false);
     }
   });
@@ -148,9 +148,18 @@ describe("next.config.mjs headers", () => {
   });
 
   it("no fixed policy on the paths the proxy answers (its nonce policy would be overridden or doubled)", async () => {
-    for (const url of [`${SITE}/tasks/task2/leaderboard`, `${SITE}/api/auth/signout`, `${SITE}/api/docs`, `${SITE}/api/docs/init.js`, `${SITE}/submit/task2/status/3`]) {
+    for (const url of [`${SITE}/tasks/task2/leaderboard`, `${SITE}/api/auth/signout`, `${SITE}/submit/task2/status/3`]) {
       const response = await unstable_getResponseFromNextConfig({ url, nextConfig });
       expect(response.headers.get("content-security-policy"), url).toBeNull();
+    }
+  });
+
+  it("Swagger UI (static HTML whose scripts are files of this origin, with no nonce) gets a fixed policy: this origin's scripts, nothing inline, no framing", async () => {
+    for (const url of [`${SITE}/api/docs`, `${SITE}/api/docs/init.js`]) {
+      const policy = (await unstable_getResponseFromNextConfig({ url, nextConfig })).headers.get("content-security-policy");
+      expect(policy, url).toContain("script-src 'self';");
+      expect(policy, url).not.toMatch(/unsafe-eval|nonce-|script-src[^;]*unsafe-inline/);
+      expect(policy, url).toContain("frame-ancestors 'none'");
     }
   });
 });
