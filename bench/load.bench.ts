@@ -193,11 +193,14 @@ interface LoadFigures {
   p50: number[];
   p99: number[];
   errors: number;
+  /** What the errors were: socket errors, timeouts and each non-2xx status, summed over the runs. */
+  errorKinds: Record<string, number>;
   bytesPerResponse: number;
 }
 
 async function load(url: string, connections: number, serverPid: number): Promise<LoadFigures> {
-  const figures: LoadFigures = { cpuPerRequest: [], requestsPerSecond: [], p50: [], p99: [], errors: 0, bytesPerResponse: 0 };
+  const figures: LoadFigures = { cpuPerRequest: [], requestsPerSecond: [], p50: [], p99: [], errors: 0, errorKinds: {}, bytesPerResponse: 0 };
+  const count = (kind: string, n: number) => n > 0 && (figures.errorKinds[kind] = (figures.errorKinds[kind] ?? 0) + n);
   await autocannon({ url, connections: 10, duration: 2 }); // warm-up
   for (let run = 0; run < RUNS; run++) {
     const cpuBefore = await cpuMs(serverPid);
@@ -206,7 +209,10 @@ async function load(url: string, connections: number, serverPid: number): Promis
     figures.requestsPerSecond.push(result.requests.average);
     figures.p50.push(result.latency.p50);
     figures.p99.push(result.latency.p99);
-    figures.errors += result.errors + result.timeouts + result.non2xx;
+    figures.errors += result.errors + result.non2xx; // autocannon counts a timeout among its errors too
+    count("socket errors", result.errors - result.timeouts);
+    count("timeouts", result.timeouts);
+    for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) if (!code.startsWith("2")) count(`HTTP ${code}`, (stats as { count: number }).count);
     figures.bytesPerResponse = result.throughput.total / Math.max(1, result.requests.total);
   }
   return figures;
@@ -290,7 +296,7 @@ async function main() {
 
     const load1 = os.loadavg()[0].toFixed(1);
     const row = (name: string, figures: LoadFigures) =>
-      `| ${name} | ${spread(figures.requestsPerSecond)} | ${spread(figures.p50)} | ${spread(figures.p99)} | ${figures.errors} | ${spread(figures.cpuPerRequest, 1)} | ${(figures.bytesPerResponse / 1024).toFixed(1)} KB |`;
+      `| ${name} | ${spread(figures.requestsPerSecond)} | ${spread(figures.p50)} | ${spread(figures.p99)} | ${figures.errors}${figures.errors ? ` (${Object.entries(figures.errorKinds).map(([kind, n]) => `${kind}: ${n}`).join(", ")})` : ""} | ${spread(figures.cpuPerRequest, 1)} | ${(figures.bytesPerResponse / 1024).toFixed(1)} KB |`;
     console.log(`
 Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty}
 ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${load1} at the end; server, Postgres, Redis and autocannon on the same machine.
