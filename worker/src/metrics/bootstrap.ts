@@ -61,20 +61,29 @@ const RESAMPLES_PER_SLICE = 25;
  * rows) are drawn anew each time instead of being kept.
  */
 const MAX_KEPT_DRAW_ENTRIES = 12_000_000;
+const KEPT_TABLES = 4;
 const keptDraws = new Map<string, Uint32Array>();
 
-function drawTable(rows: number, resamples: number, seed: number): Uint32Array | null {
+/** The kept table of these draws, or a new one from `build` (kept, the oldest of KEPT_TABLES dropped); null past the size bound or when `build` gives none. */
+function keptTable<T>(kept: Map<string, T>, rows: number, resamples: number, seed: number, build: () => T | null): T | null {
   if (rows * resamples > MAX_KEPT_DRAW_ENTRIES) return null;
   const key = `${rows}:${resamples}:${seed}`;
-  let table = keptDraws.get(key);
-  if (!table) {
-    table = new Uint32Array(rows * resamples);
+  const found = kept.get(key);
+  if (found) return found;
+  const table = build();
+  if (table === null) return null;
+  if (kept.size >= KEPT_TABLES) kept.delete(kept.keys().next().value!);
+  kept.set(key, table);
+  return table;
+}
+
+function drawTable(rows: number, resamples: number, seed: number): Uint32Array | null {
+  return keptTable(keptDraws, rows, resamples, seed, () => {
+    const table = new Uint32Array(rows * resamples);
     const random = mulberry32(seed);
     for (let i = 0; i < table.length; i++) table[i] = Math.floor(random() * rows);
-    if (keptDraws.size >= 4) keptDraws.delete(keptDraws.keys().next().value!);
-    keptDraws.set(key, table);
-  }
-  return table;
+    return table;
+  });
 }
 
 /**
@@ -87,13 +96,10 @@ function drawTable(rows: number, resamples: number, seed: number): Uint32Array |
 const keptCounts = new Map<string, Uint16Array>();
 
 function countTable(rows: number, resamples: number, seed: number): Uint16Array | null {
-  if (rows * resamples > MAX_KEPT_DRAW_ENTRIES) return null;
-  const key = `${rows}:${resamples}:${seed}`;
-  let counts = keptCounts.get(key);
-  if (!counts) {
+  return keptTable(keptCounts, rows, resamples, seed, () => {
     // The draws in drawTable's order, counted as they come (the draw table itself is not kept for
     // this: half the memory, and a smaller worker to fork each sandbox child from).
-    counts = new Uint16Array(rows * resamples);
+    const counts = new Uint16Array(rows * resamples);
     const random = mulberry32(seed);
     for (let b = 0; b < resamples; b++) {
       for (let i = 0; i < rows; i++) {
@@ -102,10 +108,8 @@ function countTable(rows: number, resamples: number, seed: number): Uint16Array 
         counts[at]++;
       }
     }
-    if (keptCounts.size >= 4) keptCounts.delete(keptCounts.keys().next().value!);
-    keptCounts.set(key, counts);
-  }
-  return counts;
+    return counts;
+  });
 }
 
 /**
