@@ -125,17 +125,24 @@ export class SandboxPool {
       // Each staging gets its own key: a child told to read an earlier staging's files (removed
       // below) is told again, never taken as holding these.
       const key = `${sourceKey}.${++this.stagings}`;
-      const value = task.dataset
+      const loaded = task.dataset
         ? task.dataset.loadInputs()
         : task.datasetDir !== undefined
           ? loadDatasetInputs(task.datasetDir, task.inputSpecs)
           : Promise.reject(new Error("no test inputs given"));
-      value.catch(() => undefined); // reported by the evaluation that needs them
-      const staged = value.then((arrays) => stageInputs(this.privateRoot, arrays));
-      staged.catch(() => undefined);
+      // Only the staged files are kept: the arrays are garbage once written (the child reads the files).
+      const staged = loaded.then(
+        (arrays) => stageInputs(this.privateRoot, arrays),
+        (e: unknown) => {
+          if (e instanceof PlatformFault) throw e;
+          const from = task.dataset ? `version ${task.dataset.version.slice(0, 12)}` : task.datasetDir;
+          throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${from}: ${(e as Error).message}`, { cause: e });
+        },
+      );
+      staged.catch(() => undefined); // reported by the evaluation that needs them
       // The previous version's files go: a spare told to read them and then these reads these.
       void this.inputs?.staged.then((old) => old.remove(), () => undefined);
-      this.inputs = { sourceKey, key, value, staged };
+      this.inputs = { sourceKey, key, staged };
     }
     return this.inputs;
   }
@@ -158,13 +165,6 @@ export class SandboxPool {
     const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
     this.hint = task;
     const inputs = this.inputsFor(task);
-    try {
-      await inputs.value;
-    } catch (e) {
-      if (e instanceof PlatformFault) throw e;
-      const from = task.dataset ? `version ${task.dataset.version.slice(0, 12)}` : task.datasetDir;
-      throw new PlatformFault("DATASET_UNAVAILABLE", `cannot read test inputs from ${from}: ${(e as Error).message}`, { cause: e });
-    }
     await inputs.staged;
 
     const model = await stageModel(this.privateRoot, request.modelPath);

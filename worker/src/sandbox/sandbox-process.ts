@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import type { NdArray } from "@goat/contracts/dataset/npy";
 import { ParticipantFault, PlatformFault } from "../faults";
 import type { ChildLaunch } from "./child-bundle";
 import { sandboxChildEnv, type IsolationPlan } from "./isolation";
@@ -22,8 +21,7 @@ export interface ExitInfo {
 /** The test inputs of one task and dataset version, under an opaque key the child echoes back. */
 export interface KeyedInputs {
   key: string;
-  value: Promise<Record<string, NdArray>>;
-  /** The same inputs as files the child reads (staging.ts). */
+  /** The inputs as files the child reads (staging.ts); rejects with the platform fault of a failed read. */
   staged: Promise<StagedInputs>;
 }
 
