@@ -303,7 +303,7 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
     rowOutcomes: [
       { split: "PUBLIC" as const, rows: labels.publicRows.length, data: encodeSplitOutcomes(publicSplit.outcomes) },
       { split: "PRIVATE" as const, rows: labels.privateRows.length, data: encodeSplitOutcomes(privateSplit.outcomes) },
-    ],
+    ] as const, // the two splits, in this order: storeResult writes both
     latencyP50Ms,
     latencyP95Ms,
     modelBytes: submission.sizeBytes,
@@ -332,12 +332,13 @@ async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSub
     // One result per submission (results.submission_id is unique). A retry never gets here twice:
     // only a QUEUED/RUNNING submission is claimed. An organiser's re-score leaves the old result in
     // place until this transaction replaces it (on the board while it is of the current version).
+    const now = new Date();
     const [checked] = await tx.$queryRaw<{ scoring_version: number | null; scored: number }[]>`
       WITH task AS (SELECT scoring_version FROM tasks WHERE id = ${evaluated.taskId} FOR SHARE),
       scored AS (
         UPDATE submissions
-        SET status = 'SCORED', finished_at = ${new Date()}, message = NULL, failure_kind = NULL, rescore_failed_version = NULL,
-            updated_at = ${new Date()}
+        SET status = 'SCORED', finished_at = ${now}, message = NULL, failure_kind = NULL, rescore_failed_version = NULL,
+            updated_at = ${now}
         WHERE id = ${submissionId} AND status = 'RUNNING' AND (SELECT scoring_version FROM task) = ${evaluated.scoring.version}
         RETURNING id),
       replaced AS (DELETE FROM results WHERE submission_id IN (SELECT id FROM scored))

@@ -167,7 +167,7 @@ export class SandboxPool {
     const inputs = this.inputsFor(task);
     await inputs.staged;
 
-    const model = await stageModel(this.privateRoot, request.modelPath);
+    const model = await stageModel(this.privateRoot, request.modelPath, this.childUid());
     const waitStarted = performance.now();
     const spare = this.takeSpare();
     const inputsPreloaded = spare?.hasPrepared(inputs.key) ?? false;
@@ -301,6 +301,12 @@ export class SandboxPool {
       for (const warning of this.isolation.warnings) this.logger.warn(warning);
     }
     return this.isolation;
+  }
+
+  /** The user the children run as (isolation.ts drops root to `nobody`; else the worker's own). */
+  private childUid(): number | undefined {
+    this.launch ??= prepareChildLaunch(this.opts.childEntry);
+    return this.isolationPlan(this.launch).uid ?? process.getuid?.();
   }
 
   private spawn(): SandboxProcess {

@@ -34,16 +34,19 @@ export interface StagedModel {
 
 /**
  * A private folder holding the model, readable by the child's user: a hard link when the
- * stored file is readable to everyone already, else a copy. The child never learns the
- * storage path, and external-data paths resolve inside this folder only.
+ * stored file is readable to everyone already and the child's user cannot write it (not its
+ * owner, not root: a link is the stored file itself, which a child could otherwise change for
+ * every later evaluation of the same bytes), else a copy. The child never learns the storage
+ * path, and external-data paths resolve inside this folder only.
  */
-export async function stageModel(privateRoot: string, modelPath: string): Promise<StagedModel> {
+export async function stageModel(privateRoot: string, modelPath: string, childUid: number | undefined): Promise<StagedModel> {
   const { dir, remove } = await privateFolder(privateRoot);
   const target = path.join(dir, "model.onnx");
   try {
-    const { mode } = await fs.stat(modelPath);
+    const { mode, uid } = await fs.stat(modelPath);
+    const childCannotWrite = childUid !== undefined && childUid !== 0 && childUid !== uid;
     let linked = false;
-    if (mode & 0o004) linked = await fs.link(modelPath, target).then(() => true, () => false);
+    if (mode & 0o004 && childCannotWrite) linked = await fs.link(modelPath, target).then(() => true, () => false);
     if (!linked) {
       await fs.copyFile(modelPath, target);
       await fs.chmod(target, 0o444);

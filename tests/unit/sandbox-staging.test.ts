@@ -1,0 +1,44 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createPrivateRoot, stageModel } from "../../worker/src/sandbox/staging";
+
+// The model's private copy for a sandbox child: a hard link (no copy of the bytes) only when the
+// child's user cannot write the stored file; a child that could gets a copy of its own.
+describe("stageModel", () => {
+  const root = createPrivateRoot();
+  let storeDir: string;
+
+  async function storedModel(): Promise<{ file: string; uid: number; ino: number }> {
+    storeDir ??= await fs.mkdtemp(path.join(os.tmpdir(), "goat-staging-store-"));
+    const file = path.join(storeDir, `${Math.random().toString(36).slice(2)}.onnx`);
+    await fs.writeFile(file, "model bytes", { mode: 0o644 });
+    const stat = await fs.stat(file);
+    return { file, uid: stat.uid, ino: stat.ino };
+  }
+
+  afterAll(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+    if (storeDir) await fs.rm(storeDir, { recursive: true, force: true });
+  });
+
+  it("links the stored file for a child of another, unprivileged user", async () => {
+    const stored = await storedModel();
+    const staged = await stageModel(root, stored.file, stored.uid + 1 === 0 ? 2 : stored.uid + 1);
+    expect((await fs.stat(staged.path)).ino).toBe(stored.ino);
+    await staged.remove();
+  });
+
+  it("copies it, read-only, for a child that owns the stored file or runs as root", async () => {
+    const stored = await storedModel();
+    for (const childUid of [stored.uid, 0, undefined]) {
+      const staged = await stageModel(root, stored.file, childUid);
+      const stat = await fs.stat(staged.path);
+      expect(stat.ino, String(childUid)).not.toBe(stored.ino);
+      expect(stat.mode & 0o777).toBe(0o444);
+      expect(await fs.readFile(staged.path, "utf8")).toBe("model bytes");
+      await staged.remove();
+    }
+  });
+});
