@@ -3,7 +3,7 @@
  * memory limit stops a model): it lives here, not with the test fixtures in tests/support/onnx/,
  * because production and tools code never import tests/ (eslint.config.mjs). The tests use it too.
  */
-import { buildModel, classifierHead } from "./build-model";
+import { buildOnClassifierHead } from "./build-model";
 
 /**
  * Allocates about `bytes` of memory when it runs (independent of the batch size): it Expands a
@@ -12,18 +12,13 @@ import { buildModel, classifierHead } from "./build-model";
  */
 export function buildAllocatingModel(opts: { bytes: number }): Uint8Array {
   const elements = Math.max(1, Math.ceil(opts.bytes / 4));
-  const head = classifierHead(3);
-  return buildModel({
+  return buildOnClassifierHead(3, {
     name: "allocating",
-    inputs: head.inputs,
-    outputs: head.outputs,
     initializers: [
-      ...head.initializers,
       { name: "big_shape", dtype: "int64", dims: [1], data: new BigInt64Array([BigInt(elements)]) },
       { name: "zero", dtype: "float32", dims: [], data: [0] },
     ],
     nodes: [
-      ...head.nodes,
       { opType: "ReduceMax", inputs: ["input"], outputs: ["seed"], attributes: { keepdims: { i: 0 } } },
       { opType: "Expand", inputs: ["seed", "big_shape"], outputs: ["big"] },
       { opType: "ReduceSum", inputs: ["big"], outputs: ["total"], attributes: { keepdims: { i: 0 } } },

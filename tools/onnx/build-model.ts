@@ -397,3 +397,18 @@ export function classifierHead(seed = 1): ClassifierHead {
     nodes: [{ opType: "Gemm", inputs: ["input", "W", "B"], outputs: ["logits"] }],
   };
 }
+
+/**
+ * A model of the classifier signature whose `nodes` come after the head: they read "logits" (and
+ * "input") and must write "output". The head's initializers come first, then `initializers`.
+ */
+export function buildOnClassifierHead(seed: number, model: Omit<ModelSpec, "inputs" | "outputs">): Uint8Array {
+  const head = classifierHead(seed);
+  return buildModel({
+    ...model,
+    inputs: head.inputs,
+    outputs: head.outputs,
+    initializers: [...head.initializers, ...(model.initializers ?? [])],
+    nodes: [...head.nodes, ...model.nodes],
+  });
+}

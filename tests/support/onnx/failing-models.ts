@@ -6,7 +6,7 @@
  * Test fixtures, built with tools/onnx/build-model.ts; the models that attack the platform are in
  * hostile-models.ts.
  */
-import { CLASSIFIER_IN as IN, CLASSIFIER_OUT as OUT, buildModel, classifierHead, type GraphSpec, type ModelSpec } from "@/tools/onnx/build-model";
+import { CLASSIFIER_IN as IN, CLASSIFIER_OUT as OUT, buildModel, buildOnClassifierHead, type GraphSpec, type ModelSpec } from "@/tools/onnx/build-model";
 
 export { buildAllocatingModel } from "@/tools/onnx/allocating-model";
 
@@ -30,7 +30,6 @@ export function buildThrowingModel(): Uint8Array {
  * logits by a 10x10 matrix (and squashes them with Tanh) on every iteration.
  */
 export function buildHangingModel(opts: { tripCount?: bigint } = {}): Uint8Array {
-  const head = classifierHead(2);
   const tripCount = opts.tripCount ?? 1n << 60n;
   const m = new Float32Array(OUT * OUT);
   for (let i = 0; i < OUT; i++) m[i * OUT + i] = 0.5;
@@ -51,18 +50,14 @@ export function buildHangingModel(opts: { tripCount?: bigint } = {}): Uint8Array
       { opType: "Tanh", inputs: ["mm"], outputs: ["v_out"] },
     ],
   };
-  return buildModel({
+  return buildOnClassifierHead(2, {
     name: "hanging",
-    inputs: head.inputs,
-    outputs: head.outputs,
     initializers: [
-      ...head.initializers,
       { name: "M", dtype: "float32", dims: [OUT, OUT], data: m },
       { name: "trip_count", dtype: "int64", dims: [], data: new BigInt64Array([tripCount]) },
       { name: "keep_going", dtype: "bool", dims: [], data: [1] },
     ],
     nodes: [
-      ...head.nodes,
       {
         opType: "Loop",
         inputs: ["trip_count", "keep_going", "logits"],
@@ -75,16 +70,12 @@ export function buildHangingModel(opts: { tripCount?: bigint } = {}): Uint8Array
 
 /** A classifier whose every output is NaN (logits + a NaN constant). */
 export function buildNaNModel(): Uint8Array {
-  const head = classifierHead(4);
-  return buildModel({
+  return buildOnClassifierHead(4, {
     name: "nan",
-    inputs: head.inputs,
-    outputs: head.outputs,
     initializers: [
-      ...head.initializers,
       { name: "nan", dtype: "float32", dims: [OUT], data: new Float32Array(OUT).fill(Number.NaN) },
     ],
-    nodes: [...head.nodes, { opType: "Add", inputs: ["logits", "nan"], outputs: ["output"] }],
+    nodes: [{ opType: "Add", inputs: ["logits", "nan"], outputs: ["output"] }],
   });
 }
 
@@ -93,13 +84,9 @@ export function buildNaNModel(): Uint8Array {
  * themselves), so only the worker's check of the actual output shape catches it.
  */
 export function buildWrongOutputRowsModel(): Uint8Array {
-  const head = classifierHead(5);
-  return buildModel({
+  return buildOnClassifierHead(5, {
     name: "wrong_rows",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: head.initializers,
-    nodes: [...head.nodes, { opType: "Concat", inputs: ["logits", "logits"], outputs: ["output"], attributes: { axis: { i: 0 } } }],
+    nodes: [{ opType: "Concat", inputs: ["logits", "logits"], outputs: ["output"], attributes: { axis: { i: 0 } } }],
   });
 }
 

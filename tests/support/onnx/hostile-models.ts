@@ -6,7 +6,7 @@
  * failing-models.ts.
  */
 import onnxProto from "onnx-proto";
-import { CLASSIFIER_IN as IN, CLASSIFIER_OUT as OUT, buildMlp, buildModel, classifierHead, mlpWeights, type GraphSpec } from "@/tools/onnx/build-model";
+import { CLASSIFIER_IN as IN, CLASSIFIER_OUT as OUT, buildMlp, buildModel, buildOnClassifierHead, mlpWeights, type GraphSpec } from "@/tools/onnx/build-model";
 
 const { onnx } = onnxProto;
 
@@ -30,14 +30,10 @@ export const CUSTOM_DOMAIN = "com.example.custom";
 /** A classifier with a node (op "CustomRelu") in the custom domain "com.example.custom". */
 export function buildCustomDomainModel(opts: { domain?: string } = {}): Uint8Array {
   const domain = opts.domain ?? CUSTOM_DOMAIN;
-  const head = classifierHead(7);
-  return buildModel({
+  return buildOnClassifierHead(7, {
     name: "custom_domain",
-    inputs: head.inputs,
-    outputs: head.outputs,
-    initializers: head.initializers,
     extraOpsets: [{ domain, version: 1 }],
-    nodes: [...head.nodes, { opType: "CustomRelu", domain, inputs: ["logits"], outputs: ["output"] }],
+    nodes: [{ opType: "CustomRelu", domain, inputs: ["logits"], outputs: ["output"] }],
   });
 }
 
