@@ -2,10 +2,16 @@
 -- rows), so that reading a board is one indexed read of leaderboard_entries again: the read had
 -- come to join every row's result for it (~110 ms for 1,000 teams, as long as the scan the table
 -- replaced; bench:load). The rules of leaderboard_refresh are those of 20261129141000_scoring_versions.
+--
+-- One vocabulary (docs/architecture.md, "Vocabulary"): "entries" are the rows of a board; the count
+-- of a team's submissions that count on a board is its submission count, so the column is renamed
+-- here too (leaderboard_refresh, re-created below, is the one function that names it).
 
 -- AlterTable
 ALTER TABLE "leaderboard_entries" ADD COLUMN "interval_high" DOUBLE PRECISION,
 ADD COLUMN "interval_low" DOUBLE PRECISION;
+
+ALTER TABLE "leaderboard_entries" RENAME COLUMN "entries" TO "submission_count";
 
 CREATE OR REPLACE FUNCTION leaderboard_refresh(task_ids INTEGER[], team_ids INTEGER[]) RETURNS VOID
 LANGUAGE plpgsql AS $$
@@ -26,7 +32,7 @@ BEGIN
   USING (SELECT DISTINCT * FROM unnest(task_ids, team_ids) AS p(task_id, team_id)) p
   WHERE e.task_id = p.task_id AND e.team_id = p.team_id;
 
-  INSERT INTO leaderboard_entries (task_id, board, team_id, submission_id, score, submitted_at, entries, final_kind, final_submission_ids, scoring_version, interval_low, interval_high)
+  INSERT INTO leaderboard_entries (task_id, board, team_id, submission_id, score, submitted_at, submission_count, final_kind, final_submission_ids, scoring_version, interval_low, interval_high)
   WITH counted AS (
     -- Every submission whose result counts, on either board.
     SELECT s.task_id, s.team_id, s.id AS submission_id, s.created_at, t.direction,
