@@ -49,7 +49,7 @@ export async function retrySubmission(actor: SessionUser | null, id: number): Pr
     if (count !== 1) throw new ApiError(409, "CONFLICT", `Submission ${id} changed meanwhile; reload and try again.`);
     await recordAudit(tx, actor.id, "submission.retry", `submission:${id}`, { from: row.status, failureKind: row.failureKind });
   });
-  await enqueueEvaluation(id, "retry", { replaceFinished: true });
+  await enqueueEvaluation(id, "retry");
   await publishSubmissionStatus(id);
   return { message: `Submission ${id} is queued again.` };
 }

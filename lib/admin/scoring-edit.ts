@@ -66,7 +66,7 @@ export async function requeueForRescore(tx: Tx, taskId: number): Promise<number[
 export async function enqueueRescores(slug: string, ids: number[]): Promise<void> {
   forgetLeaderboards(slug);
   for (const id of ids) {
-    await enqueueEvaluation(id, "rescore", { replaceFinished: true });
+    await enqueueEvaluation(id, "rescore");
     await publishSubmissionStatus(id);
   }
 }

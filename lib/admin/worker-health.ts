@@ -73,7 +73,7 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
       // While the dead worker's BullMQ lock lasts the job is still "active" and this add is a
       // no-op; BullMQ's stalled check then moves it back to waiting itself.
       log.info({ submissionId: id, workerId: worker.id, status: "QUEUED" }, `submission ${id} handed back: its worker ${worker.id} was lost`);
-      await enqueueEvaluation(id, "reconcile", { replaceFinished: true }).catch((error: Error) =>
+      await enqueueEvaluation(id, "reconcile").catch((error: Error) =>
         log.warn({ submissionId: id, err: error }, `could not re-add submission ${id}: ${error.message}`),
       );
       await publishSubmissionStatus(id);

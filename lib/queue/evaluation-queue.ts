@@ -121,23 +121,19 @@ async function assignPriority(submissionId: number, reason: NonNullable<Evaluati
 
 /**
  * Adds the evaluation job of a submission, with its fair-share priority. Adding twice is a no-op (the job id is the
- * submission's). A job left completed or failed in Redis from an earlier run is removed first
- * when `replaceFinished` is set (retry, re-score, reconcile), so the submission runs again.
+ * submission's). A job left completed or failed in Redis is removed first, so the submission runs
+ * again: a retry's, re-score's or reconcile's earlier run, or, for an upload, a job of another
+ * database that gave out the same id on this Redis prefix (a reset database, a second platform on
+ * the same Redis), which would otherwise swallow the new submission's job until the reconciler.
  */
-export async function enqueueEvaluation(
-  submissionId: number,
-  reason: NonNullable<EvaluationJob["reason"]>,
-  { replaceFinished = false } = {},
-): Promise<void> {
+export async function enqueueEvaluation(submissionId: number, reason: NonNullable<EvaluationJob["reason"]>): Promise<void> {
   const queue = evaluationQueue();
   const jobId = evaluationJobId(submissionId);
   const priority = await assignPriority(submissionId, reason);
-  if (replaceFinished) {
-    const existing = await withTimeout(queue.getJob(jobId), "reading the job");
-    if (existing) {
-      const state = await withTimeout(existing.getState(), "reading the job's state");
-      if (state === "completed" || state === "failed") await withTimeout(existing.remove(), "removing the finished job");
-    }
+  const existing = await withTimeout(queue.getJob(jobId), "reading the job");
+  if (existing) {
+    const state = await withTimeout(existing.getState(), "reading the job's state");
+    if (state === "completed" || state === "failed") await withTimeout(existing.remove(), "removing the finished job");
   }
   await withTimeout(
     queue.add(

@@ -26,7 +26,7 @@ export async function reconcileEvaluationQueue(now = new Date()): Promise<{ requ
   const queued = await db.submission.findMany({ where: { status: "QUEUED" }, select: { id: true }, orderBy: { id: "asc" } });
   for (const { id } of queued) {
     if (!(await hasLiveJob(id))) {
-      await enqueueEvaluation(id, "reconcile", { replaceFinished: true });
+      await enqueueEvaluation(id, "reconcile");
       requeued.push(id);
     }
   }
@@ -49,7 +49,7 @@ export async function reconcileEvaluationQueue(now = new Date()): Promise<{ requ
       data: { status: "QUEUED", workerId: null },
     });
     if (count === 1) {
-      await enqueueEvaluation(submission.id, "reconcile", { replaceFinished: true });
+      await enqueueEvaluation(submission.id, "reconcile");
       requeued.push(submission.id);
     }
   }

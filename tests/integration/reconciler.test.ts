@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import IORedis from "ioredis";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
@@ -92,4 +93,28 @@ it("removes, in its pass, a dataset version no evaluation uses once the current 
     reconciler.stop();
   }
   expect(await fs.readdir(versions)).toEqual([current]);
+});
+
+it("an upload whose id a finished job of another database holds on this Redis prefix still gets its job at once", async () => {
+  // A reset database, or a second platform on the same Redis prefix, gives out ids that finished
+  // jobs in Redis still hold: as BullMQ keeps a completed job, a hash and an entry in `completed`.
+  const queue = evaluationQueue();
+  const redis = new IORedis(process.env.REDIS_URL!);
+  const [{ last_value: last }] = await db.$queryRaw<{ last_value: bigint }[]>`SELECT last_value FROM submissions_id_seq`;
+  const upcoming = Array.from({ length: 20 }, (_, i) => Number(last) + 1 + i);
+  const finishedAt = Date.now() - 60_000;
+  for (const id of upcoming) {
+    const key = `${queue.opts.prefix}:${queue.name}:${evaluationJobId(id)}`;
+    await redis.hset(key, { name: "evaluate", data: JSON.stringify({ submissionId: id, reason: "upload" }), opts: "{}", timestamp: String(finishedAt - 1_000), finishedOn: String(finishedAt), returnvalue: "null" });
+    await redis.zadd(`${queue.opts.prefix}:${queue.name}:completed`, finishedAt, evaluationJobId(id));
+  }
+  redis.disconnect();
+
+  const accepted = await upload(slug, token, buildMlp({ sizes: [784, 8, 10], seed: 8 }));
+  const id = accepted.body.id as number;
+  expect(upcoming).toContain(id); // the stale job was there for this id
+  const job = await queue.getJob(evaluationJobId(id));
+  expect(job?.data).toEqual({ submissionId: id, reason: "upload" });
+  expect(job!.timestamp).toBeGreaterThan(finishedAt);
+  expect(await job!.getState()).not.toBe("completed");
 });
