@@ -11,7 +11,17 @@ export * from "../prisma/generated/client";
 
 export type Db = PrismaClient;
 
+/**
+ * How long an idle connection stays open. node-postgres closes one after 10 s by default; a worker
+ * between evaluations or a quiet web app then connects again for its next query and pays each
+ * connection's first call of the leaderboard functions (PL/pgSQL compiles and plans them per
+ * connection: ~40 ms for `leaderboard_refresh` on the 2-core CI machine) inside a team's wait:
+ * `npm run bench`, measure (e). Five minutes keeps them through the lulls of an event; a connection
+ * that breaks meanwhile (Postgres restarted) is dropped from the pool and replaced when next needed.
+ */
+export const IDLE_CONNECTION_MS = 5 * 60_000;
+
 /** A Prisma client over node-postgres, with at most `poolSize` connections. */
 export function createDb(databaseUrl: string, poolSize: number): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize, idleTimeoutMillis: IDLE_CONNECTION_MS }) });
 }
