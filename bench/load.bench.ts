@@ -1,6 +1,7 @@
 // Leaderboard load at event scale: `npm run bench:load`. Seeds its own database with TEAMS teams x
-// PER_TEAM scored submissions on one task (results stored as the worker stores them, so Postgres
-// fills the maintained board the real way), starts the built web app (the standalone server, as
+// PER_TEAM scored submissions on one task (results stored the way the worker does, so Postgres
+// fills the maintained board the real way; each later result is written by the worker's own
+// storeResult), starts the built web app (the standalone server, as
 // the Docker image runs it; `next build` first unless BENCH_APP_DIR or GOAT_E2E_SKIP_BUILD=1 say
 // otherwise), then measures with autocannon: the leaderboard API's default page at 200
 // connections, the full board (pageSize=1000) at 50, the leaderboard page at 50; and STREAMS open
@@ -11,13 +12,12 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import autocannon from "autocannon";
 import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
-import { currentCommit, spread as spread3 } from "./support/report";
+import { freePort, load as loadRuns, loadRow, LOAD_TABLE_HEADER, spread, startBareServer, type LoadFigures } from "./support/http-load";
+import { currentCommit } from "./support/report";
 
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
 const PER_TEAM = Number(process.env.BENCH_PER_TEAM ?? 50);
@@ -36,21 +36,7 @@ const environment = await createIsolatedEnvironment("bench_load", {
 });
 const workDir = environment.root;
 
-const spread = (values: number[], digits = 0) => {
-  const s = spread3(values, digits);
-  return `${s.min} / ${s.median} / ${s.max}`;
-};
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+const load = (url: string, connections: number, serverPid: number): Promise<LoadFigures> => loadRuns(url, connections, serverPid, RUNS, SECONDS);
 
 // ---- seed, through the app's own functions and the worker's way of storing a result ----
 
@@ -106,6 +92,9 @@ async function seed() {
     });
   }
   const seedSeconds = (performance.now() - seeded) / 1000;
+  // What autovacuum does within a minute of such a bulk load: without statistics for the 50,000 new
+  // rows the planner reads a whole table where an index serves (every figure below would measure that).
+  await db.$executeRawUnsafe("ANALYZE");
 
   // Reading the board: the maintained table (what the app does) beside the scan of every result
   // that it replaced (the ranking before issue 11), on the same data.
@@ -127,19 +116,45 @@ async function seed() {
     scanMs.push(performance.now() - started);
   }
 
-  /** One more result, stored exactly as the worker stores it; returns its submission id and the transaction's ms. */
+  /** One more result, stored by the worker's own write (storeResult); returns its submission id and the write's ms. */
+  const { storeResult } = await import("../worker/src/evaluate-submission");
+  const { scoreSplit, encodeSplitOutcomes } = await import("../worker/src/metrics/index");
+  const { scoringSettingsOf } = await import("@goat/contracts/scoring-version");
+  const taskRow = await db.task.findUniqueOrThrow({ where: { id: task.id } });
+  const scoring = { ...scoringSettingsOf(taskRow), version: taskRow.scoringVersion };
+  // 200 test rows of 3 classes, half public, half private: real outcomes for the stored row outcomes.
+  const labels = Array.from({ length: 200 }, (_, i) => i % 3);
+  const outputs = Float32Array.from({ length: 600 }, (_, i) => (i % 3 === labels[Math.floor(i / 3)] ? 1 : 0));
+  const split = (from: number) => scoreSplit({ kind: "CLASSIFICATION", metrics: ["accuracy"], outputs, outputWidth: 3, labels, rows: Array.from({ length: 100 }, (_, i) => from + i) });
+  const [publicSplit, privateSplit] = [split(0), split(100)];
   const storeOne = async (teamId: number, score: number) => {
     const { id } = await db.submission.create({
       data: { taskId: task.id, teamId, userId: user.id, fileName: "model.onnx", sha256: "ab".repeat(32), sizeBytes: 1000, storageKey: `bench/${randomBytes(4).toString("hex")}`, paramCount: 1000, status: "RUNNING" },
     });
     const started = performance.now();
-    await db.$transaction(async (tx) => {
-      await tx.submission.updateMany({ where: { id, status: "RUNNING" }, data: { status: "SCORED", finishedAt: new Date() } });
-      await tx.result.deleteMany({ where: { submissionId: id } });
-      await tx.result.create({
-        data: { submissionId: id, publicMetrics: { accuracy: score }, privateMetrics: { accuracy: score }, publicScore: score, privateScore: score, latencyP50Ms: 1, latencyP95Ms: 1, modelBytes: 1000, paramCount: 1000, receipt: {} },
-      });
+    const stored = await storeResult(db, id, {
+      taskId: task.id,
+      scoring,
+      publicMetrics: { accuracy: score },
+      privateMetrics: { accuracy: score },
+      publicScore: score,
+      privateScore: score,
+      publicInterval: { low: score - 0.01, high: score + 0.01 },
+      privateInterval: { low: score - 0.01, high: score + 0.01 },
+      rowOutcomes: [
+        { split: "PUBLIC", rows: 100, data: encodeSplitOutcomes(publicSplit.outcomes) },
+        { split: "PRIVATE", rows: 100, data: encodeSplitOutcomes(privateSplit.outcomes) },
+      ],
+      latencyP50Ms: 1,
+      latencyP95Ms: 1,
+      modelBytes: 1000,
+      paramCount: 1000n,
+      peakMemoryBytes: 1n,
+      peakGpuMemoryBytes: null,
+      receipt: {} as never,
+      totalMs: 1,
     });
+    if (stored !== "stored") throw new Error(`the bench result was not stored: ${stored}`);
     return { id, ms: performance.now() - started };
   };
   return { slug: task.slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs };
@@ -179,44 +194,6 @@ async function residentMb(pid: number): Promise<number> {
 }
 
 // ---- load ----
-
-/** CPU time (user + system) the process has used so far, in ms (/proc/PID/stat, 100 ticks a second). */
-async function cpuMs(pid: number): Promise<number> {
-  const fields = (await fs.readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-interface LoadFigures {
-  /** the server's CPU ms per answered request: what a request costs, whatever else the machine runs */
-  cpuPerRequest: number[];
-  requestsPerSecond: number[];
-  p50: number[];
-  p99: number[];
-  errors: number;
-  /** What the errors were: socket errors, timeouts and each non-2xx status, summed over the runs. */
-  errorKinds: Record<string, number>;
-  bytesPerResponse: number;
-}
-
-async function load(url: string, connections: number, serverPid: number): Promise<LoadFigures> {
-  const figures: LoadFigures = { cpuPerRequest: [], requestsPerSecond: [], p50: [], p99: [], errors: 0, errorKinds: {}, bytesPerResponse: 0 };
-  const count = (kind: string, n: number) => n > 0 && (figures.errorKinds[kind] = (figures.errorKinds[kind] ?? 0) + n);
-  await autocannon({ url, connections: 10, duration: 2 }); // warm-up
-  for (let run = 0; run < RUNS; run++) {
-    const cpuBefore = await cpuMs(serverPid);
-    const result = await autocannon({ url, connections, duration: SECONDS, timeout: 10 });
-    figures.cpuPerRequest.push(((await cpuMs(serverPid)) - cpuBefore) / Math.max(1, result.requests.total));
-    figures.requestsPerSecond.push(result.requests.average);
-    figures.p50.push(result.latency.p50);
-    figures.p99.push(result.latency.p99);
-    figures.errors += result.errors + result.non2xx; // autocannon counts a timeout among its errors too
-    count("socket errors", result.errors - result.timeouts);
-    count("timeouts", result.timeouts);
-    for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) if (!code.startsWith("2")) count(`HTTP ${code}`, (stats as { count: number }).count);
-    figures.bytesPerResponse = result.throughput.total / Math.max(1, result.requests.total);
-  }
-  return figures;
-}
 
 /** Opens `count` leaderboard streams; resolves once each has said ": connected". */
 async function openStreams(url: string, count: number) {
@@ -292,21 +269,28 @@ async function main() {
     const api = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!);
     const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50, server.pid!);
     const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!);
+    const barePort = await freePort();
+    const bareServer = await startBareServer(`${base}/api/tasks/${slug}/leaderboard`, barePort, workDir);
+    let bare: LoadFigures;
+    try {
+      bare = await load(`http://127.0.0.1:${barePort}/`, 200, bareServer.pid!);
+    } finally {
+      bareServer.kill();
+    }
 
 
     const load1 = os.loadavg()[0].toFixed(1);
-    const row = (name: string, figures: LoadFigures) =>
-      `| ${name} | ${spread(figures.requestsPerSecond)} | ${spread(figures.p50)} | ${spread(figures.p99)} | ${figures.errors}${figures.errors ? ` (${Object.entries(figures.errorKinds).map(([kind, n]) => `${kind}: ${n}`).join(", ")})` : ""} | ${spread(figures.cpuPerRequest, 1)} | ${(figures.bytesPerResponse / 1024).toFixed(1)} KB |`;
+
     console.log(`
 Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty}
 ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${load1} at the end; server, Postgres, Redis and autocannon on the same machine.
 ${RUNS} runs of ${SECONDS} s each: min / median / max.
 
-| load | req/s | p50 ms | p99 ms | errors + timeouts + non-2xx | server CPU ms / request | response |
-| --- | --- | --- | --- | --- | --- | --- |
-${row("API, default page (100 rows), 200 connections", api)}
-${row("API, full board (pageSize=1000), 50 connections", full)}
-${row("leaderboard page, 50 connections", page)}
+${LOAD_TABLE_HEADER}
+${loadRow("API, default page (100 rows), 200 connections", api)}
+${loadRow("API, full board (pageSize=1000), 50 connections", full)}
+${loadRow("leaderboard page, 50 connections", page)}
+${loadRow("reference: the API's default page as bytes from a bare node:http server (no Next), 200 connections", bare)}
 
 | live streams | figure |
 | --- | --- |

@@ -210,7 +210,8 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
   }
 }
 
-type EvaluatedSubmission = Awaited<ReturnType<typeof evaluateUnderCurrentScoring>>;
+/** What an evaluation computed, as storeResult writes it. */
+export type EvaluatedSubmission = Awaited<ReturnType<typeof evaluateUnderCurrentScoring>>;
 
 /** Runs the model and computes its metrics and scores under the task's scoring as read now. */
 async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId: number, startedAt: number) {
@@ -325,8 +326,9 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
  * Two statements (each a few round trips less than the ORM's calls, and no query compilation):
  * the check, the status and the removal of a previous result; then the result with its row
  * outcomes. The leaderboard's triggers run in the same transaction (docs/leaderboard.md).
+ * Exported for `npm run bench:load`, which measures this write on a board of event size.
  */
-async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSubmission): Promise<"stored" | "gone" | "stale"> {
+export async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSubmission): Promise<"stored" | "gone" | "stale"> {
   return db.$transaction(async (tx) => {
     // Only a submission still RUNNING becomes SCORED (an organiser may have cancelled it meanwhile).
     // One result per submission (results.submission_id is unique). A retry never gets here twice:
