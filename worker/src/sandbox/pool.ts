@@ -284,8 +284,14 @@ export class SandboxPool {
     }
   }
 
-  private isolationPlan(launch: ChildLaunch): IsolationPlan {
+  /** How the children start (the bundled child script), prepared once. */
+  private childLaunch(): ChildLaunch {
+    return (this.launch ??= prepareChildLaunch(this.opts.childEntry));
+  }
+
+  private isolationPlan(): IsolationPlan {
     if (!this.isolation) {
+      const launch = this.childLaunch();
       const require = createRequire(import.meta.url);
       this.isolation = planIsolation({
         hidePaths: this.hidePaths,
@@ -305,13 +311,11 @@ export class SandboxPool {
 
   /** The user the children run as (isolation.ts drops root to `nobody`; else the worker's own). */
   private childUid(): number | undefined {
-    this.launch ??= prepareChildLaunch(this.opts.childEntry);
-    return this.isolationPlan(this.launch).uid ?? process.getuid?.();
+    return this.isolationPlan().uid ?? process.getuid?.();
   }
 
   private spawn(): SandboxProcess {
-    this.launch ??= prepareChildLaunch(this.opts.childEntry);
-    const sandbox = new SandboxProcess(this.launch, this.opts.heapMb, this.isolationPlan(this.launch), this.privateRoot);
+    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot);
     this.all.add(sandbox);
     sandbox.onExit(() => {
       this.all.delete(sandbox);
