@@ -151,7 +151,7 @@ async function seed() {
       paramCount: 1000n,
       peakMemoryBytes: 1n,
       peakGpuMemoryBytes: null,
-      receipt: {} as never,
+      receipt: { modelSha256: "ab".repeat(32), onnxruntimeVersion: "bench", executionProvider: "cpu", device: "cpu", workerId: "bench-load", batchSize: 256, rows: 200, datasetVersion: null, timings: { totalMs: 1, sessionMs: 0, inferenceMs: 0, sandboxWaitMs: 0 } },
       totalMs: 1,
     });
     if (stored !== "stored") throw new Error(`the bench result was not stored: ${stored}`);
