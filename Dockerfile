@@ -20,7 +20,7 @@ RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
 COPY . .
-RUN mkdir -p public && scripts/prisma generate && npx next build
+RUN mkdir -p public && scripts/prisma generate && bash scripts/build-web.sh
 
 # Migrations and the admin CLI need the full dependency tree (Prisma CLI, tsx), not the standalone server.
 FROM base AS tools
@@ -41,12 +41,12 @@ ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=8000 HOSTNAME=0.0.0.0
 WORKDIR /app
 RUN groupadd --system --gid 10001 goat && useradd --system --uid 10001 --gid goat --home-dir /app goat \
  && mkdir -p /srv/goat/models/.spool /srv/goat/data && chown -R goat:goat /srv/goat
-# https://nextjs.org/docs/app/api-reference/config/next-config-js/output#automatically-copying-traced-files
+# The standalone folder holds the traced server, its static files and public/ (scripts/build-web.sh,
+# https://nextjs.org/docs/app/api-reference/config/next-config-js/output#automatically-copying-traced-files)
+# and our web server, web-server.mjs, which runs Next with the early answers in front.
 COPY --from=build --chown=goat:goat /app/.next/standalone ./
-COPY --from=build --chown=goat:goat /app/.next/static ./.next/static
-COPY --from=build --chown=goat:goat /app/public ./public
 USER goat
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "server.js"]
+CMD ["node", "web-server.mjs"]

@@ -1,10 +1,11 @@
 // Leaderboard load at event scale: `npm run bench:load`. Seeds its own database with TEAMS teams x
 // PER_TEAM scored submissions on one task (results stored the way the worker does, so Postgres
 // fills the maintained board the real way; each later result is written by the worker's own
-// storeResult), starts the built web app (the standalone server, as
-// the Docker image runs it; `next build` first unless BENCH_APP_DIR or GOAT_E2E_SKIP_BUILD=1 say
-// otherwise), then measures with autocannon: the leaderboard API's default page at 200
-// connections, the full board (pageSize=1000) at 50, the leaderboard page at 50; and STREAMS open
+// storeResult), starts the built web app (web-server.mjs in the standalone folder, as the Docker
+// image runs it; `npm run build` first unless BENCH_APP_DIR says otherwise), then measures with
+// autocannon: the leaderboard API's default page at 200 connections (also through Next's own
+// server.js of the same build, which has no early answer, for comparison; and gzipped), the full board
+// (pageSize=1000) at 50, the leaderboard page at 50; and STREAMS open
 // leaderboard streams receiving a new score (delay to the last one, and the server's memory per
 // open stream). Each load figure is RUNS runs of SECONDS s: min / median / max. The load generator
 // runs on the same machine as the server and the database (say so when quoting the figures).
@@ -36,7 +37,8 @@ const environment = await createIsolatedEnvironment("bench_load", {
 });
 const workDir = environment.root;
 
-const load = (url: string, connections: number, serverPid: number): Promise<LoadFigures> => loadRuns(url, connections, serverPid, RUNS, SECONDS);
+const load = (url: string, connections: number, serverPid: number, headers: Record<string, string> = {}): Promise<LoadFigures> =>
+  loadRuns(url, connections, serverPid, RUNS, SECONDS, headers);
 
 // ---- seed, through the app's own functions and the worker's way of storing a result ----
 
@@ -162,19 +164,18 @@ async function seed() {
 
 // ---- the built app ----
 
-/** `next build`, then a copy of the standalone server out of .next/ (as tests/e2e/support/build-app.ts does), so another build in this checkout cannot pull it away mid-run. */
+/** `npm run build`, then a copy of the standalone folder out of .next/ (as tests/e2e/support/build-app.ts does), so another build in this checkout cannot pull it away mid-run. */
 async function buildApp(): Promise<string> {
   if (process.env.BENCH_APP_DIR) return process.env.BENCH_APP_DIR;
-  execFileSync("npx", ["next", "build"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+  execFileSync("bash", ["scripts/build-web.sh"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
   const target = path.join(workDir, "app");
   execFileSync("cp", ["-a", path.join(ROOT, ".next", "standalone"), target]);
-  execFileSync("cp", ["-a", path.join(ROOT, ".next", "static"), path.join(target, ".next", "static")]);
-  execFileSync("cp", ["-a", path.join(ROOT, "public"), path.join(target, "public")]);
   return target;
 }
 
-async function startServer(appDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(appDir, "server.js")], { cwd: ROOT, env: { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+/** The built app on `port`: our web server (web-server.mjs) or, for comparison, Next's own (server.js). */
+async function startServer(appDir: string, port: number, entry: "web-server.mjs" | "server.js" = "web-server.mjs"): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(appDir, entry)], { cwd: ROOT, env: { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout!.on("data", (chunk) => (log = (log + chunk).slice(-4000)));
   child.stderr!.on("data", (chunk) => (log = (log + chunk).slice(-4000)));
@@ -267,6 +268,7 @@ async function main() {
     for (const stream of streams) stream.request.destroy();
 
     const api = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!);
+    const gzipped = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { "accept-encoding": "gzip" });
     const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50, server.pid!);
     const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!);
     const barePort = await freePort();
@@ -276,6 +278,16 @@ async function main() {
       bare = await load(`http://127.0.0.1:${barePort}/`, 200, bareServer.pid!);
     } finally {
       bareServer.kill();
+    }
+    // The same build, through Next's own server.js: every poll goes through the App Router route.
+    const nextPort = await freePort();
+    const nextServer = await startServer(appDir, nextPort, "server.js");
+    let nextAlone: LoadFigures;
+    try {
+      await fetch(`http://127.0.0.1:${nextPort}/api/tasks/${slug}/leaderboard`).then((response) => response.text());
+      nextAlone = await load(`http://127.0.0.1:${nextPort}/api/tasks/${slug}/leaderboard`, 200, nextServer.pid!);
+    } finally {
+      nextServer.kill();
     }
 
 
@@ -288,6 +300,8 @@ ${RUNS} runs of ${SECONDS} s each: min / median / max.
 
 ${LOAD_TABLE_HEADER}
 ${loadRow("API, default page (100 rows), 200 connections", api)}
+${loadRow("same, through Next's own server.js (the route handler answers every poll)", nextAlone)}
+${loadRow("same, Accept-Encoding: gzip (compressed once per board version)", gzipped)}
 ${loadRow("API, full board (pageSize=1000), 50 connections", full)}
 ${loadRow("leaderboard page, 50 connections", page)}
 ${loadRow("reference: the API's default page as bytes from a bare node:http server (no Next), 200 connections", bare)}

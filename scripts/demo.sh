@@ -12,6 +12,9 @@ mkdir -p var/demo var/log
 [ -s var/demo/nextauth-secret ] || node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' > var/demo/nextauth-secret
 export NEXTAUTH_SECRET="${NEXTAUTH_SECRET:-$(cat var/demo/nextauth-secret)}"
 export NEXTAUTH_URL="${NEXTAUTH_URL:-http://localhost:$PORT}"
+# The built web server runs in .next/standalone (its working directory): the folders it shares
+# with the seed and the worker are named absolutely, where their defaults would be relative.
+export DATA_DIR="${DATA_DIR:-$PWD/var/data}" STORAGE_DIR="${STORAGE_DIR:-$PWD/var/storage}" UPLOAD_TMP_DIR="${UPLOAD_TMP_DIR:-$PWD/var/tmp}"
 # Logs for people here (pino-pretty); production and compose keep pino's JSON lines.
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 
@@ -22,17 +25,17 @@ scripts/prisma migrate deploy
 echo "[demo] seeding the demo task (dataset, accounts, baseline model)"
 npm run --silent db:seed > var/demo/seed.json
 echo "[demo] building the web app"
-npx next build > var/log/build.log 2>&1 || { tail -50 var/log/build.log; exit 1; }
+bash scripts/build-web.sh > var/log/build.log 2>&1 || { tail -50 var/log/build.log; exit 1; }
 
 if node -e 'const s=require("net").connect(+process.argv[1],"127.0.0.1");s.on("connect",()=>process.exit(0));s.on("error",()=>process.exit(1))' "$PORT"; then
   echo "[demo] port $PORT is already in use; stop what runs there or choose another: PORT=8001 npm run demo" >&2
   exit 1
 fi
 
-# Stop the web app and the worker (and their children, e.g. next-server) with this script.
+# Stop the web app and the worker (and their children) with this script.
 trap 'trap - EXIT; kill 0 2>/dev/null' EXIT INT TERM
 
-npx next start --port "$PORT" > var/log/web.log 2>&1 &
+HOSTNAME=0.0.0.0 node .next/standalone/web-server.mjs > var/log/web.log 2>&1 &
 web=$!
 # The worker runs apart from the web app: when an organiser drains it (or it stops for any other
 # reason) the web app stays up and the demo says how to start another one.

@@ -63,13 +63,13 @@ export interface LoadFigures {
 }
 
 /** `runs` runs of `seconds` s of `connections` connections on `url`, after a 2 s warm-up. */
-export async function load(url: string, connections: number, serverPid: number, runs: number, seconds: number): Promise<LoadFigures> {
+export async function load(url: string, connections: number, serverPid: number, runs: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadFigures> {
   const figures: LoadFigures = { cpuPerRequest: [], requestsPerSecond: [], p50: [], p99: [], errors: 0, errorKinds: {}, bytesPerResponse: 0 };
   const count = (kind: string, n: number) => n > 0 && (figures.errorKinds[kind] = (figures.errorKinds[kind] ?? 0) + n);
-  await autocannon({ url, connections: 10, duration: 2 }); // warm-up
+  await autocannon({ url, connections: 10, duration: 2, headers }); // warm-up
   for (let run = 0; run < runs; run++) {
     const cpuBefore = await cpuMs(serverPid);
-    const result = await autocannon({ url, connections, duration: seconds, timeout: 10 });
+    const result = await autocannon({ url, connections, duration: seconds, timeout: 10, headers });
     figures.cpuPerRequest.push(((await cpuMs(serverPid)) - cpuBefore) / Math.max(1, result.requests.total));
     figures.requestsPerSecond.push(result.requests.average);
     figures.p50.push(result.latency.p50);

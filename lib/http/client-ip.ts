@@ -14,7 +14,12 @@ import { env } from "../env";
  *   client can spread itself over keys; run behind a proxy that sets the header in production.
  */
 export function clientIp(request: { headers: Headers }): string {
-  const forwarded = (request.headers.get("x-forwarded-for") ?? "")
+  return clientIpOf(request.headers.get("x-forwarded-for"));
+}
+
+/** The same address, from the X-Forwarded-For header a route would see. */
+export function clientIpOf(forwardedFor: string | null): string {
+  const forwarded = (forwardedFor ?? "")
     .split(",")
     .map((entry) => entry.trim())
     .filter(Boolean);

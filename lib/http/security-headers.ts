@@ -24,3 +24,25 @@ export function contentSecurityPolicy(nonce: string, { development, https }: { d
 
 /** HSTS once a browser reached us over HTTPS (the proxy in front says so in X-Forwarded-Proto). */
 export const STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains";
+
+/**
+ * The headers next.config.mjs `headers()` puts on every answer, and the policy it gives the JSON
+ * API. Repeated here for answers the web server gives before Next (lib/http/early-answers.ts);
+ * tests/unit/security-headers.test.ts checks the two stay the same.
+ */
+export const EVERY_ANSWER_HEADERS: Readonly<Record<string, string>> = {
+  "X-Frame-Options": "DENY",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+};
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/** What next.config.mjs adds to a JSON API answer (HSTS when the proxy in front says the request came over HTTPS). */
+export function apiAnswerHeaders(forwardedProto: string | null): Record<string, string> {
+  return {
+    ...EVERY_ANSWER_HEADERS,
+    "Content-Security-Policy": API_CONTENT_SECURITY_POLICY,
+    ...(forwardedProto === "https" ? { "Strict-Transport-Security": STRICT_TRANSPORT_SECURITY } : {}),
+  };
+}

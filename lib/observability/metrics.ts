@@ -16,6 +16,7 @@ export interface WebMetrics {
   workersLost: client.Counter<string>;
   submissionsHandedBack: client.Counter<string>;
   dependencyOutages: client.Counter<string>;
+  earlyAnswers: client.Counter<"route">;
 }
 
 const globalForMetrics = globalThis as unknown as { goatWebMetrics?: WebMetrics };
@@ -34,6 +35,7 @@ export function webMetrics(): WebMetrics {
     workersLost: counter("goat_workers_lost_total", "Workers found lost by the sweep (no heartbeat and no queue connection)."),
     submissionsHandedBack: counter("goat_submissions_handed_back_total", "Running submissions of lost workers handed back to the queue."),
     dependencyOutages: counter("goat_dependency_unavailable_responses_total", "Requests answered 503 because Postgres or Redis was down."),
+    earlyAnswers: counter("goat_early_answers_total", "Requests the web server answered from memory before Next (lib/http/early-answers.ts), by route.", ["route"]),
   };
   return globalForMetrics.goatWebMetrics;
 }

@@ -8,6 +8,7 @@ import { startPlatform, until, type Platform } from "./support/platform";
 // a real worker and a database seeded by the real seed script (as `npm run demo` does).
 
 let platform: Platform;
+const METRICS_TOKEN = "e2e-metrics-token-5f0c2a9d81b34e67a0c9";
 
 function curl(commandLine: string): { status: number; body: Record<string, unknown> } {
   // Run through a shell, exactly as a participant would paste it; -w appends the status code.
@@ -18,7 +19,7 @@ function curl(commandLine: string): { status: number; body: Record<string, unkno
 }
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  platform = await startPlatform({ extraEnv: { METRICS_TOKEN } });
   await fs.copyFile(path.join(platform.workDir, "demo", "baseline.onnx"), path.join(platform.workDir, "model.onnx"));
 }, 600_000);
 
@@ -59,3 +60,30 @@ it("the seed's curl commands work verbatim with the printed token", async () => 
   expect(board.entries).toHaveLength(1);
   expect(board.entries[0]).toMatchObject({ rank: 1, team: "Demo Team", score: result.score, submissionId: 1, submissionCount: 2 });
 }, 120_000);
+
+it("the built web server answers an anonymous leaderboard poll before Next, and hands the rest to Next", async () => {
+  const earlyAnswers = async () => {
+    const text = await (await fetch(`${platform.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    return Number(/^goat_early_answers_total\{route="leaderboard"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+  const url = `${platform.baseUrl}/api/tasks/task2/leaderboard`;
+  const before = await earlyAnswers();
+  const anonymous = await fetch(url);
+  expect(anonymous.status).toBe(200);
+  expect(anonymous.headers.get("x-frame-options")).toBe("DENY");
+  expect(anonymous.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+  const board = await anonymous.json();
+  expect(await earlyAnswers()).toBe(before + 1);
+  expect((await fetch(url, { headers: { "if-none-match": anonymous.headers.get("etag")! } })).status).toBe(304);
+  expect(await earlyAnswers()).toBe(before + 2);
+
+  // Signed in: the route, with the caller's own row.
+  const signedIn = await (await fetch(url, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } })).json();
+  expect(signedIn.entries).toEqual(board.entries);
+  expect(signedIn.ownEntry).toMatchObject({ team: "Demo Team", rank: 1 });
+  // An unknown task: the route's error, through Next.
+  const unknown = await fetch(`${platform.baseUrl}/api/tasks/no-such-task/leaderboard`);
+  expect(unknown.status).toBe(404);
+  expect((await unknown.json()).error.code).toBe("TASK_NOT_FOUND");
+  expect(await earlyAnswers()).toBe(before + 2);
+});

@@ -163,6 +163,28 @@ describe("API tokens and polling", () => {
     await waitFor("the polling window to end", async () => (await poll(ip)).status === 200, 6_000);
   });
 
+  it("an anonymous poll the web server answers before Next counts against the same per-address limit; over it, Next answers 429", async () => {
+    const { anonymousLeaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
+    const task = await taskWithDataset({ inputs: randomRows(6, 4, 10), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+    const url = `/api/tasks/${task.slug}/leaderboard`;
+    const poll = (from: string) => leaderboardRoute(new Request(`http://localhost:8000${url}`, { headers: { "x-forwarded-for": from } }), { params: Promise.resolve({ task: task.slug }) });
+    const early = (headers: Record<string, string>, remoteAddress = "127.0.0.1") => anonymousLeaderboardPoll.answer({ method: "GET", url, headers, remoteAddress });
+    const ip = freshIp();
+    expect((await early({ "x-forwarded-for": ip }))?.status).toBe(200);
+    expect((await poll(ip)).status).toBe(200);
+    expect((await early({ "x-forwarded-for": ip }))?.status).toBe(200);
+    // The fourth in the window: the early answer declines, and the route refuses it.
+    expect(await early({ "x-forwarded-for": ip })).toBeNull();
+    await expectRateLimited(await poll(ip));
+    // Entries left of the trusted proxy's are the client's own writing, as for the route.
+    expect(await early({ "x-forwarded-for": `10.9.8.7, ${ip}` })).toBeNull();
+    // A request without X-Forwarded-For is keyed by the connection's address, as Next would set it.
+    const peer = freshIp();
+    for (let i = 0; i < 3; i++) expect((await early({}, peer))?.status).toBe(200);
+    expect(await early({}, peer)).toBeNull();
+    await expectRateLimited(await poll(peer));
+  });
+
   // The poll limit is counted in Redis a lease of points at a time (lib/http/limit-leases.ts); with
   // the limit of this file (3) a lease is one point. With a larger limit, two processes sharing the
   // Redis count (two LeasedLimit on one limiter) together still let exactly the limit through.

@@ -4,12 +4,12 @@ import os from "node:os";
 import path from "node:path";
 
 /**
- * Builds the web app (`next build`) once for the whole e2e run: vitest's globalSetup for the e2e
+ * Builds the web app (`npm run build`: scripts/build-web.sh) once for the whole e2e run: vitest's globalSetup for the e2e
  * project calls this before any e2e file starts, so several files share one build. Skipped with
  * GOAT_E2E_SKIP_BUILD=1 (a build from an earlier run is reused). A lock directory keyed by the
  * checkout keeps two e2e runs in the same checkout from building at the same time.
  *
- * The build is then copied out of `.next/` (the standalone server, as the Docker image runs it):
+ * The build is then copied out of `.next/` (the standalone folder with web-server.mjs, as the Docker image runs it):
  * anyone else's `next build` or `npm run demo` in the same checkout rewrites `.next/` and would
  * pull the build from under a running test ("Could not find a production build").
  */
@@ -39,19 +39,17 @@ async function acquireBuildLock(): Promise<() => void> {
   }
 }
 
-/** Copies the standalone server, its static files and public/ to `target` (a run's own copy). */
+/** Copies the built app (the standalone folder, which scripts/build-web.sh makes whole) to `target` (a run's own copy). */
 function snapshotBuild(target: string): void {
   const standalone = path.join(ROOT, ".next", "standalone");
-  if (!fs.existsSync(path.join(standalone, "server.js"))) {
-    throw new Error(`no standalone build in ${standalone}: run \`next build\` (next.config.mjs has output: "standalone")`);
+  if (!fs.existsSync(path.join(standalone, "web-server.mjs"))) {
+    throw new Error(`no built web app in ${standalone}: run \`npm run build\` (scripts/build-web.sh)`);
   }
   fs.rmSync(target, { recursive: true, force: true });
   execFileSync("cp", ["-a", standalone, target]);
-  execFileSync("cp", ["-a", path.join(ROOT, ".next", "static"), path.join(target, ".next", "static")]);
-  if (fs.existsSync(path.join(ROOT, "public"))) execFileSync("cp", ["-a", path.join(ROOT, "public"), path.join(target, "public")]);
 }
 
-/** Builds (unless skipped), snapshots the build and returns the snapshot's directory (holding server.js). */
+/** Builds (unless skipped), snapshots the build and returns the snapshot's directory (holding web-server.mjs). */
 export async function buildAppOnce(): Promise<string> {
   if (process.env.GOAT_E2E_APP_DIR) return process.env.GOAT_E2E_APP_DIR;
   const target = fs.mkdtempSync(path.join(os.tmpdir(), "goat-e2e-app-"));
@@ -64,12 +62,12 @@ export async function buildAppOnce(): Promise<string> {
     }
     const started = Date.now();
     try {
-      execFileSync("npx", ["next", "build"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+      execFileSync("bash", ["scripts/build-web.sh"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
     } catch (error) {
       const failure = error as { stdout?: Buffer; stderr?: Buffer };
-      throw new Error(`next build failed:\n${failure.stdout?.toString() ?? ""}\n${failure.stderr?.toString() ?? ""}`);
+      throw new Error(`npm run build failed:\n${failure.stdout?.toString() ?? ""}\n${failure.stderr?.toString() ?? ""}`);
     }
-    console.log(`[e2e] next build took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`[e2e] npm run build took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     snapshotBuild(target);
     process.env.GOAT_E2E_APP_DIR = target;
     return target;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { buildAppOnce } from "./build-app";
 
 /**
- * vitest globalSetup of the e2e project: one `next build` per run, before any e2e file starts;
+ * vitest globalSetup of the e2e project: one `npm run build` per run, before any e2e file starts;
  * its copy's directory reaches the test files as GOAT_E2E_APP_DIR (they inherit this environment).
  */
 export default async function setup() {

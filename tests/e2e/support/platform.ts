@@ -11,7 +11,7 @@ import pg from "pg";
 /**
  * One whole platform for an e2e file, as `npm run demo` runs it: a fresh Postgres database,
  * migrated with the real Prisma CLI and seeded by the real seed script, its own Redis key prefix
- * and directories, the built web app (standalone server.js, built once per run by ./global-setup.ts) on a
+ * and directories, the built web app (web-server.mjs in the standalone folder, built once per run by ./global-setup.ts) on a
  * free port, and real worker processes. E2e files run one at a time (fileParallelism: false), but
  * nothing here assumes it: ports, database, prefix and directories are all the platform's own.
  */
@@ -164,7 +164,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
     // The run's own copy of the build (./build-app.ts), started as the Docker image starts it.
     const appDir = await buildAppOnce();
-    const web = startProcess("web", process.execPath, [path.join(appDir, "server.js")], { ...env, HOSTNAME: "0.0.0.0" });
+    const web = startProcess("web", process.execPath, [path.join(appDir, "web-server.mjs")], { ...env, HOSTNAME: "0.0.0.0" });
     processes.push(web);
     let workerCount = 0;
     const startWorker = async () => {

@@ -1,0 +1,77 @@
+import "server-only";
+import { gzipSync } from "node:zlib";
+import type { EarlyAnswer, EarlyAnswerRoute, EarlyRequest } from "../http/early-answers";
+import { earlyForwardedFor, earlyHeader } from "../http/early-answers";
+import { clientIpOf } from "../http/client-ip";
+import { consumeLimit } from "../http/rate-limits";
+import { apiAnswerHeaders } from "../http/security-headers";
+import { webMetrics } from "../observability/metrics";
+import { leaderboardSnapshot, matchesEtag, parseLeaderboardQuery, serializedPage, type SerializedPage } from "./cache";
+
+/**
+ * The answer to `GET /api/tasks/{task}/leaderboard`, from a page of the board kept in memory
+ * (lib/leaderboard/cache.ts): 304 when the caller holds this version, else the page's bytes. The
+ * route (app/api/tasks/[task]/leaderboard/route.ts) and the web server's early answer below give the same.
+ */
+export function leaderboardPollAnswer(page: SerializedPage, teamId: number | null, ifNoneMatch: string | null): EarlyAnswer {
+  const headers: Record<string, string> = {
+    ETag: page.etag,
+    // A few seconds let a proxy or CDN answer a crowd of anonymous readers; an answer that holds the
+    // caller's own row is theirs alone.
+    "Cache-Control": teamId === null ? "public, max-age=2, stale-while-revalidate=5" : "private, max-age=2",
+    Vary: "Authorization, Cookie",
+  };
+  if (matchesEtag(ifNoneMatch, page.etag)) return { status: 304, headers, body: null };
+  return { status: 200, headers: { ...headers, "Content-Type": "application/json" }, body: page.body };
+}
+
+const LEADERBOARD_POLL = /^\/api\/tasks\/([^/?]+)\/leaderboard(?:\?(.*))?$/;
+/** Next compresses answers from this size on (its `compress` option: the compression package's 1 kB threshold). */
+const GZIP_FROM_BYTES = 1024;
+const gzipped = new WeakMap<Uint8Array, Buffer>();
+
+/** Whether an Accept-Encoding header takes gzip (named or `*`, with a weight above 0). */
+export function acceptsGzip(acceptEncoding: string | null): boolean {
+  if (!acceptEncoding) return false;
+  return acceptEncoding.split(",").some((entry) => {
+    const [coding, ...params] = entry.trim().toLowerCase().split(";");
+    if (coding.trim() !== "gzip" && coding.trim() !== "*") return false;
+    const weight = params.map((param) => param.trim()).find((param) => param.startsWith("q="));
+    return weight === undefined || Number(weight.slice(2)) > 0;
+  });
+}
+
+/**
+ * An anonymous poll of a board, answered by the web server before Next (lib/http/early-answers.ts)
+ * with the bytes, headers and rate limit the route would give. Declined, for Next to answer: a
+ * signed-in caller (their own row; Authorization or any cookie, as the route decides), a query the
+ * route would refuse, an unknown task or unrevealed board (the route's error answer), a caller
+ * over the polling limit (the route's 429).
+ */
+export const anonymousLeaderboardPoll: EarlyAnswerRoute = {
+  name: "leaderboard",
+  accepts: (request: EarlyRequest) =>
+    request.method === "GET" && request.headers.authorization === undefined && request.headers.cookie === undefined && LEADERBOARD_POLL.test(request.url),
+  async answer(request: EarlyRequest): Promise<EarlyAnswer | null> {
+    const [, encodedTask, search = ""] = LEADERBOARD_POLL.exec(request.url) ?? [];
+    try {
+      const query = parseLeaderboardQuery(new URLSearchParams(search));
+      const snapshot = await leaderboardSnapshot(decodeURIComponent(encodedTask), query.board);
+      await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
+      const page = serializedPage(snapshot, query, null);
+      const answer = leaderboardPollAnswer(page, null, earlyHeader(request, "if-none-match"));
+      const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers, Vary: "Authorization, Cookie, Accept-Encoding" };
+      let body = answer.body;
+      if (body && body.byteLength >= GZIP_FROM_BYTES && acceptsGzip(earlyHeader(request, "accept-encoding"))) {
+        let compressed = gzipped.get(body);
+        if (!compressed) gzipped.set(body, (compressed = gzipSync(body)));
+        body = compressed;
+        headers["Content-Encoding"] = "gzip";
+      }
+      webMetrics().earlyAnswers.inc({ route: "leaderboard" });
+      return { status: answer.status, headers, body };
+    } catch {
+      return null;
+    }
+  },
+};

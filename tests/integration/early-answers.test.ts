@@ -1,0 +1,145 @@
+import { gunzipSync } from "node:zlib";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { EarlyRequest } from "@/lib/http/early-answers";
+
+// The anonymous leaderboard poll answered by the web server before Next (web-server.ts,
+// lib/leaderboard/poll-answer.ts) against the route handler it stands in for: the same bytes and
+// headers from the same Postgres and Redis, the same declines, and a new score seen at once.
+// tests/e2e/seed-api.test.ts checks the built web server takes this path; rate limits shared by the
+// two paths are attacked in tests/security/rate-limits.test.ts.
+
+const { db } = await import("@/lib/db");
+const { publishSubmissionStatus } = await import("@/lib/events/submission-events");
+const { earlyAnswerRoute, registerEarlyAnswer } = await import("@/lib/http/early-answers");
+const { anonymousLeaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
+const { apiAnswerHeaders } = await import("@/lib/http/security-headers");
+const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
+const { int64Labels, participantWithTeam, randomRows, scoredSubmission, taskWithDataset, uniqueName } = await import("./support/fixtures");
+const { waitFor } = await import("./support/wait");
+
+let slug: string;
+let taskId: number;
+let member: Awaited<ReturnType<typeof participantWithTeam>>;
+let address = 0;
+
+/** A request as the web server sees it, from its own address (the per-address poll limit stays out of the way). */
+function early(url: string, headers: Record<string, string> = {}, method = "GET"): EarlyRequest {
+  address += 1;
+  return { method, url, headers: { host: "localhost", ...headers }, remoteAddress: `10.77.${address >> 8}.${address & 255}` };
+}
+
+async function route(url: string, headers: Record<string, string> = {}) {
+  const response = await leaderboardRoute(new Request(`http://localhost${url}`, { headers: { "x-forwarded-for": `10.78.0.${(address += 1) & 255}`, ...headers } }), {
+    params: Promise.resolve({ task: slug }),
+  });
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: Buffer.from(await response.arrayBuffer()) };
+}
+
+async function answered(request: EarlyRequest) {
+  const answer = await anonymousLeaderboardPoll.answer(request);
+  if (!answer) throw new Error(`the early answer declined ${request.url}`);
+  return { ...answer, body: Buffer.from(answer.body ?? new Uint8Array()) };
+}
+
+const lower = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
+
+beforeAll(async () => {
+  const task = await taskWithDataset({ inputs: randomRows(20, 4, 3), labels: int64Labels(Array.from({ length: 20 }, (_, i) => i % 3)) });
+  slug = task.slug;
+  taskId = task.id;
+  member = await participantWithTeam(uniqueName("early-member"));
+  const prefix = uniqueName("early");
+  await db.team.createMany({ data: Array.from({ length: 40 }, (_, i) => ({ name: `${prefix}-${String(i).padStart(2, "0")}`, inviteCode: uniqueName("invite") })) });
+  const teams = await db.team.findMany({ where: { name: { startsWith: prefix } }, select: { id: true, name: true } });
+  for (const team of teams) {
+    const rank = Number(team.name.slice(-2));
+    await scoredSubmission({ taskId, teamId: team.id, userId: member.user.id, publicScore: 0.5 + rank / 100, privateScore: 0.9 - rank / 100 });
+  }
+  await scoredSubmission({ taskId, teamId: member.team.id, userId: member.user.id, publicScore: 0.505, privateScore: 0.1 });
+});
+
+describe("the early answer to an anonymous leaderboard poll", () => {
+  it.each(["", "?page=2&pageSize=10", "?search=-1", "?board=private", "?pageSize=1000&page=1"])("gives the route's bytes and headers (query %j)", async (query) => {
+    const url = `/api/tasks/${slug}/leaderboard${query}`;
+    const [fromRoute, fromEarly] = [await route(url), await answered(early(url))];
+    expect(fromEarly.status).toBe(200);
+    expect(fromRoute.status).toBe(200);
+    expect(fromEarly.body.toString()).toBe(fromRoute.body.toString());
+    // The route's answer gets next.config.mjs's headers from Next; the early answer carries them itself.
+    expect(lower(fromEarly.headers)).toEqual({ ...lower(apiAnswerHeaders(null)), ...fromRoute.headers, vary: "Authorization, Cookie, Accept-Encoding", "content-type": "application/json" });
+    expect(JSON.parse(fromEarly.body.toString())).toMatchObject({ task: slug, board: "public", ownEntry: null });
+  });
+
+  it("answers 304 to a caller holding the board's version, and a new version once a score lands", async () => {
+    const url = `/api/tasks/${slug}/leaderboard`;
+    const first = await answered(early(url));
+    const etag = first.headers.ETag;
+    const unchanged = await answered(early(url, { "if-none-match": etag }));
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.body.byteLength).toBe(0);
+    expect(unchanged.headers.ETag).toBe(etag);
+
+    const newcomer = await participantWithTeam(uniqueName("early-newcomer"));
+    const id = await scoredSubmission({ taskId, teamId: newcomer.team.id, userId: newcomer.user.id, publicScore: 0.999, privateScore: 0.2 });
+    await publishSubmissionStatus(id);
+    const changed = await waitFor("the early answer to show the new score", async () => {
+      const answer = await answered(early(url, { "if-none-match": etag }));
+      return answer.status === 200 ? answer : null;
+    }, 10_000);
+    expect(changed.headers.ETag).not.toBe(etag);
+    expect(JSON.parse(changed.body.toString()).entries[0]).toMatchObject({ rank: 1, team: newcomer.team.name, score: 0.999 });
+    expect((await route(url)).body.toString()).toBe(changed.body.toString());
+  });
+
+  it("sends gzip to a caller that takes it, the same JSON once unzipped", async () => {
+    const url = `/api/tasks/${slug}/leaderboard?pageSize=1000`;
+    const plain = await answered(early(url));
+    const zipped = await answered(early(url, { "accept-encoding": "gzip, deflate, br" }));
+    expect(zipped.headers["Content-Encoding"]).toBe("gzip");
+    expect(zipped.body.byteLength).toBeLessThan(plain.body.byteLength / 2);
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+    expect((await answered(early(url, { "accept-encoding": "gzip;q=0, identity" }))).headers).not.toHaveProperty("Content-Encoding");
+  });
+
+  it("adds HSTS when the proxy in front says the request came over HTTPS, as next.config.mjs does", async () => {
+    const url = `/api/tasks/${slug}/leaderboard`;
+    expect((await answered(early(url, { "x-forwarded-proto": "https" }))).headers["Strict-Transport-Security"]).toBe("max-age=31536000; includeSubDomains");
+    expect((await answered(early(url))).headers).not.toHaveProperty("Strict-Transport-Security");
+  });
+
+  it("is not taken for a signed-in caller, another method or another path: Next answers those", async () => {
+    registerEarlyAnswer(anonymousLeaderboardPoll);
+    const url = `/api/tasks/${slug}/leaderboard`;
+    expect(earlyAnswerRoute(early(url))?.name).toBe("leaderboard");
+    expect(earlyAnswerRoute(early(`${url}?page=2`))?.name).toBe("leaderboard");
+    for (const request of [
+      early(url, { authorization: `Bearer ${member.token}` }),
+      early(url, { cookie: "goat-theme=dark" }),
+      early(url, {}, "POST"),
+      early(url, {}, "HEAD"),
+      early(`${url}/`),
+      early(`${url}/events`),
+      early(`/api/tasks/${slug}/submissions`),
+      early(`/api//tasks/${slug}/leaderboard`),
+    ]) {
+      expect(earlyAnswerRoute(request), `${request.method} ${request.url} ${JSON.stringify(request.headers)}`).toBeNull();
+    }
+    // The route gives the signed-in caller their own row, which no shared answer may hold.
+    const own = JSON.parse((await route(url, { authorization: `Bearer ${member.token}` })).body.toString());
+    expect(own.ownEntry).toMatchObject({ team: member.team.name });
+  });
+
+  it("declines what the route refuses, so that Next gives the route's error", async () => {
+    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/no-such-task-${uniqueName("x")}/leaderboard`))).toBeNull();
+    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/${slug}/leaderboard?pageSize=5000`))).toBeNull();
+    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/${slug}/leaderboard?page=0`))).toBeNull();
+    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/%E0%A4%A/leaderboard`))).toBeNull();
+    expect((await route(`/api/tasks/${slug}/leaderboard?pageSize=5000`)).status).toBe(422);
+  });
+
+  it("reads a task named with escapes as the route does", async () => {
+    const encoded = `/api/tasks/${encodeURIComponent(slug).replace(/-/g, "%2D")}/leaderboard`;
+    const fromEarly = await answered(early(encoded));
+    expect(JSON.parse(fromEarly.body.toString())).toMatchObject({ task: slug });
+  });
+});
