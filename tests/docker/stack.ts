@@ -91,9 +91,11 @@ async function main(): Promise<void> {
   const shutdown = { WORKER_SHUTDOWN_TIMEOUT_MS: "5000", WORKER_STOP_GRACE_PERIOD: "20s" };
 
   const mainEnvFile = path.join(RUN_DIR, "main.env");
+  const metricsToken = secret();
   writeEnvFile(mainEnvFile, {
     ...images, ...passwords, ...s3, ...cpuWorkers, ...shutdown,
     NEXTAUTH_SECRET: secret(),
+    METRICS_TOKEN: metricsToken,
     PUBLIC_URL: `http://localhost:${webPort}`,
     WEB_BIND: "127.0.0.1", WEB_PORT: String(webPort),
     POSTGRES_BIND: HOST_ADDRESS, POSTGRES_PORT: String(postgresPort),
@@ -164,6 +166,27 @@ async function main(): Promise<void> {
       });
       assert.equal(copy.result!.score, result.score);
       return `accuracy ${result.score} on ${result.receipt.rows} rows by ${result.receipt.workerId} (${result.receipt.executionProvider}); the curl upload scored the same`;
+    });
+
+    await step("the web image's server answers an anonymous leaderboard poll before Next; pages and signed-in polls reach Next", async () => {
+      const earlyAnswers = async () => {
+        const text = await (await fetch(`http://localhost:${webPort}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
+        return Number(/^goat_early_answers_total\{route="leaderboard"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      };
+      const before = await earlyAnswers();
+      const anonymous = await fetch(`http://localhost:${webPort}/api/tasks/task2/leaderboard`);
+      assert.equal(anonymous.status, 200);
+      assert.equal(anonymous.headers.get("x-frame-options"), "DENY");
+      const board = (await anonymous.json()) as { entries: { team: string }[] };
+      assert.equal(board.entries[0]?.team, "Demo Team");
+      assert.equal(await earlyAnswers(), before + 1);
+      const signedIn = await fetch(`http://localhost:${webPort}/api/tasks/task2/leaderboard`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(((await signedIn.json()) as { ownEntry: { team: string } | null }).ownEntry?.team, "Demo Team");
+      const page = await fetch(`http://localhost:${webPort}/tasks/task2/leaderboard`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /Demo Team/);
+      assert.equal(await earlyAnswers(), before + 1);
+      return "anonymous poll answered early (goat_early_answers_total +1); the signed-in poll (own row) and the page came from Next";
     });
 
     await step("7 workers online in GET /submit/queue/status and on the admin dashboard", async () => {
