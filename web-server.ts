@@ -6,7 +6,8 @@
 // the e2e tests and bench:load run it). It starts Next as a custom server
 // (https://nextjs.org/docs/app/guides/custom-server) with the configuration Next's build wrote, and
 // keeps what Next's server.js does around it: NODE_ENV, PORT, HOSTNAME, KEEP_ALIVE_TIMEOUT, the
-// origin Next's proxy renders kept pages from, and a graceful stop on SIGTERM and SIGINT.
+// origin Next's proxy renders kept pages from, and a graceful stop on SIGTERM and SIGINT (which,
+// unlike Next's, does not wait for open event streams past STOP_GRACE_MS).
 import { readFileSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
@@ -31,6 +32,12 @@ process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(config);
 const port = Number.parseInt(process.env.PORT ?? "", 10) || 3000;
 const hostname = process.env.HOSTNAME || "0.0.0.0";
 const keepAliveTimeout = Number.parseInt(process.env.KEEP_ALIVE_TIMEOUT ?? "", 10);
+/**
+ * On SIGTERM, how long open requests may finish before their connections are closed. Event streams
+ * never finish by themselves (they end after 10 minutes); a browser reconnects to another replica.
+ * Shorter than Docker's and Kubernetes' 10 s and 30 s between SIGTERM and SIGKILL.
+ */
+const STOP_GRACE_MS = 5_000;
 
 /** An early answer when a registered route gives one; false when Next is to answer. */
 async function answeredEarly(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -42,7 +49,7 @@ async function answeredEarly(req: IncomingMessage, res: ServerResponse): Promise
     return null;
   });
   if (!answer) return false;
-  res.writeHead(answer.status, { ...answer.headers, "Content-Length": String(answer.body?.byteLength ?? 0) });
+  res.writeHead(answer.status, answer.body ? { ...answer.headers, "Content-Length": String(answer.body.byteLength) } : answer.headers);
   res.end(answer.body ?? undefined);
   return true;
 }
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`[web-server] ${signal}: finishing open requests`);
+    setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
     server.close(() => {
       app.close().then(
         () => process.exit(code),

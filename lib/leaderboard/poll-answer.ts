@@ -26,7 +26,7 @@ export function leaderboardPollAnswer(page: SerializedPage, teamId: number | nul
 }
 
 const LEADERBOARD_POLL = /^\/api\/tasks\/([^/?]+)\/leaderboard(?:\?(.*))?$/;
-/** Next compresses answers from this size on (its `compress` option: the compression package's 1 kB threshold). */
+/** Below this, gzip saves too little to be worth a header (the compression package's threshold; Next's own answers, sent chunked, are compressed at any size). */
 const GZIP_FROM_BYTES = 1024;
 const gzipped = new WeakMap<Uint8Array, Buffer>();
 

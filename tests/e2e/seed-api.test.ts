@@ -87,3 +87,25 @@ it("the built web server answers an anonymous leaderboard poll before Next, and 
   expect((await unknown.json()).error.code).toBe("TASK_NOT_FOUND");
   expect(await earlyAnswers()).toBe(before + 2);
 });
+
+it("the web server stops on SIGTERM within its grace period, an open event stream included (last: it stops the web app)", async () => {
+  const stream = await fetch(`${platform.baseUrl}/api/tasks/task2/leaderboard/events`);
+  expect(stream.status).toBe(200);
+  const reader = stream.body!.getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toContain(": connected");
+  const streamEnded = (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // the connection was closed under the reader: ended all the same
+    }
+    return true;
+  })();
+  const stopped = await platform.stopWeb();
+  expect(stopped).toMatchObject({ exitCode: 143, signal: null });
+  // STOP_GRACE_MS (5 s) for the stream, then Next's own close; not the 10 minutes a stream may last.
+  expect(stopped.ms).toBeGreaterThanOrEqual(4_500);
+  expect(stopped.ms).toBeLessThan(12_000);
+  expect(await streamEnded).toBe(true);
+  expect(platform.logs()).toContain("[web-server] SIGTERM: finishing open requests");
+}, 30_000);

@@ -42,6 +42,8 @@ export interface Platform {
   startWorker(): Promise<void>;
   /** stops every running worker (SIGTERM), e.g. to hold a submission in the queue */
   stopWorkers(): Promise<void>;
+  /** SIGTERM to the web app; how it ended and how long it took (SIGKILL only after 15 s) */
+  stopWeb(): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; ms: number }>;
   stop(): Promise<void>;
 }
 
@@ -179,9 +181,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const stopWorkers = async () => {
       await Promise.all(processes.filter((each) => each.name.startsWith("worker-")).map(stopProcess));
     };
+    const stopWeb = async () => {
+      const started = Date.now();
+      const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => web.child.once("exit", (exitCode, signal) => resolve({ exitCode, signal })));
+      web.child.kill("SIGTERM");
+      const timer = setTimeout(() => web.child.kill("SIGKILL"), 15_000);
+      const outcome = await exited;
+      clearTimeout(timer);
+      return { ...outcome, ms: Date.now() - started };
+    };
     for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
     await until("the web app's health check", async () => (await fetch(`${baseUrl}/api/health`)).ok, 60_000);
-    return { baseUrl, port, env, credentials, workDir, logs, startWorker, stopWorkers, stop };
+    return { baseUrl, port, env, credentials, workDir, logs, startWorker, stopWorkers, stopWeb, stop };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const output = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
