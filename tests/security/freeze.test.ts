@@ -25,6 +25,7 @@ const { taskCatalog, taskDetail } = await import("@/lib/tasks/catalog");
 const { teamSubmissionsForTask } = await import("@/lib/submissions/team-list");
 const { fanOutTrigger } = await import("@/lib/webhooks/fan-out");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
+const { anonymousLeaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const { BestScoreChart } = await import("@/components/charts/best-score-chart");
@@ -50,6 +51,13 @@ const ctx = { params: Promise.resolve({} as { task: string }) };
 const boardAnswer = async (query = "", headers: Record<string, string> = {}) =>
   (await leaderboardRoute(new Request(`http://x/api/tasks/${slug}/leaderboard${query}`, { headers }), { params: Promise.resolve({ task: slug }) })).text();
 
+/** The anonymous poll as the web server answers it before Next (web-server.ts). */
+async function earlyAnswer(query = ""): Promise<string> {
+  const answer = await anonymousLeaderboardPoll.answer({ method: "GET", url: `/api/tasks/${slug}/leaderboard${query}`, headers: {}, remoteAddress: "127.0.0.1" });
+  if (!answer?.body) throw new Error("the early answer declined an anonymous poll");
+  return Buffer.from(answer.body).toString();
+}
+
 /** Everything an anonymous visitor of the page gets: the table's rows and the chart's series. */
 async function pageAsVisitor(): Promise<string> {
   session.user = null;
@@ -64,6 +72,8 @@ async function publicChannels(): Promise<Record<string, string>> {
   return {
     "the leaderboard API": await boardAnswer(),
     "the leaderboard API asked for the private board": await boardAnswer("?board=private"),
+    "the web server's early answer to an anonymous poll": await earlyAnswer(),
+    "the same, asked for the private board": await earlyAnswer("?board=private"),
     "the leaderboard API as another team": await boardAnswer("", { authorization: `Bearer ${other.token}` }),
     "the chart's data": JSON.stringify(await bestScoreOverTime(slug)),
     "the leaderboard page": await pageAsVisitor(),
@@ -169,7 +179,7 @@ describe("after the close and the reveal", () => {
     await db.task.update({ where: { id: taskId }, data: { closesAt: new Date(Date.now() - 1000) } });
     expect((await setPrivateRevealed(admin, slug, true)).message).toMatch(/is revealed/);
     const channels = await publicChannels();
-    for (const channel of ["the leaderboard API", "the leaderboard API as another team", "the chart's data", "the leaderboard page", "the public-board export"]) {
+    for (const channel of ["the leaderboard API", "the leaderboard API as another team", "the web server's early answer to an anonymous poll", "the chart's data", "the leaderboard page", "the public-board export"]) {
       expect(channels[channel], channel).toContain(String(HIDDEN_BETTER));
       expect(channels[channel], channel).toContain(teams.newcomer.team.name);
     }
