@@ -309,10 +309,42 @@ describe("SandboxPool process lifecycle", () => {
     }
   });
 
+  it("starts the next spare once the caller has stored its result (startSpares), or a second after the evaluation without the call", async () => {
+    const own = new SandboxPool({ maxSpare: 1, spareStart: "after-evaluation", logger: { warn: () => undefined } });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const [first] = own.processIds;
+      await own.evaluate(request("mlp"), limits);
+      await pause(300);
+      // The evaluated child is gone and no other has started: its fork would have blocked the
+      // result's transaction.
+      expect(own.processIds.filter((pid) => pid !== first)).toEqual([]);
+      expect(own.processIds).toEqual([]);
+      own.startSpares();
+      const [second] = own.processIds;
+      expect(second).toBeGreaterThan(0);
+      own.startSpares(); // nothing more to start
+      expect(own.processIds).toEqual([second]);
+
+      await own.evaluate(request("mlp"), limits);
+      await pause(300);
+      expect(own.processIds).toEqual([]);
+      const started = Date.now();
+      while (own.processIds.length === 0 && Date.now() - started < 5_000) await pause(20);
+      expect(own.processIds).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(1_500); // the deadline: a second after the evaluation
+    } finally {
+      await own.close();
+    }
+  });
+
   it("leaves no child process behind after close()", async () => {
     const own = new SandboxPool({ maxSpare: 1 });
     own.warmUp({ datasetDir, inputSpecs });
     await own.evaluate(request("mlp"), limits);
+    own.startSpares();
     const pids = own.processIds;
     expect(pids.length).toBeGreaterThan(0);
     await own.close();
