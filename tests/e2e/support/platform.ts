@@ -43,7 +43,7 @@ export interface Platform {
   /** stops every running worker (SIGTERM), e.g. to hold a submission in the queue */
   stopWorkers(): Promise<void>;
   /** SIGTERM to the web app; how it ended and how long it took (SIGKILL only after 15 s) */
-  stopWeb(): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  stopWeb(): Promise<ProcessEnd>;
   stop(): Promise<void>;
 }
 
@@ -99,14 +99,24 @@ function startProcess(name: string, command: string, args: string[], env: NodeJS
   return { name, child, log: () => log };
 }
 
-async function stopProcess(running: RunningProcess): Promise<void> {
+interface ProcessEnd {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** from SIGTERM to the exit */
+  ms: number;
+}
+
+/** SIGTERM, then SIGKILL after `killAfterMs`; how the process ended. */
+async function stopProcess(running: RunningProcess, killAfterMs = 5_000): Promise<ProcessEnd> {
   const { child } = running;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  if (child.exitCode !== null || child.signalCode !== null) return { exitCode: child.exitCode, signal: child.signalCode, ms: 0 };
+  const started = Date.now();
+  const exited = new Promise<ProcessEnd>((resolve) => child.once("exit", (exitCode, signal) => resolve({ exitCode, signal, ms: Date.now() - started })));
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const end = await exited;
   clearTimeout(timer);
+  return end;
 }
 
 async function deleteRedisKeys(redisUrl: string, prefix: string) {
@@ -151,7 +161,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   let databaseCreated = false;
   const stop = async () => {
-    await Promise.all(processes.map(stopProcess));
+    await Promise.all(processes.map((each) => stopProcess(each)));
     if (databaseCreated) await adminQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await deleteRedisKeys(env.REDIS_URL!, env.QUEUE_PREFIX!).catch(() => undefined);
     if (!process.env.GOAT_KEEP_TEST_FILES) await fs.rm(workDir, { recursive: true, force: true });
@@ -179,17 +189,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       }, 60_000);
     };
     const stopWorkers = async () => {
-      await Promise.all(processes.filter((each) => each.name.startsWith("worker-")).map(stopProcess));
+      await Promise.all(processes.filter((each) => each.name.startsWith("worker-")).map((each) => stopProcess(each)));
     };
-    const stopWeb = async () => {
-      const started = Date.now();
-      const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => web.child.once("exit", (exitCode, signal) => resolve({ exitCode, signal })));
-      web.child.kill("SIGTERM");
-      const timer = setTimeout(() => web.child.kill("SIGKILL"), 15_000);
-      const outcome = await exited;
-      clearTimeout(timer);
-      return { ...outcome, ms: Date.now() - started };
-    };
+    const stopWeb = () => stopProcess(web, 15_000);
     for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
     await until("the web app's health check", async () => (await fetch(`${baseUrl}/api/health`)).ok, 60_000);
     return { baseUrl, port, env, credentials, workDir, logs, startWorker, stopWorkers, stopWeb, stop };
