@@ -28,7 +28,7 @@ export const STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains";
 /**
  * The headers next.config.mjs `headers()` puts on every answer, and the policy it gives the JSON
  * API. Repeated here for answers the web server gives before Next (lib/http/early-answers.ts);
- * tests/unit/security-headers.test.ts checks the two stay the same.
+ * tests/unit/early-answer-headers.test.ts checks the two stay the same.
  */
 export const EVERY_ANSWER_HEADERS: Readonly<Record<string, string>> = {
   "X-Frame-Options": "DENY",

@@ -19,7 +19,8 @@ export function leaderboardPollAnswer(page: SerializedPage, teamId: number | nul
     // A few seconds let a proxy or CDN answer a crowd of anonymous readers; an answer that holds the
     // caller's own row is theirs alone.
     "Cache-Control": teamId === null ? "public, max-age=2, stale-while-revalidate=5" : "private, max-age=2",
-    Vary: "Authorization, Cookie",
+    // Accept-Encoding: the early answer gzips by it, and Next's compression adds it (once) to the route's.
+    Vary: "Authorization, Cookie, Accept-Encoding",
   };
   if (matchesEtag(ifNoneMatch, page.etag)) return { status: 304, headers, body: null };
   return { status: 200, headers: { ...headers, "Content-Type": "application/json" }, body: page.body };
@@ -60,7 +61,7 @@ export const anonymousLeaderboardPoll: EarlyAnswerRoute = {
       await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
       const page = serializedPage(snapshot, query, null);
       const answer = leaderboardPollAnswer(page, null, earlyHeader(request, "if-none-match"));
-      const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers, Vary: "Authorization, Cookie, Accept-Encoding" };
+      const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers };
       let body = answer.body;
       if (body && body.byteLength >= GZIP_FROM_BYTES && acceptsGzip(earlyHeader(request, "accept-encoding"))) {
         let compressed = gzipped.get(body);

@@ -233,8 +233,7 @@ export class SandboxPool {
    * busy any more (the evaluation benchmark measures raw onnxruntime on a quiet machine this way).
    */
   async sparesReady(): Promise<void> {
-    this.startSpares();
-    await new Promise((resolve) => setImmediate(resolve)); // the spare a just-finished evaluation starts
+    this.startSpares(); // the spare a just-finished evaluation left to start
     const inputsKey = this.hint ? this.inputsFor(this.hint).key : "";
     await Promise.all(this.spares.map((spare) => spare.readyFor(inputsKey, this.opts.startTimeoutMs)));
   }
