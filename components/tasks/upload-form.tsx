@@ -79,9 +79,12 @@ export function UploadForm({
     const request = new XMLHttpRequest();
     request.open("POST", `/submit/${encodeURIComponent(taskSlug)}`);
     request.responseType = "json";
+    // Rounded down: 100% means the whole file was sent, and the browser says so in its own event
+    // (a last progress event may not come, or may render in the same frame as the answer).
     request.upload.onprogress = (event) => {
-      if (event.lengthComputable) setProgress(Math.round((event.loaded / event.total) * 100));
+      if (event.lengthComputable) setProgress(Math.min(99, Math.floor((event.loaded / event.total) * 100)));
     };
+    request.upload.onload = () => setProgress(100);
     request.onload = () => {
       setProgress(null);
       const body = request.response as Record<string, unknown> | null;
