@@ -49,7 +49,7 @@ async function main() {
       async (job) => {
         const submissionId = (job.data as { submissionId: number }).submissionId;
         if (mode === "fair") {
-          const outcome = await claimSubmission({ db, workerId: `bench-${i}` }, submissionId);
+          const { outcome } = await claimSubmission({ db, workerId: `bench-${i}` }, submissionId);
           if (outcome !== "claimed") throw new Error(`not claimed: ${outcome}`);
         } else {
           await db.submission.updateMany({ where: { id: submissionId, status: "QUEUED" }, data: { status: "RUNNING", workerId: `bench-${i}`, startedAt: new Date() } });

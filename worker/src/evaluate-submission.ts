@@ -6,6 +6,7 @@ import { FormulaError, splitScore, type EfficiencyFigures } from "@goat/contract
 import { scoringSettingsOf, type ScoringSnapshot } from "@goat/contracts/scoring-version";
 import { boundedName, boundedShape } from "@goat/contracts/participant-message";
 import { fixedRowWidth, tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
+import { Prisma } from "@goat/contracts/db";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
 import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/index";
@@ -42,43 +43,108 @@ export type EvaluationOutcome =
   /** its team is at its running limit: the job goes back to the queue, no attempt spent */
   | { outcome: "deferred"; submissionId: number };
 
-type ClaimedSubmission = NonNullable<Awaited<ReturnType<typeof loadSubmission>>>;
+/** A submission as its evaluation reads it: the claim's dataset version and the task's settings. */
+export interface ClaimedSubmission {
+  id: number;
+  sha256: string;
+  sizeBytes: number;
+  storageKey: string;
+  paramCount: bigint;
+  status: string;
+  /** the version the claim took: the whole evaluation reads this version only */
+  datasetVersion: string | null;
+  task: {
+    id: number;
+    slug: string;
+    kind: "CLASSIFICATION" | "REGRESSION";
+    inputSpec: unknown;
+    outputSpec: unknown;
+    metrics: string[];
+    rankMetric: string;
+    topK: number;
+    batchSize: number;
+    evalTimeoutMs: number;
+    evalMemoryMb: number;
+    publicFraction: number;
+    splitSeed: number;
+    datasetVersion: string | null;
+    direction: "MAXIMIZE" | "MINIMIZE";
+    scoringVersion: number;
+    scoreFormula: string | null;
+  };
+}
 
-async function loadSubmission(db: Db, submissionId: number) {
-  return db.submission.findUnique({
-    where: { id: submissionId },
-    select: {
-      id: true,
-      sha256: true,
-      sizeBytes: true,
-      storageKey: true,
-      paramCount: true,
-      status: true,
-      /** the version this claim took: the whole evaluation reads this version only */
-      datasetVersion: true,
-      task: {
-        select: {
-          id: true,
-          slug: true,
-          kind: true,
-          inputSpec: true,
-          outputSpec: true,
-          metrics: true,
-          rankMetric: true,
-          topK: true,
-          batchSize: true,
-          evalTimeoutMs: true,
-          evalMemoryMb: true,
-          publicFraction: true,
-          splitSeed: true,
-          datasetVersion: true,
-          direction: true,
-          scoringVersion: true,
-          scoreFormula: true,
-        },
-      },
+/** The columns of a `ClaimedSubmission` but its status and dataset version, from `submissions AS s` and `tasks AS t`. */
+const EVALUATED_COLUMNS = Prisma.sql`s.id, s.sha256, s.size_bytes, s.storage_key, s.param_count,
+  t.id AS task_id, t.slug, t.kind::text AS kind, t.input_spec, t.output_spec, t.metrics, t.rank_metric, t.top_k,
+  t.batch_size, t.eval_timeout_ms, t.eval_memory_mb, t.public_fraction, t.split_seed,
+  t.dataset_version AS task_dataset_version, t.direction::text AS direction, t.scoring_version, t.score_formula`;
+
+interface EvaluatedRow {
+  status: string;
+  dataset_version: string | null;
+  id: number;
+  sha256: string;
+  size_bytes: number;
+  storage_key: string;
+  param_count: bigint;
+  task_id: number;
+  slug: string;
+  kind: ClaimedSubmission["task"]["kind"];
+  input_spec: unknown;
+  output_spec: unknown;
+  metrics: string[];
+  rank_metric: string;
+  top_k: number;
+  batch_size: number;
+  eval_timeout_ms: number;
+  eval_memory_mb: number;
+  public_fraction: number;
+  split_seed: number;
+  task_dataset_version: string | null;
+  direction: ClaimedSubmission["task"]["direction"];
+  scoring_version: number;
+  score_formula: string | null;
+}
+
+function claimedSubmissionOf(row: EvaluatedRow): ClaimedSubmission {
+  return {
+    id: row.id,
+    sha256: row.sha256,
+    sizeBytes: row.size_bytes,
+    storageKey: row.storage_key,
+    paramCount: row.param_count,
+    status: row.status,
+    datasetVersion: row.dataset_version,
+    task: {
+      id: row.task_id,
+      slug: row.slug,
+      kind: row.kind,
+      inputSpec: row.input_spec,
+      outputSpec: row.output_spec,
+      metrics: row.metrics,
+      rankMetric: row.rank_metric,
+      topK: row.top_k,
+      batchSize: row.batch_size,
+      evalTimeoutMs: row.eval_timeout_ms,
+      evalMemoryMb: row.eval_memory_mb,
+      publicFraction: row.public_fraction,
+      splitSeed: row.split_seed,
+      datasetVersion: row.task_dataset_version,
+      direction: row.direction,
+      scoringVersion: row.scoring_version,
+      scoreFormula: row.score_formula,
     },
-  });
+  };
+}
+
+/** The claimed submission as it is now: a later scoring round of the same job reads it again. */
+async function loadSubmission(db: Db, submissionId: number): Promise<ClaimedSubmission> {
+  const [row] = await db.$queryRaw<EvaluatedRow[]>`
+    SELECT s.status::text AS status, s.dataset_version, ${EVALUATED_COLUMNS}
+    FROM submissions AS s JOIN tasks AS t ON t.id = s.task_id WHERE s.id = ${submissionId}`;
+  if (!row) throw new PlatformFault("SUBMISSION_MISSING", `submission ${submissionId} no longer exists`);
+  return claimedSubmissionOf(row);
 }
 
 /**
@@ -88,37 +154,34 @@ async function loadSubmission(db: Db, submissionId: number) {
  */
 const MAX_SCORING_ROUNDS = 3;
 
-// Advisory-lock class of the per-team claim (the second key is the team id).
-const TEAM_CLAIM_LOCK = 1_207_001;
+export type ClaimOutcome =
+  | { outcome: "claimed"; submission: ClaimedSubmission }
+  /** its team has the task's maxRunningPerTeam evaluations running already; nothing changed */
+  | { outcome: "team-limit" }
+  /** finished, cancelled or deleted: its status now ("MISSING" when deleted) */
+  | { outcome: "gone"; status: string };
 
 /**
- * Marks the submission RUNNING on this worker, unless its team already has the task's
- * maxRunningPerTeam evaluations running ("team-limit") or it is finished or cancelled ("gone").
- * A transaction-scoped advisory lock per team makes check-and-claim atomic across workers; a worker
- * killed mid-claim leaves nothing behind (the transaction rolls back with its connection).
+ * Marks the submission RUNNING on this worker and reads what its evaluation needs, in one round
+ * trip: `claim_submission` (migration 20261130010000_claim_in_one_round_trip) takes the team's
+ * advisory lock and claims under it, unless the team is at its running limit or the submission is
+ * finished or cancelled. A worker killed mid-claim leaves nothing behind (the statement's
+ * transaction rolls back with its connection).
  */
-export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "workerId">, submissionId: number): Promise<"claimed" | "team-limit" | "gone"> {
-  // Two statements inside the transaction (the scheduling overhead is a few round trips): the lock,
-  // then a claim whose own snapshot, taken after the lock, sees every claim committed before it.
-  const claimed = await ctx.db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${TEAM_CLAIM_LOCK}::int, (SELECT team_id FROM submissions WHERE id = ${submissionId}))::text`;
-    // RUNNING is claimable too: a worker that died mid-evaluation leaves its submission RUNNING,
-    // and BullMQ hands the stalled job to another worker. clock_timestamp(): the time of the claim,
-    // not of the transaction's start. The task's dataset version is taken in the same statement: the
-    // evaluation uses that version's files only, and the sweep keeps them while it runs.
-    return tx.$executeRaw`
-      UPDATE submissions AS s
-      SET status = 'RUNNING', worker_id = ${ctx.workerId}, started_at = clock_timestamp(), attempts = s.attempts + 1,
-          message = NULL, failure_kind = NULL, updated_at = clock_timestamp(),
-          dataset_version = (SELECT t.dataset_version FROM tasks AS t WHERE t.id = s.task_id)
-      WHERE s.id = ${submissionId} AND s.status IN ('QUEUED', 'RUNNING')
-        AND (SELECT count(*) FROM submissions AS r
-             WHERE r.team_id = s.team_id AND r.task_id = s.task_id AND r.status = 'RUNNING' AND r.id <> s.id)
-            < (SELECT t.max_running_per_team FROM tasks AS t WHERE t.id = s.task_id)`;
-  });
-  if (claimed === 1) return "claimed";
-  const row = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
-  return row && (row.status === "QUEUED" || row.status === "RUNNING") ? "team-limit" : "gone";
+export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "workerId">, submissionId: number): Promise<ClaimOutcome> {
+  // The function's statements take their snapshots after the lock. The joined columns are read in
+  // this statement's snapshot, taken before it: the submission's never change with a claim (its
+  // status and version come from the claim), and a scoring edit of the task committed meanwhile is
+  // caught when the result is stored (storeResult: "stale", evaluated again).
+  const [row] = await ctx.db.$queryRaw<(EvaluatedRow & { outcome: "claimed" | "team-limit" | "gone" })[]>`
+    SELECT c.claim_outcome AS outcome, c.claim_status AS status, c.claim_dataset_version AS dataset_version, ${EVALUATED_COLUMNS}
+    FROM claim_submission(${submissionId}::int, ${ctx.workerId}::text) AS c
+    LEFT JOIN submissions AS s ON c.claim_outcome = 'claimed' AND s.id = ${submissionId}
+    LEFT JOIN tasks AS t ON t.id = s.task_id`;
+  if (!row) return { outcome: "gone", status: "MISSING" };
+  if (row.outcome === "claimed") return { outcome: "claimed", submission: claimedSubmissionOf(row) };
+  if (row.outcome === "team-limit") return { outcome: "team-limit" };
+  return { outcome: "gone", status: row.status };
 }
 
 /** The task's output row width; a task whose output has a free dimension after the batch is misconfigured. */
@@ -182,15 +245,12 @@ function score(scoring: ScoringSnapshot, metrics: MetricValues, figures: Efficie
 export async function evaluateSubmission(ctx: EvaluationContext, submissionId: number): Promise<EvaluationOutcome> {
   const startedAt = performance.now();
   const untilUp = ctx.waitOutOutage ?? direct;
-  const claimed = await untilUp("claiming the submission", () => claimSubmission(ctx, submissionId));
-  if (claimed === "team-limit") return { outcome: "deferred", submissionId };
-  if (claimed === "gone") {
-    const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
-    return { outcome: "skipped", submissionId, status: current?.status ?? "MISSING" };
-  }
+  const claim = await untilUp("claiming the submission", () => claimSubmission(ctx, submissionId));
+  if (claim.outcome === "team-limit") return { outcome: "deferred", submissionId };
+  if (claim.outcome === "gone") return { outcome: "skipped", submissionId, status: claim.status };
   await ctx.publishStatus?.(submissionId);
   try {
-    return await evaluateAndStore(ctx, submissionId, startedAt);
+    return await evaluateAndStore(ctx, claim.submission, startedAt);
   } finally {
     // The next sandbox's fork blocks this thread for a while (12-19 ms in `npm run bench`): once
     // the result is committed and announced (or the fault is known), not during the transaction.
@@ -198,10 +258,12 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
   }
 }
 
-async function evaluateAndStore(ctx: EvaluationContext, submissionId: number, startedAt: number): Promise<EvaluationOutcome> {
+async function evaluateAndStore(ctx: EvaluationContext, claimed: ClaimedSubmission, startedAt: number): Promise<EvaluationOutcome> {
   const untilUp = ctx.waitOutOutage ?? direct;
+  const submissionId = claimed.id;
+  let submission = claimed;
   for (let round = 1; ; round++) {
-    const evaluated = await evaluateUnderCurrentScoring(ctx, submissionId, startedAt);
+    const evaluated = await evaluateUnderCurrentScoring(ctx, submission, startedAt);
     const stored = await untilUp("storing the result", () => storeResult(ctx.db, submissionId, evaluated));
     if (stored === "stored") {
       await ctx.publishStatus?.(submissionId);
@@ -218,16 +280,16 @@ async function evaluateAndStore(ctx: EvaluationContext, submissionId: number, st
     await untilUp("taking the current dataset version", () => ctx.db.$executeRaw`
       UPDATE submissions AS s SET dataset_version = t.dataset_version
       FROM tasks AS t WHERE s.id = ${submissionId} AND t.id = s.task_id AND s.status = 'RUNNING'`);
+    submission = await untilUp("reading the submission", () => loadSubmission(ctx.db, submissionId));
   }
 }
 
 /** What an evaluation computed, as storeResult writes it. */
 export type EvaluatedSubmission = Awaited<ReturnType<typeof evaluateUnderCurrentScoring>>;
 
-/** Runs the model and computes its metrics and scores under the task's scoring as read now. */
-async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId: number, startedAt: number) {
+/** Runs the model and computes its metrics and scores under the task's scoring as the submission was read with. */
+async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: ClaimedSubmission, startedAt: number) {
   const untilUp = ctx.waitOutOutage ?? direct;
-  const submission = (await untilUp("reading the submission", () => loadSubmission(ctx.db, submissionId))) as ClaimedSubmission;
   const task = submission.task;
   const scoring: ScoringSnapshot = { ...scoringSettingsOf(task), version: task.scoringVersion };
   const inputSpec = tensorSpecListSchema.parse(task.inputSpec);
@@ -328,56 +390,43 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submissionId:
 }
 
 /**
- * Writes the result in one transaction: "gone" when the submission is no longer RUNNING (an
- * organiser cancelled it), "stale" when the task's scoring version changed since the result was
- * computed. The task row is read FOR SHARE, so a scoring edit waits for this write (and then
- * re-scores the submission) or commits first (and this result is recomputed): never a stale
- * result stored as current.
- *
- * Two statements (each a few round trips less than the ORM's calls, and no query compilation):
- * the check, the status and the removal of a previous result; then the result with its row
- * outcomes. The leaderboard's triggers run in the same transaction (docs/leaderboard.md).
+ * Writes the result: "gone" when the submission is no longer RUNNING (an organiser cancelled it),
+ * "stale" when the task's scoring version changed since the result was computed. One round trip:
+ * `store_result` (migration 20261130010000_evaluation_round_trips) runs in the statement's
+ * transaction what this function's transaction ran, the two statements unchanged. The task row is
+ * read FOR SHARE, so a scoring edit waits for this write (and then re-scores the submission) or
+ * commits first (and this result is recomputed): never a stale result stored as current. One result
+ * per submission (results.submission_id is unique): an organiser's re-score leaves the old result in
+ * place until this write replaces it; a retry never gets here twice (only a QUEUED/RUNNING
+ * submission is claimed). The leaderboard's triggers run in the same transaction (docs/leaderboard.md).
  * Exported for `npm run bench:load`, which measures this write on a board of event size.
  */
 export async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSubmission): Promise<"stored" | "gone" | "stale"> {
-  return db.$transaction(async (tx) => {
-    // Only a submission still RUNNING becomes SCORED (an organiser may have cancelled it meanwhile).
-    // One result per submission (results.submission_id is unique). A retry never gets here twice:
-    // only a QUEUED/RUNNING submission is claimed. An organiser's re-score leaves the old result in
-    // place until this transaction replaces it (on the board while it is of the current version).
-    const now = new Date();
-    const [checked] = await tx.$queryRaw<{ scoring_version: number | null; scored: number }[]>`
-      WITH task AS (SELECT scoring_version FROM tasks WHERE id = ${evaluated.taskId} FOR SHARE),
-      scored AS (
-        UPDATE submissions
-        SET status = 'SCORED', finished_at = ${now}, message = NULL, failure_kind = NULL, rescore_failed_version = NULL,
-            updated_at = ${now}
-        WHERE id = ${submissionId} AND status = 'RUNNING' AND (SELECT scoring_version FROM task) = ${evaluated.scoring.version}
-        RETURNING id),
-      replaced AS (DELETE FROM results WHERE submission_id IN (SELECT id FROM scored))
-      SELECT (SELECT scoring_version FROM task) AS scoring_version, (SELECT count(*) FROM scored)::int AS scored`;
-    if (checked.scoring_version === null) return "gone";
-    if (checked.scoring_version !== evaluated.scoring.version) return "stale";
-    if (checked.scored !== 1) return "gone";
-    const [publicOutcomes, privateOutcomes] = evaluated.rowOutcomes;
-    await tx.$executeRaw`
-      WITH result AS (
-        INSERT INTO results (submission_id, public_metrics, private_metrics, public_score, private_score, latency_p50_ms, latency_p95_ms,
-          model_bytes, param_count, peak_memory_bytes, peak_gpu_memory_bytes, receipt, scoring_version, scoring,
-          public_interval_low, public_interval_high, private_interval_low, private_interval_high)
-        VALUES (${submissionId}, ${JSON.stringify(evaluated.publicMetrics)}::jsonb, ${JSON.stringify(evaluated.privateMetrics)}::jsonb,
-          ${evaluated.publicScore}, ${evaluated.privateScore}, ${evaluated.latencyP50Ms}, ${evaluated.latencyP95Ms},
-          ${evaluated.modelBytes}, ${evaluated.paramCount}, ${evaluated.peakMemoryBytes}, ${evaluated.peakGpuMemoryBytes}::bigint,
-          ${JSON.stringify(evaluated.receipt)}::jsonb, ${evaluated.scoring.version}, ${JSON.stringify(evaluated.scoring)}::jsonb,
-          ${evaluated.publicInterval.low}::float8, ${evaluated.publicInterval.high}::float8,
-          ${evaluated.privateInterval.low}::float8, ${evaluated.privateInterval.high}::float8)
-        RETURNING id)
-      INSERT INTO result_row_outcomes (result_id, split, rows, data)
-      SELECT result.id, outcomes.split::"LeaderboardBoard", outcomes.rows, outcomes.data
-      FROM result, (VALUES (${publicOutcomes.split}, ${publicOutcomes.rows}::int, ${publicOutcomes.data}::bytea),
-                           (${privateOutcomes.split}, ${privateOutcomes.rows}::int, ${privateOutcomes.data}::bytea)) AS outcomes (split, rows, data)`;
-    return "stored";
-  });
+  const [publicOutcomes, privateOutcomes] = evaluated.rowOutcomes;
+  // The row's values as store_result reads them (BIGINTs as strings: JSON numbers are doubles).
+  const result = {
+    public_metrics: evaluated.publicMetrics,
+    private_metrics: evaluated.privateMetrics,
+    public_score: evaluated.publicScore,
+    private_score: evaluated.privateScore,
+    latency_p50_ms: evaluated.latencyP50Ms,
+    latency_p95_ms: evaluated.latencyP95Ms,
+    model_bytes: evaluated.modelBytes,
+    param_count: evaluated.paramCount.toString(),
+    peak_memory_bytes: evaluated.peakMemoryBytes.toString(),
+    peak_gpu_memory_bytes: evaluated.peakGpuMemoryBytes?.toString() ?? null,
+    receipt: evaluated.receipt,
+    scoring: evaluated.scoring,
+    public_interval_low: evaluated.publicInterval.low,
+    public_interval_high: evaluated.publicInterval.high,
+    private_interval_low: evaluated.privateInterval.low,
+    private_interval_high: evaluated.privateInterval.high,
+  };
+  const [{ outcome }] = await db.$queryRaw<{ outcome: "stored" | "gone" | "stale" }[]>`
+    SELECT store_result(${submissionId}::int, ${evaluated.taskId}::int, ${evaluated.scoring.version}::int, ${new Date()}::timestamp(3),
+      ${JSON.stringify(result)}::jsonb, ${publicOutcomes.rows}::int, ${publicOutcomes.data}::bytea,
+      ${privateOutcomes.rows}::int, ${privateOutcomes.data}::bytea) AS outcome`;
+  return outcome;
 }
 
 /** GPU memory counts where the model ran on the GPU: a CPU fallback holds no more than a context. */

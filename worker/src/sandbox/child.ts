@@ -14,7 +14,7 @@ import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { readFileSync } from "node:fs";
 import { parseNpy, type NdArray } from "@goat/contracts/dataset/npy";
-import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
+import { inspectOnnxFile, inspectOnnxModel } from "@goat/contracts/onnx/inspect-model";
 import { boundedName } from "@goat/contracts/participant-message";
 import { ParticipantFault, PlatformFault } from "../faults";
 import {
@@ -355,7 +355,11 @@ process.on("message", (raw: ParentMessage) => {
 async function warmUp(): Promise<number> {
   const started = performance.now();
   ort.env.logLevel = "error"; // ORT's warnings go to stderr; the parent keeps only a tail
-  const session = await ort.InferenceSession.create(buildWarmupModel(), {
+  const warmupModel = buildWarmupModel();
+  // The external-data check's reader, compiled here: its first run in the evaluation took ~2 ms
+  // (a 2.7 MB MLP), ~0.7 ms once warm.
+  inspectOnnxModel(warmupModel);
+  const session = await ort.InferenceSession.create(warmupModel, {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
