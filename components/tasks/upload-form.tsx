@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState, type DragEvent } from "react";
+import { flushSync } from "react-dom";
 import { Field, inputClass, primaryButton, secondaryButton } from "@/components/site/form-parts";
 import { localLabel } from "@/components/site/local-time";
 import { formatBytes } from "@/components/tasks/format";
@@ -79,12 +80,13 @@ export function UploadForm({
     const request = new XMLHttpRequest();
     request.open("POST", `/submit/${encodeURIComponent(taskSlug)}`);
     request.responseType = "json";
-    // Rounded down: 100% means the whole file was sent, and the browser says so in its own event
-    // (a last progress event may not come, or may render in the same frame as the answer).
+    // Rounded down: 100% means the whole file was sent, which the browser says in its own event. A
+    // fast answer can come in the same turn as that event, and React would then render the two
+    // states as one (the bar gone at 99%): 100% is rendered at once, before the answer's handler.
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) setProgress(Math.min(99, Math.floor((event.loaded / event.total) * 100)));
     };
-    request.upload.onload = () => setProgress(100);
+    request.upload.onload = () => flushSync(() => setProgress(100));
     request.onload = () => {
       setProgress(null);
       const body = request.response as Record<string, unknown> | null;
