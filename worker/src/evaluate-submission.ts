@@ -6,7 +6,7 @@ import { FormulaError, splitScore, type EfficiencyFigures } from "@goat/contract
 import { scoringSettingsOf, type ScoringSnapshot } from "@goat/contracts/scoring-version";
 import { boundedName, boundedShape } from "@goat/contracts/participant-message";
 import { fixedRowWidth, tensorSpecListSchema, type TensorSpec } from "@goat/contracts/tensor-spec";
-import { Prisma } from "@goat/contracts/db";
+import { Prisma, type MetricDirection, type TaskKind } from "@goat/contracts/db";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
 import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/index";
@@ -56,7 +56,7 @@ export interface ClaimedSubmission {
   task: {
     id: number;
     slug: string;
-    kind: "CLASSIFICATION" | "REGRESSION";
+    kind: TaskKind;
     inputSpec: unknown;
     outputSpec: unknown;
     metrics: string[];
@@ -68,83 +68,31 @@ export interface ClaimedSubmission {
     publicFraction: number;
     splitSeed: number;
     datasetVersion: string | null;
-    direction: "MAXIMIZE" | "MINIMIZE";
+    direction: MetricDirection;
     scoringVersion: number;
     scoreFormula: string | null;
   };
 }
 
-/** The columns of a `ClaimedSubmission` but its status and dataset version, from `submissions AS s` and `tasks AS t`. */
-const EVALUATED_COLUMNS = Prisma.sql`s.id, s.sha256, s.size_bytes, s.storage_key, s.param_count,
-  t.id AS task_id, t.slug, t.kind::text AS kind, t.input_spec, t.output_spec, t.metrics, t.rank_metric, t.top_k,
-  t.batch_size, t.eval_timeout_ms, t.eval_memory_mb, t.public_fraction, t.split_seed,
-  t.dataset_version AS task_dataset_version, t.direction::text AS direction, t.scoring_version, t.score_formula`;
-
-interface EvaluatedRow {
-  status: string;
-  dataset_version: string | null;
-  id: number;
-  sha256: string;
-  size_bytes: number;
-  storage_key: string;
-  param_count: bigint;
-  task_id: number;
-  slug: string;
-  kind: ClaimedSubmission["task"]["kind"];
-  input_spec: unknown;
-  output_spec: unknown;
-  metrics: string[];
-  rank_metric: string;
-  top_k: number;
-  batch_size: number;
-  eval_timeout_ms: number;
-  eval_memory_mb: number;
-  public_fraction: number;
-  split_seed: number;
-  task_dataset_version: string | null;
-  direction: ClaimedSubmission["task"]["direction"];
-  scoring_version: number;
-  score_formula: string | null;
-}
-
-function claimedSubmissionOf(row: EvaluatedRow): ClaimedSubmission {
-  return {
-    id: row.id,
-    sha256: row.sha256,
-    sizeBytes: row.size_bytes,
-    storageKey: row.storage_key,
-    paramCount: row.param_count,
-    status: row.status,
-    datasetVersion: row.dataset_version,
-    task: {
-      id: row.task_id,
-      slug: row.slug,
-      kind: row.kind,
-      inputSpec: row.input_spec,
-      outputSpec: row.output_spec,
-      metrics: row.metrics,
-      rankMetric: row.rank_metric,
-      topK: row.top_k,
-      batchSize: row.batch_size,
-      evalTimeoutMs: row.eval_timeout_ms,
-      evalMemoryMb: row.eval_memory_mb,
-      publicFraction: row.public_fraction,
-      splitSeed: row.split_seed,
-      datasetVersion: row.task_dataset_version,
-      direction: row.direction,
-      scoringVersion: row.scoring_version,
-      scoreFormula: row.score_formula,
-    },
-  };
-}
+/**
+ * The columns of a `ClaimedSubmission` but its status and dataset version, from `submissions AS s`
+ * and `tasks AS t`, named as the type names them (the task as one JSON object): a row is the
+ * submission as it is.
+ */
+const EVALUATED_COLUMNS = Prisma.sql`s.id, s.sha256, s.size_bytes AS "sizeBytes", s.storage_key AS "storageKey", s.param_count AS "paramCount",
+  json_build_object('id', t.id, 'slug', t.slug, 'kind', t.kind, 'inputSpec', t.input_spec, 'outputSpec', t.output_spec,
+    'metrics', t.metrics, 'rankMetric', t.rank_metric, 'topK', t.top_k, 'batchSize', t.batch_size,
+    'evalTimeoutMs', t.eval_timeout_ms, 'evalMemoryMb', t.eval_memory_mb, 'publicFraction', t.public_fraction,
+    'splitSeed', t.split_seed, 'datasetVersion', t.dataset_version, 'direction', t.direction,
+    'scoringVersion', t.scoring_version, 'scoreFormula', t.score_formula) AS task`;
 
 /** The claimed submission as it is now: a later scoring round of the same job reads it again. */
 async function loadSubmission(db: Db, submissionId: number): Promise<ClaimedSubmission> {
-  const [row] = await db.$queryRaw<EvaluatedRow[]>`
-    SELECT s.status::text AS status, s.dataset_version, ${EVALUATED_COLUMNS}
+  const [row] = await db.$queryRaw<ClaimedSubmission[]>`
+    SELECT s.status::text AS status, s.dataset_version AS "datasetVersion", ${EVALUATED_COLUMNS}
     FROM submissions AS s JOIN tasks AS t ON t.id = s.task_id WHERE s.id = ${submissionId}`;
   if (!row) throw new PlatformFault("SUBMISSION_MISSING", `submission ${submissionId} no longer exists`);
-  return claimedSubmissionOf(row);
+  return row;
 }
 
 /**
@@ -163,7 +111,7 @@ export type ClaimOutcome =
 
 /**
  * Marks the submission RUNNING on this worker and reads what its evaluation needs, in one round
- * trip: `claim_submission` (migration 20261130010000_claim_in_one_round_trip) takes the team's
+ * trip: `claim_submission` (migration 20261130010000_evaluation_round_trips) takes the team's
  * advisory lock and claims under it, unless the team is at its running limit or the submission is
  * finished or cancelled. A worker killed mid-claim leaves nothing behind (the statement's
  * transaction rolls back with its connection).
@@ -173,13 +121,16 @@ export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "worke
   // this statement's snapshot, taken before it: the submission's never change with a claim (its
   // status and version come from the claim), and a scoring edit of the task committed meanwhile is
   // caught when the result is stored (storeResult: "stale", evaluated again).
-  const [row] = await ctx.db.$queryRaw<(EvaluatedRow & { outcome: "claimed" | "team-limit" | "gone" })[]>`
-    SELECT c.claim_outcome AS outcome, c.claim_status AS status, c.claim_dataset_version AS dataset_version, ${EVALUATED_COLUMNS}
+  const [row] = await ctx.db.$queryRaw<(ClaimedSubmission & { outcome: "claimed" | "team-limit" | "gone" })[]>`
+    SELECT c.claim_outcome AS outcome, c.claim_status AS status, c.claim_dataset_version AS "datasetVersion", ${EVALUATED_COLUMNS}
     FROM claim_submission(${submissionId}::int, ${ctx.workerId}::text) AS c
     LEFT JOIN submissions AS s ON c.claim_outcome = 'claimed' AND s.id = ${submissionId}
     LEFT JOIN tasks AS t ON t.id = s.task_id`;
   if (!row) return { outcome: "gone", status: "MISSING" };
-  if (row.outcome === "claimed") return { outcome: "claimed", submission: claimedSubmissionOf(row) };
+  if (row.outcome === "claimed") {
+    const { outcome: _, ...submission } = row;
+    return { outcome: "claimed", submission };
+  }
   if (row.outcome === "team-limit") return { outcome: "team-limit" };
   return { outcome: "gone", status: row.status };
 }
