@@ -4,8 +4,9 @@
 // storeResult), starts the built web app (web-server.mjs in the standalone folder, as the Docker
 // image runs it; `npm run build` first unless BENCH_APP_DIR says otherwise), then measures with
 // autocannon: the leaderboard API's default page at 200 connections (also through Next's own
-// server.js of the same build, which has no early answer, for comparison; and gzipped), the full board
-// (pageSize=1000) at 50, the leaderboard page at 50; and STREAMS open
+// server.js of the same build, which has no early answer, for comparison; gzipped; from an anonymous
+// browser holding another cookie; signed in with a session cookie and with an API token), the full board
+// (pageSize=1000) at 50, the leaderboard page at 50 (anonymous and signed in); and STREAMS open
 // leaderboard streams receiving a new score (delay to the last one, and the server's memory per
 // open stream). Each load figure is RUNS runs of SECONDS s: min / median / max. The load generator
 // runs on the same machine as the server and the database (say so when quoting the figures).
@@ -159,7 +160,20 @@ async function seed() {
     if (stored !== "stored") throw new Error(`the bench result was not stored: ${stored}`);
     return { id, ms: performance.now() - started };
   };
-  return { slug: task.slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs };
+  // A member of one of the teams, signed in two ways: a browser's session cookie (signed with the
+  // server's NEXTAUTH_SECRET, as sign-in issues it) and an API token, as a script polls with.
+  const { addTeamMember } = await import("../lib/accounts/users");
+  const { createApiToken } = await import("../lib/auth/api-token");
+  const { encode } = await import("next-auth/jwt");
+  const member = await createUser({ email: "member@bench.local", name: "Member", password: "bench-password-1" });
+  await addTeamMember(teamIds[TEAMS >> 1], member.id);
+  const { sessionVersion } = await db.user.findUniqueOrThrow({ where: { id: member.id }, select: { sessionVersion: true } });
+  const sessionToken = await encode({ token: { uid: member.id, role: "PARTICIPANT", sub: String(member.id), sv: sessionVersion }, secret: process.env.NEXTAUTH_SECRET! });
+  const signedIn = {
+    cookie: `goat-theme=dark; next-auth.session-token=${sessionToken}`,
+    authorization: `Bearer ${(await createApiToken(member.id, "bench")).token}`,
+  };
+  return { slug: task.slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs, signedIn };
 }
 
 // ---- the built app ----
@@ -235,7 +249,7 @@ async function main() {
   let server: ChildProcess | null = null;
   try {
     console.log(`[bench] seeding ${TEAMS} teams x ${PER_TEAM} scored submissions …`);
-    const { slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs } = await seed();
+    const { slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs, signedIn } = await seed();
     console.log(`[bench] seeded in ${seedSeconds.toFixed(1)} s; building/starting the app …`);
     const writeMs: number[] = [];
     for (let i = 0; i < 20; i++) writeMs.push((await storeOne(teamIds[(i * 37) % teamIds.length], Math.random())).ms);
@@ -269,8 +283,12 @@ async function main() {
 
     const api = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!);
     const gzipped = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { "accept-encoding": "gzip" });
+    const withTheme = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { cookie: "goat-theme=dark" });
+    const withSession = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { cookie: signedIn.cookie });
+    const withToken = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { authorization: signedIn.authorization });
     const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50, server.pid!);
     const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!);
+    const signedInPage = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!, { cookie: signedIn.cookie });
     const barePort = await freePort();
     const bareServer = await startBareServer(`${base}/api/tasks/${slug}/leaderboard`, barePort, workDir);
     let bare: LoadFigures;
@@ -302,8 +320,12 @@ ${LOAD_TABLE_HEADER}
 ${loadRow("API, default page (100 rows), 200 connections", api)}
 ${loadRow("same, through Next's own server.js (the route handler answers every poll)", nextAlone)}
 ${loadRow("same, Accept-Encoding: gzip (compressed once per board version)", gzipped)}
+${loadRow("same, an anonymous browser (a theme cookie, no session)", withTheme)}
+${loadRow("same, signed in: a browser's session cookie (its team's row included)", withSession)}
+${loadRow("same, signed in: an API token (Authorization: Bearer)", withToken)}
 ${loadRow("API, full board (pageSize=1000), 50 connections", full)}
 ${loadRow("leaderboard page, 50 connections", page)}
+${loadRow("same, signed in (rendered for the caller: their own row)", signedInPage)}
 ${loadRow("reference: the API's default page as bytes from a bare node:http server (no Next), 200 connections", bare)}
 
 | live streams | figure |
