@@ -12,10 +12,10 @@ export async function register() {
     console.error(`[startup] refusing to start: ${describeEnvProblems(error)}`);
     process.exit(1);
   }
-  // Anonymous leaderboard polls, answered by the web server before Next (web-server.ts, lib/http/early-answers.ts).
+  // Leaderboard polls, answered by the web server before Next (web-server.ts, lib/http/early-answers.ts).
   const { registerEarlyAnswer } = await import("./lib/http/early-answers");
-  const { anonymousLeaderboardPoll } = await import("./lib/leaderboard/poll-answer");
-  registerEarlyAnswer(anonymousLeaderboardPoll);
+  const { leaderboardPoll } = await import("./lib/leaderboard/poll-answer");
+  registerEarlyAnswer(leaderboardPoll);
   const { startReconciler } = await import("./lib/queue/reconciler");
   startReconciler(env().RECONCILE_INTERVAL_MS);
   // Hands a lost worker's running submission back to the queue (lib/admin/worker-health.ts).

@@ -5,9 +5,9 @@ import type { IncomingHttpHeaders } from "node:http";
  *
  * Next's App Router costs about 1 ms of CPU per request before a route handler runs (measured by
  * `npm run bench:next-floor`: a route that answers a constant), which caps a web process near
- * 1,000 requests/s. The anonymous leaderboard poll is the one request a crowd sends at that rate
- * (README, "The leaderboard at event scale"), and it is answered from memory; so the app registers
- * it here at start-up (instrumentation.ts), and the web server asks each registered route first.
+ * 1,000 requests/s. The leaderboard poll is the one request a crowd sends at that rate (README,
+ * "The leaderboard at event scale"), and it is answered from memory; so the app registers it here at
+ * start-up (instrumentation.ts), and the web server asks each registered route first.
  * A route declines (null) whatever it does not answer exactly as Next would, which then answers.
  *
  * The registry lives on globalThis: the web server is built apart from Next's bundles (esbuild, see
@@ -69,4 +69,21 @@ export function earlyHeader(request: EarlyRequest, name: string): string | null 
  */
 export function earlyForwardedFor(request: EarlyRequest): string {
   return earlyHeader(request, "x-forwarded-for") ?? request.remoteAddress ?? "";
+}
+
+/**
+ * The request as a route handler would get it, for an early answer that reads its caller with the
+ * app's own functions (lib/auth/request-caller.ts): the same headers, X-Forwarded-For as Next sets
+ * it. Its URL has the request's path and query on a fixed origin (the Host header is the client's
+ * to write, and nothing that reads a caller looks at it).
+ */
+export function earlyFetchRequest(request: EarlyRequest): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const each of value) headers.append(name, each);
+    else headers.set(name, value);
+  }
+  headers.set("x-forwarded-for", earlyForwardedFor(request));
+  return new Request(new URL(request.url, "http://localhost"), { headers });
 }

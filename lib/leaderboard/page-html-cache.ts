@@ -16,9 +16,11 @@
  * bound as the boards' own cache. A render that was under way when its task's boards were dropped
  * is served to the requests that waited for it but not kept.
  *
- * No imports: the proxy's bundle and the app's share this module's state through globalThis (one
- * process), not the module itself.
+ * The proxy's bundle and the app's each hold a copy of this module: they share its state through
+ * globalThis (one process), not the module itself; what it imports keeps no state.
  */
+import { holdsSessionCookie } from "../auth/session-cookie";
+
 export const PAGE_RENDER_HEADER = "x-goat-page-render";
 /** On an answer from the proxy: "hit" (kept HTML) or "miss" (rendered for this request and kept). */
 export const PAGE_CACHE_HEADER = "x-goat-page-cache";
@@ -66,13 +68,12 @@ export function anonymousPageRequest(method: string, headers: Headers): { theme:
   for (const name of ["authorization", "rsc", "next-router-prefetch", "next-router-state-tree", "next-action", PAGE_RENDER_HEADER]) {
     if (headers.has(name)) return null;
   }
+  const cookie = headers.get("cookie");
+  if (holdsSessionCookie(cookie)) return null;
   let theme = "system";
-  for (const part of (headers.get("cookie") ?? "").split(";")) {
+  for (const part of (cookie ?? "").split(";")) {
     const at = part.indexOf("=");
     const name = (at < 0 ? part : part.slice(0, at)).trim();
-    if (!name) continue;
-    // next-auth's session cookie: `next-auth.session-token`, `__Secure-next-auth.session-token`, chunks `.0`, `.1`
-    if (name.includes("session-token")) return null;
     if (name === THEME_COOKIE) {
       const value = part.slice(at + 1).trim();
       theme = THEMES.has(value) ? value : "system";

@@ -1,12 +1,33 @@
 import "server-only";
 import { gzipSync } from "node:zlib";
+import { authenticateRequest } from "../auth/request-caller";
+import { holdsSessionCookie } from "../auth/session-cookie";
 import type { EarlyAnswer, EarlyAnswerRoute, EarlyRequest } from "../http/early-answers";
-import { earlyForwardedFor, earlyHeader } from "../http/early-answers";
+import { earlyFetchRequest, earlyForwardedFor, earlyHeader } from "../http/early-answers";
 import { clientIpOf } from "../http/client-ip";
 import { consumeLimit } from "../http/rate-limits";
 import { apiAnswerHeaders } from "../http/security-headers";
 import { webMetrics } from "../observability/metrics";
 import { leaderboardSnapshot, matchesEtag, parseLeaderboardQuery, serializedPage, type SerializedPage } from "./cache";
+
+/** Whether a poll carries credentials: an Authorization header or a session cookie (other cookies do not sign anyone in). */
+function carriesCredentials(authorization: string | null | undefined, cookie: string | null | undefined): boolean {
+  return (authorization !== null && authorization !== undefined) || holdsSessionCookie(cookie);
+}
+
+/**
+ * The team of the poll's caller, whose row the answer always holds; null for an anonymous reader,
+ * and for credentials that sign no one in (a bad or expired token, an ended session: the board
+ * alone, as anyone gets it; a bad token still counts towards the address's limit on bad tokens).
+ */
+export async function leaderboardCallerTeam(request: Request): Promise<number | null> {
+  if (!carriesCredentials(request.headers.get("authorization"), request.headers.get("cookie"))) return null;
+  try {
+    return (await authenticateRequest(request)).teamId;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The answer to `GET /api/tasks/{task}/leaderboard`, from a page of the board kept in memory
@@ -43,27 +64,31 @@ export function acceptsGzip(acceptEncoding: string | null): boolean {
 }
 
 /**
- * An anonymous poll of a board, answered by the web server before Next (lib/http/early-answers.ts)
- * with the bytes, headers and rate limit the route would give. Declined, for Next to answer: a
- * signed-in caller (their own row; Authorization or any cookie, as the route decides), a query the
- * route would refuse, an unknown task or unrevealed board (the route's error answer), a caller
- * over the polling limit (the route's 429).
+ * A poll of a board, answered by the web server before Next (lib/http/early-answers.ts) with the
+ * bytes, headers and rate limit the route would give, the signed-in caller's own row included (their
+ * credentials read by the route's own function, leaderboardCallerTeam). Declined, for Next to answer:
+ * a query the route would refuse, an unknown task or unrevealed board (the route's error answer), a
+ * caller over the polling limit (the route's 429).
  */
-export const anonymousLeaderboardPoll: EarlyAnswerRoute = {
+export const leaderboardPoll: EarlyAnswerRoute = {
   name: "leaderboard",
-  accepts: (request: EarlyRequest) =>
-    request.method === "GET" && request.headers.authorization === undefined && request.headers.cookie === undefined && LEADERBOARD_POLL.test(request.url),
+  accepts: (request: EarlyRequest) => request.method === "GET" && LEADERBOARD_POLL.test(request.url),
   async answer(request: EarlyRequest): Promise<EarlyAnswer | null> {
     const [, encodedTask, search = ""] = LEADERBOARD_POLL.exec(request.url) ?? [];
     try {
       const query = parseLeaderboardQuery(new URLSearchParams(search));
+      // Before anything is counted: a poll declined here is counted once, by the route.
       const snapshot = await leaderboardSnapshot(decodeURIComponent(encodedTask), query.board);
       await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
-      const page = serializedPage(snapshot, query, null);
-      const answer = leaderboardPollAnswer(page, null, earlyHeader(request, "if-none-match"));
+      // The anonymous crowd's poll builds no Request: the same test leaderboardCallerTeam starts with.
+      const signedIn = carriesCredentials(request.headers.authorization, earlyHeader(request, "cookie"));
+      const teamId = signedIn ? await leaderboardCallerTeam(earlyFetchRequest(request)) : null;
+      const page = serializedPage(snapshot, query, teamId);
+      const answer = leaderboardPollAnswer(page, teamId, earlyHeader(request, "if-none-match"));
       const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers };
       let body = answer.body;
       if (body && body.byteLength >= GZIP_FROM_BYTES && acceptsGzip(earlyHeader(request, "accept-encoding"))) {
+        // An anonymous page's bytes are shared (memoized per board version): compressed once.
         let compressed = gzipped.get(body);
         if (!compressed) gzipped.set(body, (compressed = gzipSync(body)));
         body = compressed;

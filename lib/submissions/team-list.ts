@@ -60,6 +60,19 @@ export function parseTeamSubmissionsQuery(params: URLSearchParams | Record<strin
   };
 }
 
+/**
+ * Every scored submission's public score of one team on one task, oldest first: the chart of "My
+ * submissions" and of the leaderboard page (which needs nothing else of the team's list).
+ */
+export async function teamScoresForTask(teamId: number, taskId: number): Promise<{ id: number; score: number }[]> {
+  const rows = await db.submission.findMany({
+    where: { taskId, teamId, status: "SCORED", result: { isNot: null } },
+    orderBy: { id: "asc" },
+    select: { id: true, result: { select: { publicScore: true } } },
+  });
+  return rows.map((row) => ({ id: row.id, score: row.result!.publicScore }));
+}
+
 export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, taskSlug: string, query: TeamSubmissionsQuery = {}): Promise<TeamSubmissions> {
   const task = await requireTask(taskSlug);
   if (caller.teamId === null) throw new ApiError(403, "NO_TEAM", "You are in no team yet: create or join one on the team page.");
@@ -67,13 +80,9 @@ export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, 
   const teamRows: Prisma.SubmissionWhereInput = { taskId: task.id, teamId: caller.teamId };
   const where: Prisma.SubmissionWhereInput = status ? { ...teamRows, status } : teamRows;
 
-  const [grouped, scoredRows] = await Promise.all([
+  const [grouped, scores] = await Promise.all([
     db.submission.groupBy({ by: ["status"], where: teamRows, _count: { _all: true } }),
-    db.submission.findMany({
-      where: { ...teamRows, status: "SCORED", result: { isNot: null } },
-      orderBy: { id: "asc" },
-      select: { id: true, result: { select: { publicScore: true } } },
-    }),
+    teamScoresForTask(caller.teamId, task.id),
   ]);
   const counts = Object.fromEntries(SUBMISSION_STATUSES.map((each) => [each, 0])) as Record<SubmissionStatusFilter, number>;
   for (const group of grouped) counts[group.status] = group._count._all;
@@ -108,7 +117,7 @@ export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, 
     total,
     counts,
     submissions,
-    scores: scoredRows.map((row) => ({ id: row.id, score: row.result!.publicScore })),
+    scores,
     finals,
   };
 }

@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       return `accuracy ${result.score} on ${result.receipt.rows} rows by ${result.receipt.workerId} (${result.receipt.executionProvider}); the curl upload scored the same`;
     });
 
-    await step("the web image's server answers an anonymous leaderboard poll before Next; pages and signed-in polls reach Next", async () => {
+    await step("the web image's server answers leaderboard polls before Next, anonymous and signed in (own row); pages reach Next", async () => {
       const earlyAnswers = async () => {
         const text = await (await fetch(`http://localhost:${webPort}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
         return Number(/^goat_early_answers_total\{route="leaderboard"\} (\d+)$/m.exec(text)?.[1] ?? 0);
@@ -182,11 +182,13 @@ async function main(): Promise<void> {
       assert.equal(await earlyAnswers(), before + 1);
       const signedIn = await fetch(`http://localhost:${webPort}/api/tasks/task2/leaderboard`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(((await signedIn.json()) as { ownEntry: { team: string } | null }).ownEntry?.team, "Demo Team");
+      assert.equal(signedIn.headers.get("cache-control"), "private, max-age=2");
+      assert.equal(await earlyAnswers(), before + 2);
       const page = await fetch(`http://localhost:${webPort}/tasks/task2/leaderboard`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /Demo Team/);
-      assert.equal(await earlyAnswers(), before + 1);
-      return "anonymous poll answered early (goat_early_answers_total +1); the signed-in poll (own row) and the page came from Next";
+      assert.equal(await earlyAnswers(), before + 2);
+      return "anonymous and signed-in polls answered early (goat_early_answers_total +2; the signed-in one with its own row, private); the page came from Next";
     });
 
     await step("7 workers online in GET /submit/queue/status and on the admin dashboard", async () => {

@@ -175,6 +175,11 @@ it("a participant's pages: quota rules and reset in the reader's zone, the lates
   const ticks = (await chart.locator(".recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value").allTextContents()).map(Number);
   expect(ticks.length).toBeGreaterThan(0);
   expect(Math.max(...ticks)).toBeLessThanOrEqual(1);
+  // The leaderboard page shows the member the same points (read there on their own, not with the whole list).
+  const points = await chart.locator(".recharts-scatter-symbol").count();
+  await page.goto(`${platform.baseUrl}/tasks/task2/leaderboard`);
+  const boardChart = page.getByTestId("team-score-chart");
+  await until("the team's score points on the leaderboard page", async () => (await boardChart.locator(".recharts-scatter-symbol").count()) === points, 15_000);
 }, WALK_TIMEOUT_MS);
 
 it("an organiser's pages: one admin navigation, the task editor keeps values with messages beside fields, Markdown is safe, the dashboard names things and shows a drain at once", async () => {

@@ -61,7 +61,7 @@ it("the seed's curl commands work verbatim with the printed token", async () => 
   expect(board.entries[0]).toMatchObject({ rank: 1, team: "Demo Team", score: result.score, submissionId: 1, submissionCount: 2 });
 }, 120_000);
 
-it("the built web server answers an anonymous leaderboard poll before Next, and hands the rest to Next", async () => {
+it("the built web server answers leaderboard polls before Next, anonymous or signed in, and hands the rest to Next", async () => {
   const earlyAnswers = async () => {
     const text = await (await fetch(`${platform.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     return Number(/^goat_early_answers_total\{route="leaderboard"\} (\d+)$/m.exec(text)?.[1] ?? 0);
@@ -77,15 +77,22 @@ it("the built web server answers an anonymous leaderboard poll before Next, and 
   expect((await fetch(url, { headers: { "if-none-match": anonymous.headers.get("etag")! } })).status).toBe(304);
   expect(await earlyAnswers()).toBe(before + 2);
 
-  // Signed in: the route, with the caller's own row.
-  const signedIn = await (await fetch(url, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } })).json();
+  // Signed in: answered early too, with the caller's own row, private to them.
+  const signedInAnswer = await fetch(url, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } });
+  expect(signedInAnswer.headers.get("cache-control")).toBe("private, max-age=2");
+  const signedIn = await signedInAnswer.json();
   expect(signedIn.entries).toEqual(board.entries);
   expect(signedIn.ownEntry).toMatchObject({ team: "Demo Team", rank: 1 });
+  expect(await earlyAnswers()).toBe(before + 3);
+  // A bad token: the board alone, as anyone gets it.
+  const badToken = await (await fetch(url, { headers: { authorization: "Bearer goat_not-a-token" } })).json();
+  expect(badToken.ownEntry).toBeNull();
+  expect(await earlyAnswers()).toBe(before + 4);
   // An unknown task: the route's error, through Next.
   const unknown = await fetch(`${platform.baseUrl}/api/tasks/no-such-task/leaderboard`);
   expect(unknown.status).toBe(404);
   expect((await unknown.json()).error.code).toBe("TASK_NOT_FOUND");
-  expect(await earlyAnswers()).toBe(before + 2);
+  expect(await earlyAnswers()).toBe(before + 4);
 });
 
 it("the web server stops on SIGTERM within its grace period, an open event stream included (last: it stops the web app)", async () => {

@@ -2,20 +2,23 @@ import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EarlyRequest } from "@/lib/http/early-answers";
 
-// The anonymous leaderboard poll answered by the web server before Next (web-server.ts,
+// The leaderboard poll answered by the web server before Next (web-server.ts,
 // lib/leaderboard/poll-answer.ts) against the route handler it stands in for: the same bytes and
-// headers from the same Postgres and Redis, the same declines, and a new score seen at once.
+// headers from the same Postgres and Redis, for anonymous and signed-in callers alike (their own
+// row, read from the same credentials), the same declines, and a new score seen at once.
 // tests/e2e/seed-api.test.ts checks the built web server takes this path; rate limits shared by the
 // two paths are attacked in tests/security/rate-limits.test.ts.
 
 const { db } = await import("@/lib/db");
 const { publishSubmissionStatus } = await import("@/lib/events/submission-events");
 const { earlyAnswerRoute, registerEarlyAnswer } = await import("@/lib/http/early-answers");
-const { anonymousLeaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
+const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
 const { apiAnswerHeaders } = await import("@/lib/http/security-headers");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
 const { int64Labels, participantWithTeam, randomRows, scoredSubmission, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { waitFor } = await import("./support/wait");
+const { sessionCookie } = await import("./support/session-cookie");
+const { createApiToken } = await import("@/lib/auth/api-token");
 
 let slug: string;
 let taskId: number;
@@ -36,7 +39,7 @@ async function route(url: string, headers: Record<string, string> = {}) {
 }
 
 async function answered(request: EarlyRequest) {
-  const answer = await anonymousLeaderboardPoll.answer(request);
+  const answer = await leaderboardPoll.answer(request);
   if (!answer) throw new Error(`the early answer declined ${request.url}`);
   return { ...answer, body: Buffer.from(answer.body ?? new Uint8Array()) };
 }
@@ -58,7 +61,7 @@ beforeAll(async () => {
   await scoredSubmission({ taskId, teamId: member.team.id, userId: member.user.id, publicScore: 0.505, privateScore: 0.1 });
 });
 
-describe("the early answer to an anonymous leaderboard poll", () => {
+describe("the early answer to a leaderboard poll", () => {
   it.each(["", "?page=2&pageSize=10", "?search=-1", "?board=private", "?pageSize=1000&page=1"])("gives the route's bytes and headers (query %j)", async (query) => {
     const url = `/api/tasks/${slug}/leaderboard${query}`;
     const [fromRoute, fromEarly] = [await route(url), await answered(early(url))];
@@ -107,14 +110,13 @@ describe("the early answer to an anonymous leaderboard poll", () => {
     expect((await answered(early(url))).headers).not.toHaveProperty("Strict-Transport-Security");
   });
 
-  it("is not taken for a signed-in caller, another method or another path: Next answers those", async () => {
-    registerEarlyAnswer(anonymousLeaderboardPoll);
+  it("is taken for every GET of the poll, signed in or not; not for another method or another path: Next answers those", async () => {
+    registerEarlyAnswer(leaderboardPoll);
     const url = `/api/tasks/${slug}/leaderboard`;
-    expect(earlyAnswerRoute(early(url))?.name).toBe("leaderboard");
-    expect(earlyAnswerRoute(early(`${url}?page=2`))?.name).toBe("leaderboard");
+    for (const request of [early(url), early(`${url}?page=2`), early(url, { authorization: `Bearer ${member.token}` }), early(url, { cookie: "goat-theme=dark" })]) {
+      expect(earlyAnswerRoute(request)?.name).toBe("leaderboard");
+    }
     for (const request of [
-      early(url, { authorization: `Bearer ${member.token}` }),
-      early(url, { cookie: "goat-theme=dark" }),
       early(url, {}, "POST"),
       early(url, {}, "HEAD"),
       early(`${url}/`),
@@ -124,16 +126,58 @@ describe("the early answer to an anonymous leaderboard poll", () => {
     ]) {
       expect(earlyAnswerRoute(request), `${request.method} ${request.url} ${JSON.stringify(request.headers)}`).toBeNull();
     }
-    // The route gives the signed-in caller their own row, which no shared answer may hold.
-    const own = JSON.parse((await route(url, { authorization: `Bearer ${member.token}` })).body.toString());
-    expect(own.ownEntry).toMatchObject({ team: member.team.name });
+  });
+
+  it("gives a signed-in caller the route's answer with their own row, by session cookie or by token, kept private", async () => {
+    // A page that does not reach the member's team (ranked near the bottom): its row comes as ownEntry.
+    const url = `/api/tasks/${slug}/leaderboard?pageSize=10`;
+    const cookie = `goat-theme=dark; ${await sessionCookie({ id: member.user.id, role: "PARTICIPANT" })}`;
+    for (const credentials of [{ cookie }, { authorization: `Bearer ${member.token}` }] as Record<string, string>[]) {
+      const [fromRoute, fromEarly] = [await route(url, credentials), await answered(early(url, credentials))];
+      expect(fromEarly.status).toBe(200);
+      expect(fromEarly.body.toString()).toBe(fromRoute.body.toString());
+      expect(lower(fromEarly.headers)).toEqual({ ...lower(apiAnswerHeaders(null)), ...fromRoute.headers, vary: "Authorization, Cookie, Accept-Encoding", "content-type": "application/json" });
+      expect(fromEarly.headers["Cache-Control"]).toBe("private, max-age=2");
+      const body = JSON.parse(fromEarly.body.toString());
+      expect(body.entries).toHaveLength(10);
+      expect(body.entries.map((entry: { team: string }) => entry.team)).not.toContain(member.team.name);
+      expect(body.ownEntry).toMatchObject({ team: member.team.name, score: 0.505 });
+      // Its entity tag is the caller's own: the anonymous page's tag does not match it.
+      const anonymous = await answered(early(url));
+      expect(anonymous.headers.ETag).not.toBe(fromEarly.headers.ETag);
+      expect((await answered(early(url, { ...credentials, "if-none-match": fromEarly.headers.ETag }))).status).toBe(304);
+    }
+  });
+
+  it("gives callers whose credentials sign no one in the anonymous board, as the route does: another cookie, a bad, expired or revoked token, an ended session", async () => {
+    const url = `/api/tasks/${slug}/leaderboard?pageSize=10`;
+    const anonymous = (await answered(early(url))).body.toString();
+    const expired = await createApiToken(member.user.id, "expired", new Date(Date.now() - 1_000));
+    const revoked = await createApiToken(member.user.id, "revoked");
+    await db.apiToken.update({ where: { id: revoked.id }, data: { revokedAt: new Date() } });
+    const leaver = await participantWithTeam(uniqueName("early-leaver"));
+    const endedSession = await sessionCookie({ id: leaver.user.id, role: "PARTICIPANT" });
+    await db.user.update({ where: { id: leaver.user.id }, data: { sessionVersion: { increment: 1 } } }); // signed out elsewhere
+    for (const credentials of [
+      { cookie: "goat-theme=dark; next-auth.csrf-token=abc" },
+      { authorization: "Bearer goat_not-a-token" },
+      { authorization: `Bearer ${expired.token}` },
+      { authorization: `Bearer ${revoked.token}` },
+      { cookie: endedSession },
+      { cookie: "next-auth.session-token=forged.jwt.value" },
+    ] as Record<string, string>[]) {
+      const [fromRoute, fromEarly] = [await route(url, credentials), await answered(early(url, credentials))];
+      expect(fromEarly.body.toString(), JSON.stringify(credentials)).toBe(anonymous);
+      expect(fromRoute.body.toString()).toBe(anonymous);
+      expect(fromEarly.headers["Cache-Control"]).toBe("public, max-age=2, stale-while-revalidate=5");
+    }
   });
 
   it("declines what the route refuses, so that Next gives the route's error", async () => {
-    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/no-such-task-${uniqueName("x")}/leaderboard`))).toBeNull();
-    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/${slug}/leaderboard?pageSize=5000`))).toBeNull();
-    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/${slug}/leaderboard?page=0`))).toBeNull();
-    expect(await anonymousLeaderboardPoll.answer(early(`/api/tasks/%E0%A4%A/leaderboard`))).toBeNull();
+    expect(await leaderboardPoll.answer(early(`/api/tasks/no-such-task-${uniqueName("x")}/leaderboard`))).toBeNull();
+    expect(await leaderboardPoll.answer(early(`/api/tasks/${slug}/leaderboard?pageSize=5000`))).toBeNull();
+    expect(await leaderboardPoll.answer(early(`/api/tasks/${slug}/leaderboard?page=0`))).toBeNull();
+    expect(await leaderboardPoll.answer(early(`/api/tasks/%E0%A4%A/leaderboard`))).toBeNull();
     expect((await route(`/api/tasks/${slug}/leaderboard?pageSize=5000`)).status).toBe(422);
   });
 

@@ -25,7 +25,7 @@ const { taskCatalog, taskDetail } = await import("@/lib/tasks/catalog");
 const { teamSubmissionsForTask } = await import("@/lib/submissions/team-list");
 const { fanOutTrigger } = await import("@/lib/webhooks/fan-out");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
-const { anonymousLeaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
+const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const { BestScoreChart } = await import("@/components/charts/best-score-chart");
@@ -53,7 +53,7 @@ const boardAnswer = async (query = "", headers: Record<string, string> = {}) =>
 
 /** The anonymous poll as the web server answers it before Next (web-server.ts). */
 async function earlyAnswer(query = ""): Promise<string> {
-  const answer = await anonymousLeaderboardPoll.answer({ method: "GET", url: `/api/tasks/${slug}/leaderboard${query}`, headers: {}, remoteAddress: "127.0.0.1" });
+  const answer = await leaderboardPoll.answer({ method: "GET", url: `/api/tasks/${slug}/leaderboard${query}`, headers: {}, remoteAddress: "127.0.0.1" });
   if (!answer?.body) throw new Error("the early answer declined an anonymous poll");
   return Buffer.from(answer.body).toString();
 }

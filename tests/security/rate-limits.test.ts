@@ -39,7 +39,7 @@ const { GET: queueStatusRoute } = await import("@/app/submit/queue/status/route"
 const { GET: submissionEventsRoute } = await import("@/app/api/tasks/[task]/submissions/events/route");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
 const { createUser } = await import("@/lib/accounts/users");
-const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
+const { int64Labels, participantWithTeam, randomRows, scoredSubmission, taskWithDataset, uniqueName } = await import("../integration/support/fixtures");
 const { signInThroughNextAuth } = await import("./support/next-auth");
 const { waitFor } = await import("./support/event-reader");
 const { env } = await import("@/lib/env");
@@ -164,11 +164,11 @@ describe("API tokens and polling", () => {
   });
 
   it("an anonymous poll the web server answers before Next counts against the same per-address limit; over it, Next answers 429", async () => {
-    const { anonymousLeaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
+    const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
     const task = await taskWithDataset({ inputs: randomRows(6, 4, 10), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
     const url = `/api/tasks/${task.slug}/leaderboard`;
     const poll = (from: string) => leaderboardRoute(new Request(`http://localhost:8000${url}`, { headers: { "x-forwarded-for": from } }), { params: Promise.resolve({ task: task.slug }) });
-    const early = (headers: Record<string, string>, remoteAddress = "127.0.0.1") => anonymousLeaderboardPoll.answer({ method: "GET", url, headers, remoteAddress });
+    const early = (headers: Record<string, string>, remoteAddress = "127.0.0.1") => leaderboardPoll.answer({ method: "GET", url, headers, remoteAddress });
     const ip = freshIp();
     expect((await early({ "x-forwarded-for": ip }))?.status).toBe(200);
     expect((await poll(ip)).status).toBe(200);
@@ -183,6 +183,32 @@ describe("API tokens and polling", () => {
     for (let i = 0; i < 3; i++) expect((await early({}, peer))?.status).toBe(200);
     expect(await early({}, peer)).toBeNull();
     await expectRateLimited(await poll(peer));
+  });
+
+  it("guessing tokens through the poll the web server answers before Next: each bad one counts against the address's bad-token limit, and over it a valid token reads no own row", async () => {
+    const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
+    const member = await participantWithTeam();
+    const task = await taskWithDataset({ inputs: randomRows(6, 4, 11), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+    const url = `/api/tasks/${task.slug}/leaderboard`;
+    const early = async (token: string, from: string) => {
+      const answer = await leaderboardPoll.answer({ method: "GET", url, headers: { authorization: `Bearer ${token}`, "x-forwarded-for": from }, remoteAddress: "127.0.0.1" });
+      if (!answer?.body) throw new Error("the early answer declined the poll");
+      return JSON.parse(Buffer.from(answer.body).toString()) as { ownEntry: unknown; team: unknown };
+    };
+    await scoredSubmission({ taskId: task.id, teamId: member.team.id, userId: member.user.id, publicScore: 0.7, privateScore: 0.6 });
+    const status = (token: string, from: string) => queueStatusRoute(new Request("http://localhost:8000/submit/queue/status", { headers: { authorization: `Bearer ${token}`, "x-forwarded-for": from } }));
+    expect((await early(member.token, freshIp())).ownEntry).toMatchObject({ team: member.team.name, score: 0.7 });
+    const guesser = freshIp();
+    // Three guesses (the poll limit is 3 too): each answered with the anonymous board, each counted.
+    for (let i = 0; i < 3; i++) expect((await early(`goat_guess${i}`, guesser)).ownEntry).toBeNull();
+    await expectRateLimited(await status(member.token, guesser));
+    // Over the bad-token limit (reached through uploads here, which are not polls), a valid token
+    // from that address is not looked up: no own row.
+    const next = freshIp();
+    const upload = (token: string) =>
+      submitRoute(new Request(`http://localhost:8000/submit/${task.slug}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "x-forwarded-for": next } }), { params: Promise.resolve({ task: task.slug }) });
+    for (let i = 0; i < 3; i++) expect((await upload(`goat_guess${i}`)).status).toBe(401);
+    expect((await early(member.token, next)).ownEntry).toBeNull();
   });
 
   // The poll limit is counted in Redis a lease of points at a time (lib/http/limit-leases.ts); with

@@ -13,7 +13,7 @@ import { currentUser } from "@/lib/auth/session";
 import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard/cache";
 import { bestScoreOverTime } from "@/lib/leaderboard/history";
 import { taskDetail } from "@/lib/tasks/catalog";
-import { teamSubmissionsForTask } from "@/lib/submissions/team-list";
+import { teamScoresForTask } from "@/lib/submissions/team-list";
 
 export const dynamic = "force-dynamic";
 export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
@@ -40,9 +40,8 @@ export default async function LeaderboardPage({ params, searchParams }: { params
     if (query.pageSize !== 100) next.set("pageSize", String(query.pageSize));
     return `/tasks/${task.slug}/leaderboard?${next.toString()}`;
   };
-  const own = user?.team ? await teamSubmissionsForTask({ teamId: user.team.id }, task.slug) : null;
-  // Every scored submission of the team (all pages of its submissions), oldest first.
-  const ownPoints = own?.scores ?? [];
+  // Every scored submission of the team, oldest first.
+  const ownPoints = user?.team ? await teamScoresForTask(user.team.id, task.id) : null;
   // The browser's clock may differ from the server's; relative times measure from this.
   const renderedAt = new Date().toISOString();
   const tab = (active: boolean) => `rounded-md px-3 py-1 text-sm ${active ? "bg-indigo-600 text-white" : "border border-slate-300 bg-white text-slate-700"}`;
@@ -149,7 +148,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
         <Card title="Distribution of best public scores">
           <ScoreHistogram bins={extras.histogram} metric={leaderboard.metric} ownTeam={user?.team?.name ?? null} />
         </Card>
-        {own && (
+        {ownPoints && (
           <Card title="Your team's submissions">
             <TeamScoreChart points={ownPoints} metric={leaderboard.metric} />
           </Card>
