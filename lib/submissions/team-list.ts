@@ -65,12 +65,10 @@ export function parseTeamSubmissionsQuery(params: URLSearchParams | Record<strin
  * submissions" and of the leaderboard page (which needs nothing else of the team's list).
  */
 export async function teamScoresForTask(teamId: number, taskId: number): Promise<{ id: number; score: number }[]> {
-  const rows = await db.submission.findMany({
-    where: { taskId, teamId, status: "SCORED", result: { isNot: null } },
-    orderBy: { id: "asc" },
-    select: { id: true, result: { select: { publicScore: true } } },
-  });
-  return rows.map((row) => ({ id: row.id, score: row.result!.publicScore }));
+  // One statement: the ORM reads a relation in a second query.
+  return db.$queryRaw<{ id: number; score: number }[]>`
+    SELECT s.id, r.public_score AS score FROM submissions AS s JOIN results AS r ON r.submission_id = s.id
+    WHERE s.task_id = ${taskId} AND s.team_id = ${teamId} AND s.status = 'SCORED' ORDER BY s.id`;
 }
 
 export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, taskSlug: string, query: TeamSubmissionsQuery = {}): Promise<TeamSubmissions> {
