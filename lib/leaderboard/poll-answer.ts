@@ -88,7 +88,8 @@ export const leaderboardPoll: EarlyAnswerRoute = {
       const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers };
       let body = answer.body;
       if (body && body.byteLength >= GZIP_FROM_BYTES && acceptsGzip(earlyHeader(request, "accept-encoding"))) {
-        // An anonymous page's bytes are shared (memoized per board version): compressed once.
+        // An anonymous page's bytes are shared (memoized per board version): compressed once. A
+        // signed-in caller's page is made for them, and compressed for them.
         let compressed = gzipped.get(body);
         if (!compressed) gzipped.set(body, (compressed = gzipSync(body)));
         body = compressed;
