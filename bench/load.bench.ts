@@ -164,13 +164,11 @@ async function seed() {
   // server's NEXTAUTH_SECRET, as sign-in issues it) and an API token, as a script polls with.
   const { addTeamMember } = await import("../lib/accounts/users");
   const { createApiToken } = await import("../lib/auth/api-token");
-  const { encode } = await import("next-auth/jwt");
+  const { sessionCookie } = await import("../tests/integration/support/session-cookie");
   const member = await createUser({ email: "member@bench.local", name: "Member", password: "bench-password-1" });
   await addTeamMember(teamIds[TEAMS >> 1], member.id);
-  const { sessionVersion } = await db.user.findUniqueOrThrow({ where: { id: member.id }, select: { sessionVersion: true } });
-  const sessionToken = await encode({ token: { uid: member.id, role: "PARTICIPANT", sub: String(member.id), sv: sessionVersion }, secret: process.env.NEXTAUTH_SECRET! });
   const signedIn = {
-    cookie: `goat-theme=dark; next-auth.session-token=${sessionToken}`,
+    cookie: `goat-theme=dark; ${await sessionCookie({ id: member.id, role: "PARTICIPANT" })}`,
     authorization: `Bearer ${(await createApiToken(member.id, "bench")).token}`,
   };
   return { slug: task.slug, teamIds, seedSeconds, storeOne, maintainedMs, scanMs, signedIn };

@@ -21,7 +21,11 @@ function carriesCredentials(authorization: string | null | undefined, cookie: st
  * alone, as anyone gets it; a bad token still counts towards the address's limit on bad tokens).
  */
 export async function leaderboardCallerTeam(request: Request): Promise<number | null> {
-  if (!carriesCredentials(request.headers.get("authorization"), request.headers.get("cookie"))) return null;
+  return carriesCredentials(request.headers.get("authorization"), request.headers.get("cookie")) ? teamOfCredentials(request) : null;
+}
+
+/** The team of a request that carries credentials; null when they sign no one in. */
+async function teamOfCredentials(request: Request): Promise<number | null> {
   try {
     return (await authenticateRequest(request)).teamId;
   } catch {
@@ -80,9 +84,9 @@ export const leaderboardPoll: EarlyAnswerRoute = {
       // Before anything is counted: a poll declined here is counted once, by the route.
       const snapshot = await leaderboardSnapshot(decodeURIComponent(encodedTask), query.board);
       await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
-      // The anonymous crowd's poll builds no Request: the same test leaderboardCallerTeam starts with.
+      // As leaderboardCallerTeam, on the raw headers: the anonymous crowd's poll builds no Request.
       const signedIn = carriesCredentials(request.headers.authorization, earlyHeader(request, "cookie"));
-      const teamId = signedIn ? await leaderboardCallerTeam(earlyFetchRequest(request)) : null;
+      const teamId = signedIn ? await teamOfCredentials(earlyFetchRequest(request)) : null;
       const page = serializedPage(snapshot, query, teamId);
       const answer = leaderboardPollAnswer(page, teamId, earlyHeader(request, "if-none-match"));
       const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers };
