@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { anonymousPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_CACHE_HEADER, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
+import { keptPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_CACHE_HEADER, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
 import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/security-headers";
 
 /**
@@ -8,8 +8,9 @@ import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/sec
  * and Next adds it to the scripts it renders. The other security headers (frame, sniffing,
  * referrer) come from next.config.mjs `headers()`, which covers every path.
  *
- * An anonymous reader's leaderboard page is answered from the page kept in this process
- * (lib/leaderboard/page-html-cache.ts: rendered once per board change, with its own nonce).
+ * A leaderboard page is answered from the page kept in this process (lib/leaderboard/page-html-cache.ts:
+ * rendered once per board change, with its own nonce; one variant for anonymous readers, one for
+ * signed-in ones, whose own part the browser fills in).
  */
 export async function proxy(request: NextRequest) {
   const https = request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0].trim() === "https";
@@ -30,7 +31,7 @@ export async function proxy(request: NextRequest) {
 }
 
 /**
- * The kept page for an anonymous reader of a leaderboard, or null (not such a request; no address
+ * The kept page for a reader of a leaderboard, or null (not such a request; no address
  * of this server to render at, as in tests; a render that is not a page). Development renders
  * every request (the code changes under it).
  */
@@ -38,13 +39,13 @@ async function keptLeaderboardPage(request: NextRequest, https: boolean): Promis
   const origin = process.env.__NEXT_PRIVATE_ORIGIN;
   const slug = leaderboardPageSlug(request.nextUrl.pathname);
   if (!slug || !origin || process.env.NODE_ENV === "development") return null;
-  const reader = anonymousPageRequest(request.method, request.headers);
+  const reader = keptPageRequest(request.method, request.headers);
   if (!reader) return null;
   const path = `${request.nextUrl.pathname}${request.nextUrl.search}`;
-  const found = await leaderboardPage(`${https ? "https" : "http"}|${reader.theme}|${path}`, slug, () =>
+  const found = await leaderboardPage(`${https ? "https" : "http"}|${reader.theme}|${reader.audience}|${path}`, slug, () =>
     fetch(`${origin}${path}`, {
       headers: {
-        [PAGE_RENDER_HEADER]: "1",
+        [PAGE_RENDER_HEADER]: reader.audience,
         accept: "text/html",
         "accept-encoding": "identity",
         "x-forwarded-proto": https ? "https" : "http",

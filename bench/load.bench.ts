@@ -26,6 +26,8 @@ const PER_TEAM = Number(process.env.BENCH_PER_TEAM ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
+/** What a browser's Accept says when it loads a page (Chromium's). */
+const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 const ROOT = path.resolve(import.meta.dirname, "..");
 
 // One machine stands in for a crowd of clients: the per-IP limits on polling and open streams (which
@@ -258,7 +260,7 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     // Streams first, on a server that has served one request of each kind: memory per open stream
     // is then not blurred by the heap growth of the load runs.
-    for (const url of [`/api/tasks/${slug}/leaderboard`, `/api/tasks/${slug}/leaderboard?pageSize=1000`, `/tasks/${slug}/leaderboard`]) await fetch(`${base}${url}`).then((response) => response.text());
+    for (const url of [`/api/tasks/${slug}/leaderboard`, `/api/tasks/${slug}/leaderboard?pageSize=1000`, `/tasks/${slug}/leaderboard`]) await fetch(`${base}${url}`, { headers: { accept: BROWSER_ACCEPT } }).then((response) => response.text());
     // Streams: memory per open stream, and a new score's delay to the last of them.
     const { publishSubmissionStatus } = await import("../lib/events/submission-events");
     const before = await residentMb(server.pid!);
@@ -285,8 +287,11 @@ async function main() {
     const withSession = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { cookie: signedIn.cookie });
     const withToken = await load(`${base}/api/tasks/${slug}/leaderboard`, 200, server.pid!, { authorization: signedIn.authorization });
     const full = await load(`${base}/api/tasks/${slug}/leaderboard?pageSize=1000`, 50, server.pid!);
-    const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!);
-    const signedInPage = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!, { cookie: signedIn.cookie });
+    // As a browser loads the page (the kept HTML is for document loads: lib/leaderboard/page-html-cache.ts).
+    const page = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!, { accept: BROWSER_ACCEPT });
+    const signedInPage = await load(`${base}/tasks/${slug}/leaderboard`, 50, server.pid!, { accept: BROWSER_ACCEPT, cookie: signedIn.cookie });
+    // What the signed-in page then asks for in the browser: the reader's own row, chart and name (lib/leaderboard/viewer.ts).
+    const viewer = await load(`${base}/api/tasks/${slug}/leaderboard/viewer`, 50, server.pid!, { cookie: signedIn.cookie });
     const barePort = await freePort();
     const bareServer = await startBareServer(`${base}/api/tasks/${slug}/leaderboard`, barePort, workDir);
     let bare: LoadFigures;
@@ -323,7 +328,8 @@ ${loadRow("same, signed in: a browser's session cookie (its team's row included)
 ${loadRow("same, signed in: an API token (Authorization: Bearer)", withToken)}
 ${loadRow("API, full board (pageSize=1000), 50 connections", full)}
 ${loadRow("leaderboard page, 50 connections", page)}
-${loadRow("same, signed in (rendered for the caller: their own row)", signedInPage)}
+${loadRow("same, signed in (a session cookie: the kept page for signed-in readers)", signedInPage)}
+${loadRow("its reader's own part, asked by the browser (GET .../leaderboard/viewer), 50 connections", viewer)}
 ${loadRow("reference: the API's default page as bytes from a bare node:http server (no Next), 200 connections", bare)}
 
 | live streams | figure |

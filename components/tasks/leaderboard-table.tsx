@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { RelativeTime } from "@/components/site/relative-time";
 import { ScrollTable } from "@/components/site/scroll-table";
 import { formatScore } from "@/components/tasks/format";
@@ -14,11 +14,13 @@ import { announceBoardReveal } from "@/components/tasks/board-reveal-notice";
 import { RankChange } from "@/components/tasks/rank-change";
 import { ReferenceRowView } from "@/components/tasks/reference-row";
 import { placeReferenceRow, type ReferenceRow } from "@/lib/leaderboard/reference-rows";
+import { useLeaderboardViewer } from "@/components/tasks/leaderboard-viewer";
 
 /**
  * One page of the leaderboard, kept live: each "scored" event carries the scoring team's new row,
  * which is patched into the page here (no refetch, no re-render on the server). Between events an
- * open tab costs the server one idle stream.
+ * open tab costs the server one idle stream. The reader's own team (its row marked, and kept above
+ * the page when it is not on it) comes from the page's viewer (leaderboard-viewer.tsx), once known.
  */
 export interface LeaderboardTableProps {
   /** the server's clock when the page was rendered: relative times measure from it, not the browser's clock */
@@ -31,8 +33,6 @@ export interface LeaderboardTableProps {
   /** the first page of the whole board (no search): rows move and ranks are recomputed on patches */
   topOfBoard: boolean;
   pageSize: number;
-  ownTeamId: number | null;
-  ownEntry: LeaderboardEntry | null;
   emptyText: string;
   /** teams in the leader's statistically tied tier, over the whole board */
   statisticallyTiedTeams: number;
@@ -48,9 +48,18 @@ export interface LeaderboardTableProps {
 }
 
 export function LeaderboardTable(props: LeaderboardTableProps) {
-  const { taskSlug, board, direction, pageSize, topOfBoard, ownTeamId } = props;
+  const { taskSlug, board, direction, pageSize, topOfBoard } = props;
+  const viewer = useLeaderboardViewer();
+  const ownTeamId = viewer?.user?.team?.id ?? null;
   const [rows, setRows] = useState(props.rows);
-  const [ownEntry, setOwnEntry] = useState(props.ownEntry);
+  // The team's row as a live event last patched it, else as the viewer answered it.
+  const [ownPatch, setOwnPatch] = useState<LeaderboardEntry | null>(null);
+  const ownEntry = ownPatch ?? viewer?.ownEntry ?? null;
+  // Read by the stream's handler: learning the team must not reopen the stream.
+  const ownTeam = useRef(ownTeamId);
+  useEffect(() => {
+    ownTeam.current = ownTeamId;
+  }, [ownTeamId]);
   const [connected, setConnected] = useState(false);
   const [rescoring, setRescoring] = useState(props.rescoring);
   const router = useRouter();
@@ -72,12 +81,12 @@ export function LeaderboardTable(props: LeaderboardTableProps) {
         const patched = patchRankedRows(current, changed, { direction, topOfBoard, pageSize });
         return topOfBoard ? markStatisticalTier(patched) : patched;
       });
-      if (changed.teamId === ownTeamId) setOwnEntry(changed);
+      if (changed.teamId === ownTeam.current) setOwnPatch(changed);
     });
     // The private board was revealed or hidden: components/tasks/board-reveal-notice.tsx takes it from here.
     for (const name of ["revealed", "hidden"]) source.addEventListener(name, (message) => announceBoardReveal(JSON.parse((message as MessageEvent<string>).data)));
     return () => source.close();
-  }, [taskSlug, board, direction, topOfBoard, pageSize, ownTeamId, scoringVersion, router]);
+  }, [taskSlug, board, direction, topOfBoard, pageSize, scoringVersion, router]);
 
   const isPrivate = board === "private";
   const tierSize = topOfBoard ? statisticalTierSize(rows) : props.statisticallyTiedTeams;

@@ -22,7 +22,7 @@ export interface BoardExtras {
   reference: ReferenceRow | null;
   /** this page holds the board's last rows */
   endsBoard: boolean;
-  /** the teams' best public scores, binned; the caller's team's bin marked */
+  /** the teams' best public scores, binned (the reader's team's bin is marked in the browser: markOwnBin) */
   histogram: ScoreBin[];
 }
 
@@ -34,7 +34,7 @@ function remembered<T>(memo: WeakMap<BoardSnapshot, T>, snapshot: BoardSnapshot,
   return memo.get(snapshot)!;
 }
 
-export async function boardExtras(snapshot: BoardSnapshot, page: LeaderboardPage, ownTeamId: number | null, now = new Date()): Promise<BoardExtras> {
+export async function boardExtras(snapshot: BoardSnapshot, page: LeaderboardPage, now = new Date()): Promise<BoardExtras> {
   const { leaderboard } = snapshot;
   const isPrivate = leaderboard.board === "private";
   const publicBoard = isPrivate ? await leaderboardSnapshot(leaderboard.task, "public", leaderboard.revealed) : snapshot;
@@ -49,8 +49,7 @@ export async function boardExtras(snapshot: BoardSnapshot, page: LeaderboardPage
   }
 
   const scores = remembered(publicScores, publicBoard, () => publicBoard.leaderboard.entries.map((entry) => entry.score));
-  const ownScore = ownTeamId === null ? null : (publicBoard.byTeam.get(ownTeamId)?.score ?? null);
-  const extras: BoardExtras = { reference, endsBoard, histogram: scoreHistogram(scores, ownScore) };
+  const extras: BoardExtras = { reference, endsBoard, histogram: scoreHistogram(scores) };
 
   if (isPrivate) {
     extras.shakeUp = remembered(shakeUps, snapshot, () => shakeUp(leaderboard.entries));

@@ -1,9 +1,16 @@
 /**
- * The leaderboard page as anonymous readers get it, kept as HTML in the web process: rendering 100
- * rows costs ~14 ms of CPU, and a final hour of anonymous refreshes asks for the same page again and
- * again. proxy.ts answers such a request from here; on a miss it has the page rendered once by this
- * same server (a request to its own address marked with PAGE_RENDER_HEADER, which the proxy lets
- * through to Next as any page), and keeps the answer: its bytes and its Content-Security-Policy.
+ * The leaderboard page, kept as HTML in the web process: rendering 100 rows costs ~14 ms of CPU,
+ * and a final hour of refreshes asks for the same page again and again. proxy.ts answers such a
+ * request from here; on a miss it has the page rendered once by this same server (a request to its
+ * own address marked with PAGE_RENDER_HEADER, which the proxy lets through to Next as any page),
+ * and keeps the answer: its bytes and its Content-Security-Policy.
+ *
+ * Signed-in readers get a kept page too. The page holds nothing of its reader: a signed-in reader's
+ * variant differs from the anonymous one only in the site header's account links, which the browser
+ * fills in with the reader's own part of the board (their row, their chart, their bar in the
+ * histogram) from one request (lib/leaderboard/viewer.ts). Two variants per page, theme and query:
+ * "anonymous" (the header's sign-in links) and "member" (the header's account links left to the
+ * browser), chosen by whether the request holds a session cookie, not by whose it is.
  *
  * The nonce: Next puts the render's nonce on the page's scripts, and every reader of the cached
  * page gets the same page with the same policy. A nonce stops markup injected into a page from
@@ -58,18 +65,26 @@ export function leaderboardPageSlug(pathname: string): string | null {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
+/** Whom a kept page is rendered for: no one signed in, or a signed-in reader whose header the browser fills in. */
+export type PageAudience = "anonymous" | "member";
+
+/** The audience a render was asked for by the proxy (the PAGE_RENDER_HEADER's value), or null for a page rendered for its own request. */
+export function keptPageAudience(renderHeader: string | null): PageAudience | null {
+  return renderHeader === "anonymous" || renderHeader === "member" ? renderHeader : null;
+}
+
 /**
- * Whether a request may get the kept page, and the theme it is rendered with: a plain GET of the
- * HTML (not Next's client-side navigation or prefetch, not a server action) by someone without a
- * session cookie or token. A signed-in reader gets the page rendered for them (their own row).
+ * Whether a request may get a kept page, and which: a browser's GET of the page as a document (not
+ * Next's own fetch of it, not a server action, no token), the theme it is rendered with, and its
+ * audience (a session cookie, valid or not, gets the "member" variant; the browser learns whose it is).
  */
-export function anonymousPageRequest(method: string, headers: Headers): { theme: string } | null {
-  if (method !== "GET") return null;
-  for (const name of ["authorization", "rsc", "next-router-prefetch", "next-router-state-tree", "next-action", PAGE_RENDER_HEADER]) {
+export function keptPageRequest(method: string, headers: Headers): { theme: string; audience: PageAudience } | null {
+  if (method !== "GET" || !documentRequest(headers)) return null;
+  for (const name of ["authorization", "next-action", PAGE_RENDER_HEADER]) {
     if (headers.has(name)) return null;
   }
   const cookie = headers.get("cookie");
-  if (holdsSessionCookie(cookie)) return null;
+  const audience: PageAudience = holdsSessionCookie(cookie) ? "member" : "anonymous";
   let theme = "system";
   for (const part of (cookie ?? "").split(";")) {
     const at = part.indexOf("=");
@@ -79,7 +94,21 @@ export function anonymousPageRequest(method: string, headers: Headers): { theme:
       theme = THEMES.has(value) ? value : "system";
     }
   }
-  return { theme };
+  return { theme, audience };
+}
+
+/**
+ * A browser loading the page as a document: it names HTML among what it accepts, and where it says
+ * what it fetches (Sec-Fetch-Dest, sent over HTTPS and to localhost) it says "document". Next's own
+ * fetches of the page (a client-side navigation, a prefetch, router.refresh: the RSC payload, not
+ * HTML) accept anything and say "empty"; Next strips their RSC headers and `_rsc` parameter before
+ * the proxy runs (next/dist/server/web/adapter.js), so these are what tell them apart here. Given
+ * the kept HTML, the browser's router would load the page again as a document (a full reload).
+ */
+function documentRequest(headers: Headers): boolean {
+  const destination = headers.get("sec-fetch-dest");
+  if (destination !== null && destination !== "document") return false;
+  return (headers.get("accept") ?? "").includes("text/html");
 }
 
 /** Drops a task's kept pages; a render of one under way is not kept. */

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { boardSettingsRequestSchema, boardSettingsSchema } from "../schemas/board-settings";
 import { apiErrorSchema } from "../schemas/errors";
-import { finalSelectionRequestSchema, finalSelectionSchema, leaderboardPageSchema } from "../schemas/leaderboard";
+import { finalSelectionRequestSchema, finalSelectionSchema, leaderboardPageSchema, leaderboardViewerQuerySchema, leaderboardViewerSchema } from "../schemas/leaderboard";
 import { exportQuerySchema, healthSchema, leaderboardQuerySchema } from "../schemas/platform";
 import {
   acceptedSubmissionSchema,
@@ -69,6 +69,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/tasks", tag: "Tasks", auth: "public", summary: "Every task's public summary", answers: { 200: { schema: taskListSchema } } },
   { method: "get", path: "/api/tasks/{task}/training-data", tag: "Tasks", auth: "public", summary: "Download the task's public training data (.npz)", answers: { 200: { contentType: "application/octet-stream", description: "train.npz" } }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/leaderboard", tag: "Leaderboard", auth: "public", summary: "Best score per team, ranked, a page at a time (ETag / If-None-Match: 304)", query: leaderboardQuerySchema, answers: { 200: { schema: leaderboardPageSchema } }, errors: [404, 422] },
+  { method: "get", path: "/api/tasks/{task}/leaderboard/viewer", tag: "Leaderboard", auth: "public", summary: "The leaderboard page's own part for the browser's signed-in reader: who they are, their team's row, its best public score and its scored submissions (the page's HTML is the same for every reader)", query: leaderboardViewerQuerySchema, answers: { 200: { schema: leaderboardViewerSchema } }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/leaderboard/events", tag: "Leaderboard", auth: "public", summary: "Server-sent events: a submission of this task was scored, or the private board was revealed or hidden", answers: { 200: eventStream("`event: scored` with `{ task, at, public, private?, scoringVersion, rescoring }`: the scoring team's new rows (`private` once revealed), the task's scoring version and its re-score's progress (`{ done, total }` or null). While the public board is frozen, only a score that becomes the team's public row is sent; any other sends nothing. `event: revealed` / `event: hidden` with `{ taskSlug, revealed, at }` when an organiser reveals or hides the private board.") }, errors: [404] },
   { method: "get", path: "/api/tasks/{task}/finals", tag: "Leaderboard", auth: "participant", summary: "Your team's final submissions for the private leaderboard: the selection (or the default), K, and when selection closes", answers: { 200: { schema: finalSelectionSchema } }, errors: [404] },
   {

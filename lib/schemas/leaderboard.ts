@@ -54,6 +54,26 @@ export const leaderboardPageSchema = leaderboardSchema
   })
   .meta({ id: "LeaderboardPage" });
 
+/** GET /api/tasks/{task}/leaderboard/viewer: the reader's own part of the leaderboard page (lib/leaderboard/viewer.ts). */
+export const leaderboardViewerQuerySchema = z.object({
+  board: z.enum(["public", "private"]).catch("public").meta({ description: "the board the page shows (private: once revealed, else the public one)" }),
+});
+
+export const leaderboardViewerSchema = z
+  .object({
+    user: z
+      .object({ name: z.string(), role: z.enum(["PARTICIPANT", "ADMIN"]), team: z.object({ id: z.number().int(), name: z.string() }).nullable() })
+      .nullable()
+      .meta({ description: "the reader signed in by this browser's session cookie; null for anyone else (no cookie, an ended session; a token is not read here)" }),
+    ownEntry: leaderboardEntrySchema.nullable().meta({ description: "the reader's team's row on the board (null: no team, or not ranked)" }),
+    ownPublicScore: z.number().nullable().meta({ description: "the team's best score on the public board as it is shown (the freeze holds): its bar in the page's histogram" }),
+    ownScores: z
+      .array(z.object({ id: z.number().int(), score: z.number() }))
+      .nullable()
+      .meta({ description: "every scored submission of the team on this task, oldest first, with its public score (null: no team)" }),
+  })
+  .meta({ id: "LeaderboardViewer" });
+
 /** GET and POST /api/tasks/{task}/finals: the team's final submissions (lib/leaderboard/finals.ts). */
 export const finalSelectionSchema = z
   .object({

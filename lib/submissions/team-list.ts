@@ -64,11 +64,11 @@ export function parseTeamSubmissionsQuery(params: URLSearchParams | Record<strin
  * Every scored submission's public score of one team on one task, oldest first: the chart of "My
  * submissions" and of the leaderboard page (which needs nothing else of the team's list).
  */
-export async function teamScoresForTask(teamId: number, taskId: number): Promise<{ id: number; score: number }[]> {
+export async function teamScoresForTask(teamId: number, taskSlug: string): Promise<{ id: number; score: number }[]> {
   // One statement: the ORM reads a relation in a second query.
   return db.$queryRaw<{ id: number; score: number }[]>`
-    SELECT s.id, r.public_score AS score FROM submissions AS s JOIN results AS r ON r.submission_id = s.id
-    WHERE s.task_id = ${taskId} AND s.team_id = ${teamId} AND s.status = 'SCORED' ORDER BY s.id`;
+    SELECT s.id, r.public_score AS score FROM submissions AS s JOIN results AS r ON r.submission_id = s.id JOIN tasks AS t ON t.id = s.task_id
+    WHERE t.slug = ${taskSlug} AND s.team_id = ${teamId} AND s.status = 'SCORED' ORDER BY s.id`;
 }
 
 export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, taskSlug: string, query: TeamSubmissionsQuery = {}): Promise<TeamSubmissions> {
@@ -80,7 +80,7 @@ export async function teamSubmissionsForTask(caller: Pick<ApiCaller, "teamId">, 
 
   const [grouped, scores] = await Promise.all([
     db.submission.groupBy({ by: ["status"], where: teamRows, _count: { _all: true } }),
-    teamScoresForTask(caller.teamId, task.id),
+    teamScoresForTask(caller.teamId, task.slug),
   ]);
   const counts = Object.fromEntries(SUBMISSION_STATUSES.map((each) => [each, 0])) as Record<SubmissionStatusFilter, number>;
   for (const group of grouped) counts[group.status] = group._count._all;

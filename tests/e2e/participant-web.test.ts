@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchBrowser, screenshot, type Browser } from "./support/browser";
+import { launchBrowser, screenshot, signIn, type Browser } from "./support/browser";
 import { startPlatform, until, type Platform } from "./support/platform";
 
 // The participants' web app in a real browser (Debian's chromium) against the built app, Postgres,
@@ -105,7 +105,7 @@ it("a participant signs up, creates a team, a second joins with the invite code,
 
   // An anonymous reader's leaderboard is the kept page (rendered once, served as bytes): the team is not on it yet.
   const anonymousBoard = async () => {
-    const answer = await fetch(`${platform.baseUrl}/tasks/task2/leaderboard`);
+    const answer = await fetch(`${platform.baseUrl}/tasks/task2/leaderboard`, { headers: { accept: "text/html" } });
     return { cache: answer.headers.get("x-goat-page-cache"), html: await answer.text() };
   };
   await until("the anonymous leaderboard to be kept", async () => (await anonymousBoard()).cache === "hit");
@@ -169,10 +169,10 @@ it("a participant signs up, creates a team, a second joins with the invite code,
   expect(cspViolations).toEqual([]);
 }, 240_000);
 
-it("an anonymous reader's leaderboard page is kept with its render's nonce on every script, runs in the browser, and is not what a signed-in reader gets", async () => {
+it("an anonymous reader's leaderboard page is kept with its render's nonce on every script, runs in the browser, and is not what a token's caller gets", async () => {
   const url = `${platform.baseUrl}/tasks/task2/leaderboard`;
   const kept = await until("a kept leaderboard page", async () => {
-    const answer = await fetch(url);
+    const answer = await fetch(url, { headers: { accept: "text/html" } });
     return answer.headers.get("x-goat-page-cache") === "hit" ? answer : null;
   });
   const csp = kept.headers.get("content-security-policy")!;
@@ -186,8 +186,8 @@ it("an anonymous reader's leaderboard page is kept with its render's nonce on ev
   expect(kept.headers.get("x-content-type-options")).toBe("nosniff");
   expect(kept.headers.get("cache-control")).toContain("no-store");
 
-  // A signed-in caller (here by token) gets a page rendered for them, with a fresh nonce.
-  const own = await fetch(url, { headers: { authorization: `Bearer ${platform.credentials.participant.token}` } });
+  // A caller by token gets a page rendered for them, with a fresh nonce.
+  const own = await fetch(url, { headers: { accept: "text/html", authorization: `Bearer ${platform.credentials.participant.token}` } });
   expect(own.headers.get("x-goat-page-cache")).toBeNull();
   expect(own.headers.get("content-security-policy")).not.toContain(nonce);
 
@@ -201,6 +201,51 @@ it("an anonymous reader's leaderboard page is kept with its render's nonce on ev
   expect(answer?.headers()["x-goat-page-cache"]).toMatch(/^(hit|miss)$/);
   await page.getByText("Live", { exact: true }).waitFor();
   expect(violations).toEqual([]);
+});
+
+it("a signed-in reader gets the page kept for every signed-in reader, with nothing of anyone in it; the browser fills in their name, their team's row and their chart", async () => {
+  const url = `${platform.baseUrl}/tasks/task2/leaderboard`;
+  const { participant, admin } = platform.credentials;
+  const readers = [];
+  for (const who of [participant, admin]) {
+    const browser = await launchBrowser();
+    browsers.push(browser);
+    const page = await browser.newPage();
+    await signIn(page, platform.baseUrl, who, "/tasks");
+    const session = (await browser.context.cookies()).find((cookie) => cookie.name.endsWith("next-auth.session-token"))!;
+    readers.push({ page, cookie: `${session.name}=${session.value}` });
+  }
+  const [alice, organiser] = readers;
+
+  // The bytes: one kept page for every session cookie, holding no one's name, row or chart, and not the anonymous readers' page.
+  const keptFor = (cookie?: string) =>
+    until(`the kept page for ${cookie ? "a signed-in" : "an anonymous"} reader`, async () => {
+      const answer = await fetch(url, { headers: { accept: "text/html", ...(cookie ? { cookie } : {}) } });
+      return answer.headers.get("x-goat-page-cache") === "hit" ? answer.text() : null;
+    });
+  const html = await keptFor(alice.cookie);
+  expect(await keptFor(organiser.cookie)).toBe(html);
+  for (const absent of ["Alice", participant.email, "Organiser", admin.email, "team-score-chart", "histogram-own", "signed-in-as", ">Sign in<"]) expect(html, absent).not.toContain(absent);
+  const anonymousHtml = await keptFor();
+  expect(anonymousHtml).toContain(">Sign in<");
+  expect(anonymousHtml).not.toBe(html);
+
+  // In the browser: the reader's own part, asked for once the page is there.
+  const answer = await alice.page.goto(url);
+  expect(answer?.headers()["x-goat-page-cache"]).toMatch(/^(hit|miss)$/);
+  await alice.page.getByTestId("signed-in-as").waitFor();
+  expect(await alice.page.getByTestId("signed-in-as").textContent()).toBe(`Alice · ${participant.team}`);
+  expect(await alice.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team" }).count()).toBe(1);
+  expect(await alice.page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+  const ownRow = alice.page.locator(`[data-testid=leaderboard-row][data-team="${participant.team}"]`);
+  await until("the team's row to be marked as its own", async () => (await ownRow.getAttribute("class"))?.includes("bg-indigo-50"));
+  await alice.page.getByTestId("team-score-chart").waitFor();
+  expect(await alice.page.getByTestId("histogram-own").textContent()).toContain(participant.team);
+
+  await organiser.page.goto(url);
+  await organiser.page.getByRole("link", { name: "Admin" }).waitFor();
+  expect(await organiser.page.getByTestId("signed-in-as").textContent()).toBe("Organiser");
+  expect(await organiser.page.getByTestId("team-score-chart").count()).toBe(0);
 });
 
 it("pages and API answers of the built app carry the security headers, and every script of a page carries the CSP nonce", async () => {

@@ -10,6 +10,8 @@ import { env } from "@/lib/env";
 import { GET as leaderboardEventsRoute } from "@/app/api/tasks/[task]/leaderboard/events/route";
 import { openLeaderboardStreams } from "@/lib/events/leaderboard-stream";
 import { boardExtras } from "@/lib/leaderboard/extras";
+import { markOwnBin } from "@/lib/leaderboard/score-histogram";
+import { leaderboardViewer } from "@/lib/leaderboard/viewer";
 import { forgetLeaderboards, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard/cache";
 import { dayStartRanks, takeDayStarts, utcDayStart } from "@/lib/leaderboard/day-start";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
@@ -63,12 +65,12 @@ function forgetDayStartsInMemory() {
 }
 
 /** The page extras as the leaderboard page asks for them (first page, 100 rows). */
-async function extrasOf(slug: string, board: "public" | "private", ownTeamId: number | null = null, now = new Date(), pageSize = 100, page = 1) {
+async function extrasOf(slug: string, board: "public" | "private", now = new Date(), pageSize = 100, page = 1) {
   forgetLeaderboards(slug);
   const revealed = board === "private";
   const snapshot = await leaderboardSnapshot(slug, board, revealed);
-  const leaderboard = pageOfBoard(snapshot, { board, page, pageSize, search: "" }, ownTeamId);
-  return { leaderboard, extras: await boardExtras(snapshot, leaderboard, ownTeamId, now) };
+  const leaderboard = pageOfBoard(snapshot, { board, page, pageSize, search: "" }, null);
+  return { leaderboard, extras: await boardExtras(snapshot, leaderboard, now) };
 }
 
 beforeAll(async () => {
@@ -95,7 +97,7 @@ describe("rank change since the start of the UTC day", () => {
     await scored(task.id, b.id, 0.95);
     await scored(task.id, c.id, 0.85);
     const noon = new Date("2026-11-29T12:00:00Z");
-    const { leaderboard, extras } = await extrasOf(task.slug, "public", null, noon);
+    const { leaderboard, extras } = await extrasOf(task.slug, "public", noon);
     expect(leaderboard.entries.map((entry) => [entry.team, entry.rank])).toEqual([[b.name, 1], [a.name, 2], [c.name, 3]]);
     expect(extras.dayStartRanks).toEqual({ [a.id]: 1, [b.id]: 2 });
 
@@ -213,7 +215,7 @@ describe("reference rows", () => {
       details: { showReferenceOnBoards: true },
     });
     // Scores 0.9, 0.8 | 0.7, 0.6 | 0.5 in pages of two: the reference (0.65) is on page 2.
-    const pages = await Promise.all([1, 2, 3].map(async (page) => (await extrasOf(task.slug, "public", null, new Date(), 2, page)).extras));
+    const pages = await Promise.all([1, 2, 3].map(async (page) => (await extrasOf(task.slug, "public", new Date(), 2, page)).extras));
     expect(pages.map((extras) => extras.reference?.score ?? null)).toEqual([null, 0.65, null]);
     expect(pages.map((extras) => extras.endsBoard)).toEqual([false, false, true]);
   });
@@ -228,11 +230,20 @@ describe("the score distribution", () => {
     for (const [index, each] of teams.entries()) await scored(task.id, each.id, 0.1 + index * 0.2, 0.5, { createdAt: early });
     // After the freeze: a far better score that the public board (and so the histogram) does not show.
     await scored(task.id, teams[0].id, 5, 5);
-    const { extras } = await extrasOf(task.slug, "public", teams[1].id);
+    const { extras } = await extrasOf(task.slug, "public");
     expect(extras.histogram.map((bin) => bin.teams)).toEqual([2, 2]);
-    expect(extras.histogram[0]).toMatchObject({ from: 0.1, own: true });
+    expect(extras.histogram.map((bin) => bin.own)).toEqual([false, false]); // the page is the same for every reader
     expect(extras.histogram[1].to).toBeCloseTo(0.7);
-    expect(extras.histogram[1].own).toBe(false);
+    // The reader's own part (the browser marks the bin from it): team 0's best public score is its frozen one.
+    const reader = (each: { id: number; name: string }): SessionUser => ({ id: userId, email: "reader@test.local", name: "Reader", role: "PARTICIPANT", team: each });
+    const second = await leaderboardViewer(task.slug, "public", reader(teams[1]));
+    expect(second.ownPublicScore).toBeCloseTo(0.3);
+    expect(markOwnBin(extras.histogram, second.ownPublicScore).map((bin) => bin.own)).toEqual([true, false]);
+    const first = await leaderboardViewer(task.slug, "public", reader(teams[0]));
+    expect(first.ownPublicScore).toBeCloseTo(0.1);
+    expect(first.ownScores!.map((point) => point.score)).toEqual([0.1, 5]); // its own submissions, the one after the freeze too
+    expect(markOwnBin(extras.histogram, first.ownPublicScore).map((bin) => bin.own)).toEqual([true, false]);
+    expect(markOwnBin(extras.histogram, (await leaderboardViewer(task.slug, "public", reader(teams[3]))).ownPublicScore).map((bin) => bin.own)).toEqual([false, true]);
   });
 });
 

@@ -2,16 +2,20 @@ import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { submissionEventsChannel } from "@goat/contracts/submission-events";
 import type { SessionUser } from "@/lib/auth/session";
+import type { OpenApiDocument } from "../support/openapi-validator";
 
 // The leaderboard as readers get it: the API's pages, search, own row and entity tags, the page's
-// first page, and the live stream's fan-out. Pages read the session through Next's request scope,
-// which a test cannot enter, so currentUser() is the seam replaced for them; route handlers get a
-// real signed session cookie or a real Bearer token. Everything behind is real (Postgres, Redis).
-const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
+// first page (the same for every reader) and the reader's own part of it (the viewer), and the live
+// stream's fan-out. Pages read the request through Next's request scope, which a test cannot enter,
+// so next/headers is the seam given the test's request headers (and currentUser() the session's
+// user); route handlers get a real signed session cookie or a real Bearer token. Everything behind
+// is real (Postgres, Redis).
+const session = vi.hoisted(() => ({ user: null as SessionUser | null, headers: new Headers() }));
 vi.mock("@/lib/auth/session", async (importOriginal) => ({
   ...(await importOriginal<typeof import("@/lib/auth/session")>()),
   currentUser: async () => session.user,
 }));
+vi.mock("next/headers", () => ({ headers: async () => session.headers, cookies: async () => ({ get: () => undefined, getAll: () => [] }) }));
 
 const { db } = await import("@/lib/db");
 const { env } = await import("@/lib/env");
@@ -21,10 +25,15 @@ const { leaderboardPage } = await import("@/lib/leaderboard/page-html-cache");
 const { openLeaderboardStreams } = await import("@/lib/events/leaderboard-stream");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
+const { GET: viewerRoute } = await import("@/app/api/tasks/[task]/leaderboard/viewer/route");
+const { LeaderboardViewerProvider } = await import("@/components/tasks/leaderboard-viewer");
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const { LeaderboardTable } = await import("@/components/tasks/leaderboard-table");
+const { createUser } = await import("@/lib/accounts/users");
 const { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { findElement } = await import("./support/element-text");
+const { openApiDocument } = await import("@/lib/openapi/document");
+const { openApiValidator } = await import("../support/openapi-validator");
 const { sessionCookie } = await import("./support/session-cookie");
 const { waitFor } = await import("./support/wait");
 
@@ -33,6 +42,7 @@ let slug: string;
 let taskId: number;
 let userId: number;
 let member: Awaited<ReturnType<typeof participantWithTeam>>;
+let memberSubmission: number;
 let teamNames: string[];
 const redis = new IORedis(process.env.REDIS_URL!);
 
@@ -65,7 +75,7 @@ beforeAll(async () => {
   const teams = await db.team.findMany({ where: { name: { in: teamNames } }, select: { id: true, name: true } });
   // Distinct scores: team i scores 1000 - i; the member's team ranks 200th, between teams 198 and 199.
   for (const team of teams) await scored(team.id, 1000 - teamNames.indexOf(team.name));
-  await scored(member.team.id, 801.5);
+  memberSubmission = await scored(member.team.id, 801.5);
 });
 
 afterAll(async () => {
@@ -135,20 +145,35 @@ describe("the leaderboard API", () => {
 });
 
 describe("the leaderboard page", () => {
-  it("renders the first page of the board and the signed-in team's own row, not the whole board", async () => {
+  it("renders the first page of the board, nothing of its reader: a signed-in reader's own part is left to the browser", async () => {
+    const render = async (headers: Record<string, string>, page?: string) => {
+      session.headers = new Headers(headers);
+      const tree = await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve(page ? { page } : {}) });
+      const table = findElement(tree, LeaderboardTable)!;
+      const { renderedAt, ...props } = table.props as { renderedAt: string } & Record<string, unknown>;
+      expect(Date.parse(renderedAt)).toBeGreaterThan(0);
+      return { props, signedIn: findElement(tree, LeaderboardViewerProvider)!.props.signedIn as boolean };
+    };
+    const cookie = await sessionCookie({ id: member.user.id, role: "PARTICIPANT" });
     session.user = { id: member.user.id, email: member.user.email, name: member.user.name, role: "PARTICIPANT", team: { id: member.team.id, name: member.team.name } };
-    const tree = await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({}) });
-    const table = findElement(tree, LeaderboardTable);
-    expect(table).not.toBeNull();
-    expect((table!.props.rows as unknown[]).length).toBe(100);
-    expect(table!.props.topOfBoard).toBe(true);
-    expect(table!.props.ownEntry).toMatchObject({ teamId: member.team.id, rank: 200 });
+    const signedIn = await render({ cookie });
+    expect((signedIn.props.rows as unknown[]).length).toBe(100);
+    expect(signedIn.props.topOfBoard).toBe(true);
+    expect(JSON.stringify(signedIn.props)).not.toContain(member.team.name);
+    expect(signedIn.signedIn).toBe(true);
 
-    const second = await LeaderboardPage({ params: Promise.resolve({ task: slug }), searchParams: Promise.resolve({ page: "2" }) });
-    const secondTable = findElement(second, LeaderboardTable);
-    expect((secondTable!.props.rows as { rank: number }[])[0].rank).toBe(101);
-    expect(secondTable!.props.topOfBoard).toBe(false);
     session.user = null;
+    const anonymous = await render({});
+    expect(anonymous.props).toEqual(signedIn.props);
+    expect(anonymous.signedIn).toBe(false);
+    // The proxy's renders of the kept pages carry no cookie; the signed-in variant still asks for the reader's part.
+    expect((await render({ "x-goat-page-render": "member" })).signedIn).toBe(true);
+    expect((await render({ "x-goat-page-render": "anonymous" })).signedIn).toBe(false);
+
+    const second = await render({}, "2");
+    expect((second.props.rows as { rank: number }[])[0].rank).toBe(101);
+    expect(second.props.topOfBoard).toBe(false);
+    session.headers = new Headers();
   });
 
   // proxy.ts keeps the anonymous page's HTML (lib/leaderboard/page-html-cache.ts; the proxy's own
@@ -217,3 +242,55 @@ async function readScoredEvent(response: Response): Promise<Record<string, unkno
     await reader.cancel().catch(() => undefined);
   }
 }
+
+describe("the leaderboard viewer (the reader's own part of the page)", () => {
+  const viewer = (headers: Record<string, string> = {}, query = "", task = slug) =>
+    viewerRoute(new Request(`http://x/api/tasks/${encodeURIComponent(task)}/leaderboard/viewer${query}`, { headers }), ctx(task));
+  const anonymous = { user: null, ownEntry: null, ownPublicScore: null, ownScores: null };
+  const validate = openApiValidator(openApiDocument() as unknown as OpenApiDocument);
+
+  it("gives a signed-in reader who they are, their team's row, its best public score and its scored submissions, for them alone", async () => {
+    const answer = await viewer({ cookie: await sessionCookie({ id: member.user.id, role: "PARTICIPANT" }) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("cache-control")).toBe("private, no-store");
+    const body = await answer.json();
+    expect(body.user).toEqual({ name: member.user.name, role: "PARTICIPANT", team: { id: member.team.id, name: member.team.name } });
+    expect(body.ownEntry).toMatchObject({ teamId: member.team.id, team: member.team.name, rank: 200, score: 801.5 });
+    expect(body.ownPublicScore).toBe(801.5);
+    expect(body.ownScores).toEqual([{ id: memberSubmission, score: 801.5 }]);
+    expect(JSON.stringify(body)).not.toContain(member.user.email);
+    validate("GET", "/api/tasks/{task}/leaderboard/viewer", 200, body);
+    validate("GET", "/api/tasks/{task}/leaderboard/viewer", 200, anonymous);
+  });
+
+  it("a signed-in reader without a team is only named", async () => {
+    const loner = await createUser({ email: `${uniqueName("loner")}@test.local`, name: "Loner", password: "test-password-1" });
+    const body = await (await viewer({ cookie: await sessionCookie({ id: loner.id, role: "PARTICIPANT" }) })).json();
+    expect(body).toEqual({ ...anonymous, user: { name: "Loner", role: "PARTICIPANT", team: null } });
+  });
+
+  it("gives anyone else nothing: no cookie, a token (the page's browser sends its cookie), a forged cookie, an ended session", async () => {
+    const other = await participantWithTeam(uniqueName("ended-team"));
+    await scored(other.team.id, 1.5);
+    const cookie = await sessionCookie({ id: other.user.id, role: "PARTICIPANT" });
+    expect((await (await viewer({ cookie })).json()).user.name).toBe(other.user.name); // the control
+    await db.user.update({ where: { id: other.user.id }, data: { sessionVersion: { increment: 1 } } });
+    for (const headers of [{}, { authorization: `Bearer ${member.token}` }, { cookie: "next-auth.session-token=forged" }, { cookie }] as Record<string, string>[]) {
+      const answer = await viewer(headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(200);
+      expect(await answer.json(), JSON.stringify(headers)).toEqual(anonymous);
+    }
+  });
+
+  it("answers as the board's API does: 404 for an unknown task, and the public board's row when the private board is asked for before its reveal", async () => {
+    const cookie = await sessionCookie({ id: member.user.id, role: "PARTICIPANT" });
+    const unknown = await viewer({ cookie }, "", "no-such-task");
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe((await (await leaderboardRoute(new Request("http://x/api/tasks/no-such-task/leaderboard"), ctx("no-such-task"))).json()).error.code);
+    const hidden = await (await viewer({ cookie }, "?board=private")).json();
+    const fromApi = await (await get("?board=private", { cookie })).json();
+    expect(fromApi.board).toBe("public");
+    expect(hidden.ownEntry).toEqual(fromApi.ownEntry);
+    expect(hidden.ownEntry).toMatchObject({ teamId: member.team.id, rank: 200 });
+  });
+});

@@ -18,6 +18,7 @@ vi.mock("@/lib/auth/session", async (importOriginal) => {
   };
 });
 vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
+vi.mock("next/headers", () => ({ headers: async () => new Headers(), cookies: async () => ({ get: () => undefined, getAll: () => [] }) }));
 
 const { db } = await import("@/lib/db");
 const { env } = await import("@/lib/env");

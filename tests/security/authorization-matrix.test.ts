@@ -168,6 +168,8 @@ const routes: Record<string, RouteEntry> = {
   },
   "GET /api/tasks/[task]/leaderboard": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard`, params: { task: w.slug } }) },
   "GET /api/tasks/[task]/leaderboard/events": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard/events`, params: { task: w.slug } }) },
+  // Anyone is answered; only a valid session cookie gets its own team's part (tests/integration/leaderboard-api.test.ts, "the leaderboard viewer").
+  "GET /api/tasks/[task]/leaderboard/viewer": { expect: PUBLIC, request: (w) => ({ url: `/api/tasks/${w.slug}/leaderboard/viewer`, params: { task: w.slug } }) },
   // A user in no team (an organiser included) has no submissions to list.
   "GET /api/tasks/[task]/submissions": { expect: withOverrides(SIGNED_IN, { "no team": 403, organiser: 403 }), request: (w) => ({ url: `/api/tasks/${w.slug}/submissions`, params: { task: w.slug } }) },
   // Team A's submission: another team, or no team, is told it does not exist; organisers may download any.

@@ -6,13 +6,14 @@ import type { SessionUser } from "@/lib/auth/session";
 // leaderboard API on both boards, the page and its "best public score over time" chart, the live
 // events, the task cards' team count, the public-board export, other teams' and organisers'
 // webhooks); its own team sees it, marked "after the freeze". After the close and the reveal, every
-// channel shows it. The leaderboard page reads the session through Next's request scope, which a
-// test cannot enter: currentUser() is the seam (an anonymous visitor here).
+// channel shows it. The leaderboard page reads the request through Next's request scope, which a
+// test cannot enter: currentUser() and next/headers are the seams (an anonymous visitor here).
 const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
 vi.mock("@/lib/auth/session", async (importOriginal) => ({
   ...(await importOriginal<typeof import("@/lib/auth/session")>()),
   currentUser: async () => session.user,
 }));
+vi.mock("next/headers", () => ({ headers: async () => new Headers(), cookies: async () => ({ get: () => undefined, getAll: () => [] }) }));
 
 const { db } = await import("@/lib/db");
 const { createUser } = await import("@/lib/accounts/users");
@@ -27,6 +28,8 @@ const { fanOutTrigger } = await import("@/lib/webhooks/fan-out");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
 const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
 const { GET: leaderboardEventsRoute } = await import("@/app/api/tasks/[task]/leaderboard/events/route");
+const { GET: leaderboardViewerRoute } = await import("@/app/api/tasks/[task]/leaderboard/viewer/route");
+const { sessionCookie } = await import("../integration/support/session-cookie");
 const LeaderboardPage = (await import("@/app/tasks/[task]/leaderboard/page")).default;
 const { BestScoreChart } = await import("@/components/charts/best-score-chart");
 const { LeaderboardTable } = await import("@/components/tasks/leaderboard-table");
@@ -75,6 +78,11 @@ async function publicChannels(): Promise<Record<string, string>> {
     "the web server's early answer to an anonymous poll": await earlyAnswer(),
     "the same, asked for the private board": await earlyAnswer("?board=private"),
     "the leaderboard API as another team": await boardAnswer("", { authorization: `Bearer ${other.token}` }),
+    "the leaderboard page's own part for another team": await (
+      await leaderboardViewerRoute(new Request(`http://x/api/tasks/${slug}/leaderboard/viewer`, { headers: { cookie: await sessionCookie({ id: other.user.id, role: "PARTICIPANT" }) } }), {
+        params: Promise.resolve({ task: slug }),
+      })
+    ).text(),
     "the chart's data": JSON.stringify(await bestScoreOverTime(slug)),
     "the leaderboard page": await pageAsVisitor(),
     "the public-board export": JSON.stringify(await exportRows(admin, slug, "leaderboard")),

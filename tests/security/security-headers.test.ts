@@ -72,7 +72,8 @@ describe("the proxy's Content-Security-Policy", () => {
   });
 });
 
-describe("an anonymous reader's leaderboard page, kept by the proxy", () => {
+describe("the leaderboard page, kept by the proxy", () => {
+  const HTML = "text/html,application/xhtml+xml,*/*;q=0.8";
   // A stand-in for this server's own address: it answers the proxy's render request as Next would
   // (a page with a fresh nonce in its policy and on its script), and records what it was asked.
   const renders: Headers[] = [];
@@ -94,12 +95,12 @@ describe("an anonymous reader's leaderboard page, kept by the proxy", () => {
 
   it("is rendered once without the reader's cookies, then served with that render's bytes and nonce policy; the security headers still apply", async () => {
     const path = `/tasks/${crypto.randomUUID()}/leaderboard?page=2`;
-    const first = await proxy(new NextRequest(`${SITE}${path}`, { headers: { cookie: "goat-theme=dark; authjs.csrf-token=secret" } }));
-    const second = await proxy(new NextRequest(`${SITE}${path}`, { headers: { cookie: "goat-theme=dark", "x-forwarded-proto": "https" } }));
-    const third = await proxy(new NextRequest(`${SITE}${path}`, { headers: { cookie: "goat-theme=dark" } }));
+    const first = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, cookie: "goat-theme=dark; authjs.csrf-token=secret" } }));
+    const second = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, cookie: "goat-theme=dark", "x-forwarded-proto": "https" } }));
+    const third = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, cookie: "goat-theme=dark" } }));
     expect(renders).toHaveLength(2); // http and https are two pages (the policy differs)
     expect(renders[0].get("cookie")).toBe("goat-theme=dark");
-    expect(renders[0].get("x-goat-page-render")).toBe("1");
+    expect(renders[0].get("x-goat-page-render")).toBe("anonymous");
     expect([first, second, third].map((answer) => answer.headers.get("x-goat-page-cache"))).toEqual(["miss", "miss", "hit"]);
     const body = await first.text();
     expect(await third.text()).toBe(body);
@@ -113,11 +114,34 @@ describe("an anonymous reader's leaderboard page, kept by the proxy", () => {
     expect(response.headers.get("x-frame-options")).toBe("DENY");
   });
 
-  it("a signed-in reader, a client-side navigation and the render itself go to Next with a fresh nonce", async () => {
+  it("a signed-in reader gets the kept page for signed-in readers, rendered once without anyone's cookie; it is not the anonymous readers' page", async () => {
     const path = `/tasks/${crypto.randomUUID()}/leaderboard`;
-    await proxy(new NextRequest(`${SITE}${path}`));
     const before = renders.length;
-    for (const headers of [{ cookie: "authjs.session-token=abc" }, { authorization: "Bearer goat_x" }, { rsc: "1" }, { "x-goat-page-render": "1" }] as Record<string, string>[]) {
+    const alice = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, cookie: "goat-theme=dark; next-auth.session-token=alice" } }));
+    const bob = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, cookie: "__Secure-next-auth.session-token=bob; goat-theme=dark" } }));
+    const anonymous = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, cookie: "goat-theme=dark" } }));
+    expect(renders.length - before).toBe(2); // one per audience
+    const [member, visitor] = renders.slice(before);
+    expect(member.get("x-goat-page-render")).toBe("member");
+    expect(member.get("cookie")).toBe("goat-theme=dark"); // the reader's session never reaches the render
+    expect(visitor.get("x-goat-page-render")).toBe("anonymous");
+    expect([alice, bob, anonymous].map((answer) => answer.headers.get("x-goat-page-cache"))).toEqual(["miss", "hit", "miss"]);
+    expect(await bob.text()).toBe(await alice.text());
+    expect(bob.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("a caller by token, Next's own fetches of the page (navigation, prefetch, refresh) and the render itself go to Next with a fresh nonce", async () => {
+    const path = `/tasks/${crypto.randomUUID()}/leaderboard`;
+    await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML } }));
+    const before = renders.length;
+    for (const headers of [
+      { accept: HTML, authorization: "Bearer goat_x" },
+      // What reaches the proxy of Next's RSC fetch: Next strips its rsc and router headers and the _rsc parameter first.
+      { accept: "*/*", "sec-fetch-dest": "empty", "sec-fetch-mode": "cors" },
+      { accept: "*/*" },
+      { accept: HTML, "x-goat-page-render": "member" },
+      { accept: HTML, "x-goat-page-render": "1", cookie: "next-auth.session-token=abc" },
+    ] as Record<string, string>[]) {
       const answer = await proxy(new NextRequest(`${SITE}${path}`, { headers }));
       expect(answer.headers.get("x-middleware-next"), JSON.stringify(headers)).toBe("1");
       expect(answer.headers.get("x-goat-page-cache")).toBeNull();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { anonymousPageRequest, forgetLeaderboardPages, leaderboardPage, leaderboardPageSlug } from "@/lib/leaderboard/page-html-cache";
+import { forgetLeaderboardPages, keptPageAudience, keptPageRequest, leaderboardPage, leaderboardPageSlug } from "@/lib/leaderboard/page-html-cache";
 
 /** A stand-in for the server's own render: an HTML answer with a nonce policy, counted. */
 function renderer(status = 200) {
@@ -39,24 +39,36 @@ describe("which requests get the kept leaderboard page", () => {
     for (const path of ["/tasks/digits", "/tasks/digits/leaderboard/", "/tasks/digits/leaderboard/events", "/api/tasks/digits/leaderboard"]) expect(leaderboardPageSlug(path), path).toBeNull();
   });
 
-  it("a plain GET without a session cookie or token; the theme cookie is part of the page", () => {
-    expect(anonymousPageRequest("GET", new Headers())).toEqual({ theme: "system" });
-    expect(anonymousPageRequest("GET", new Headers({ cookie: "goat-theme=dark; authjs.csrf-token=x" }))).toEqual({ theme: "dark" });
-    expect(anonymousPageRequest("GET", new Headers({ cookie: "goat-theme=<script>" }))).toEqual({ theme: "system" });
+  it("a browser's GET of the page as a document, without a token; the theme cookie is part of the page, and a session cookie chooses the signed-in variant", () => {
+    const html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    const asked = (headers: Record<string, string>) => keptPageRequest("GET", new Headers({ accept: html, ...headers }));
+    expect(asked({})).toEqual({ theme: "system", audience: "anonymous" });
+    expect(asked({ "sec-fetch-dest": "document" })).toEqual({ theme: "system", audience: "anonymous" });
+    expect(asked({ cookie: "goat-theme=dark; authjs.csrf-token=x" })).toEqual({ theme: "dark", audience: "anonymous" });
+    expect(asked({ cookie: "goat-theme=<script>" })).toEqual({ theme: "system", audience: "anonymous" });
+    expect(asked({ cookie: "authjs.session-token=abc" })).toEqual({ theme: "system", audience: "member" });
+    expect(asked({ cookie: "goat-theme=dark; __Secure-authjs.session-token.0=abc" })).toEqual({ theme: "dark", audience: "member" });
     for (const headers of [
-      { cookie: "authjs.session-token=abc" },
-      { cookie: "goat-theme=dark; __Secure-authjs.session-token.0=abc" },
       { authorization: "Bearer goat_x" },
-      { rsc: "1" },
-      { "next-router-prefetch": "1" },
-      { "next-router-state-tree": "x" },
       { "next-action": "x" },
-      { "x-goat-page-render": "1" },
+      { "x-goat-page-render": "member" },
+      // Next's own fetch of the page (client-side navigation, prefetch, refresh): its RSC headers never reach the proxy, these do.
+      { accept: "*/*", "sec-fetch-dest": "empty" },
+      { accept: "*/*" },
+      { "sec-fetch-dest": "empty" },
+      { accept: "" },
     ] as Record<string, string>[]) {
-      expect(anonymousPageRequest("GET", new Headers(headers)), JSON.stringify(headers)).toBeNull();
+      expect(asked(headers), JSON.stringify(headers)).toBeNull();
     }
-    expect(anonymousPageRequest("POST", new Headers())).toBeNull();
-    expect(anonymousPageRequest("HEAD", new Headers())).toBeNull();
+    expect(keptPageRequest("GET", new Headers())).toBeNull(); // curl's default: not a browser's document
+    expect(keptPageRequest("POST", new Headers({ accept: html }))).toBeNull();
+    expect(keptPageRequest("HEAD", new Headers({ accept: html }))).toBeNull();
+  });
+
+  it("a render asked for by the proxy names its audience; any other value is a page rendered for its own request", () => {
+    expect(keptPageAudience("anonymous")).toBe("anonymous");
+    expect(keptPageAudience("member")).toBe("member");
+    for (const value of [null, "", "1", "Member", "admin"]) expect(keptPageAudience(value), String(value)).toBeNull();
   });
 });
 

@@ -1,19 +1,19 @@
+import { headers } from "next/headers";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { BestScoreChart } from "@/components/charts/best-score-chart";
-import { TeamScoreChart } from "@/components/charts/team-score-chart";
 import { Card } from "@/components/site/form-parts";
 import { LeaderboardTable } from "@/components/tasks/leaderboard-table";
-import { ScoreHistogram } from "@/components/charts/score-histogram";
+import { LeaderboardHistogram, LeaderboardViewerProvider, OwnTeamScores } from "@/components/tasks/leaderboard-viewer";
 import { BoardRevealNotice } from "@/components/tasks/board-reveal-notice";
 import { ShakeUpSummary } from "@/components/tasks/shake-up-summary";
 import { boardExtras } from "@/lib/leaderboard/extras";
 import { TaskBreadcrumb } from "@/components/tasks/task-breadcrumb";
-import { currentUser } from "@/lib/auth/session";
+import { holdsSessionCookie } from "@/lib/auth/session-cookie";
 import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard/cache";
 import { bestScoreOverTime } from "@/lib/leaderboard/history";
+import { keptPageAudience, PAGE_RENDER_HEADER } from "@/lib/leaderboard/page-html-cache";
 import { taskDetail } from "@/lib/tasks/catalog";
-import { teamScoresForTask } from "@/lib/submissions/team-list";
 
 export const dynamic = "force-dynamic";
 export async function generateMetadata({ params }: { params: Promise<{ task: string }> }) {
@@ -23,7 +23,11 @@ export async function generateMetadata({ params }: { params: Promise<{ task: str
 
 type SearchParams = { board?: string; page?: string; pageSize?: string; search?: string };
 
-/** The board's first page is rendered here (pageSize rows, 100 by default); further pages are links. */
+/**
+ * The board's first page is rendered here (pageSize rows, 100 by default); further pages are links.
+ * Nothing here depends on the reader, so one render serves them all (lib/leaderboard/page-html-cache.ts):
+ * a signed-in reader's own row, chart and histogram bar come from the browser (leaderboard-viewer.tsx).
+ */
 export default async function LeaderboardPage({ params, searchParams }: { params: Promise<{ task: string }>; searchParams: Promise<SearchParams> }) {
   const { task: slug } = await params;
   const task = await taskDetail(slug);
@@ -32,16 +36,17 @@ export default async function LeaderboardPage({ params, searchParams }: { params
   const asked = await searchParams;
   const board = revealed && asked.board === "private" ? "private" : "public";
   const query = leaderboardQuerySchema.catch({ board, page: 1, pageSize: 100, search: "" }).parse({ ...asked, board });
-  const [snapshot, history, user] = await Promise.all([leaderboardSnapshot(task.slug, board, revealed), bestScoreOverTime(task.slug), currentUser()]);
-  const leaderboard = pageOfBoard(snapshot, query, user?.team?.id ?? null);
-  const extras = await boardExtras(snapshot, leaderboard, user?.team?.id ?? null);
+  const [snapshot, history, requestHeaders] = await Promise.all([leaderboardSnapshot(task.slug, board, revealed), bestScoreOverTime(task.slug), headers()]);
+  const leaderboard = pageOfBoard(snapshot, query, null);
+  const extras = await boardExtras(snapshot, leaderboard);
+  // Whether the browser has an own part to ask for: the page kept for signed-in readers, or a session cookie (checked by the viewer's answer).
+  const audience = keptPageAudience(requestHeaders.get(PAGE_RENDER_HEADER));
+  const signedIn = audience === null ? holdsSessionCookie(requestHeaders.get("cookie")) : audience === "member";
   const pageHref = (page: number) => {
     const next = new URLSearchParams({ ...(board === "private" ? { board } : {}), ...(query.search ? { search: query.search } : {}), page: String(page) });
     if (query.pageSize !== 100) next.set("pageSize", String(query.pageSize));
     return `/tasks/${task.slug}/leaderboard?${next.toString()}`;
   };
-  // Every scored submission of the team, oldest first.
-  const ownPoints = user?.team ? await teamScoresForTask(user.team.id, task.id) : null;
   // The browser's clock may differ from the server's; relative times measure from this.
   const renderedAt = new Date().toISOString();
   const tab = (active: boolean) => `rounded-md px-3 py-1 text-sm ${active ? "bg-indigo-600 text-white" : "border border-slate-300 bg-white text-slate-700"}`;
@@ -81,6 +86,7 @@ export default async function LeaderboardPage({ params, searchParams }: { params
       <BoardRevealNotice taskSlug={task.slug} />
       {extras.shakeUp && <ShakeUpSummary shakeUp={extras.shakeUp} />}
 
+      <LeaderboardViewerProvider taskSlug={task.slug} board={board} signedIn={signedIn} boardVersion={snapshot.version}>
       <Card>
         <form method="get" className="mb-3 flex gap-2" role="search">
           {board === "private" && <input type="hidden" name="board" value="private" />}
@@ -105,8 +111,6 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           rows={leaderboard.entries}
           topOfBoard={leaderboard.page === 1 && !leaderboard.search}
           pageSize={leaderboard.pageSize}
-          ownTeamId={user?.team?.id ?? null}
-          ownEntry={leaderboard.ownEntry}
           renderedAt={renderedAt}
           statisticallyTiedTeams={leaderboard.statisticallyTiedTeams}
           scoringVersion={leaderboard.scoringVersion}
@@ -146,14 +150,11 @@ export default async function LeaderboardPage({ params, searchParams }: { params
           <BestScoreChart series={history} metric={leaderboard.metric} />
         </Card>
         <Card title="Distribution of best public scores">
-          <ScoreHistogram bins={extras.histogram} metric={leaderboard.metric} ownTeam={user?.team?.name ?? null} />
+          <LeaderboardHistogram bins={extras.histogram} metric={leaderboard.metric} />
         </Card>
-        {ownPoints && (
-          <Card title="Your team's submissions">
-            <TeamScoreChart points={ownPoints} metric={leaderboard.metric} />
-          </Card>
-        )}
+        <OwnTeamScores metric={leaderboard.metric} />
       </div>
+      </LeaderboardViewerProvider>
     </div>
   );
 }
