@@ -61,10 +61,10 @@ it("the seed's curl commands work verbatim with the printed token", async () => 
   expect(board.entries[0]).toMatchObject({ rank: 1, team: "Demo Team", score: result.score, submissionId: 1, submissionCount: 2 });
 }, 120_000);
 
-it("the built web server answers leaderboard polls before Next, anonymous or signed in, and hands the rest to Next", async () => {
-  const earlyAnswers = async () => {
+it("the built web server answers leaderboard polls and the page's own part before Next, anonymous or signed in, and hands the rest to Next", async () => {
+  const earlyAnswers = async (route = "leaderboard") => {
     const text = await (await fetch(`${platform.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-    return Number(/^goat_early_answers_total\{route="leaderboard"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    return Number(new RegExp(`^goat_early_answers_total\\{route="${route}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
   };
   const url = `${platform.baseUrl}/api/tasks/task2/leaderboard`;
   const before = await earlyAnswers();
@@ -93,6 +93,15 @@ it("the built web server answers leaderboard polls before Next, anonymous or sig
   expect(unknown.status).toBe(404);
   expect((await unknown.json()).error.code).toBe("TASK_NOT_FOUND");
   expect(await earlyAnswers()).toBe(before + 4);
+
+  // The leaderboard page's own part (a signed-in page view asks it once): early as well; an unknown task through Next.
+  const viewerBefore = await earlyAnswers("leaderboard-viewer");
+  const viewer = await fetch(`${platform.baseUrl}/api/tasks/task2/leaderboard/viewer`);
+  expect(viewer.headers.get("cache-control")).toBe("private, no-store");
+  expect(await viewer.json()).toEqual({ user: null, ownEntry: null, ownPublicScore: null, ownScores: null });
+  expect(await earlyAnswers("leaderboard-viewer")).toBe(viewerBefore + 1);
+  expect((await fetch(`${platform.baseUrl}/api/tasks/no-such-task/leaderboard/viewer`)).status).toBe(404);
+  expect(await earlyAnswers("leaderboard-viewer")).toBe(viewerBefore + 1);
 });
 
 it("the web server stops on SIGTERM within its grace period, an open event stream included (last: it stops the web app)", async () => {

@@ -2,10 +2,11 @@ import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EarlyRequest } from "@/lib/http/early-answers";
 
-// The leaderboard poll answered by the web server before Next (web-server.ts,
-// lib/leaderboard/poll-answer.ts) against the route handler it stands in for: the same bytes and
-// headers from the same Postgres and Redis, for anonymous and signed-in callers alike (their own
-// row, read from the same credentials), the same declines, and a new score seen at once.
+// The leaderboard poll and the page's own part (the viewer) answered by the web server before Next
+// (web-server.ts, lib/leaderboard/poll-answer.ts, lib/leaderboard/viewer.ts) against the route
+// handlers they stand in for: the same bytes and headers from the same Postgres and Redis, for
+// anonymous and signed-in callers alike (their own row, read from the same credentials), the same
+// declines, and a new score seen at once.
 // tests/e2e/seed-api.test.ts checks the built web server takes this path; rate limits shared by the
 // two paths are attacked in tests/security/rate-limits.test.ts.
 
@@ -15,6 +16,8 @@ const { earlyAnswerRoute, registerEarlyAnswer } = await import("@/lib/http/early
 const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
 const { apiAnswerHeaders } = await import("@/lib/http/security-headers");
 const { GET: leaderboardRoute } = await import("@/app/api/tasks/[task]/leaderboard/route");
+const { GET: viewerRoute } = await import("@/app/api/tasks/[task]/leaderboard/viewer/route");
+const { leaderboardViewerEarly } = await import("@/lib/leaderboard/viewer");
 const { int64Labels, participantWithTeam, randomRows, scoredSubmission, taskWithDataset, uniqueName } = await import("./support/fixtures");
 const { waitFor } = await import("./support/wait");
 const { sessionCookie } = await import("./support/session-cookie");
@@ -185,5 +188,55 @@ describe("the early answer to a leaderboard poll", () => {
     const encoded = `/api/tasks/${encodeURIComponent(slug).replace(/-/g, "%2D")}/leaderboard`;
     const fromEarly = await answered(early(encoded));
     expect(JSON.parse(fromEarly.body.toString())).toMatchObject({ task: slug });
+  });
+});
+
+describe("the early answer to the leaderboard page's own part (the viewer)", () => {
+  async function viewerFromRoute(url: string, headers: Record<string, string> = {}, task = slug) {
+    const response = await viewerRoute(new Request(`http://localhost${url}`, { headers }), { params: Promise.resolve({ task }) });
+    return { status: response.status, headers: Object.fromEntries(response.headers), body: Buffer.from(await response.arrayBuffer()) };
+  }
+  async function viewerEarly(request: EarlyRequest) {
+    const answer = await leaderboardViewerEarly.answer(request);
+    if (!answer) throw new Error(`the early answer declined ${request.url}`);
+    return { ...answer, body: Buffer.from(answer.body ?? new Uint8Array()) };
+  }
+
+  it("gives the route's bytes and headers: the member's own part by their session cookie, the empty one to anyone else", async () => {
+    const leaver = await participantWithTeam(uniqueName("viewer-leaver"));
+    const endedSession = await sessionCookie({ id: leaver.user.id, role: "PARTICIPANT" });
+    await db.user.update({ where: { id: leaver.user.id }, data: { sessionVersion: { increment: 1 } } });
+    const memberCookie = `goat-theme=dark; ${await sessionCookie({ id: member.user.id, role: "PARTICIPANT" })}`;
+    const url = `/api/tasks/${slug}/leaderboard/viewer`;
+    for (const [query, headers] of [
+      ["", { cookie: memberCookie }],
+      ["?board=private", { cookie: memberCookie }],
+      ["", {}],
+      ["", { authorization: `Bearer ${member.token}` }],
+      ["", { cookie: endedSession }],
+      ["", { cookie: "next-auth.session-token=forged.jwt.value" }],
+    ] as [string, Record<string, string>][]) {
+      const [fromRoute, fromEarly] = [await viewerFromRoute(`${url}${query}`, headers), await viewerEarly(early(`${url}${query}`, headers))];
+      const label = `${query} ${JSON.stringify(headers).slice(0, 40)}`;
+      expect(fromRoute.status, label).toBe(200);
+      expect(fromEarly.status, label).toBe(200);
+      expect(fromEarly.body.toString(), label).toBe(fromRoute.body.toString());
+      expect(lower(fromEarly.headers), label).toEqual({ ...lower(apiAnswerHeaders(null)), ...fromRoute.headers });
+      expect(fromEarly.headers["Cache-Control"]).toBe("private, no-store");
+      const body = JSON.parse(fromEarly.body.toString());
+      if (headers.cookie === memberCookie) expect(body.ownEntry, label).toMatchObject({ team: member.team.name, score: 0.505 });
+      else expect(body, label).toEqual({ user: null, ownEntry: null, ownPublicScore: null, ownScores: null });
+    }
+  });
+
+  it("is taken for a GET of the viewer only, and declines an unknown task, so that Next gives the route's 404", async () => {
+    registerEarlyAnswer(leaderboardViewerEarly);
+    const url = `/api/tasks/${slug}/leaderboard/viewer`;
+    for (const request of [early(url), early(`${url}?board=private`), early(url, { cookie: "goat-theme=dark" })]) expect(earlyAnswerRoute(request)?.name).toBe("leaderboard-viewer");
+    for (const request of [early(url, {}, "POST"), early(`${url}/`), early(`/api/tasks/${slug}/leaderboard/viewerx`)]) expect(earlyAnswerRoute(request)?.name, request.url).not.toBe("leaderboard-viewer");
+    const unknown = `no-such-task-${uniqueName("x")}`;
+    expect(await leaderboardViewerEarly.answer(early(`/api/tasks/${unknown}/leaderboard/viewer`))).toBeNull();
+    expect((await viewerFromRoute(`/api/tasks/${unknown}/leaderboard/viewer`, {}, unknown)).status).toBe(404);
+    expect(await leaderboardViewerEarly.answer(early(`/api/tasks/%E0%A4%A/leaderboard/viewer`))).toBeNull();
   });
 });
