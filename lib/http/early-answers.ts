@@ -5,8 +5,8 @@ import type { IncomingHttpHeaders } from "node:http";
  *
  * Next's App Router costs about 1 ms of CPU per request before a route handler runs (measured by
  * `npm run bench:next-floor`: a route that answers a constant), which caps a web process near
- * 1,000 requests/s. The leaderboard poll is the one request a crowd sends at that rate (README,
- * "The leaderboard at event scale"), and it is answered from memory; the leaderboard page's own part
+ * 1,000 requests/s. The leaderboard poll is the one request a crowd sends at that rate
+ * (docs/performance.md, "The leaderboard at event scale"), and it is answered from memory; the leaderboard page's own part
  * (lib/leaderboard/viewer.ts) comes with every signed-in page view. The app registers them here at
  * start-up (instrumentation.ts), and the web server asks each registered route first.
  * A route declines (null) whatever it does not answer exactly as Next would, which then answers.
