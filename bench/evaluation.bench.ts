@@ -7,7 +7,8 @@
 //       the order of (a) and (c) alternates from run to run;
 //   (b) a burst of BURST back-to-back jobs through BullMQ to one real worker process (`worker/src/
 //       main.ts`), from the moment they are queued to the last result committed: evaluations per
-//       minute per worker, the sandbox wait of back-to-back jobs included;
+//       minute per worker, the sandbox wait of back-to-back jobs included; with the worker's
+//       default of one warm sandbox process, and with SANDBOX_SPARES=2 (runs alternating);
 //   (d) the same burst of a CPU-bound model with two worker processes against one: throughput ratio;
 //   (e) one evaluation as in (a) after the worker sat idle for IDLE_MS (no job, no query): what a
 //       team waits for when its upload is the first in a while.
@@ -228,10 +229,10 @@ async function enqueueAll(model: ModelName, jobs: number): Promise<number[]> {
 }
 
 /** Evaluations per minute of `workers` worker processes on a burst of `jobs` queued at once. */
-async function burst(model: ModelName, workers: number, jobs: number): Promise<number> {
+async function burst(model: ModelName, workers: number, jobs: number, spares = 1): Promise<number> {
   const started: WorkerProcess[] = [];
   try {
-    for (let i = 0; i < workers; i++) started.push(await startWorker(`bench-worker-${i + 1}`, { INTRA_OP_THREADS: "1" }));
+    for (let i = 0; i < workers; i++) started.push(await startWorker(`bench-worker-${i + 1}`, { INTRA_OP_THREADS: "1", SANDBOX_SPARES: String(spares) }));
     // Warm-up: every worker has evaluated this task once (its spare holds the inputs).
     await waitUntilScored(await enqueueAll(model, 2 * workers));
     await sleep(500);
@@ -245,7 +246,11 @@ async function burst(model: ModelName, workers: number, jobs: number): Promise<n
 }
 
 const burstRates: number[] = [];
-for (let run = 0; run < BURST_RUNS; run++) burstRates.push(await burst("tiny", 1, BURST));
+const burstRatesTwoSpares: number[] = [];
+for (let run = 0; run < BURST_RUNS; run++) {
+  // Alternate which configuration goes first, so a drift of the machine does not favour one.
+  for (const spares of run % 2 === 0 ? [1, 2] : [2, 1]) (spares === 1 ? burstRates : burstRatesTwoSpares).push(await burst("tiny", 1, BURST, spares));
+}
 
 const scaling: { one: number[]; two: number[]; ratio: number[] } = { one: [], two: [], ratio: [] };
 for (let run = 0; run < BURST_RUNS; run++) {
@@ -285,7 +290,15 @@ if (IDLE_RUNS > 0) {
 }
 if (BURST_RUNS > 0) {
   console.log(`\n(b) ${BURST} back-to-back jobs of the tiny model through BullMQ, one worker process (${BURST_RUNS} runs)\n`);
-  console.log(markdownTable(["measure", "min / median / max"], [["evaluations per minute per worker", triple(burstRates, 0)]]));
+  console.log(
+    markdownTable(
+      ["measure", "min / median / max"],
+      [
+        ["evaluations per minute per worker (SANDBOX_SPARES=1, the default)", triple(burstRates, 0)],
+        ["the same with SANDBOX_SPARES=2 (a second warm process)", triple(burstRatesTwoSpares, 0)],
+      ],
+    ),
+  );
   console.log(`\n(d) ${CPU_BOUND_JOBS} jobs of ${MODELS.cpuBound.label}, two worker processes against one (${BURST_RUNS} runs each, order alternating)\n`);
   console.log(
     markdownTable(

@@ -340,6 +340,35 @@ describe("SandboxPool process lifecycle", () => {
     }
   });
 
+  it("keeps two spares when asked (SANDBOX_SPARES=2): back-to-back evaluations each take a process that was ready, and each is replaced", async () => {
+    const own = new SandboxPool({ maxSpare: 2, spareStart: "after-evaluation", logger: { warn: () => undefined } });
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const ready = [...own.processIds];
+      expect(ready).toHaveLength(2);
+      const first = await own.evaluate(request("mlp"), limits);
+      expect(first.inputsPreloaded).toBe(true);
+      // One of the two ran it and is gone (killed as it ended); the other still waits, ready (its replacement waits for startSpares()).
+      for (const started = Date.now(); own.processIds.length > 1 && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      const waiting = own.processIds;
+      expect(waiting).toHaveLength(1);
+      expect(ready).toContain(waiting[0]);
+      const second = await own.evaluate(request("mlp"), limits);
+      expect(second.inputsPreloaded).toBe(true);
+      expect(second.outputs[0].data).toEqual(first.outputs[0].data);
+      // The second ran in the other ready process (killed as it ended); the first one's replacement started as it began.
+      for (const started = Date.now(); own.processIds.some((pid) => ready.includes(pid)) && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(own.processIds.some((pid) => ready.includes(pid))).toBe(false);
+      expect(own.processIds).toHaveLength(1);
+      own.startSpares();
+      await own.sparesReady();
+      expect(own.processIds).toHaveLength(2);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("leaves no child process behind after close()", async () => {
     const own = new SandboxPool({ maxSpare: 1 });
     own.warmUp({ datasetDir, inputSpecs });

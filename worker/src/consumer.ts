@@ -100,7 +100,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
   const publishStatus = createStatusPublisher({ db, redis: () => publisher, queuePrefix: env.QUEUE_PREFIX, log, webhooks });
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
-  const sandbox = new SandboxPool({ maxSpare: 1, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
+  const sandbox = new SandboxPool({ maxSpare: env.SANDBOX_SPARES, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
   const datasets = new TaskDatasetCache(env.DATA_DIR);
   sandbox.warmUp(await warmUpHint(db, datasets).catch(() => undefined));
   const ctx: EvaluationContext = {

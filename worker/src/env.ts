@@ -15,6 +15,12 @@ const envSchema = z.object({
   GPU_MEM_LIMIT_MB: z.coerce.number().int().positive().optional(),
   INTRA_OP_THREADS: z.coerce.number().int().positive().default(1),
   /**
+   * Sandbox processes kept warm for the next evaluations (worker/src/sandbox/pool.ts). Each costs
+   * ~50 MB of private memory while it waits and ~100 ms of CPU to start; a second one lets
+   * back-to-back evaluations skip that start where the worker has a core to spare for it.
+   */
+  SANDBOX_SPARES: z.coerce.number().int().min(1).max(4).default(1),
+  /**
    * BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long; the
    * stalled check then moves the job within STALLED_INTERVAL_MS. Together at most ~11 s, for the
    * goal of a dead worker's job moving within 15 s (docs/observability.md). Renewal happens every
