@@ -87,73 +87,73 @@ export default async function LeaderboardPage({ params, searchParams }: { params
       {extras.shakeUp && <ShakeUpSummary shakeUp={extras.shakeUp} />}
 
       <LeaderboardViewerProvider taskSlug={task.slug} board={board} signedIn={signedIn} boardVersion={snapshot.version}>
-      <Card>
-        <form method="get" className="mb-3 flex gap-2" role="search">
-          {board === "private" && <input type="hidden" name="board" value="private" />}
-            <input
-              type="search"
-              name="search"
-              defaultValue={query.search}
-              placeholder="Find a team"
-              aria-label="Find a team by name"
-              className="w-64 rounded-md border border-slate-300 px-2 py-1 text-sm"
-            />
-            <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm text-slate-700">
-              Search
-            </button>
-        </form>
-        <LeaderboardTable
-          key={`${board}|${leaderboard.page}|${leaderboard.pageSize}|${leaderboard.search}|${snapshot.version}`}
-          taskSlug={task.slug}
-          board={board}
-          metric={leaderboard.formula ? "score" : leaderboard.metric}
-          direction={leaderboard.direction}
-          rows={leaderboard.entries}
-          topOfBoard={leaderboard.page === 1 && !leaderboard.search}
-          pageSize={leaderboard.pageSize}
-          renderedAt={renderedAt}
-          statisticallyTiedTeams={leaderboard.statisticallyTiedTeams}
-          scoringVersion={leaderboard.scoringVersion}
-          rescoring={leaderboard.rescoring}
-          emptyText={
-            leaderboard.search
-              ? `No team matches "${leaderboard.search}".`
-              : leaderboard.rescoring
-                ? "No submission has been re-scored under the new scoring yet."
-                : "No scored submissions yet."
-          }
-          dayStartRanks={extras.dayStartRanks}
-          reference={extras.reference}
-          endsBoard={extras.endsBoard}
-        />
-        {leaderboard.totalPages > 1 && (
-          <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
-            {leaderboard.page > 1 && (
-              <Link href={pageHref(leaderboard.page - 1)} className="text-indigo-700 underline">
-                Previous
-              </Link>
-            )}
-            <span className="text-slate-600">
-              Page {leaderboard.page} of {leaderboard.totalPages} ({leaderboard.totalEntries} teams)
-            </span>
-            {leaderboard.page < leaderboard.totalPages && (
-              <Link href={pageHref(leaderboard.page + 1)} className="text-indigo-700 underline">
-                Next
-              </Link>
-            )}
-          </nav>
-        )}
-      </Card>
+        <Card>
+          <form method="get" className="mb-3 flex gap-2" role="search">
+            {board === "private" && <input type="hidden" name="board" value="private" />}
+              <input
+                type="search"
+                name="search"
+                defaultValue={query.search}
+                placeholder="Find a team"
+                aria-label="Find a team by name"
+                className="w-64 rounded-md border border-slate-300 px-2 py-1 text-sm"
+              />
+              <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm text-slate-700">
+                Search
+              </button>
+          </form>
+          <LeaderboardTable
+            key={`${board}|${leaderboard.page}|${leaderboard.pageSize}|${leaderboard.search}|${snapshot.version}`}
+            taskSlug={task.slug}
+            board={board}
+            metric={leaderboard.formula ? "score" : leaderboard.metric}
+            direction={leaderboard.direction}
+            rows={leaderboard.entries}
+            topOfBoard={leaderboard.page === 1 && !leaderboard.search}
+            pageSize={leaderboard.pageSize}
+            renderedAt={renderedAt}
+            statisticallyTiedTeams={leaderboard.statisticallyTiedTeams}
+            scoringVersion={leaderboard.scoringVersion}
+            rescoring={leaderboard.rescoring}
+            emptyText={
+              leaderboard.search
+                ? `No team matches "${leaderboard.search}".`
+                : leaderboard.rescoring
+                  ? "No submission has been re-scored under the new scoring yet."
+                  : "No scored submissions yet."
+            }
+            dayStartRanks={extras.dayStartRanks}
+            reference={extras.reference}
+            endsBoard={extras.endsBoard}
+          />
+          {leaderboard.totalPages > 1 && (
+            <nav className="mt-3 flex items-center gap-3 text-sm" aria-label="Leaderboard pages" data-testid="leaderboard-pages">
+              {leaderboard.page > 1 && (
+                <Link href={pageHref(leaderboard.page - 1)} className="text-indigo-700 underline">
+                  Previous
+                </Link>
+              )}
+              <span className="text-slate-600">
+                Page {leaderboard.page} of {leaderboard.totalPages} ({leaderboard.totalEntries} teams)
+              </span>
+              {leaderboard.page < leaderboard.totalPages && (
+                <Link href={pageHref(leaderboard.page + 1)} className="text-indigo-700 underline">
+                  Next
+                </Link>
+              )}
+            </nav>
+          )}
+        </Card>
 
-      <div className="grid gap-4 lg:grid-cols-2">
-        <Card title="Best public score over time (top teams)">
-          <BestScoreChart series={history} metric={leaderboard.metric} />
-        </Card>
-        <Card title="Distribution of best public scores">
-          <LeaderboardHistogram bins={extras.histogram} metric={leaderboard.metric} />
-        </Card>
-        <OwnTeamScores metric={leaderboard.metric} />
-      </div>
+        <div className="grid gap-4 lg:grid-cols-2">
+          <Card title="Best public score over time (top teams)">
+            <BestScoreChart series={history} metric={leaderboard.metric} />
+          </Card>
+          <Card title="Distribution of best public scores">
+            <LeaderboardHistogram bins={extras.histogram} metric={leaderboard.metric} />
+          </Card>
+          <OwnTeamScores metric={leaderboard.metric} />
+        </div>
       </LeaderboardViewerProvider>
     </div>
   );
