@@ -1,7 +1,7 @@
 import "server-only";
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { INSPECTION_THREAD_ROLE, OnnxFormatError, type InspectionReply, type OnnxModelInfo } from "@goat/contracts/onnx/inspect-model";
+import { usableCores } from "@goat/contracts/usable-cores";
 
 /**
  * Inspects uploaded models on a pool of worker threads, one per core, so that a model with
@@ -29,7 +29,8 @@ interface Job {
 }
 
 class InspectionPool {
-  private readonly size = Math.max(1, availableParallelism());
+  // One thread per core the web process can keep busy (a container's CPU quota counted).
+  private readonly size = usableCores();
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Job>();
   private readonly waiting: Job[] = [];

@@ -329,9 +329,12 @@ async function main(): Promise<void> {
         const limits = inspect<{ NanoCpus: number; Memory: number }>(stack.container(name)!, ".HostConfig");
         assert.equal(limits.NanoCpus, 500_000_000, `${name} CPU limit`);
         assert.equal(limits.Memory, 3 * 1024 ** 3, `${name} memory limit`);
+        // Half a CPU is one usable core to the worker (contracts/src/usable-cores.ts), whatever the host has.
+        const ready = stack.run(["logs", "--no-color", name]).stdout.split("\n").filter((line) => line.includes("ready: queue")).at(-1) ?? "";
+        assert.match(ready, /1 warm sandbox process\(es\), 1 usable core\(s\)/, `${name} start-up line: ${ready.slice(-200)}`);
       }
       assert.equal((await web.queueStatus(token)).workersOnline, 12);
-      return "worker-1..12 healthy and online, GPU_MEM_LIMIT_MB 3072, NanoCpus 0.5e9 and 3 GiB each";
+      return "worker-1..12 healthy and online, GPU_MEM_LIMIT_MB 3072, NanoCpus 0.5e9 and 3 GiB each, 1 usable core each by their CPU quota";
     });
   } finally {
     stack.run(["logs", "--no-color"], { allowFailure: true, logFile: path.join(logsDir, "stack.log") });

@@ -19,6 +19,7 @@ import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
 import { TaskDatasetCache } from "./task-datasets";
+import { usableCores } from "@goat/contracts/usable-cores";
 
 /**
  * The queue consumer: concurrency 1 per process (one process per GPU slice). Participant faults
@@ -261,7 +262,10 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     announceOnline();
   });
   announceOnline();
-  log.info(`ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}, lock ${env.LOCK_DURATION_MS} ms, stalled check every ${env.STALLED_INTERVAL_MS} ms`);
+  log.info(
+    `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}, lock ${env.LOCK_DURATION_MS} ms, stalled check every ${env.STALLED_INTERVAL_MS} ms, ` +
+      `${env.SANDBOX_SPARES} warm sandbox process(es), ${usableCores()} usable core(s) (CPU quota counted)`,
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
+import { usableCores } from "@goat/contracts/usable-cores";
 import { ParticipantFault, PlatformFault } from "../faults";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
@@ -103,6 +103,8 @@ export class SandboxPool {
   private evaluating: SandboxProcess | undefined;
   /** the start of the next spare, held until startSpares() or SPARE_START_DEADLINE_MS */
   private heldSpareStart: (() => void) | undefined;
+  /** cores this process can keep busy (the container's CPU quota counted), read once */
+  private readonly cores = usableCores();
 
   constructor(opts: SandboxPoolOptions = {}) {
     this.opts = {
@@ -271,12 +273,14 @@ export class SandboxPool {
    * reading the inputs). On a small CPU host that slowed a concurrent 784-512-512-10 MLP
    * evaluation by ~50% (measured on 2 cores: 300 ms instead of 200 ms), which is worse than
    * waiting ~0.2 s for the spare before the next evaluation. With cores to spare (or on a
-   * GPU, which the start-up does not touch) overlapping costs nothing and hides the start.
+   * GPU, which the start-up does not touch) overlapping costs nothing and hides the start. Cores
+   * are counted under the container's CPU quota (usableCores): a 1-CPU worker container on a big
+   * host has one.
    */
   private spareOverlapsEvaluation(request: EvaluateRequest): boolean {
     if (this.opts.spareStart !== "auto") return this.opts.spareStart === "with-evaluation";
     if (request.executionProvider.provider !== "cpu") return true;
-    return availableParallelism() >= Math.max(1, request.executionProvider.intraOpThreads) + 3;
+    return this.cores >= Math.max(1, request.executionProvider.intraOpThreads) + 3;
   }
 
   /** Kill every child, spare or running, and wait until they are gone. */
