@@ -7,6 +7,7 @@ import { Card } from "@/components/site/form-parts";
 import { publishSignedInUser } from "@/components/site/signed-in-user";
 import { markOwnBin, type ScoreBin } from "@/lib/leaderboard/score-histogram";
 import type { LeaderboardViewer } from "@/lib/leaderboard/viewer";
+import { leaderboardViewerUrl } from "@/lib/leaderboard/viewer-url";
 
 /**
  * The reader's own part of the leaderboard page (lib/leaderboard/viewer.ts: who they are, their
@@ -39,7 +40,8 @@ export function LeaderboardViewerProvider({
   useEffect(() => {
     if (!signedIn) return;
     const controller = new AbortController();
-    fetch(`/api/tasks/${encodeURIComponent(taskSlug)}/leaderboard/viewer?board=${board}`, { cache: "no-store", signal: controller.signal })
+    // Takes the answer the page preloaded (page.tsx), when there is one: one request per page view.
+    fetch(leaderboardViewerUrl(taskSlug, board), { cache: "no-store", signal: controller.signal })
       .then((response) => (response.ok ? (response.json() as Promise<LeaderboardViewer>) : null))
       .then(
         (answer) => {

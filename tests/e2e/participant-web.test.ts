@@ -230,7 +230,9 @@ it("a signed-in reader gets the page kept for every signed-in reader, with nothi
   expect(anonymousHtml).toContain(">Sign in<");
   expect(anonymousHtml).not.toBe(html);
 
-  // In the browser: the reader's own part, asked for once the page is there.
+  // In the browser: the reader's own part, asked for once per page view (preloaded, then taken by the component).
+  const viewerRequests: string[] = [];
+  alice.page.on("request", (request) => void (request.url().includes("/leaderboard/viewer") && viewerRequests.push(request.url())));
   const answer = await alice.page.goto(url);
   expect(answer?.headers()["x-goat-page-cache"]).toMatch(/^(hit|miss)$/);
   await alice.page.getByTestId("signed-in-as").waitFor();
@@ -241,6 +243,8 @@ it("a signed-in reader gets the page kept for every signed-in reader, with nothi
   await until("the team's row to be marked as its own", async () => (await ownRow.getAttribute("class"))?.includes("bg-indigo-50"));
   await alice.page.getByTestId("team-score-chart").waitFor();
   expect(await alice.page.getByTestId("histogram-own").textContent()).toContain(participant.team);
+  await alice.page.waitForTimeout(1_000); // a second request, were the preload not taken, would be out by now
+  expect(viewerRequests).toEqual([`${platform.baseUrl}/api/tasks/task2/leaderboard/viewer?board=public`]);
 
   await organiser.page.goto(url);
   await organiser.page.getByRole("link", { name: "Admin" }).waitFor();

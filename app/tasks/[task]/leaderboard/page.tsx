@@ -1,6 +1,7 @@
 import { headers } from "next/headers";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { preload } from "react-dom";
 import { BestScoreChart } from "@/components/charts/best-score-chart";
 import { Card } from "@/components/site/form-parts";
 import { LeaderboardTable } from "@/components/tasks/leaderboard-table";
@@ -13,6 +14,7 @@ import { holdsSessionCookie } from "@/lib/auth/session-cookie";
 import { leaderboardQuerySchema, leaderboardSnapshot, pageOfBoard } from "@/lib/leaderboard/cache";
 import { bestScoreOverTime } from "@/lib/leaderboard/history";
 import { keptPageAudience, PAGE_RENDER_HEADER } from "@/lib/leaderboard/page-html-cache";
+import { leaderboardViewerUrl } from "@/lib/leaderboard/viewer-url";
 import { taskDetail } from "@/lib/tasks/catalog";
 
 export const dynamic = "force-dynamic";
@@ -42,6 +44,9 @@ export default async function LeaderboardPage({ params, searchParams }: { params
   // Whether the browser has an own part to ask for: the page kept for signed-in readers, or a session cookie (checked by the viewer's answer).
   const audience = keptPageAudience(requestHeaders.get(PAGE_RENDER_HEADER));
   const signedIn = audience === null ? holdsSessionCookie(requestHeaders.get("cookie")) : audience === "member";
+  // A preload hint in the page's RSC payload: the browser starts that request as React's runtime reads
+  // the payload, before the page is hydrated; the component's fetch then takes the preloaded answer.
+  if (signedIn) preload(leaderboardViewerUrl(task.slug, board), { as: "fetch", crossOrigin: "anonymous" });
   const pageHref = (page: number) => {
     const next = new URLSearchParams({ ...(board === "private" ? { board } : {}), ...(query.search ? { search: query.search } : {}), page: String(page) });
     if (query.pageSize !== 100) next.set("pageSize", String(query.pageSize));
