@@ -1,6 +1,7 @@
 import "server-only";
 import { authenticateBearer, type ApiCaller } from "./api-token";
-import { sessionClaimFromCookies, sessionUserForClaim } from "./session";
+import { sessionClaimFromCookies, sessionUserForClaim, type SessionUser } from "./session";
+import { holdsSessionCookie } from "./session-cookie";
 import { clientIp } from "../http/client-ip";
 import { ApiError } from "../errors";
 import { assertUnderLimit, recordLimitEvent } from "../http/rate-limits";
@@ -26,12 +27,22 @@ export async function authenticateRequest(request: Request): Promise<ApiCaller> 
 
 async function resolveCaller(request: Request): Promise<ApiCaller> {
   if (request.headers.has("authorization")) return authenticateBearer(request);
-  const claim = await sessionClaimFromCookies(cookieJar(request));
-  const user = claim ? await sessionUserForClaim(claim) : null;
+  const user = await sessionUserOfCookies(request.headers.get("cookie"));
   if (!user) {
     throw new ApiError(401, "UNAUTHORIZED", "Sign in, or send `Authorization: Bearer YOUR_TOKEN`.", {}, { "WWW-Authenticate": 'Bearer realm="mls-goat"' });
   }
   return { userId: user.id, role: user.role, teamId: user.team?.id ?? null, tokenId: null };
+}
+
+/**
+ * The user a Cookie header's session cookie signs in, or null: no session cookie (other cookies
+ * sign no one in, and cost no decryption), or one whose session ended. Route handlers and the web
+ * server's early answers read a browser's session through here.
+ */
+export async function sessionUserOfCookies(cookieHeader: string | null): Promise<SessionUser | null> {
+  if (!holdsSessionCookie(cookieHeader)) return null;
+  const claim = await sessionClaimFromCookies(cookieJar(cookieHeader));
+  return claim ? sessionUserForClaim(claim) : null;
 }
 
 /**
@@ -48,9 +59,8 @@ export async function callerStillValid(request: Request, caller: ApiCaller): Pro
   }
 }
 
-export function cookieJar(request: Request): Map<string, string> {
+function cookieJar(header: string | null): Map<string, string> {
   const jar = new Map<string, string>();
-  const header = request.headers.get("cookie");
   if (!header) return jar;
   for (const part of header.split(";")) {
     const at = part.indexOf("=");

@@ -1,9 +1,8 @@
 import "server-only";
-import { cookieJar } from "../auth/request-caller";
-import { sessionClaimFromCookies, sessionUserForClaim, type SessionUser } from "../auth/session";
-import { holdsSessionCookie } from "../auth/session-cookie";
+import { sessionUserOfCookies } from "../auth/request-caller";
+import type { SessionUser } from "../auth/session";
 import type { EarlyAnswer, EarlyAnswerRoute, EarlyRequest } from "../http/early-answers";
-import { earlyFetchRequest, earlyHeader } from "../http/early-answers";
+import { earlyHeader } from "../http/early-answers";
 import { apiAnswerHeaders } from "../http/security-headers";
 import { webMetrics } from "../observability/metrics";
 import { leaderboardViewerQuerySchema } from "../schemas/leaderboard";
@@ -36,7 +35,7 @@ export interface ViewerUser {
   team: { id: number; name: string } | null;
 }
 
-export const ANONYMOUS_VIEWER: LeaderboardViewer = { user: null, ownEntry: null, ownPublicScore: null, ownScores: null };
+const ANONYMOUS_VIEWER: LeaderboardViewer = { user: null, ownEntry: null, ownPublicScore: null, ownScores: null };
 
 /** The reader's own part of a task's board (`board` as the page shows it). Throws the board's own errors (unknown task, unrevealed private board). */
 export async function leaderboardViewer(slug: string, board: BoardKind, user: SessionUser | null): Promise<LeaderboardViewer> {
@@ -55,12 +54,6 @@ export async function leaderboardViewer(slug: string, board: BoardKind, user: Se
     ownPublicScore: publicBoard.byTeam.get(teamId)?.score ?? null,
     ownScores,
   };
-}
-
-/** The reader of a viewer request: the browser's session cookie alone (the page's own fetch sends it; a token is not read here). */
-export async function viewerUserOf(request: Request): Promise<SessionUser | null> {
-  const claim = await sessionClaimFromCookies(cookieJar(request));
-  return claim ? sessionUserForClaim(claim) : null;
 }
 
 /** The reader's own: no cache may keep it or hand it to someone else. */
@@ -82,9 +75,8 @@ export const leaderboardViewerEarly: EarlyAnswerRoute = {
     const [, encodedTask, search = ""] = LEADERBOARD_VIEWER.exec(request.url) ?? [];
     try {
       const { board } = leaderboardViewerQuerySchema.parse({ board: new URLSearchParams(search).get("board") ?? undefined });
-      // As viewerUserOf, on the raw headers: a request without a session cookie builds no Request.
-      const user = holdsSessionCookie(earlyHeader(request, "cookie")) ? await viewerUserOf(earlyFetchRequest(request)) : null;
-      const viewer = await leaderboardViewer(decodeURIComponent(encodedTask), board, user);
+      // The reader: the browser's session cookie alone, as the route reads it (a token is not read here).
+      const viewer = await leaderboardViewer(decodeURIComponent(encodedTask), board, await sessionUserOfCookies(earlyHeader(request, "cookie")));
       webMetrics().earlyAnswers.inc({ route: "leaderboard-viewer" });
       return {
         status: 200,

@@ -3,8 +3,9 @@
 // for every reader (lib/leaderboard/page-html-cache.ts), and the browser fills this in (lib/leaderboard/viewer.ts).
 // Read from the browser's session cookie only; anyone else gets the empty viewer. The web server answers it
 // before Next with the same functions (leaderboardViewerEarly); this route answers what that declines.
+import { sessionUserOfCookies } from "@/lib/auth/request-caller";
 import { withErrors } from "@/lib/errors";
-import { leaderboardViewer, VIEWER_ANSWER_HEADERS, viewerUserOf } from "@/lib/leaderboard/viewer";
+import { leaderboardViewer, VIEWER_ANSWER_HEADERS } from "@/lib/leaderboard/viewer";
 import { leaderboardViewerQuerySchema } from "@/lib/schemas/leaderboard";
 
 export const dynamic = "force-dynamic";
@@ -12,6 +13,6 @@ export const dynamic = "force-dynamic";
 export const GET = withErrors(async (request: Request, context: { params: Promise<{ task: string }> }) => {
   const { task } = await context.params;
   const { board } = leaderboardViewerQuerySchema.parse({ board: new URL(request.url).searchParams.get("board") ?? undefined });
-  const viewer = await leaderboardViewer(task, board, await viewerUserOf(request));
+  const viewer = await leaderboardViewer(task, board, await sessionUserOfCookies(request.headers.get("cookie")));
   return Response.json(viewer, { headers: VIEWER_ANSWER_HEADERS });
 });
