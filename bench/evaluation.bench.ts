@@ -1,15 +1,20 @@
 // Evaluation speed: `npm run bench`. Four measures, each over several runs (min / median / max),
 // on one dataset of ROWS x 784 float32 rows (10 classes), in one run of this script:
 //   (a) one evaluation, from the job's start (the claim) to the result committed in Postgres, in
-//       this process with the worker's own code (claim, sandbox, inference, metrics, result write);
+//       this process with the worker's own code (claim, RUNNING event, sandbox, inference, metrics,
+//       result write; the SCORED event after the commit is not in the figure);
 //   (c) raw onnxruntime-node (InferenceSession.create + the same batched run, in this process),
 //       measured with the machine quiet: the sandbox's next spare is started and idle first, and
 //       the order of (a) and (c) alternates from run to run;
 //   (b) a burst of BURST back-to-back jobs through BullMQ to one real worker process (`worker/src/
-//       main.ts`), from the moment they are queued to the last result committed: evaluations per
-//       minute per worker, the sandbox wait of back-to-back jobs included; with the worker's
-//       default of one warm sandbox process, and with SANDBOX_SPARES=2 (runs alternating);
-//   (d) the same burst of a CPU-bound model with two worker processes against one: throughput ratio;
+//       main.ts`) on this machine's cores, from the moment they are queued to the last result
+//       committed: evaluations per minute per worker, the sandbox wait of back-to-back jobs
+//       included; with the worker's default of warm sandbox processes (SANDBOX_SPARES=auto: one per
+//       usable core, at most two) and with one (runs alternating);
+//   (d) the same burst of a CPU-bound model with two worker processes against one: throughput
+//       ratio. Each worker confined to one core of its own (`taskset`), as the compose files give
+//       each worker container one CPU; and, as a second figure, unconfined processes that each
+//       plan for every core of the machine;
 //   (e) one evaluation as in (a) after the worker sat idle for IDLE_MS (no job, no query): what a
 //       team waits for when its upload is the first in a while.
 // Goals (issue 11): (a)/(c) <= 1.05 for the MLP 784-512-512-10; >= 600 evaluations per minute per
@@ -18,9 +23,13 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { Queue } from "bullmq";
+import IORedis from "ioredis";
 import * as ort from "onnxruntime-node";
 import { writeNpyFile, type NdArray } from "@goat/contracts/dataset/npy";
 import { DirectoryModelStorage, modelStorageKey } from "@goat/contracts/model-storage";
+import { createStatusPublisher } from "@goat/contracts/submission-status-publisher";
+import { WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
 import { buildLinearClassifier, buildMlp } from "../tools/onnx/build-model";
 import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
 import { startWorker, type WorkerProcess } from "../tests/integration/support/worker-process";
@@ -124,14 +133,20 @@ async function rawOnnxruntime(model: Uint8Array): Promise<number> {
   return elapsed;
 }
 
+// The worker's context as worker/src/consumer.ts builds it: its own Prisma client, its status
+// events and webhook triggers on Redis (the RUNNING and SCORED events of each evaluation).
 const sandbox = new SandboxPool({ maxSpare: 1 });
+const workerDb = createDb(process.env.DATABASE_URL!);
+const publisher = new IORedis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
+const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: process.env.QUEUE_PREFIX });
 const ctx = {
-  db: createDb(process.env.DATABASE_URL!),
+  db: workerDb,
   storage,
   sandbox,
   datasets: new TaskDatasetCache(process.env.DATA_DIR!),
   workerId: "bench-in-process",
   executionProvider: { provider: "cpu" as const, deviceId: 0, intraOpThreads: 1 },
+  publishStatus: createStatusPublisher({ db: workerDb, redis: () => publisher, queuePrefix: process.env.QUEUE_PREFIX!, log: console, webhooks }),
 };
 
 interface PlatformRun {
@@ -145,11 +160,10 @@ interface PlatformRun {
 
 async function platformEvaluation(model: ModelName): Promise<PlatformRun> {
   const id = await submission(model);
-  const started = performance.now();
   const outcome = await evaluateSubmission(ctx, id);
-  const ms = performance.now() - started;
   if (outcome.outcome !== "scored") throw new Error(`bench submission ${id} not scored: ${outcome.outcome}`);
-  // The result is committed: evaluateSubmission returned after its transaction.
+  // From the claim to the result's commit (the SCORED event after it is not counted).
+  const ms = outcome.committedMs;
   const result = await db.result.findUniqueOrThrow({ where: { submissionId: id }, select: { receipt: true } });
   const { timings } = result.receipt as { timings: { sandboxWaitMs: number; sessionMs: number; inferenceMs: number; totalMs: number } };
   return { ms, waitMs: timings.sandboxWaitMs, sessionMs: timings.sessionMs, inferenceMs: timings.inferenceMs, beforeWriteMs: timings.totalMs };
@@ -228,11 +242,21 @@ async function enqueueAll(model: ModelName, jobs: number): Promise<number[]> {
   return ids;
 }
 
+interface BurstSetup {
+  /** the workers' SANDBOX_SPARES; their default (auto) when unset */
+  spares?: number;
+  /** each worker on a core of its own (worker i on CPU i), as a one-CPU container */
+  oneCoreEach?: boolean;
+}
+
 /** Evaluations per minute of `workers` worker processes on a burst of `jobs` queued at once. */
-async function burst(model: ModelName, workers: number, jobs: number, spares = 1): Promise<number> {
+async function burst(model: ModelName, workers: number, jobs: number, setup: BurstSetup = {}): Promise<number> {
   const started: WorkerProcess[] = [];
   try {
-    for (let i = 0; i < workers; i++) started.push(await startWorker(`bench-worker-${i + 1}`, { INTRA_OP_THREADS: "1", SANDBOX_SPARES: String(spares) }));
+    for (let i = 0; i < workers; i++) {
+      const env = { INTRA_OP_THREADS: "1", ...(setup.spares === undefined ? {} : { SANDBOX_SPARES: String(setup.spares) }) };
+      started.push(await startWorker(`bench-worker-${i + 1}`, env, 30_000, setup.oneCoreEach ? String(i) : undefined));
+    }
     // Warm-up: every worker has evaluated this task once (its spare holds the inputs).
     await waitUntilScored(await enqueueAll(model, 2 * workers));
     await sleep(500);
@@ -245,23 +269,25 @@ async function burst(model: ModelName, workers: number, jobs: number, spares = 1
   }
 }
 
-const burstRates: number[] = [];
-const burstRatesTwoSpares: number[] = [];
-for (let run = 0; run < BURST_RUNS; run++) {
-  // Alternate which configuration goes first, so a drift of the machine does not favour one.
-  for (const spares of run % 2 === 0 ? [1, 2] : [2, 1]) (spares === 1 ? burstRates : burstRatesTwoSpares).push(await burst("tiny", 1, BURST, spares));
+/** Alternates which setup goes first from run to run, so that a drift of the machine favours none. */
+async function alternating<K extends string>(setups: K[], measure: (setup: K) => Promise<number>): Promise<Record<K, number[]>> {
+  const rates = Object.fromEntries(setups.map((setup) => [setup, [] as number[]])) as Record<K, number[]>;
+  for (let run = 0; run < BURST_RUNS; run++) {
+    for (const setup of run % 2 === 0 ? setups : [...setups].reverse()) rates[setup].push(await measure(setup));
+  }
+  return rates;
 }
 
-const scaling: { one: number[]; two: number[]; ratio: number[] } = { one: [], two: [], ratio: [] };
-for (let run = 0; run < BURST_RUNS; run++) {
-  // Alternate which configuration goes first, so a drift of the machine does not favour one.
-  const order = run % 2 === 0 ? [1, 2] : [2, 1];
-  const rates: Record<number, number> = {};
-  for (const workers of order) rates[workers] = await burst("cpuBound", workers, CPU_BOUND_JOBS);
-  scaling.one.push(rates[1]);
-  scaling.two.push(rates[2]);
-  scaling.ratio.push(rates[2] / rates[1]);
-}
+const usable = (await import("@goat/contracts/usable-cores")).usableCores();
+const defaultSpares = (await import("../worker/src/env")).sandboxSpares("auto", usable);
+const tinyBurst = await alternating(["default", "one"], (setup) => burst("tiny", 1, BURST, setup === "one" ? { spares: 1 } : {}));
+
+const scaling = await alternating(["one-core 1", "one-core 2", "unconfined 1", "unconfined 2"], (setup) => {
+  const [confinement, workers] = setup.split(" ");
+  return burst("cpuBound", Number(workers), CPU_BOUND_JOBS, { oneCoreEach: confinement === "one-core" });
+});
+const ratios = (confinement: "one-core" | "unconfined") =>
+  scaling[`${confinement} 2`].map((two, run) => two / scaling[`${confinement} 1`][run]);
 
 // ---- report ----
 
@@ -289,13 +315,13 @@ if (IDLE_RUNS > 0) {
   );
 }
 if (BURST_RUNS > 0) {
-  console.log(`\n(b) ${BURST} back-to-back jobs of the tiny model through BullMQ, one worker process (${BURST_RUNS} runs)\n`);
+  console.log(`\n(b) ${BURST} back-to-back jobs of the tiny model through BullMQ, one worker process on ${usable} core(s) (${BURST_RUNS} runs, order alternating)\n`);
   console.log(
     markdownTable(
       ["measure", "min / median / max"],
       [
-        ["evaluations per minute per worker (SANDBOX_SPARES=1, the default)", triple(burstRates, 0)],
-        ["the same with SANDBOX_SPARES=2 (a second warm process)", triple(burstRatesTwoSpares, 0)],
+        [`evaluations per minute per worker (the default: ${defaultSpares} warm sandbox process(es) on ${usable} core(s))`, triple(tinyBurst.default, 0)],
+        ["the same with SANDBOX_SPARES=1 (one warm process)", triple(tinyBurst.one, 0)],
       ],
     ),
   );
@@ -304,9 +330,12 @@ if (BURST_RUNS > 0) {
     markdownTable(
       ["measure", "min / median / max"],
       [
-        ["evaluations per minute, 1 worker", triple(scaling.one)],
-        ["evaluations per minute, 2 workers", triple(scaling.two)],
-        ["throughput ratio 2 / 1", triple(scaling.ratio, 2)],
+        ["evaluations per minute, 1 worker on one core", triple(scaling["one-core 1"])],
+        ["evaluations per minute, 2 workers on one core each", triple(scaling["one-core 2"])],
+        ["throughput ratio 2 / 1, one core each (as the compose files run workers)", triple(ratios("one-core"), 2)],
+        ["evaluations per minute, 1 worker, unconfined", triple(scaling["unconfined 1"])],
+        ["evaluations per minute, 2 workers, unconfined", triple(scaling["unconfined 2"])],
+        ["throughput ratio 2 / 1, unconfined (each worker plans for every core)", triple(ratios("unconfined"), 2)],
       ],
     ),
   );
@@ -314,6 +343,8 @@ if (BURST_RUNS > 0) {
 console.log("\nGoals (issue 11): MLP ratio <= 1.05; tiny >= 600 evaluations per minute per worker; 2 / 1 workers >= 1.8.");
 
 await evaluationQueue().close();
+await webhooks.close();
+publisher.disconnect();
 await ctx.db.$disconnect();
 await db.$disconnect();
 await environment.dispose();

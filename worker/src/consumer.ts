@@ -9,7 +9,7 @@ import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
 import { createStatusPublisher } from "@goat/contracts/submission-status-publisher";
 import { WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
 import { createDb, type Db } from "./db";
-import type { WorkerEnv } from "./env";
+import { sandboxSpares, type WorkerEnv } from "./env";
 import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
 import { ParticipantFault } from "./faults";
 import { startHeartbeat } from "./heartbeat";
@@ -101,7 +101,9 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
   const publishStatus = createStatusPublisher({ db, redis: () => publisher, queuePrefix: env.QUEUE_PREFIX, log, webhooks });
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
-  const sandbox = new SandboxPool({ maxSpare: env.SANDBOX_SPARES, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
+  const cores = usableCores();
+  const spares = sandboxSpares(env.SANDBOX_SPARES, cores);
+  const sandbox = new SandboxPool({ maxSpare: spares, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
   const datasets = new TaskDatasetCache(env.DATA_DIR);
   sandbox.warmUp(await warmUpHint(db, datasets).catch(() => undefined));
   const ctx: EvaluationContext = {
@@ -164,7 +166,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       if (outcome.outcome === "scored") {
         metrics.evaluations.inc({ outcome: "scored" });
         metrics.evaluationSeconds.observe(outcome.totalMs / 1000);
-        jobLog.info({ status: "SCORED", publicScore: outcome.publicScore, durationMs: Math.round(outcome.totalMs) }, `submission ${submissionId} scored ${outcome.publicScore.toFixed(4)} in ${outcome.totalMs.toFixed(0)} ms`);
+        jobLog.info({ status: "SCORED", publicScore: outcome.publicScore, durationMs: Math.round(outcome.committedMs) }, `submission ${submissionId} scored ${outcome.publicScore.toFixed(4)} in ${outcome.committedMs.toFixed(0)} ms`);
       } else {
         metrics.evaluations.inc({ outcome: "skipped" });
         jobLog.info({ status: outcome.status }, `submission ${submissionId} skipped (${outcome.status})`);
@@ -264,7 +266,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   announceOnline();
   log.info(
     `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}, lock ${env.LOCK_DURATION_MS} ms, stalled check every ${env.STALLED_INTERVAL_MS} ms, ` +
-      `${env.SANDBOX_SPARES} warm sandbox process(es), ${usableCores()} usable core(s) (CPU quota counted)`,
+      `${spares} warm sandbox process(es), ${cores} usable core(s) (CPU quota counted)`,
   );
 
   let closing: Promise<void> | undefined;

@@ -14,12 +14,8 @@ const envSchema = z.object({
   /** onnxruntime's CUDA arena cap per worker (gpu_mem_limit), in MB; unset = no cap */
   GPU_MEM_LIMIT_MB: z.coerce.number().int().positive().optional(),
   INTRA_OP_THREADS: z.coerce.number().int().positive().default(1),
-  /**
-   * Sandbox processes kept warm for the next evaluations (worker/src/sandbox/pool.ts). Each costs
-   * ~50 MB of private memory while it waits and ~100 ms of CPU to start; a second one lets
-   * back-to-back evaluations skip that start where the worker has a core to spare for it.
-   */
-  SANDBOX_SPARES: z.coerce.number().int().min(1).max(4).default(1),
+  /** Sandbox processes kept warm for the next evaluations, 1-4, or `auto` (sandboxSpares below) */
+  SANDBOX_SPARES: z.union([z.literal("auto"), z.coerce.number().int().min(1).max(4)]).default("auto"),
   /**
    * BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long; the
    * stalled check then moves the job within STALLED_INTERVAL_MS. Together at most ~11 s, for the
@@ -45,4 +41,16 @@ export type WorkerEnv = z.infer<typeof envSchema>;
 
 export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
   return envSchema.parse(source);
+}
+
+/**
+ * How many sandbox processes the worker keeps warm (worker/src/sandbox/pool.ts): SANDBOX_SPARES, or
+ * for `auto` one per core the worker may use (its container's CPU quota counted), at most two. Each
+ * holds ~50 MB of private memory and the test inputs while it waits and costs ~150 ms of CPU to
+ * start. A second one lets back-to-back evaluations skip waiting for the next one's start, which
+ * pays only where a second core starts it meanwhile: on one core the start and the evaluations share
+ * it (`npm run bench`, (b) and (d); docs/performance.md).
+ */
+export function sandboxSpares(setting: WorkerEnv["SANDBOX_SPARES"], cores: number): number {
+  return setting === "auto" ? Math.min(2, Math.max(1, Math.floor(cores))) : setting;
 }

@@ -38,7 +38,8 @@ export interface EvaluationContext {
 const direct: OutageWait = (_what, step) => step();
 
 export type EvaluationOutcome =
-  | { outcome: "scored"; submissionId: number; publicScore: number; totalMs: number }
+  /** totalMs: from the job's start to the result computed; committedMs: to the result committed */
+  | { outcome: "scored"; submissionId: number; publicScore: number; totalMs: number; committedMs: number }
   | { outcome: "skipped"; submissionId: number; status: string }
   /** its team is at its running limit: the job goes back to the queue, no attempt spent */
   | { outcome: "deferred"; submissionId: number };
@@ -199,17 +200,21 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
   const claim = await untilUp("claiming the submission", () => claimSubmission(ctx, submissionId));
   if (claim.outcome === "team-limit") return { outcome: "deferred", submissionId };
   if (claim.outcome === "gone") return { outcome: "skipped", submissionId, status: claim.status };
-  await ctx.publishStatus?.(submissionId);
+  // RUNNING goes out while the model is handed over, not before (a read and a publish, ~2 ms); every
+  // later event of this submission (scored here, failed or retried by the caller) waits for it, so
+  // a browser never sees RUNNING after the outcome. publishStatus never rejects (best effort).
+  const announced = ctx.publishStatus?.(submissionId) ?? Promise.resolve();
   try {
-    return await evaluateAndStore(ctx, claim.submission, startedAt);
+    return await evaluateAndStore(ctx, claim.submission, startedAt, announced);
   } finally {
+    await announced;
     // The next sandbox's fork blocks this thread for a while (12-19 ms in `npm run bench`): once
     // the result is committed and announced (or the fault is known), not during the transaction.
     setImmediate(() => ctx.sandbox.startSpares());
   }
 }
 
-async function evaluateAndStore(ctx: EvaluationContext, claimed: ClaimedSubmission, startedAt: number): Promise<EvaluationOutcome> {
+async function evaluateAndStore(ctx: EvaluationContext, claimed: ClaimedSubmission, startedAt: number, announced: Promise<void>): Promise<EvaluationOutcome> {
   const untilUp = ctx.waitOutOutage ?? direct;
   const submissionId = claimed.id;
   let submission = claimed;
@@ -217,8 +222,10 @@ async function evaluateAndStore(ctx: EvaluationContext, claimed: ClaimedSubmissi
     const evaluated = await evaluateUnderCurrentScoring(ctx, submission, startedAt);
     const stored = await untilUp("storing the result", () => storeResult(ctx.db, submissionId, evaluated));
     if (stored === "stored") {
+      const committedMs = performance.now() - startedAt;
+      await announced;
       await ctx.publishStatus?.(submissionId);
-      return { outcome: "scored", submissionId, publicScore: evaluated.publicScore, totalMs: evaluated.totalMs };
+      return { outcome: "scored", submissionId, publicScore: evaluated.publicScore, totalMs: evaluated.totalMs, committedMs };
     }
     if (stored === "gone") {
       const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });

@@ -15,8 +15,15 @@ export interface WorkerProcess {
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
-export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "worker/src/main.ts"], {
+/**
+ * `cpuList` confines the worker and its sandbox children to those CPUs (`taskset -c`, util-linux),
+ * as a container's CPU limit confines a deployed worker: Node counts only the CPUs it may run on,
+ * so the worker plans for that many cores (contracts/src/usable-cores.ts).
+ */
+export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000, cpuList?: string): Promise<WorkerProcess> {
+  const command = [process.execPath, "--import", "tsx", "worker/src/main.ts"];
+  if (cpuList !== undefined) command.unshift("taskset", "-c", cpuList);
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {
       ...process.env,
