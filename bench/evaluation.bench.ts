@@ -279,7 +279,7 @@ async function alternating<K extends string>(setups: K[], measure: (setup: K) =>
 }
 
 const usable = (await import("@goat/contracts/usable-cores")).usableCores();
-const defaultSpares = (await import("../worker/src/env")).sandboxSpares("auto", usable);
+const defaultSpares = (await import("../worker/src/env")).sandboxSpares("auto", usable, 1);
 const tinyBurst = await alternating(["default", "one"], (setup) => burst("tiny", 1, BURST, setup === "one" ? { spares: 1 } : {}));
 
 const scaling = await alternating(["one-core 1", "one-core 2", "unconfined 1", "unconfined 2"], (setup) => {

@@ -102,7 +102,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const publishStatus = createStatusPublisher({ db, redis: () => publisher, queuePrefix: env.QUEUE_PREFIX, log, webhooks });
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const cores = usableCores();
-  const spares = sandboxSpares(env.SANDBOX_SPARES, cores);
+  const spares = sandboxSpares(env.SANDBOX_SPARES, cores, env.INTRA_OP_THREADS);
   const sandbox = new SandboxPool({ maxSpare: spares, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
   const datasets = new TaskDatasetCache(env.DATA_DIR);
   sandbox.warmUp(await warmUpHint(db, datasets).catch(() => undefined));
