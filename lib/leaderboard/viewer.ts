@@ -2,7 +2,9 @@ import "server-only";
 import { sessionUserOfCookies } from "../auth/request-caller";
 import type { SessionUser } from "../auth/session";
 import type { EarlyAnswer, EarlyAnswerRoute, EarlyRequest } from "../http/early-answers";
-import { earlyHeader } from "../http/early-answers";
+import { earlyForwardedFor, earlyHeader } from "../http/early-answers";
+import { clientIpOf } from "../http/client-ip";
+import { consumeLimit } from "../http/rate-limits";
 import { apiAnswerHeaders } from "../http/security-headers";
 import { webMetrics } from "../observability/metrics";
 import { leaderboardViewerQuerySchema } from "../schemas/leaderboard";
@@ -65,8 +67,8 @@ const encoder = new TextEncoder();
 /**
  * The viewer request answered by the web server before Next (lib/http/early-answers.ts): one per
  * signed-in page view, which Next's route floor (~1 ms of CPU) would otherwise double. The same
- * reader, the same functions and bytes as the route; declined (Next answers, with the route's
- * error) for an unknown task or anything that throws.
+ * reader, the same functions, bytes and per-address polling limit as the route; declined (Next
+ * answers, with the route's error) for an unknown task, a caller over the limit, or anything that throws.
  */
 export const leaderboardViewerEarly: EarlyAnswerRoute = {
   name: "leaderboard-viewer",
@@ -77,6 +79,8 @@ export const leaderboardViewerEarly: EarlyAnswerRoute = {
       const { board } = leaderboardViewerQuerySchema.parse({ board: new URLSearchParams(search).get("board") ?? undefined });
       // The reader: the browser's session cookie alone, as the route reads it (a token is not read here).
       const viewer = await leaderboardViewer(decodeURIComponent(encodedTask), board, await sessionUserOfCookies(earlyHeader(request, "cookie")));
+      // Counted as a poll of the board, as the route counts it; over the limit, the route's 429.
+      await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
       webMetrics().earlyAnswers.inc({ route: "leaderboard-viewer" });
       return {
         status: 200,

@@ -185,6 +185,26 @@ describe("API tokens and polling", () => {
     await expectRateLimited(await poll(peer));
   });
 
+  it("the leaderboard page's viewer request (one per page view) counts against the same per-address limit, early answer and route alike", async () => {
+    const { leaderboardViewerEarly } = await import("@/lib/leaderboard/viewer");
+    const { GET: viewerRoute } = await import("@/app/api/tasks/[task]/leaderboard/viewer/route");
+    const task = await taskWithDataset({ inputs: randomRows(6, 4, 12), labels: int64Labels([0, 1, 2, 0, 1, 2]) });
+    const url = `/api/tasks/${task.slug}/leaderboard/viewer?board=public`;
+    const viewer = (from: string) => viewerRoute(new Request(`http://localhost:8000${url}`, { headers: { "x-forwarded-for": from } }), { params: Promise.resolve({ task: task.slug }) });
+    const early = (from: string) => leaderboardViewerEarly.answer({ method: "GET", url, headers: { "x-forwarded-for": from }, remoteAddress: "127.0.0.1" });
+    const poll = (from: string) => leaderboardRoute(new Request(`http://localhost:8000/api/tasks/${task.slug}/leaderboard`, { headers: { "x-forwarded-for": from } }), { params: Promise.resolve({ task: task.slug }) });
+    const ip = freshIp();
+    expect((await early(ip))?.status).toBe(200);
+    expect((await viewer(ip)).status).toBe(200);
+    expect((await poll(ip)).status).toBe(200);
+    // The fourth request of the window, whichever it is: the early answer declines, the route refuses.
+    expect(await early(ip)).toBeNull();
+    await expectRateLimited(await viewer(ip));
+    await expectRateLimited(await poll(ip));
+    expect((await viewer(freshIp())).status).toBe(200);
+    await waitFor("the polling window to end", async () => (await viewer(ip)).status === 200, 6_000);
+  });
+
   it("guessing tokens through the poll the web server answers before Next: each bad one counts against the address's bad-token limit, and over it a valid token reads no own row", async () => {
     const { leaderboardPoll } = await import("@/lib/leaderboard/poll-answer");
     const member = await participantWithTeam();
