@@ -41,7 +41,14 @@ export function LeaderboardViewerProvider({
     if (!signedIn) return;
     const controller = new AbortController();
     // Takes the answer the page preloaded (page.tsx), when there is one: one request per page view.
-    fetch(leaderboardViewerUrl(taskSlug, board), { cache: "no-store", signal: controller.signal })
+    // Over the address's polling limit (a venue behind one address): again when the answer says,
+    // up to VIEWER_RETRIES times, the header holding its place meanwhile rather than showing a
+    // signed-in reader "Sign in".
+    const ask = (retries: number): Promise<Response> =>
+      fetch(leaderboardViewerUrl(taskSlug, board), { cache: "no-store", signal: controller.signal }).then((response) =>
+        response.status === 429 && retries > 0 ? wait(retryAfterMs(response), controller.signal).then(() => ask(retries - 1)) : response,
+      );
+    ask(VIEWER_RETRIES)
       .then((response) => (response.ok ? (response.json() as Promise<LeaderboardViewer>) : null))
       .then(
         (answer) => {
@@ -56,6 +63,25 @@ export function LeaderboardViewerProvider({
     return () => controller.abort();
   }, [taskSlug, board, signedIn, boardVersion]);
   return <ViewerContext.Provider value={viewer}>{children}</ViewerContext.Provider>;
+}
+
+const VIEWER_RETRIES = 3;
+
+/** A 429's Retry-After in ms, within 1-60 s (5 s when it gives none). */
+function retryAfterMs(response: Response): number {
+  const seconds = Number(response.headers.get("retry-after"));
+  return Math.min(60, Math.max(1, Number.isFinite(seconds) && seconds > 0 ? seconds : 5)) * 1000;
+}
+
+/** Resolves after `ms`, or rejects as soon as the signal aborts (the page moved on). */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
 }
 
 /** The histogram of best public scores, the reader's team's bar marked. */

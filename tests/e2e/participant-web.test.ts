@@ -250,6 +250,27 @@ it("a signed-in reader gets the page kept for every signed-in reader, with nothi
   await organiser.page.getByRole("link", { name: "Admin" }).waitFor();
   expect(await organiser.page.getByTestId("signed-in-as").textContent()).toBe("Organiser");
   expect(await organiser.page.getByTestId("team-score-chart").count()).toBe(0);
+
+  // Over the address's polling limit (429, Retry-After 1 s) for its first two requests (the
+  // preload's and one more): the reader's part is asked again when the answer says, and the
+  // header holds its place meanwhile; it never offers a signed-in reader "Sign in".
+  const asked: { at: number; refused: boolean }[] = [];
+  await alice.page.route("**/leaderboard/viewer?*", (route) => {
+    const refused = asked.filter((request) => request.refused).length < 2;
+    asked.push({ at: Date.now(), refused });
+    return refused
+      ? route.fulfill({ status: 429, headers: { "retry-after": "1", "content-type": "application/json" }, body: '{"error":"rate_limited","message":"Too many requests from your address."}' })
+      : route.continue();
+  });
+  await alice.page.goto(url);
+  await until("the second refusal", async () => asked.length >= 2);
+  expect(await alice.page.getByTestId("account-pending").count()).toBe(1);
+  expect(await alice.page.getByRole("link", { name: "Sign in" }).count()).toBe(0);
+  await alice.page.getByTestId("signed-in-as").waitFor();
+  expect(await alice.page.getByTestId("signed-in-as").textContent()).toBe(`Alice · ${participant.team}`);
+  expect(asked.map((request) => request.refused)).toEqual([true, true, false]);
+  expect(asked.at(-1)!.at - asked[0].at).toBeGreaterThanOrEqual(1_000); // asked again when the answer said, not at once
+  await alice.page.unroute("**/leaderboard/viewer?*");
 });
 
 it("pages and API answers of the built app carry the security headers, and every script of a page carries the CSP nonce", async () => {
