@@ -369,6 +369,24 @@ describe("SandboxPool process lifecycle", () => {
     }
   });
 
+  it("a spare primes its allocator (~30 MB of heap faulted in for the session) once it has waited for work; one taken at once has not", async () => {
+    const own = new SandboxPool({ maxSpare: 1, spareStart: "after-evaluation", logger: { warn: () => undefined } });
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const takenAtOnce = await own.evaluate(request("mlp"), limits);
+      own.startSpares();
+      await own.sparesReady();
+      await new Promise((resolve) => setTimeout(resolve, 600)); // 100 ms of waiting, then the priming's slices
+      const waited = await own.evaluate(request("mlp"), limits);
+      // The baseline is the child's resident memory as its evaluation starts: the primed heap is in it.
+      expect(waited.baselineRssBytes - takenAtOnce.baselineRssBytes).toBeGreaterThan(20 * MiB);
+      expect(waited.outputs[0].data).toEqual(takenAtOnce.outputs[0].data);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("leaves no child process behind after close()", async () => {
     const own = new SandboxPool({ maxSpare: 1 });
     own.warmUp({ datasetDir, inputSpecs });
