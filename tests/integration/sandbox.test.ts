@@ -377,7 +377,7 @@ describe("SandboxPool process lifecycle", () => {
       const takenAtOnce = await own.evaluate(request("mlp"), limits);
       own.startSpares();
       await own.sparesReady();
-      await new Promise((resolve) => setTimeout(resolve, 600)); // 100 ms of waiting, then the priming's slices
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // 100 ms of waiting, then the priming's slices (~30 ms)
       const waited = await own.evaluate(request("mlp"), limits);
       // The baseline is the child's resident memory as its evaluation starts: the primed heap is in it.
       expect(waited.baselineRssBytes - takenAtOnce.baselineRssBytes).toBeGreaterThan(20 * MiB);
