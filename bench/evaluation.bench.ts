@@ -225,13 +225,17 @@ await sandbox.close();
 
 // ---- (b) and (d): bursts of queued jobs through real worker processes ----
 
+/**
+ * The last finish time of the submissions, once all are scored. Their own finishedAt times make the
+ * figure, so polling slowly costs no precision, and little CPU on the cores the worker uses.
+ */
 async function waitUntilScored(ids: number[]): Promise<Date> {
   for (;;) {
     const rows = await db.submission.findMany({ where: { id: { in: ids } }, select: { status: true, finishedAt: true } });
     const failed = rows.find((row) => row.status === "FAILED" || row.status === "CANCELLED");
     if (failed) throw new Error(`a bench submission ended ${failed.status}`);
     if (rows.every((row) => row.status === "SCORED")) return new Date(Math.max(...rows.map((row) => row.finishedAt!.getTime())));
-    await sleep(100);
+    await sleep(500);
   }
 }
 
