@@ -23,16 +23,15 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { Queue } from "bullmq";
-import IORedis from "ioredis";
 import * as ort from "onnxruntime-node";
 import { writeNpyFile, type NdArray } from "@goat/contracts/dataset/npy";
 import { DirectoryModelStorage, modelStorageKey } from "@goat/contracts/model-storage";
-import { createStatusPublisher } from "@goat/contracts/submission-status-publisher";
-import { WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
+import { usableCores } from "@goat/contracts/usable-cores";
 import { buildLinearClassifier, buildMlp } from "../tools/onnx/build-model";
 import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
 import { startWorker, type WorkerProcess } from "../tests/integration/support/worker-process";
+import { sandboxSpares } from "../worker/src/env";
+import { workerStatusEvents } from "../worker/src/status-events";
 import { benchContext, markdownTable, median, spread } from "./support/report";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000);
@@ -137,8 +136,7 @@ async function rawOnnxruntime(model: Uint8Array): Promise<number> {
 // events and webhook triggers on Redis (the RUNNING and SCORED events of each evaluation).
 const sandbox = new SandboxPool({ maxSpare: 1 });
 const workerDb = createDb(process.env.DATABASE_URL!);
-const publisher = new IORedis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
-const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: process.env.QUEUE_PREFIX });
+const events = workerStatusEvents({ db: workerDb, redisUrl: process.env.REDIS_URL!, queuePrefix: process.env.QUEUE_PREFIX!, log: console });
 const ctx = {
   db: workerDb,
   storage,
@@ -146,7 +144,7 @@ const ctx = {
   datasets: new TaskDatasetCache(process.env.DATA_DIR!),
   workerId: "bench-in-process",
   executionProvider: { provider: "cpu" as const, deviceId: 0, intraOpThreads: 1 },
-  publishStatus: createStatusPublisher({ db: workerDb, redis: () => publisher, queuePrefix: process.env.QUEUE_PREFIX!, log: console, webhooks }),
+  publishStatus: events.publishStatus,
 };
 
 interface PlatformRun {
@@ -282,8 +280,8 @@ async function alternating<K extends string>(setups: K[], measure: (setup: K) =>
   return rates;
 }
 
-const usable = (await import("@goat/contracts/usable-cores")).usableCores();
-const defaultSpares = (await import("../worker/src/env")).sandboxSpares("auto", usable, 1);
+const usable = usableCores();
+const defaultSpares = sandboxSpares("auto", usable, 1);
 const tinyBurst = await alternating(["default", "one"], (setup) => burst("tiny", 1, BURST, setup === "one" ? { spares: 1 } : {}));
 
 const scaling = await alternating(["one-core 1", "one-core 2", "unconfined 1", "unconfined 2"], (setup) => {
@@ -347,8 +345,7 @@ if (BURST_RUNS > 0) {
 console.log("\nGoals (issue 11): MLP ratio <= 1.05; tiny >= 600 evaluations per minute per worker; 2 / 1 workers >= 1.8.");
 
 await evaluationQueue().close();
-await webhooks.close();
-publisher.disconnect();
+await events.close();
 await ctx.db.$disconnect();
 await db.$disconnect();
 await environment.dispose();

@@ -6,13 +6,12 @@ import { TEAM_LIMIT_DEFER_MS } from "@goat/contracts/fair-queue";
 import { cancelChannel, workerOnlineChannel } from "@goat/contracts/queue-signals";
 import { createModelStorage, modelStorageConfigFromEnv } from "@goat/contracts/model-storage";
 import { tensorSpecListSchema } from "@goat/contracts/tensor-spec";
-import { createStatusPublisher } from "@goat/contracts/submission-status-publisher";
-import { WEBHOOK_QUEUE } from "@goat/contracts/webhook-jobs";
 import { createDb, type Db } from "./db";
 import { sandboxSpares, type WorkerEnv } from "./env";
 import { evaluateSubmission, failForParticipant, recordPlatformFault, type EvaluationContext } from "./evaluate-submission";
 import { ParticipantFault } from "./faults";
 import { startHeartbeat } from "./heartbeat";
+import { workerStatusEvents } from "./status-events";
 import { workerMetrics } from "./observability";
 import { createOutageWait } from "./outage";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
@@ -95,11 +94,8 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const log = createLogger("worker", { workerId: env.WORKER_ID });
   const metrics = workerMetrics();
   const db = createDb(env.DATABASE_URL);
-  // BullMQ's connection runs blocking commands; events go out on their own connection.
-  const publisher = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
-  publisher.on("error", (error) => log.warn(`redis (events): ${error.message}`));
-  const webhooks = new Queue(WEBHOOK_QUEUE, { connection: publisher, prefix: env.QUEUE_PREFIX });
-  const publishStatus = createStatusPublisher({ db, redis: () => publisher, queuePrefix: env.QUEUE_PREFIX, log, webhooks });
+  const events = workerStatusEvents({ db, redisUrl: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX, log });
+  const { publisher, publishStatus } = events;
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const cores = usableCores();
   const spares = sandboxSpares(env.SANDBOX_SPARES, cores, env.INTRA_OP_THREADS);
@@ -278,8 +274,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       await queue.close().catch(() => {});
       await connection.quit().catch(() => {});
       cancelSubscriber.disconnect();
-      await webhooks.close().catch(() => {});
-      await publisher.quit().catch(() => {});
+      await events.close();
       await db.$disconnect();
     })();
     return closing;
