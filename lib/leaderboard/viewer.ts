@@ -77,10 +77,11 @@ export const leaderboardViewerEarly: EarlyAnswerRoute = {
     const [, encodedTask, search = ""] = LEADERBOARD_VIEWER.exec(request.url) ?? [];
     try {
       const { board } = leaderboardViewerQuerySchema.parse({ board: new URLSearchParams(search).get("board") ?? undefined });
+      // Counted as a poll of the board, as the route counts it, before any work: over the limit, the
+      // route's 429 (a request the route then refuses for another reason is counted twice).
+      await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
       // The reader: the browser's session cookie alone, as the route reads it (a token is not read here).
       const viewer = await leaderboardViewer(decodeURIComponent(encodedTask), board, await sessionUserOfCookies(earlyHeader(request, "cookie")));
-      // Counted as a poll of the board, as the route counts it; over the limit, the route's 429.
-      await consumeLimit("pollsPerIp", clientIpOf(earlyForwardedFor(request)));
       webMetrics().earlyAnswers.inc({ route: "leaderboard-viewer" });
       return {
         status: 200,
