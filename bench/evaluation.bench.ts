@@ -51,6 +51,7 @@ const { createTask, importDataset } = await import("../lib/tasks/admin");
 const { enqueueEvaluation, evaluationQueue } = await import("../lib/queue/evaluation-queue");
 const { createDb } = await import("../worker/src/db");
 const { evaluateSubmission } = await import("../worker/src/evaluate-submission");
+type EvaluationMilestones = import("../worker/src/evaluate-submission").EvaluationMilestones;
 const { SandboxPool } = await import("../worker/src/sandbox/pool");
 const { TaskDatasetCache } = await import("../worker/src/task-datasets");
 
@@ -150,10 +151,11 @@ const ctx = {
 interface PlatformRun {
   ms: number;
   waitMs: number;
-  /** from the receipt: the child's session creation and inference; the rest before the result write */
+  /** from the receipt: the child's session creation and inference */
   sessionMs: number;
   inferenceMs: number;
-  beforeWriteMs: number;
+  /** when each step ended (ms from the job's start) */
+  milestones: EvaluationMilestones;
 }
 
 async function platformEvaluation(model: ModelName): Promise<PlatformRun> {
@@ -163,8 +165,8 @@ async function platformEvaluation(model: ModelName): Promise<PlatformRun> {
   // From the claim to the result's commit (the SCORED event after it is not counted).
   const ms = outcome.committedMs;
   const result = await db.result.findUniqueOrThrow({ where: { submissionId: id }, select: { receipt: true } });
-  const { timings } = result.receipt as { timings: { sandboxWaitMs: number; sessionMs: number; inferenceMs: number; totalMs: number } };
-  return { ms, waitMs: timings.sandboxWaitMs, sessionMs: timings.sessionMs, inferenceMs: timings.inferenceMs, beforeWriteMs: timings.totalMs };
+  const { timings } = result.receipt as { timings: { sandboxWaitMs: number; sessionMs: number; inferenceMs: number } };
+  return { ms, waitMs: timings.sandboxWaitMs, sessionMs: timings.sessionMs, inferenceMs: timings.inferenceMs, milestones: outcome.milestones };
 }
 
 /** Nothing else of this benchmark runs: the spare is started and holds the inputs, and a moment passes. */
@@ -206,10 +208,14 @@ for (const model of ["mlp", "tiny"] as const) {
   const of = (pick: (run: PlatformRun) => number) => median(runs.map(pick)).toFixed(1);
   breakdownRows.push([
     MODELS[model].label,
-    of((run) => run.beforeWriteMs - run.sessionMs - run.inferenceMs),
+    of((run) => run.milestones.claimed),
+    of((run) => run.milestones.evaluating - run.milestones.claimed),
     of((run) => run.sessionMs),
     of((run) => run.inferenceMs),
-    of((run) => run.ms - run.beforeWriteMs),
+    of((run) => run.milestones.returned - run.milestones.evaluating - run.sessionMs - run.inferenceMs),
+    of((run) => run.milestones.scored - run.milestones.returned),
+    of((run) => run.milestones.intervals - run.milestones.scored),
+    of((run) => run.milestones.committed - run.milestones.intervals),
   ]);
 }
 // (e): the same evaluation after an idle spell (the spare is ready; nothing else of this process runs).
@@ -301,8 +307,13 @@ console.log(`\nEvaluation benchmark: ${ROWS} rows x 784 float32, batch ${BATCH},
 console.log(benchContext());
 console.log(`\n(a) one evaluation, job start -> result committed, against (c) raw onnxruntime on a quiet machine (${REPS} runs each, order alternating; min / median / max, ms)\n`);
 console.log(markdownTable(["model", "platform ms", "raw ORT ms", "ratio of medians", "overhead ms", "sandbox wait ms (median)"], singleRows));
-console.log("\nwhere the platform's time goes (medians, ms; from each result's receipt)\n");
-console.log(markdownTable(["model", "claim, model fetch, sandbox hand-over, metrics", "session", "inference", "result write"], breakdownRows));
+console.log("\nwhere the platform's time goes (medians, ms; the evaluation's milestones and its receipt's session and inference)\n");
+console.log(
+  markdownTable(
+    ["model", "claim", "model staged, child told", "session", "inference", "rest of the child, outputs back", "checks, metrics", "intervals", "result write"],
+    breakdownRows,
+  ),
+);
 if (IDLE_RUNS > 0) {
   console.log(`\n(e) one evaluation of the ${MODELS.mlp.label} after the worker sat idle ${IDLE_MS / 1000} s (${IDLE_RUNS} runs; min / median / max, ms)\n`);
   const idle = (pick: (run: PlatformRun) => number) => triple(idleRuns.map(pick));
@@ -311,7 +322,7 @@ if (IDLE_RUNS > 0) {
       ["measure", "min / median / max"],
       [
         ["job start -> result committed", idle((run) => run.ms)],
-        ["of which the result write", idle((run) => run.ms - run.beforeWriteMs)],
+        ["of which the result write", idle((run) => run.milestones.committed - run.milestones.intervals)],
       ],
     ),
   );

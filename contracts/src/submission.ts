@@ -16,7 +16,7 @@ export interface EvaluationReceipt {
   rows: number;
   datasetVersion: string | null;
   timings: {
-    /** claim to scores computed: fetching the model, the sandbox, checks and metrics; not the result's write */
+    /** claim to the result computed: fetching the model, the sandbox, checks, metrics and their intervals; not the result's write */
     totalMs: number;
     /** creating the onnxruntime session */
     sessionMs: number;

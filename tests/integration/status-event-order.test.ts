@@ -13,12 +13,14 @@ import { TaskDatasetCache } from "../../worker/src/task-datasets";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 
 /**
- * The RUNNING event of an evaluation goes out while its model is handed to the sandbox, not before
- * (worker/src/evaluate-submission.ts), and every later event of the submission waits for it: a
- * browser never sees RUNNING after the outcome, and the evaluation never waits for the event.
+ * The RUNNING event of an evaluation goes out once the sandbox child has been told to evaluate, not
+ * before (worker/src/evaluate-submission.ts: its read and publish then run while the model does), and
+ * every later event of the submission waits for it: a browser never sees RUNNING after the outcome,
+ * and the evaluation never waits for the event.
  *
- * The status publisher here holds its first (RUNNING) event until the sandbox has been asked to
- * evaluate: code that awaited the event before the evaluation would wait 10 s and fail the order.
+ * The status publisher here reads the status, then holds its first (RUNNING) event until the
+ * sandbox has returned: code that awaited the event before or during the evaluation would wait
+ * 10 s and fail the order.
  */
 const WIDTH = 4;
 
@@ -44,13 +46,26 @@ async function submissionOf(model: Uint8Array): Promise<number> {
 
 /** A context whose publisher and sandbox write what happens, in order, to `events`. */
 function recordingContext(events: string[]): EvaluationContext {
-  let evaluationAsked!: () => void;
-  const asked = new Promise<void>((resolve) => (evaluationAsked = resolve));
+  let sandboxReturned!: () => void;
+  const returned = new Promise<void>((resolve) => (sandboxReturned = resolve));
   const sandbox = Object.create(pool) as SandboxPool;
-  sandbox.evaluate = (...args: Parameters<SandboxPool["evaluate"]>) => {
+  sandbox.evaluate = (request, limits, hooks) => {
     events.push("sandbox asked to evaluate");
-    evaluationAsked();
-    return pool.evaluate(...args);
+    const onEvaluating = () => {
+      events.push("child evaluating");
+      hooks?.onEvaluating?.();
+    };
+    const done = () => {
+      events.push("sandbox returned");
+      sandboxReturned();
+    };
+    return pool.evaluate(request, limits, { onEvaluating }).then(
+      (run) => (done(), run),
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
   };
   let published = 0;
   return {
@@ -61,13 +76,14 @@ function recordingContext(events: string[]): EvaluationContext {
     workerId: "status-event-order-test",
     executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
     publishStatus: async (submissionId) => {
+      const first = published++ === 0;
+      if (first) events.push("event requested");
       const { status } = await db.submission.findUniqueOrThrow({ where: { id: submissionId }, select: { status: true } });
-      if (published++ > 0) {
+      if (!first) {
         events.push(`event ${status}`);
         return;
       }
-      events.push(`event ${status} begins`);
-      await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      await Promise.race([returned, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       events.push(`event ${status} out`);
     },
   };
@@ -90,13 +106,13 @@ afterAll(async () => {
 });
 
 describe("a submission's status events during its evaluation", () => {
-  it("scored: RUNNING goes out while the sandbox evaluates, SCORED after it", async () => {
+  it("scored: RUNNING goes out once the child evaluates, SCORED after it", async () => {
     const model = buildLinearClassifier({ weights: new Float32Array(WIDTH * 3).fill(0.1), bias: new Float32Array(3), inDim: WIDTH, outDim: 3 });
     const id = await submissionOf(model);
     const events: string[] = [];
     const outcome = await evaluateSubmission(recordingContext(events), id);
     expect(outcome).toMatchObject({ outcome: "scored", submissionId: id });
-    expect(events).toEqual(["event RUNNING begins", "sandbox asked to evaluate", "event RUNNING out", "event SCORED"]);
+    expect(events).toEqual(["sandbox asked to evaluate", "child evaluating", "event requested", "sandbox returned", "event RUNNING out", "event SCORED"]);
     if (outcome.outcome === "scored") expect(outcome.committedMs).toBeGreaterThanOrEqual(outcome.totalMs);
   });
 
@@ -107,6 +123,6 @@ describe("a submission's status events during its evaluation", () => {
     const error = await evaluateSubmission(recordingContext(events), id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ParticipantFault);
     expect((error as ParticipantFault).code).toBe("WRONG_INPUT");
-    expect(events).toEqual(["event RUNNING begins", "sandbox asked to evaluate", "event RUNNING out"]);
+    expect(events).toEqual(["sandbox asked to evaluate", "child evaluating", "event requested", "sandbox returned", "event RUNNING out"]);
   });
 });

@@ -162,7 +162,12 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       if (outcome.outcome === "scored") {
         metrics.evaluations.inc({ outcome: "scored" });
         metrics.evaluationSeconds.observe(outcome.totalMs / 1000);
-        jobLog.info({ status: "SCORED", publicScore: outcome.publicScore, durationMs: Math.round(outcome.committedMs) }, `submission ${submissionId} scored ${outcome.publicScore.toFixed(4)} in ${outcome.committedMs.toFixed(0)} ms`);
+        // milestones: when each step ended, ms from the job's start (evaluate-submission.ts)
+        const milestones = Object.fromEntries(Object.entries(outcome.milestones).map(([step, ms]) => [step, Math.round(ms * 10) / 10]));
+        jobLog.info(
+          { status: "SCORED", publicScore: outcome.publicScore, durationMs: Math.round(outcome.committedMs), milestones },
+          `submission ${submissionId} scored ${outcome.publicScore.toFixed(4)} in ${outcome.committedMs.toFixed(0)} ms`,
+        );
       } else {
         metrics.evaluations.inc({ outcome: "skipped" });
         jobLog.info({ status: outcome.status }, `submission ${submissionId} skipped (${outcome.status})`);

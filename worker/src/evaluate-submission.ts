@@ -37,9 +37,28 @@ export interface EvaluationContext {
 
 const direct: OutageWait = (_what, step) => step();
 
+/**
+ * When each step of a scored evaluation ended, in ms from the job's start (the last scoring round's
+ * steps where a scoring edit made it evaluate again): for the worker's log and `npm run bench`.
+ */
+export interface EvaluationMilestones {
+  /** the submission claimed and read */
+  claimed: number;
+  /** the sandbox child told to evaluate (the model staged, the child ready) */
+  evaluating: number;
+  /** the child's outputs back in this process */
+  returned: number;
+  /** the outputs checked, the metrics and scores computed */
+  scored: number;
+  /** the bootstrap intervals computed: the result is ready to write */
+  intervals: number;
+  /** the result committed */
+  committed: number;
+}
+
 export type EvaluationOutcome =
   /** totalMs: from the job's start to the result computed; committedMs: to the result committed */
-  | { outcome: "scored"; submissionId: number; publicScore: number; totalMs: number; committedMs: number }
+  | { outcome: "scored"; submissionId: number; publicScore: number; totalMs: number; committedMs: number; milestones: EvaluationMilestones }
   | { outcome: "skipped"; submissionId: number; status: string }
   /** its team is at its running limit: the job goes back to the queue, no attempt spent */
   | { outcome: "deferred"; submissionId: number };
@@ -198,34 +217,43 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
   const startedAt = performance.now();
   const untilUp = ctx.waitOutOutage ?? direct;
   const claim = await untilUp("claiming the submission", () => claimSubmission(ctx, submissionId));
+  const claimed = performance.now() - startedAt;
   if (claim.outcome === "team-limit") return { outcome: "deferred", submissionId };
   if (claim.outcome === "gone") return { outcome: "skipped", submissionId, status: claim.status };
-  // RUNNING goes out while the model is handed over, not before (a read and a publish, ~2 ms); every
-  // later event of this submission (scored here, failed or retried by the caller) waits for it, so
-  // a browser never sees RUNNING after the outcome. publishStatus never rejects (best effort).
-  const announced = ctx.publishStatus?.(submissionId) ?? Promise.resolve();
+  // RUNNING goes out once the sandbox is evaluating (a read and a publish, ~1-2 ms of this thread,
+  // which is idle then), or when the evaluation ends before that; every later event of this
+  // submission (scored here, failed or retried by the caller) waits for it, so a browser never sees
+  // RUNNING after the outcome. publishStatus never rejects (best effort).
+  let announced: Promise<void> | undefined;
+  const announce = () => (announced ??= ctx.publishStatus?.(submissionId) ?? Promise.resolve());
   try {
-    return await evaluateAndStore(ctx, claim.submission, startedAt, announced);
+    return await evaluateAndStore(ctx, claim.submission, { startedAt, claimed }, announce);
   } finally {
-    await announced;
+    await announce();
     // The next sandbox's fork blocks this thread for a while (12-19 ms in `npm run bench`): once
     // the result is committed and announced (or the fault is known), not during the transaction.
     setImmediate(() => ctx.sandbox.startSpares());
   }
 }
 
-async function evaluateAndStore(ctx: EvaluationContext, claimed: ClaimedSubmission, startedAt: number, announced: Promise<void>): Promise<EvaluationOutcome> {
+async function evaluateAndStore(
+  ctx: EvaluationContext,
+  claimed: ClaimedSubmission,
+  { startedAt, claimed: claimedAt }: { startedAt: number; claimed: number },
+  announce: () => Promise<void>,
+): Promise<EvaluationOutcome> {
   const untilUp = ctx.waitOutOutage ?? direct;
   const submissionId = claimed.id;
   let submission = claimed;
   for (let round = 1; ; round++) {
-    const evaluated = await evaluateUnderCurrentScoring(ctx, submission, startedAt);
+    const evaluated = await evaluateUnderCurrentScoring(ctx, submission, startedAt, announce);
     const stored = await untilUp("storing the result", () => storeResult(ctx.db, submissionId, evaluated));
     if (stored === "stored") {
       const committedMs = performance.now() - startedAt;
-      await announced;
+      await announce();
       await ctx.publishStatus?.(submissionId);
-      return { outcome: "scored", submissionId, publicScore: evaluated.publicScore, totalMs: evaluated.totalMs, committedMs };
+      const milestones = { claimed: claimedAt, ...evaluated.milestones, committed: committedMs };
+      return { outcome: "scored", submissionId, publicScore: evaluated.publicScore, totalMs: evaluated.totalMs, committedMs, milestones };
     }
     if (stored === "gone") {
       const current = await ctx.db.submission.findUnique({ where: { id: submissionId }, select: { status: true } });
@@ -246,7 +274,9 @@ async function evaluateAndStore(ctx: EvaluationContext, claimed: ClaimedSubmissi
 export type EvaluatedSubmission = Awaited<ReturnType<typeof evaluateUnderCurrentScoring>>;
 
 /** Runs the model and computes its metrics and scores under the task's scoring as the submission was read with. */
-async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: ClaimedSubmission, startedAt: number) {
+async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: ClaimedSubmission, startedAt: number, announce: () => void) {
+  const since = () => performance.now() - startedAt;
+  let evaluating = 0;
   const untilUp = ctx.waitOutOutage ?? direct;
   const task = submission.task;
   const scoring: ScoringSnapshot = { ...scoringSettingsOf(task), version: task.scoringVersion };
@@ -276,10 +306,17 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
         executionProvider: ctx.executionProvider,
       },
       { timeoutMs: task.evalTimeoutMs, memoryMb: task.evalMemoryMb },
+      {
+        onEvaluating: () => {
+          evaluating = since();
+          announce();
+        },
+      },
     );
   } finally {
     await model.release();
   }
+  const returned = since();
 
   const predictions = checkedOutput(run.outputs, outputSpec[0], labels.rows);
   const metricOptions = {
@@ -294,9 +331,19 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
   const privateSplit = scoreSplit({ ...metricOptions, rows: labels.privateRows });
   const publicMetrics = publicSplit.metrics;
   const privateMetrics = privateSplit.metrics;
+  const scored = since();
   const latencies = [...run.batchLatenciesMs].sort((a, b) => a - b);
-  const totalMs = performance.now() - startedAt;
-
+  const latencyP50Ms = percentile(latencies, 50);
+  const latencyP95Ms = percentile(latencies, 95);
+  const figures: EfficiencyFigures = { paramCount: Number(submission.paramCount), modelBytes: submission.sizeBytes, latencyP50Ms, latencyP95Ms };
+  // How sure each score is (docs/ranking.md, "How sure is a rank"): computed once here, stored with
+  // the result, and read by the leaderboard as it is. Resamples score the rank metric; a task ranked
+  // by a formula has no interval (the formula mixes in figures that do not resample).
+  const rankMetric = task.rankMetric as MetricName;
+  const noInterval = { low: null as number | null, high: null as number | null };
+  const publicInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(publicSplit.outcomes, rankMetric);
+  const privateInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(privateSplit.outcomes, rankMetric);
+  const totalMs = since();
   const receipt: EvaluationReceipt = {
     modelSha256: submission.sha256,
     onnxruntimeVersion: run.onnxruntimeVersion,
@@ -313,16 +360,6 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
       sandboxWaitMs: Math.round(run.sandboxWaitMs * 10) / 10,
     },
   };
-  const latencyP50Ms = percentile(latencies, 50);
-  const latencyP95Ms = percentile(latencies, 95);
-  const figures: EfficiencyFigures = { paramCount: Number(submission.paramCount), modelBytes: submission.sizeBytes, latencyP50Ms, latencyP95Ms };
-  // How sure each score is (docs/ranking.md, "How sure is a rank"): computed once here, stored with
-  // the result, and read by the leaderboard as it is. Resamples score the rank metric; a task ranked
-  // by a formula has no interval (the formula mixes in figures that do not resample).
-  const rankMetric = task.rankMetric as MetricName;
-  const noInterval = { low: null as number | null, high: null as number | null };
-  const publicInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(publicSplit.outcomes, rankMetric);
-  const privateInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(privateSplit.outcomes, rankMetric);
   return {
     taskId: task.id,
     scoring,
@@ -344,6 +381,7 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
     peakGpuMemoryBytes: peakGpuMemory(run),
     receipt,
     totalMs,
+    milestones: { evaluating, returned, scored, intervals: totalMs },
   };
 }
 
@@ -359,7 +397,7 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
  * submission is claimed). The leaderboard's triggers run in the same transaction (docs/leaderboard.md).
  * Exported for `npm run bench:load`, which measures this write on a board of event size.
  */
-export async function storeResult(db: Db, submissionId: number, evaluated: EvaluatedSubmission): Promise<"stored" | "gone" | "stale"> {
+export async function storeResult(db: Db, submissionId: number, evaluated: Omit<EvaluatedSubmission, "milestones">): Promise<"stored" | "gone" | "stale"> {
   const [publicOutcomes, privateOutcomes] = evaluated.rowOutcomes;
   // The row's values as store_result reads them (BIGINTs as strings: JSON numbers are doubles).
   const result = {

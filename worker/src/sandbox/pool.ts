@@ -36,6 +36,14 @@ export type SandboxRun = SandboxResult &
     sandboxWaitMs: number;
   };
 
+export interface EvaluationHooks {
+  /**
+   * Called once the child has been told to evaluate: work of the caller's that need not delay the
+   * evaluation (an event, a log line) runs from here while the model runs, on this process's thread.
+   */
+  onEvaluating?: () => void;
+}
+
 export interface SandboxPoolOptions {
   /** The child's entry file; child.ts next to this module by default. */
   childEntry?: string;
@@ -169,7 +177,7 @@ export class SandboxPool {
    * MEMORY_LIMIT, CRASHED, MODEL_LOAD_FAILED, MODEL_RUN_FAILED, WRONG_OUTPUT_ROWS, ...) when
    * the model is at fault, `PlatformFault` when we are.
    */
-  async evaluate(request: EvaluateRequest, limits: SandboxLimits): Promise<SandboxRun> {
+  async evaluate(request: EvaluateRequest, limits: SandboxLimits, hooks: EvaluationHooks = {}): Promise<SandboxRun> {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
     this.startSpares();
     const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
@@ -210,6 +218,7 @@ export class SandboxPool {
         pollMs: this.opts.gpuMemoryPollMs,
         logger: this.logger,
       });
+      hooks.onEvaluating?.();
       // After the evaluate message is out: spawn() blocks this thread for a few ms.
       if (overlap) setImmediate(startNext);
       const { result, memory } = await running;
