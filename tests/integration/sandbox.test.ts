@@ -6,7 +6,7 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import type { TensorSpec } from "@goat/contracts/tensor-spec";
-import { buildMlp } from "../../tools/onnx/build-model";
+import { buildModel, buildMlp } from "../../tools/onnx/build-model";
 import { buildAllocatingModel, buildHangingModel, buildThrowingModel, buildWrongOutputRowsModel } from "@/tests/support/onnx/failing-models";
 import { ParticipantFault, PlatformFault } from "../../worker/src/faults";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
@@ -86,6 +86,29 @@ beforeAll(async () => {
     allocating256: buildAllocatingModel({ bytes: 256 * MiB }),
     wrongRows: buildWrongOutputRowsModel(),
     garbage: new TextEncoder().encode("this is not an onnx model"),
+    // The input's first 3 columns as float32, float64, float16 and (x 1000, rounded down) int64.
+    castOutputs: buildModel({
+      name: "cast-outputs",
+      inputs: [{ name: "input", dtype: "float32", shape: ["N", FEATURES] }],
+      outputs: [
+        { name: "as_float", dtype: "float32", shape: ["N", 3] },
+        { name: "as_double", dtype: "float64", shape: ["N", 3] },
+        { name: "as_half", dtype: "float16", shape: ["N", 3] },
+        { name: "as_int", dtype: "int64", shape: ["N", 3] },
+      ],
+      initializers: [
+        { name: "columns", dtype: "int64", dims: [3], data: [0, 1, 2] },
+        { name: "thousand", dtype: "float32", dims: [], data: [1000] },
+      ],
+      nodes: [
+        { opType: "Gather", inputs: ["input", "columns"], outputs: ["as_float"], attributes: { axis: { i: 1 } } },
+        { opType: "Cast", inputs: ["as_float"], outputs: ["as_double"], attributes: { to: { i: 11 } } },
+        { opType: "Cast", inputs: ["as_float"], outputs: ["as_half"], attributes: { to: { i: 10 } } },
+        { opType: "Mul", inputs: ["as_float", "thousand"], outputs: ["scaled"] },
+        { opType: "Floor", inputs: ["scaled"], outputs: ["floored"] },
+        { opType: "Cast", inputs: ["floored"], outputs: ["as_int"], attributes: { to: { i: 7 } } },
+      ],
+    }),
   };
   for (const [name, bytes] of Object.entries(models)) {
     model[name] = path.join(dir, `${name}.onnx`);
@@ -182,6 +205,23 @@ describe("SandboxPool", () => {
     const big = await pool.evaluate(request("allocating256"), limits);
     expect(big.peakMemoryBytes).toBeGreaterThanOrEqual(256 * MiB);
     expect(big.peakMemoryBytes).toBeLessThan(limits.memoryMb * MiB);
+  });
+
+  it("returns every output of the test set, batch after batch in row order, as float32 (float32 outputs) or float64 (other numeric types)", async () => {
+    const run = await pool.evaluate(request("castOutputs", { batchSize: 64 }), limits); // 300 rows: 5 batches, the last of 44
+    const firstColumns = Array.from({ length: ROWS * 3 }, (_, i) => inputs[Math.floor(i / 3) * FEATURES + (i % 3)]);
+    const byName = Object.fromEntries(run.outputs.map((output) => [output.name, output]));
+    expect(Object.keys(byName)).toEqual(["as_float", "as_double", "as_half", "as_int"]);
+    for (const output of run.outputs) expect(output.dims).toEqual([ROWS, 3]);
+    expect(byName.as_float.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(byName.as_float.data)).toEqual(firstColumns);
+    expect(byName.as_double.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(byName.as_double.data)).toEqual(firstColumns);
+    expect(byName.as_half.data).toBeInstanceOf(Float64Array);
+    Array.from(byName.as_half.data).forEach((value, i) => expect(Math.abs(value - firstColumns[i])).toBeLessThan(1e-3));
+    expect(byName.as_int.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(byName.as_int.data)).toEqual(firstColumns.map((value) => Math.floor(Math.fround(value * 1000))));
+    expect(run.batchLatenciesMs).toHaveLength(5);
   });
 
   it("refuses outputs whose row count is not the batch's (WRONG_OUTPUT_ROWS) and goes on", async () => {
@@ -309,32 +349,52 @@ describe("SandboxPool process lifecycle", () => {
     }
   });
 
-  it("starts the next spare once the caller has stored its result (startSpares), or a second after the evaluation without the call", async () => {
+  it("kills the evaluated child and starts the next spare once the caller has stored its result (resultStored), or a second after the evaluation without the call", async () => {
     const own = new SandboxPool({ maxSpare: 1, spareStart: "after-evaluation", logger: { warn: () => undefined } });
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const until = async (done: () => boolean) => {
+      for (const started = Date.now(); !done() && Date.now() - started < 5_000; ) await pause(20);
+    };
     try {
       own.warmUp({ datasetDir, inputSpecs });
       await own.sparesReady();
       const [first] = own.processIds;
       await own.evaluate(request("mlp"), limits);
       await pause(300);
-      // The evaluated child is gone and no other has started: its fork would have blocked the
-      // result's transaction.
-      expect(own.processIds.filter((pid) => pid !== first)).toEqual([]);
-      expect(own.processIds).toEqual([]);
-      own.startSpares();
-      const [second] = own.processIds;
+      // The evaluated child waits, idle, and no other has started: its kill and the next fork would
+      // have blocked the result's transaction.
+      expect(own.processIds).toEqual([first]);
+      own.resultStored();
+      const [, second] = own.processIds;
       expect(second).toBeGreaterThan(0);
-      own.startSpares(); // nothing more to start
+      await until(() => own.processIds.length === 1);
+      expect(own.processIds).toEqual([second]); // the evaluated child is gone
+      own.resultStored(); // nothing more to do
       expect(own.processIds).toEqual([second]);
 
       await own.evaluate(request("mlp"), limits);
       await pause(300);
-      expect(own.processIds).toEqual([]);
+      expect(own.processIds).toEqual([second]);
       const started = Date.now();
-      while (own.processIds.length === 0 && Date.now() - started < 5_000) await pause(20);
+      await until(() => own.processIds.length === 1 && own.processIds[0] !== second);
       expect(own.processIds).toHaveLength(1);
+      expect(own.processIds[0]).not.toBe(second);
       expect(Date.now() - started).toBeLessThan(1_500); // the deadline: a second after the evaluation
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("kills a child whose model failed at once, without waiting for the caller", async () => {
+    const own = new SandboxPool({ maxSpare: 1, spareStart: "after-evaluation", logger: { warn: () => undefined } });
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const [first] = own.processIds;
+      const error = await own.evaluate(request("throwing"), limits).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ParticipantFault);
+      for (const started = Date.now(); own.processIds.includes(first) && Date.now() - started < 2_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(own.processIds).toEqual([]);
     } finally {
       await own.close();
     }
@@ -349,19 +409,16 @@ describe("SandboxPool process lifecycle", () => {
       expect(ready).toHaveLength(2);
       const first = await own.evaluate(request("mlp"), limits);
       expect(first.inputsPreloaded).toBe(true);
-      // One of the two ran it and is gone (killed as it ended); the other still waits, ready (its replacement waits for startSpares()).
-      for (const started = Date.now(); own.processIds.length > 1 && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
-      const waiting = own.processIds;
-      expect(waiting).toHaveLength(1);
-      expect(ready).toContain(waiting[0]);
+      // The child that ran it waits, idle, for resultStored() (its kill, its replacement's start);
+      // the other waits, ready.
+      expect([...own.processIds].sort()).toEqual([...ready].sort());
+      // The next evaluation first does what the last one left (kill, replacement), then takes the other ready process.
       const second = await own.evaluate(request("mlp"), limits);
       expect(second.inputsPreloaded).toBe(true);
       expect(second.outputs[0].data).toEqual(first.outputs[0].data);
-      // The second ran in the other ready process (killed as it ended); the first one's replacement started as it began.
+      own.resultStored();
       for (const started = Date.now(); own.processIds.some((pid) => ready.includes(pid)) && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(own.processIds.some((pid) => ready.includes(pid))).toBe(false);
-      expect(own.processIds).toHaveLength(1);
-      own.startSpares();
       await own.sparesReady();
       expect(own.processIds).toHaveLength(2);
     } finally {
@@ -375,7 +432,7 @@ describe("SandboxPool process lifecycle", () => {
       own.warmUp({ datasetDir, inputSpecs });
       await own.sparesReady();
       const takenAtOnce = await own.evaluate(request("mlp"), limits);
-      own.startSpares();
+      own.resultStored();
       await own.sparesReady();
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // 100 ms of waiting, then the priming's slices (~30 ms)
       const waited = await own.evaluate(request("mlp"), limits);
@@ -391,7 +448,7 @@ describe("SandboxPool process lifecycle", () => {
     const own = new SandboxPool({ maxSpare: 1 });
     own.warmUp({ datasetDir, inputSpecs });
     await own.evaluate(request("mlp"), limits);
-    own.startSpares();
+    own.resultStored();
     const pids = own.processIds;
     expect(pids.length).toBeGreaterThan(0);
     await own.close();

@@ -230,9 +230,10 @@ export async function evaluateSubmission(ctx: EvaluationContext, submissionId: n
     return await evaluateAndStore(ctx, claim.submission, { startedAt, claimed }, announce);
   } finally {
     await announce();
-    // The next sandbox's fork blocks this thread for a while (12-19 ms in `npm run bench`): once
-    // the result is committed and announced (or the fault is known), not during the transaction.
-    setImmediate(() => ctx.sandbox.startSpares());
+    // The evaluated child's kill and the next sandbox's fork block this thread for a while (2-4 and
+    // 12-19 ms in `npm run bench`): once the result is committed and announced (or the fault is
+    // known), not during the transaction.
+    setImmediate(() => ctx.sandbox.resultStored());
   }
 }
 

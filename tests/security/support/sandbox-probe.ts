@@ -92,7 +92,8 @@ process.on("message", (m: ParentMessage) => {
         send({
           type: "result",
           result: {
-            outputs: [],
+            rows: 0,
+            outputNames: [],
             batchLatenciesMs: [],
             sessionMs: 0,
             inferenceMs: 0,

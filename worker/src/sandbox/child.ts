@@ -25,7 +25,7 @@ import {
 } from "../onnx/execution-provider";
 import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
 import { buildWarmupModel, WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
-import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
+import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type ChildResult, type OutputTensor, type ParentMessage } from "./protocol";
 
 if (typeof process.send !== "function") {
   console.error("sandbox child: must be started by SandboxPool (no IPC channel)");
@@ -184,18 +184,17 @@ async function createSession(
   }
 }
 
-/** Grows one output's buffer batch by batch, in row order. */
-class OutputAccumulator {
-  private data: Float32Array | Float64Array | undefined;
+/**
+ * One output, batch by batch: checks that each batch has one row per input row and rows of the
+ * first batch's shape, and gives its values as float32 (float32 outputs) or float64 (every other
+ * numeric type) to send to the parent.
+ */
+class BatchedOutput {
   private rowDims: number[] | undefined;
-  private rowWidth = 0;
 
-  constructor(
-    readonly name: string,
-    private readonly totalRows: number,
-  ) {}
+  constructor(readonly name: string) {}
 
-  add(tensor: ort.Tensor, startRow: number, batchRows: number): void {
+  take(tensor: ort.Tensor, batchRows: number): OutputTensor {
     const dims = tensor.dims;
     // The sizes the model returned are computed from the hidden inputs: never quoted.
     if (dims.length === 0 || dims[0] !== batchRows) {
@@ -206,46 +205,34 @@ class OutputAccumulator {
       );
     }
     const rowDims = dims.slice(1);
-    if (this.rowDims === undefined) {
-      this.rowDims = rowDims;
-      this.rowWidth = rowDims.reduce((a, b) => a * b, 1);
-      this.data = tensor.type === "float32" ? new Float32Array(this.totalRows * this.rowWidth) : new Float64Array(this.totalRows * this.rowWidth);
-    } else if (rowDims.length !== this.rowDims.length || rowDims.some((d, i) => d !== this.rowDims![i])) {
+    if (this.rowDims === undefined) this.rowDims = rowDims;
+    else if (rowDims.length !== this.rowDims.length || rowDims.some((d, i) => d !== this.rowDims![i])) {
       throw new ParticipantFault(
         "WRONG_OUTPUT",
         `The model's output ${boundedName(this.name)} changed shape between batches; every batch must return rows of one fixed shape.`,
       );
     }
-    copyInto(this.data!, startRow * this.rowWidth, tensor, this.name);
-  }
-
-  finish(): OutputTensor {
-    return {
-      name: this.name,
-      dims: [this.totalRows, ...(this.rowDims ?? [])],
-      data: this.data ?? new Float32Array(0),
-    };
+    return { name: this.name, dims: [batchRows, ...rowDims], data: numericValues(tensor, this.name) };
   }
 }
 
-function copyInto(target: Float32Array | Float64Array, offset: number, tensor: ort.Tensor, name: string): void {
+/** The tensor's values as a float32 array of their own (float32 tensors) or float64 (other numeric types). */
+function numericValues(tensor: ort.Tensor, name: string): Float32Array | Float64Array {
   const src = tensor.data;
-  if (target instanceof Float32Array && src instanceof Float32Array) {
-    target.set(src, offset);
-    return;
+  if (src instanceof Float32Array) {
+    // A view of a larger buffer would send the whole buffer: only its own bytes go.
+    return src.byteOffset === 0 && src.byteLength === src.buffer.byteLength ? src : src.slice();
   }
   if (tensor.type === "string" || typeof src[0] === "string") {
     throw new ParticipantFault("WRONG_OUTPUT", `The model's output ${boundedName(name)} holds strings; a numeric tensor is expected.`);
   }
+  const target = new Float64Array(src.length);
   if (tensor.type === "float16" && src instanceof Uint16Array) {
-    for (let i = 0; i < src.length; i++) target[offset + i] = halfToFloat(src[i]);
-    return;
-  }
-  if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
-    for (let i = 0; i < src.length; i++) target[offset + i] = Number(src[i]);
-    return;
-  }
-  (target as Float64Array).set(src as ArrayLike<number>, offset);
+    for (let i = 0; i < src.length; i++) target[i] = halfToFloat(src[i]);
+  } else if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+    for (let i = 0; i < src.length; i++) target[i] = Number(src[i]);
+  } else target.set(src as ArrayLike<number>);
+  return target;
 }
 
 function halfToFloat(h: number): number {
@@ -262,7 +249,7 @@ function maxRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
+async function evaluate(request: ChildEvaluateRequest): Promise<ChildResult> {
   const maxRssAtStart = maxRssBytes();
   const warnings: string[] = [];
   if (prepared?.key !== request.inputsKey) {
@@ -305,7 +292,7 @@ async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
       const arr = inputs[s.name];
       return { name: s.name, arr, rowWidth: arr.shape.slice(1).reduce((a, b) => a * b, 1) };
     });
-  const accumulators = outputNames.map((name) => new OutputAccumulator(name, rows));
+  const batchedOutputs = outputNames.map((name) => new BatchedOutput(name));
   const batchSize = Math.max(1, Math.floor(request.batchSize));
   const batchLatenciesMs: number[] = [];
 
@@ -327,13 +314,15 @@ async function evaluate(request: ChildEvaluateRequest): Promise<SandboxResult> {
       throw new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
     }
     batchLatenciesMs.push(performance.now() - t);
-    for (const acc of accumulators) acc.add(out[acc.name], start, n);
+    // Sent now (serialized at once, so the tensors can go): the copy runs while the next batch does.
+    send({ type: "batch", start, outputs: batchedOutputs.map((output) => output.take(out[output.name], n)) });
     for (const tensor of Object.values(out)) tensor.dispose();
   }
   const inferenceMs = performance.now() - inferenceStart;
 
   return {
-    outputs: accumulators.map((a) => a.finish()),
+    rows,
+    outputNames,
     batchLatenciesMs,
     sessionMs,
     inferenceMs,

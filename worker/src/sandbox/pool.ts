@@ -83,10 +83,11 @@ export interface SandboxPoolOptions {
 
 const DEFAULTS = { maxSpare: 1, heapMb: 2048, startTimeoutMs: 30_000, memoryPollMs: 25, gpuMemoryPollMs: 500, spareStart: "auto" as const };
 /**
- * When the next spare starts after an evaluation that did not start it during its run: when the
- * caller says its result is stored (startSpares()), or this long after the evaluation at the latest.
+ * When an evaluation's child is killed and the next spare starts (unless it started during the
+ * run): when the caller says its result is stored (resultStored()), or this long after the
+ * evaluation at the latest.
  */
-const SPARE_START_DEADLINE_MS = 1_000;
+const AFTER_RESULT_DEADLINE_MS = 1_000;
 
 export class SandboxPool {
   private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger" | "gpuMemoryProbe" | "hidePaths" | "sandboxUser">> & {
@@ -109,8 +110,8 @@ export class SandboxPool {
   private launch: ChildLaunch | undefined;
   /** the child evaluating now, for cancelRunning() */
   private evaluating: SandboxProcess | undefined;
-  /** the start of the next spare, held until startSpares() or SPARE_START_DEADLINE_MS */
-  private heldSpareStart: (() => void) | undefined;
+  /** the last evaluation's child's kill and the next spare's start, held until resultStored() or AFTER_RESULT_DEADLINE_MS */
+  private heldUntilStored: (() => void) | undefined;
   /** cores this process can keep busy (the container's CPU quota counted), read once */
   private readonly cores = usableCores();
 
@@ -179,7 +180,7 @@ export class SandboxPool {
    */
   async evaluate(request: EvaluateRequest, limits: SandboxLimits, hooks: EvaluationHooks = {}): Promise<SandboxRun> {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
-    this.startSpares();
+    this.runHeld();
     const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
     this.hint = task;
     const inputs = this.inputsFor(task);
@@ -209,6 +210,7 @@ export class SandboxPool {
     };
 
     this.evaluating = sandbox;
+    let returned = false;
     try {
       if (overlap && !sandbox.isReady) setImmediate(startNext); // cold: start both at once
       await sandbox.readyFor(inputs.key, this.opts.startTimeoutMs);
@@ -222,6 +224,7 @@ export class SandboxPool {
       // After the evaluate message is out: spawn() blocks this thread for a few ms.
       if (overlap) setImmediate(startNext);
       const { result, memory } = await running;
+      returned = true;
       for (const w of result.warnings) this.logger.warn(w);
       return { ...result, inputsPreloaded, sandboxWaitMs, ...memory };
     } catch (error) {
@@ -230,11 +233,16 @@ export class SandboxPool {
       throw error;
     } finally {
       if (this.evaluating === sandbox) this.evaluating = undefined;
-      sandbox.kill();
-      // spawn() forks this process, which blocks this thread 12-19 ms for a worker of ~380 MB
-      // (measured in `npm run bench`): it waits until the caller has stored its result
-      // (startSpares()), so that the result's transaction does not wait for it.
-      this.holdSpareStart(startNext);
+      // A child that failed, overran or crashed is killed now. One that returned its outputs sits
+      // idle, its model done, until the caller has stored the result (resultStored()): killing a
+      // process of 100-200 MB blocks this thread 1.5-4.5 ms, and the next spare's spawn() forks
+      // this process, which blocks it 12-19 ms for a worker of ~380 MB (measured, `npm run bench`);
+      // neither delays the result's transaction.
+      if (!returned) sandbox.kill();
+      this.holdUntilStored(() => {
+        sandbox.kill();
+        startNext();
+      });
       model.remove().catch((error: Error) => this.logger.warn(`could not remove a staged model: ${error.message}`));
     }
   }
@@ -244,26 +252,30 @@ export class SandboxPool {
    * busy any more (the evaluation benchmark measures raw onnxruntime on a quiet machine this way).
    */
   async sparesReady(): Promise<void> {
-    this.startSpares(); // the spare a just-finished evaluation left to start
+    this.runHeld(); // the spare a just-finished evaluation left to start
     const inputsKey = this.hint ? this.inputsFor(this.hint).key : "";
     await Promise.all(this.spares.map((spare) => spare.readyFor(inputsKey, this.opts.startTimeoutMs)));
   }
 
   /**
-   * Starts the spare that the last evaluation left to start (the caller has stored its result, or
-   * is about to take its next job); nothing when it has started already.
+   * The caller has stored the last evaluation's result: its child is killed and the next spare
+   * starts (unless it started during the evaluation). Nothing when that was done already.
    */
-  startSpares(): void {
-    const start = this.heldSpareStart;
-    this.heldSpareStart = undefined;
-    start?.();
+  resultStored(): void {
+    this.runHeld();
   }
 
-  private holdSpareStart(start: () => void): void {
-    this.heldSpareStart = start;
+  private runHeld(): void {
+    const held = this.heldUntilStored;
+    this.heldUntilStored = undefined;
+    held?.();
+  }
+
+  private holdUntilStored(work: () => void): void {
+    this.heldUntilStored = work;
     setTimeout(() => {
-      if (this.heldSpareStart === start) this.startSpares();
-    }, SPARE_START_DEADLINE_MS).unref();
+      if (this.heldUntilStored === work) this.runHeld();
+    }, AFTER_RESULT_DEADLINE_MS).unref();
   }
 
   /**
@@ -295,7 +307,7 @@ export class SandboxPool {
   /** Kill every child, spare or running, and wait until they are gone. */
   async close(): Promise<void> {
     this.closed = true;
-    this.heldSpareStart = undefined;
+    this.heldUntilStored = undefined;
     const all = [...this.all];
     this.spares = [];
     await Promise.all(all.map((p) => p.killAndWait()));

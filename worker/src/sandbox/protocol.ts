@@ -7,8 +7,11 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * channel with `serialization: "advanced"` (structured clone), so typed arrays cross as
  * typed arrays, copied once, without JSON.
  *
- * Life of a child: start -> `ready` -> `prepare` -> `prepared` -> `evaluate` ->
- * `result` | `error` -> killed. A spare may get a second `prepare` (another task or dataset
+ * Life of a child: start -> `ready` -> `prepare` -> `prepared` -> `evaluate` -> `batch`
+ * (one per batch, in row order) ... -> `result` | `error` -> killed. Each batch's outputs go out as
+ * soon as onnxruntime returns them, so their copy through the channel overlaps the next batch's
+ * inference and the child never holds the whole test set's outputs (output-assembly.ts puts them
+ * together in the parent). A spare may get a second `prepare` (another task or dataset
  * version) before its `evaluate`; the inputs it held are dropped. After `prepared` the child's
  * resident memory is its baseline (runtime + inputs): the memory limit and the peak memory count
  * what the model adds to it. One evaluation per process: a hostile model leaves nothing
@@ -57,6 +60,12 @@ export interface OutputTensor {
   data: Float32Array | Float64Array;
 }
 
+/** One batch's outputs: rows `start` .. `start + dims[0] - 1` of each output, in the order asked for. */
+export interface OutputBatch {
+  start: number;
+  outputs: OutputTensor[];
+}
+
 export interface SandboxResult {
   outputs: OutputTensor[];
   batchLatenciesMs: number[];
@@ -98,9 +107,19 @@ export type ParentMessage =
   | { type: "prepare"; inputsKey: string; files: { name: string; path: string }[] }
   | { type: "evaluate"; request: ChildEvaluateRequest };
 
+/**
+ * What the child reports at the end of an evaluation: the outputs came as batches; `rows` is the
+ * test set's and `outputNames` the outputs', so that the parent can check it got them all.
+ */
+export interface ChildResult extends Omit<SandboxResult, "outputs"> {
+  rows: number;
+  outputNames: string[];
+}
+
 export type ChildMessage =
   | { type: "ready"; onnxruntimeVersion: string; warmupMs: number }
   /** `failure`: the files could not be read (the child holds no inputs for this key). */
   | { type: "prepared"; inputsKey: string; failure?: string }
-  | { type: "result"; result: SandboxResult }
+  | ({ type: "batch" } & OutputBatch)
+  | { type: "result"; result: ChildResult }
   | { type: "error"; error: SandboxErrorPayload };

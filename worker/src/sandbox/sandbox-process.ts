@@ -4,7 +4,8 @@ import type { ChildLaunch } from "./child-bundle";
 import { sandboxChildEnv, type IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
 import type { StagedInputs } from "./staging";
-import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type ParentMessage, type SandboxResult } from "./protocol";
+import { OutputAssembly } from "./output-assembly";
+import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
 /**
  * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
@@ -197,10 +198,26 @@ export class SandboxProcess {
         },
       });
 
+      const assembly = new OutputAssembly();
       this.messageHandler = (m) => {
-        if (m.type === "result") {
+        if (m.type === "batch") {
+          try {
+            assembly.add(m);
+          } catch (fault) {
+            this.kill();
+            finish(() => reject(fault));
+          }
+        } else if (m.type === "result") {
           const memory = watch.finalFigures(m.result.maxRssBytes);
-          finish(() => (memory instanceof ParticipantFault ? reject(memory) : resolve({ result: m.result, memory })));
+          const { rows, outputNames, ...figures } = m.result;
+          let outputs: OutputTensor[];
+          try {
+            outputs = assembly.finish(rows, outputNames);
+          } catch (fault) {
+            finish(() => reject(fault));
+            return;
+          }
+          finish(() => (memory instanceof ParticipantFault ? reject(memory) : resolve({ result: { ...figures, outputs }, memory })));
         } else if (m.type === "error") {
           const { kind, code, message, logDetail } = m.error;
           finish(() => reject(kind === "participant" ? new ParticipantFault(code, message, { logDetail }) : new PlatformFault(code, message)));
