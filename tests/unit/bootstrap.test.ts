@@ -114,10 +114,10 @@ describe("bootstrapInterval", () => {
     const hits = Array.from({ length: n }, () => (rand() < 0.7 ? 1 : 0));
     const errors = Float64Array.from({ length: n }, () => rand() * 2 - 1);
     // The reference: the seeded draws in table order, one resample after the other, summed pick by pick.
-    const reference = (perRow: ArrayLike<number>) => {
+    const reference = (perRow: ArrayLike<number>, resamples = BOOTSTRAP_RESAMPLES) => {
       const random = mulberry32(BOOTSTRAP_SEED);
-      const means = new Float64Array(BOOTSTRAP_RESAMPLES);
-      for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
+      const means = new Float64Array(resamples);
+      for (let b = 0; b < resamples; b++) {
         let sum = 0;
         for (let i = 0; i < n; i++) sum += perRow[Math.floor(random() * n)];
         means[b] = sum / n;
@@ -127,6 +127,9 @@ describe("bootstrapInterval", () => {
     };
     expect(await bootstrapInterval(hitsOutcomes(hits), "accuracy")).toEqual(reference(hits));
     expect(await bootstrapInterval(hitsOutcomes(hits.map((hit) => 1 - hit)), "top_k")).toEqual(reference(hits.map((hit) => 1 - hit)));
+    // 1,000 resamples add four counts at a time (bytes of a word); a count of resamples that is not
+    // a multiple of four adds them one at a time: the same integers either way.
+    expect(await bootstrapInterval(hitsOutcomes(hits), "accuracy", { resamples: 998 })).toEqual(reference(hits, 998));
     const { outcomes } = scoreSplit({ kind: "REGRESSION", metrics: ["mae"], outputs: errors, outputWidth: 1, labels: new Float64Array(n), rows: allRows(n) });
     const mae = await bootstrapInterval(outcomes, "mae");
     const expected = reference(Array.from(errors, (e) => Math.abs(Math.fround(e))));
