@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "../prisma/generated/client";
 
 /**
@@ -9,7 +10,16 @@ import { PrismaClient } from "../prisma/generated/client";
  */
 export * from "../prisma/generated/client";
 
-export type Db = PrismaClient;
+export type Db = PrismaClient & {
+  /**
+   * The client's own node-postgres pool (the same connections, the same limit), for the statements
+   * on every evaluation's path, where Prisma's raw-query layer costs more than the statement: ~0.4
+   * ms of this thread per call, ~1.2 ms more for 20 KB of parameters (measured on the CI machine:
+   * 1.7 ms against 0.47 through the pool). The worker's claim and result write use it; everything
+   * else goes through Prisma.
+   */
+  readonly pool: pg.Pool;
+};
 
 /**
  * How long an idle connection stays open. node-postgres closes one after 10 s by default; a worker
@@ -21,7 +31,12 @@ export type Db = PrismaClient;
  */
 export const IDLE_CONNECTION_MS = 5 * 60_000;
 
-/** A Prisma client over node-postgres, with at most `poolSize` connections. */
+/** A Prisma client over node-postgres, with at most `poolSize` connections; `$disconnect()` ends the pool. */
 export function createDb(databaseUrl: string, poolSize: number): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize, idleTimeoutMillis: IDLE_CONNECTION_MS }) });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, idleTimeoutMillis: IDLE_CONNECTION_MS });
+  // An idle connection that breaks (Postgres restarted) is dropped and replaced when next needed:
+  // without a listener of its own, its error would end the process before Prisma has connected.
+  pool.on("error", () => undefined);
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  return Object.assign(client, { pool });
 }

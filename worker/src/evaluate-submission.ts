@@ -99,12 +99,25 @@ export interface ClaimedSubmission {
  * and `tasks AS t`, named as the type names them (the task as one JSON object): a row is the
  * submission as it is.
  */
-const EVALUATED_COLUMNS = Prisma.sql`s.id, s.sha256, s.size_bytes AS "sizeBytes", s.storage_key AS "storageKey", s.param_count AS "paramCount",
+const EVALUATED_COLUMNS_SQL = `s.id, s.sha256, s.size_bytes AS "sizeBytes", s.storage_key AS "storageKey", s.param_count AS "paramCount",
   json_build_object('id', t.id, 'slug', t.slug, 'kind', t.kind, 'inputSpec', t.input_spec, 'outputSpec', t.output_spec,
     'metrics', t.metrics, 'rankMetric', t.rank_metric, 'topK', t.top_k, 'batchSize', t.batch_size,
     'evalTimeoutMs', t.eval_timeout_ms, 'evalMemoryMb', t.eval_memory_mb, 'publicFraction', t.public_fraction,
     'splitSeed', t.split_seed, 'datasetVersion', t.dataset_version, 'direction', t.direction,
     'scoringVersion', t.scoring_version, 'scoreFormula', t.score_formula) AS task`;
+const EVALUATED_COLUMNS = Prisma.raw(EVALUATED_COLUMNS_SQL);
+
+/**
+ * The claim, as a prepared statement of the pool's (`Db.pool`: Postgres parses and plans it once
+ * per connection): $1 the submission, $2 the worker.
+ */
+const CLAIM_STATEMENT = {
+  name: "goat_claim_submission",
+  text: `SELECT c.claim_outcome AS outcome, c.claim_status AS status, c.claim_dataset_version AS "datasetVersion", ${EVALUATED_COLUMNS_SQL}
+    FROM claim_submission($1::int, $2::text) AS c
+    LEFT JOIN submissions AS s ON c.claim_outcome = 'claimed' AND s.id = $1::int
+    LEFT JOIN tasks AS t ON t.id = s.task_id`,
+};
 
 /** The claimed submission as it is now: a later scoring round of the same job reads it again. */
 async function loadSubmission(db: Db, submissionId: number): Promise<ClaimedSubmission> {
@@ -141,15 +154,15 @@ export async function claimSubmission(ctx: Pick<EvaluationContext, "db" | "worke
   // this statement's snapshot, taken before it: the submission's never change with a claim (its
   // status and version come from the claim), and a scoring edit of the task committed meanwhile is
   // caught when the result is stored (storeResult: "stale", evaluated again).
-  const [row] = await ctx.db.$queryRaw<(ClaimedSubmission & { outcome: "claimed" | "team-limit" | "gone" })[]>`
-    SELECT c.claim_outcome AS outcome, c.claim_status AS status, c.claim_dataset_version AS "datasetVersion", ${EVALUATED_COLUMNS}
-    FROM claim_submission(${submissionId}::int, ${ctx.workerId}::text) AS c
-    LEFT JOIN submissions AS s ON c.claim_outcome = 'claimed' AND s.id = ${submissionId}
-    LEFT JOIN tasks AS t ON t.id = s.task_id`;
+  // node-postgres gives a BIGINT as its decimal string.
+  type ClaimRow = Omit<ClaimedSubmission, "paramCount"> & { outcome: "claimed" | "team-limit" | "gone"; paramCount: string };
+  const {
+    rows: [row],
+  } = await ctx.db.pool.query<ClaimRow>({ ...CLAIM_STATEMENT, values: [submissionId, ctx.workerId] });
   if (!row) return { outcome: "gone", status: "MISSING" };
   if (row.outcome === "claimed") {
-    const { outcome: _, ...submission } = row;
-    return { outcome: "claimed", submission };
+    const { outcome: _, paramCount, ...submission } = row;
+    return { outcome: "claimed", submission: { ...submission, paramCount: BigInt(paramCount) } };
   }
   if (row.outcome === "team-limit") return { outcome: "team-limit" };
   return { outcome: "gone", status: row.status };
@@ -419,12 +432,35 @@ export async function storeResult(db: Db, submissionId: number, evaluated: Omit<
     private_interval_low: evaluated.privateInterval.low,
     private_interval_high: evaluated.privateInterval.high,
   };
-  const [{ outcome }] = await db.$queryRaw<{ outcome: "stored" | "gone" | "stale" }[]>`
-    SELECT store_result(${submissionId}::int, ${evaluated.taskId}::int, ${evaluated.scoring.version}::int, ${new Date()}::timestamp(3),
-      ${JSON.stringify(result)}::jsonb, ${publicOutcomes.rows}::int, ${publicOutcomes.data}::bytea,
-      ${privateOutcomes.rows}::int, ${privateOutcomes.data}::bytea) AS outcome`;
+  const bytes = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const {
+    rows: [{ outcome }],
+  } = await db.pool.query<{ outcome: "stored" | "gone" | "stale" }>({
+    ...STORE_STATEMENT,
+    values: [
+      submissionId,
+      evaluated.taskId,
+      evaluated.scoring.version,
+      new Date().toISOString(),
+      JSON.stringify(result),
+      publicOutcomes.rows,
+      bytes(publicOutcomes.data),
+      privateOutcomes.rows,
+      bytes(privateOutcomes.data),
+    ],
+  });
   return outcome;
 }
+
+/**
+ * The result's write, as a prepared statement of the pool's (like the claim): the finish time is
+ * the worker's clock as UTC wall time, as Prisma writes every timestamp.
+ */
+const STORE_STATEMENT = {
+  name: "goat_store_result",
+  text: `SELECT store_result($1::int, $2::int, $3::int, ($4::timestamptz AT TIME ZONE 'UTC')::timestamp(3), $5::jsonb,
+    $6::int, $7::bytea, $8::int, $9::bytea) AS outcome`,
+};
 
 /** GPU memory counts where the model ran on the GPU: a CPU fallback holds no more than a context. */
 export function peakGpuMemory(run: Pick<SandboxRun, "provider" | "peakGpuMemoryBytes">): bigint | null {
