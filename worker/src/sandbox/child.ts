@@ -3,7 +3,7 @@
  * Started by `SandboxPool` (IPC, advanced serialization; isolation.ts says as whom and with
  * what hidden); see protocol.ts.
  *
- * Warm start: onnxruntime is loaded and a throwaway session is created and run before
+ * Warm start: onnxruntime is loaded and the evaluation's own code runs on a built-in model before
  * `ready` is announced, and `prepare` names the task's test inputs ahead (files it reads), so the
  * evaluation itself pays only for the participant's session and inference.
  *
@@ -14,7 +14,7 @@ import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { readFileSync } from "node:fs";
 import { parseNpy, type NdArray } from "@goat/contracts/dataset/npy";
-import { inspectOnnxFile, inspectOnnxModel } from "@goat/contracts/onnx/inspect-model";
+import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
 import { boundedName } from "@goat/contracts/participant-message";
 import { ParticipantFault, PlatformFault } from "../faults";
 import {
@@ -24,8 +24,17 @@ import {
   type ExecutionProviderChoice,
 } from "../onnx/execution-provider";
 import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
-import { buildWarmupModel, WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
-import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type ChildResult, type OutputTensor, type ParentMessage } from "./protocol";
+import { WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
+import {
+  DIES_WITH_PARENT,
+  WARM_UP_MODEL_ARG,
+  type ChildEvaluateRequest,
+  type ChildMessage,
+  type ChildResult,
+  type OutputBatch,
+  type OutputTensor,
+  type ParentMessage,
+} from "./protocol";
 
 if (typeof process.send !== "function") {
   console.error("sandbox child: must be started by SandboxPool (no IPC channel)");
@@ -251,11 +260,25 @@ function maxRssBytes(): number {
 
 async function evaluate(request: ChildEvaluateRequest): Promise<ChildResult> {
   const maxRssAtStart = maxRssBytes();
-  const warnings: string[] = [];
   if (prepared?.key !== request.inputsKey) {
     throw new PlatformFault("SANDBOX_PROTOCOL", "evaluate arrived before the test inputs were prepared");
   }
-  const inputs = prepared.inputs;
+  const { result } = await runModel(request, prepared.inputs, (batch) => send({ type: "batch", ...batch }));
+  return { ...result, maxRssBytes: { atStart: maxRssAtStart, atEnd: maxRssBytes() } };
+}
+
+/**
+ * The evaluation's work: the model file checked, its session, every batch run and its outputs
+ * checked and handed to `onBatch` (sent to the parent at once, so the tensors can go: the copy
+ * runs while the next batch does). The warm-up runs this same code on a built-in model, so an
+ * evaluation runs code that is compiled already.
+ */
+async function runModel(
+  request: ChildEvaluateRequest,
+  inputs: Record<string, NdArray>,
+  onBatch: (batch: OutputBatch) => void,
+): Promise<{ result: Omit<ChildResult, "maxRssBytes">; session: ort.InferenceSession }> {
+  const warnings: string[] = [];
   refuseExternalData(request.modelPath);
 
   const specs = request.inputSpecs;
@@ -314,13 +337,12 @@ async function evaluate(request: ChildEvaluateRequest): Promise<ChildResult> {
       throw new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
     }
     batchLatenciesMs.push(performance.now() - t);
-    // Sent now (serialized at once, so the tensors can go): the copy runs while the next batch does.
-    send({ type: "batch", start, outputs: batchedOutputs.map((output) => output.take(out[output.name], n)) });
+    onBatch({ start, outputs: batchedOutputs.map((output) => output.take(out[output.name], n)) });
     for (const tensor of Object.values(out)) tensor.dispose();
   }
   const inferenceMs = performance.now() - inferenceStart;
 
-  return {
+  const result = {
     rows,
     outputNames,
     batchLatenciesMs,
@@ -331,8 +353,8 @@ async function evaluate(request: ChildEvaluateRequest): Promise<ChildResult> {
     onnxruntimeVersion: ort.env.versions.node ?? "unknown",
     warnings,
     inputsPreloaded: true, // the parent reports whether a spare had them before the evaluation
-    maxRssBytes: { atStart: maxRssAtStart, atEnd: maxRssBytes() },
   };
+  return { result, session };
 }
 
 // --- message loop ----------------------------------------------------------------------------
@@ -374,21 +396,30 @@ process.on("message", (raw: ParentMessage) => {
 });
 
 // --- warm-up ---------------------------------------------------------------------------------
+/**
+ * The first session in a process costs ~36 ms (environment, thread pools, kernel registries), and
+ * the first run of each function of this file compiles it: both are paid here, while the child
+ * waits as a spare. The evaluation's own code (runModel: the external-data check, the session from
+ * a file, two batches and their outputs) runs on the built-in warm-up model, which the pool writes
+ * once for its children (WARM_UP_MODEL_ARG).
+ */
 async function warmUp(): Promise<number> {
   const started = performance.now();
   ort.env.logLevel = "error"; // ORT's warnings go to stderr; the parent keeps only a tail
-  const warmupModel = buildWarmupModel();
-  // The external-data check's reader, compiled here: its first run in the evaluation took ~2 ms
-  // (a 2.7 MB MLP), ~0.7 ms once warm.
-  inspectOnnxModel(warmupModel);
-  const session = await ort.InferenceSession.create(warmupModel, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    executionProviders: ["cpu"],
-  });
-  const x = new Float32Array(2 * WARMUP_FEATURES).fill(0.5);
-  await session.run({ [WARMUP_INPUT]: new ort.Tensor("float32", x, [2, WARMUP_FEATURES]) });
+  const modelPath = process.argv.find((arg) => arg.startsWith(WARM_UP_MODEL_ARG))?.slice(WARM_UP_MODEL_ARG.length);
+  if (!modelPath) throw new Error(`no warm-up model (${WARM_UP_MODEL_ARG}<file>)`);
+  const rows = 2;
+  const { session } = await runModel(
+    {
+      modelPath,
+      inputsKey: "warm-up",
+      inputSpecs: [{ name: WARMUP_INPUT, dtype: "float32", shape: [-1, WARMUP_FEATURES] }],
+      batchSize: 1,
+      executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
+    },
+    { [WARMUP_INPUT]: { dtype: "float32", shape: [rows, WARMUP_FEATURES], data: new Float32Array(rows * WARMUP_FEATURES).fill(0.5) } },
+    () => undefined,
+  );
   await session.release();
   return performance.now() - started;
 }

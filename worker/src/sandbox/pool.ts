@@ -10,7 +10,8 @@ import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
 import { planIsolation, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
-import { createPrivateRoot, stageInputs, stageModel } from "./staging";
+import { buildWarmupModel } from "../onnx/warmup-model";
+import { createPrivateRoot, stageInputs, stageModel, stageWarmUpModel } from "./staging";
 import type { ChildEvaluateRequest, EvaluateRequest, SandboxResult, TaskInputs } from "./protocol";
 import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
 
@@ -98,6 +99,8 @@ export class SandboxPool {
   private isolation: IsolationPlan | undefined;
   /** Private folders holding each evaluation's model copy; the only model the child can open. */
   private readonly privateRoot: string;
+  /** The warm-up model's file, which every child runs its evaluation code on before it is ready. */
+  private readonly warmUpModel: string;
   /** The test inputs of the last task and dataset version, read once here and staged as files for the children. */
   private inputs: (KeyedInputs & { sourceKey: string }) | undefined;
   private stagings = 0;
@@ -130,6 +133,7 @@ export class SandboxPool {
     this.hidePaths = opts.hidePaths ?? [];
     this.sandboxUser = opts.sandboxUser;
     this.privateRoot = createPrivateRoot();
+    this.warmUpModel = stageWarmUpModel(this.privateRoot, buildWarmupModel());
   }
 
   /**
@@ -367,7 +371,7 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxProcess {
-    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot);
+    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpModel);
     this.all.add(sandbox);
     sandbox.onExit(() => {
       this.all.delete(sandbox);

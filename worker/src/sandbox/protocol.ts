@@ -30,6 +30,12 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  */
 export const DIES_WITH_PARENT = "--dies-with-parent";
 
+/**
+ * The child's argument naming the warm-up model's file (onnx/warmup-model.ts, written once per pool
+ * under its private root): the child runs its evaluation code on it before it says it is ready.
+ */
+export const WARM_UP_MODEL_ARG = "--warm-up-model=";
+
 /** Where a task's test inputs come from, and how the model is fed. */
 export interface TaskInputs {
   /**

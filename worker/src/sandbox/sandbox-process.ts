@@ -5,7 +5,7 @@ import { sandboxChildEnv, type IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
 import type { StagedInputs } from "./staging";
 import { OutputAssembly } from "./output-assembly";
-import { DIES_WITH_PARENT, type ChildEvaluateRequest, type ChildMessage, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
+import { DIES_WITH_PARENT, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
 /**
  * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
@@ -53,13 +53,13 @@ export class SandboxProcess {
   exitInfo: ExitInfo | undefined;
   private killedByUs = false;
 
-  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string) {
+  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUpModel: string) {
     installExitHook();
     // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
     // the pid is the node process's: the memory watch reads the right /proc entry).
     // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
     // DIES_WITH_PARENT: the kernel kills it with the worker, so it needs no watchdog thread of its own.
-    const childArgs = isolation.diesWithParent ? [DIES_WITH_PARENT] : [];
+    const childArgs = [`${WARM_UP_MODEL_ARG}${warmUpModel}`, ...(isolation.diesWithParent ? [DIES_WITH_PARENT] : [])];
     const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry, ...childArgs]);
     this.child = spawn(command, args, {
       serialization: "advanced",

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { chmodSync, mkdtempSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +19,15 @@ export function createPrivateRoot(): string {
   // 0711: the child may enter its own (randomly named) folder but list none of the others.
   chmodSync(root, 0o711);
   return root;
+}
+
+/** The warm-up model (onnx/warmup-model.ts) as a read-only file in a private folder of its own, for every child of the pool. */
+export function stageWarmUpModel(privateRoot: string, model: Uint8Array): string {
+  const dir = path.join(privateRoot, randomUUID().replaceAll("-", ""));
+  mkdirSync(dir, { mode: 0o711 });
+  const file = path.join(dir, "warm-up.onnx");
+  writeFileSync(file, model, { mode: 0o444 });
+  return file;
 }
 
 async function privateFolder(privateRoot: string): Promise<{ dir: string; remove(): Promise<void> }> {
