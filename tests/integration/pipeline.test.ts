@@ -141,6 +141,12 @@ describe("a classification task", () => {
     ["throws at run time", () => buildThrowingModel(), /"Gather" node: an index is out of range/],
     ["returns NaN", () => buildNaNModel(), /NaN/],
     ["returns the wrong number of rows", () => buildWrongOutputRowsModel(), /rows|shape/i],
+    // Declares the task's [N, 10] but returns 12 values per row: refused at the first batch.
+    [
+      "returns rows of the wrong width",
+      () => buildLinearClassifier({ weights: new Float32Array(784 * 12), bias: new Float32Array(12), inDim: 784, outDim: 12, outputShape: ["N", CLASSES] }),
+      /does not have the expected shape \[\d+, 10\]/,
+    ],
     ["hangs past the time limit", () => buildHangingModel(), /longer than the 4 s limit|time limit/i],
     ["allocates past the memory limit", () => buildAllocatingModel({ bytes: 3 * 1024 ** 3 }), /more than 768 MB/],
   ])("a model that %s ends FAILED with the reason, without retry, and the same worker scores the next one", async (_, build, reason) => {

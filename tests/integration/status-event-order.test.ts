@@ -59,7 +59,7 @@ function recordingContext(events: string[]): EvaluationContext {
       events.push("sandbox returned");
       sandboxReturned();
     };
-    return pool.evaluate(request, limits, { onEvaluating }).then(
+    return pool.evaluate(request, limits, { ...hooks, onEvaluating }).then(
       (run) => (done(), run),
       (error: unknown) => {
         done();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classificationMetrics, computeMetrics, regressionMetrics } from "../../worker/src/metrics/index";
+import { classificationMetrics, computeMetrics, regressionMetrics, scoreClassifiedSplit, scoreSplit, StreamedClassification } from "../../worker/src/metrics/index";
 
 // Six rows, three classes. Predictions (argmax) are [0, 1, 1, 1, 2, 0] against labels [0, 0, 1, 1, 2, 2]:
 //   class 0: TP 1 (row 0), FP 1 (row 5), FN 1 (row 1) -> F1 = 2*1 / (2*1 + 1 + 1) = 1/2
@@ -119,6 +119,41 @@ describe("classificationMetrics", () => {
     expect(() => classificationMetrics(SCORES, 3, LABELS, [], 1)).toThrow("0 rows");
     expect(() => classificationMetrics([0.1, 0.9], 2, [2], [0], 1)).toThrow("label 2 at row 0 is outside [0, 2)");
     expect(() => classificationMetrics(SCORES, 3, LABELS, [6], 1)).toThrow("row 6 is out of range");
+  });
+});
+
+describe("StreamedClassification", () => {
+  // The worker classifies each batch of outputs as the sandbox returns it (evaluate-submission.ts);
+  // a split's metrics and outcomes must be those of the whole outputs classified at once.
+  it("gives each split the metrics and outcomes of classifying the whole outputs, whatever the batches", () => {
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 4_294_967_296);
+    const rows = 500;
+    const classes = 7;
+    // Scores rounded to tenths, so that rows have ties (the tie rules must hold across batches too).
+    const scores = Float32Array.from({ length: rows * classes }, () => Math.round(rand() * 10) / 10);
+    const labels = BigInt64Array.from({ length: rows }, () => BigInt(Math.floor(rand() * classes)));
+    const publicRows = Uint32Array.from({ length: rows / 2 }, (_, i) => 2 * i + 1);
+    const privateRows = Uint32Array.from({ length: rows / 2 }, (_, i) => 2 * i);
+    const metrics = ["accuracy", "macro_f1", "top_k"] as const;
+    for (const batch of [1, 64, 333, rows]) {
+      const streamed = new StreamedClassification(classes, labels, 3);
+      for (let start = 0; start < rows; start += batch) streamed.add(scores.subarray(start * classes, Math.min(rows, start + batch) * classes), start);
+      for (const split of [publicRows, privateRows]) {
+        const whole = scoreSplit({ kind: "CLASSIFICATION", metrics: [...metrics], outputs: scores, outputWidth: classes, labels, rows: split, topK: 3 });
+        expect(scoreClassifiedSplit([...metrics], streamed.split(split))).toEqual(whole);
+      }
+    }
+  });
+
+  it("refuses batches out of row order or past the test set, and a split before every row came", () => {
+    const streamed = new StreamedClassification(2, [0, 1, 1], 1);
+    expect(() => streamed.add([0.1, 0.9], 1)).toThrow(/starts at row 1, after 0/);
+    streamed.add([0.1, 0.9, 0.8, 0.2], 0);
+    expect(() => streamed.split([0, 1])).toThrow(/2 of 3 rows/);
+    expect(() => streamed.add([0.1, 0.9, 0.8, 0.2], 2)).toThrow(/does not fit/);
+    streamed.add([0.4, 0.6], 2);
+    expect(scoreClassifiedSplit(["accuracy"], streamed.split([0, 1, 2])).metrics).toEqual({ accuracy: 1 / 3 });
   });
 });
 

@@ -9,11 +9,12 @@ import { fixedRowWidth, tensorSpecListSchema, type TensorSpec } from "@goat/cont
 import { Prisma, type MetricDirection, type TaskKind } from "@goat/contracts/db";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
-import { bootstrapInterval, encodeSplitOutcomes, scoreSplit } from "./metrics/index";
+import { bootstrapInterval, encodeSplitOutcomes, scoreClassifiedSplit, scoreSplit, StreamedClassification } from "./metrics/index";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import type { SandboxPool } from "./sandbox/pool";
 import type { OutageWait } from "./outage";
 import type { SandboxRun } from "./sandbox/pool";
+import type { OutputBatch, OutputTensor } from "./sandbox/protocol";
 import type { TaskDatasetCache, TaskLabels } from "./task-datasets";
 
 /**
@@ -181,30 +182,60 @@ function percentile(sorted: number[], p: number): number {
   return sorted[index];
 }
 
-/** The model's outputs must have one row per test row and only finite values. */
-function checkedOutput(
-  outputs: { name: string; dims: readonly number[]; data: ArrayLike<number> }[],
-  spec: TensorSpec,
-  rows: number,
-): ArrayLike<number> {
-  const output = outputs.find((candidate) => candidate.name === spec.name) ?? outputs[0];
-  if (!output) throw new ParticipantFault("BAD_OUTPUT", "The model produced no output.");
-  const width = outputRowWidth(spec);
+/**
+ * The model's outputs, checked batch by batch as the sandbox returns them (while the model runs the
+ * next batch): the task's output (by name, else the first) must have the task's row width and only
+ * finite values, and for a classification task its rows are classified at once, so that only the
+ * splits' metrics are left when the last batch is in. `finished` checks the whole: one row per test
+ * row, every batch seen.
+ */
+class CheckedOutputs {
+  private readonly width: number;
+  private checkedRows = 0;
+
+  constructor(
+    private readonly spec: TensorSpec,
+    private readonly rows: number,
+    readonly classification: StreamedClassification | undefined,
+  ) {
+    this.width = outputRowWidth(spec);
+  }
+
+  private pick<T extends { name: string }>(outputs: T[]): T {
+    const output = outputs.find((candidate) => candidate.name === this.spec.name) ?? outputs[0];
+    if (!output) throw new ParticipantFault("BAD_OUTPUT", "The model produced no output.");
+    return output;
+  }
+
   // The shape the model returned, and where its NaNs are, are computed from the hidden inputs:
   // the messages give the expected shape (the task's) and the rank only.
-  if (output.dims[0] !== rows || output.data.length !== rows * width) {
-    throw new ParticipantFault(
+  private shapeFault(output: { name: string; dims: readonly number[] }): ParticipantFault {
+    return new ParticipantFault(
       "BAD_OUTPUT",
-      `The model's output ${boundedName(output.name)} does not have the expected shape ${boundedShape([rows, ...spec.shape.slice(1)])} ` +
-        `for ${rows} test rows (it has ${output.dims.length} dimensions).`,
+      `The model's output ${boundedName(output.name)} does not have the expected shape ${boundedShape([this.rows, ...this.spec.shape.slice(1)])} ` +
+        `for ${this.rows} test rows (it has ${output.dims.length} dimensions).`,
     );
   }
-  for (let i = 0; i < output.data.length; i++) {
-    if (!Number.isFinite(output.data[i])) {
-      throw new ParticipantFault("NON_FINITE_OUTPUT", "The model's output contains NaN or infinite values; every value must be a finite number.");
+
+  add(batch: OutputBatch): void {
+    const output = this.pick(batch.outputs);
+    if (output.data.length !== output.dims[0] * this.width) throw this.shapeFault(output);
+    for (let i = 0; i < output.data.length; i++) {
+      if (!Number.isFinite(output.data[i])) {
+        throw new ParticipantFault("NON_FINITE_OUTPUT", "The model's output contains NaN or infinite values; every value must be a finite number.");
+      }
     }
+    this.classification?.add(output.data, batch.start);
+    this.checkedRows += output.dims[0];
   }
-  return output.data;
+
+  /** The task's output over the whole test set, checked. */
+  finished(outputs: OutputTensor[]): ArrayLike<number> {
+    const output = this.pick(outputs);
+    if (output.dims[0] !== this.rows || output.data.length !== this.rows * this.width) throw this.shapeFault(output);
+    if (this.checkedRows !== this.rows) throw new PlatformFault("SANDBOX_PROTOCOL", `${this.checkedRows} of ${this.rows} output rows came as batches`);
+    return output.data;
+  }
 }
 
 /**
@@ -308,6 +339,11 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
   } catch (error) {
     throw new PlatformFault("MODEL_UNAVAILABLE", `The stored model cannot be read: ${(error as Error).message}`);
   }
+  const checked = new CheckedOutputs(
+    outputSpec[0],
+    labels.rows,
+    task.kind === "CLASSIFICATION" ? new StreamedClassification(outputRowWidth(outputSpec[0]), labels.labels.data as ArrayLike<number | bigint>, task.topK) : undefined,
+  );
   let run;
   try {
     run = await ctx.sandbox.evaluate(
@@ -325,6 +361,7 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
           evaluating = since();
           announce();
         },
+        onBatch: (batch) => checked.add(batch),
       },
     );
   } finally {
@@ -332,17 +369,14 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
   }
   const returned = since();
 
-  const predictions = checkedOutput(run.outputs, outputSpec[0], labels.rows);
-  const metricOptions = {
-    kind: task.kind,
-    metrics: task.metrics as MetricName[],
-    outputs: predictions,
-    outputWidth: outputRowWidth(outputSpec[0]),
-    labels: labels.labels.data as ArrayLike<number | bigint>,
-    topK: task.topK,
-  };
-  const publicSplit = scoreSplit({ ...metricOptions, rows: labels.publicRows });
-  const privateSplit = scoreSplit({ ...metricOptions, rows: labels.privateRows });
+  const predictions = checked.finished(run.outputs);
+  const metrics = task.metrics as MetricName[];
+  const scoredSplit = (rows: ArrayLike<number>) =>
+    checked.classification
+      ? scoreClassifiedSplit(metrics, checked.classification.split(rows))
+      : scoreSplit({ kind: task.kind, metrics, outputs: predictions, outputWidth: outputRowWidth(outputSpec[0]), labels: labels.labels.data as ArrayLike<number | bigint>, rows, topK: task.topK });
+  const publicSplit = scoredSplit(labels.publicRows);
+  const privateSplit = scoredSplit(labels.privateRows);
   const publicMetrics = publicSplit.metrics;
   const privateMetrics = privateSplit.metrics;
   const scored = since();

@@ -44,6 +44,47 @@ export interface ClassifiedRows {
   inTopK: ArrayLike<number>;
 }
 
+/** Checks what classifying needs and returns k clipped to the class count. */
+function checkedTopK(numClasses: number, topK: number): number {
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`numClasses must be >= 1, got ${numClasses}`);
+  if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`top-k needs an integer k >= 1, got ${topK}`);
+  return Math.min(topK, numClasses);
+}
+
+/** The true class of test row `row`, checked. */
+function labelOf(labels: ArrayLike<number | bigint>, row: number, numClasses: number): number {
+  const label = Number(labels[row]);
+  if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+    throw new RangeError(`label ${label} at row ${row} is outside [0, ${numClasses})`);
+  }
+  return label;
+}
+
+/**
+ * One row's prediction (argmax) and whether its true class is in the top k, from its scores at
+ * `offset`: written to entry `i` of `predictions` and `inTopK`.
+ */
+function classifyRow(
+  scores: ArrayLike<number>,
+  offset: number,
+  numClasses: number,
+  label: number,
+  k: number,
+  into: { predictions: Int32Array; inTopK: Uint8Array },
+  i: number,
+): void {
+  const labelScore = scores[offset + label];
+  let predicted = 0;
+  let ahead = 0; // classes ranked above the true label
+  for (let c = 0; c < numClasses; c++) {
+    const s = scores[offset + c];
+    if (c > 0 && ranksAbove(s, c, scores[offset + predicted], predicted, true)) predicted = c;
+    if (c !== label && ranksAbove(s, c, labelScore, label, false)) ahead++;
+  }
+  into.predictions[i] = predicted;
+  into.inTopK[i] = ahead < k ? 1 : 0;
+}
+
 /**
  * Ranks the classes of each given row.
  * @param scores row-major [N, numClasses] scores (logits or probabilities; only their order matters)
@@ -58,40 +99,74 @@ export function classifyRows(
   rows: ArrayLike<number>,
   topK: number,
 ): ClassifiedRows {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`numClasses must be >= 1, got ${numClasses}`);
+  const k = checkedTopK(numClasses, topK);
   if (scores.length !== labels.length * numClasses) {
     throw new RangeError(
       `scores hold ${scores.length} values, expected ${labels.length} rows x ${numClasses} classes`,
     );
   }
-  if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`top-k needs an integer k >= 1, got ${topK}`);
   if (rows.length === 0) throw new RangeError("cannot compute metrics over 0 rows");
-  const k = Math.min(topK, numClasses);
 
-  const rowLabels = new Int32Array(rows.length);
-  const predictions = new Int32Array(rows.length);
-  const inTopK = new Uint8Array(rows.length);
+  const classified = { numClasses, labels: new Int32Array(rows.length), predictions: new Int32Array(rows.length), inTopK: new Uint8Array(rows.length) };
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (!Number.isInteger(row) || row < 0 || row >= labels.length) throw new RangeError(`row ${row} is out of range`);
-    const label = Number(labels[row]);
-    if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
-      throw new RangeError(`label ${label} at row ${row} is outside [0, ${numClasses})`);
-    }
-    const offset = row * numClasses;
-    const labelScore = scores[offset + label];
-    let predicted = 0;
-    let ahead = 0; // classes ranked above the true label
-    for (let c = 0; c < numClasses; c++) {
-      const s = scores[offset + c];
-      if (c > 0 && ranksAbove(s, c, scores[offset + predicted], predicted, true)) predicted = c;
-      if (c !== label && ranksAbove(s, c, labelScore, label, false)) ahead++;
-    }
-    rowLabels[i] = label;
-    predictions[i] = predicted;
-    inTopK[i] = ahead < k ? 1 : 0;
+    const label = labelOf(labels, row, numClasses);
+    classified.labels[i] = label;
+    classifyRow(scores, row * numClasses, numClasses, label, k, classified, i);
   }
-  return { numClasses, labels: rowLabels, predictions, inTopK };
+  return classified;
+}
+
+/**
+ * The whole test set classified batch by batch, as the sandbox returns the model's outputs
+ * (worker/src/sandbox/output-assembly.ts): the rows of a batch are classified while the model runs
+ * the next one, so that only the splits' gathers and metrics are left when the last one is in. The
+ * same rules as classifyRows.
+ */
+export class StreamedClassification {
+  private readonly k: number;
+  private readonly all: { labels: Int32Array; predictions: Int32Array; inTopK: Uint8Array };
+  private classified = 0;
+
+  constructor(
+    private readonly numClasses: number,
+    private readonly labels: ArrayLike<number | bigint>,
+    topK: number,
+  ) {
+    this.k = checkedTopK(numClasses, topK);
+    const rows = labels.length;
+    this.all = { labels: new Int32Array(rows), predictions: new Int32Array(rows), inTopK: new Uint8Array(rows) };
+  }
+
+  /** Classifies the test rows `start` .. from their scores, row-major [rows, numClasses]; batches come in row order. */
+  add(scores: ArrayLike<number>, start: number): void {
+    if (start !== this.classified) throw new RangeError(`a batch starts at row ${start}, after ${this.classified} rows`);
+    const rows = scores.length / this.numClasses;
+    if (!Number.isInteger(rows) || start + rows > this.labels.length) throw new RangeError(`a batch of ${scores.length} scores does not fit the test set`);
+    for (let i = 0; i < rows; i++) {
+      const row = start + i;
+      const label = labelOf(this.labels, row, this.numClasses);
+      this.all.labels[row] = label;
+      classifyRow(scores, i * this.numClasses, this.numClasses, label, this.k, this.all, row);
+    }
+    this.classified += rows;
+  }
+
+  /** The classified rows of one split of the test set, in its order; every row must have come. */
+  split(rows: ArrayLike<number>): ClassifiedRows {
+    if (this.classified !== this.labels.length) throw new RangeError(`${this.classified} of ${this.labels.length} rows were classified`);
+    if (rows.length === 0) throw new RangeError("cannot compute metrics over 0 rows");
+    const split = { numClasses: this.numClasses, labels: new Int32Array(rows.length), predictions: new Int32Array(rows.length), inTopK: new Uint8Array(rows.length) };
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (!Number.isInteger(row) || row < 0 || row >= this.labels.length) throw new RangeError(`row ${row} is out of range`);
+      split.labels[i] = this.all.labels[row];
+      split.predictions[i] = this.all.predictions[row];
+      split.inTopK[i] = this.all.inTopK[row];
+    }
+    return split;
+  }
 }
 
 /**

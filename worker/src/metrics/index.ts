@@ -1,9 +1,9 @@
 import { CLASSIFICATION_METRICS, REGRESSION_METRICS, type MetricName, type MetricValues } from "@goat/contracts/metrics";
-import { classifyRows, metricsOfClassifiedRows } from "./classification";
+import { classifyRows, metricsOfClassifiedRows, type ClassifiedRows } from "./classification";
 import { regressionMetrics } from "./regression";
 import type { SplitOutcomes } from "./row-outcomes";
 
-export { classificationMetrics, metricsOfClassifiedRows, type ClassificationMetricValues } from "./classification";
+export { classificationMetrics, metricsOfClassifiedRows, StreamedClassification, type ClassificationMetricValues, type ClassifiedRows } from "./classification";
 export { regressionMetrics, type RegressionMetricValues } from "./regression";
 export { bootstrapInterval, type ScoreInterval } from "./bootstrap";
 export { encodeSplitOutcomes, decodeSplitOutcomes, type SplitOutcomes } from "./row-outcomes";
@@ -35,24 +35,32 @@ export function computeMetrics(input: MetricsInput): MetricValues {
  * (what a bootstrap of the score needs; row-outcomes.ts).
  */
 export function scoreSplit(input: MetricsInput): { metrics: MetricValues; outcomes: SplitOutcomes } {
-  const applicable: readonly MetricName[] = input.kind === "CLASSIFICATION" ? CLASSIFICATION_METRICS : REGRESSION_METRICS;
-  const foreign = input.metrics.filter((m) => !applicable.includes(m));
-  if (foreign.length > 0) throw new Error(`metrics ${foreign.join(", ")} do not apply to a ${input.kind} task`);
-
-  let all: MetricValues;
-  let outcomes: SplitOutcomes;
+  checkApplicable(input.kind, input.metrics);
   if (input.kind === "CLASSIFICATION") {
     if (input.metrics.includes("top_k") && input.topK === undefined) throw new Error("top_k needs topK");
     // k only affects top_k; 1 stands in when top_k is not requested.
-    outcomes = { kind: "CLASSIFICATION", ...classifyRows(input.outputs, input.outputWidth, input.labels, input.rows, input.topK ?? 1) };
-    all = metricsOfClassifiedRows(outcomes);
-  } else {
-    all = regressionMetrics(input.outputs, input.labels, input.outputWidth, input.rows);
-    outcomes = regressionOutcomes(input);
+    return scoreClassifiedSplit(input.metrics, classifyRows(input.outputs, input.outputWidth, input.labels, input.rows, input.topK ?? 1));
   }
-  const metrics: MetricValues = {};
-  for (const metric of input.metrics) metrics[metric] = all[metric];
-  return { metrics, outcomes };
+  const all = regressionMetrics(input.outputs, input.labels, input.outputWidth, input.rows);
+  return { metrics: requested(input.metrics, all), outcomes: regressionOutcomes(input) };
+}
+
+/** The requested classification metrics of rows classified already (StreamedClassification), and their outcomes. */
+export function scoreClassifiedSplit(metrics: readonly MetricName[], classified: ClassifiedRows): { metrics: MetricValues; outcomes: SplitOutcomes } {
+  checkApplicable("CLASSIFICATION", metrics);
+  return { metrics: requested(metrics, metricsOfClassifiedRows(classified)), outcomes: { kind: "CLASSIFICATION", ...classified } };
+}
+
+function checkApplicable(kind: MetricsInput["kind"], metrics: readonly MetricName[]): void {
+  const applicable: readonly MetricName[] = kind === "CLASSIFICATION" ? CLASSIFICATION_METRICS : REGRESSION_METRICS;
+  const foreign = metrics.filter((m) => !applicable.includes(m));
+  if (foreign.length > 0) throw new Error(`metrics ${foreign.join(", ")} do not apply to a ${kind} task`);
+}
+
+function requested(metrics: readonly MetricName[], all: MetricValues): MetricValues {
+  const values: MetricValues = {};
+  for (const metric of metrics) values[metric] = all[metric];
+  return values;
 }
 
 function regressionOutcomes(input: MetricsInput): SplitOutcomes {

@@ -12,7 +12,7 @@ import { planIsolation, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
 import { buildWarmupModel } from "../onnx/warmup-model";
 import { createPrivateRoot, stageInputs, stageModel, stageWarmUpModel } from "./staging";
-import type { ChildEvaluateRequest, EvaluateRequest, SandboxResult, TaskInputs } from "./protocol";
+import type { ChildEvaluateRequest, EvaluateRequest, OutputBatch, SandboxResult, TaskInputs } from "./protocol";
 import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
 
 export type { SandboxLimits } from "./limit-watch";
@@ -43,6 +43,11 @@ export interface EvaluationHooks {
    * evaluation (an event, a log line) runs from here while the model runs, on this process's thread.
    */
   onEvaluating?: () => void;
+  /**
+   * Each batch's outputs as the child sends them, in row order, while the model runs the next one
+   * (the caller checks and scores them there). What it throws ends the evaluation with that fault.
+   */
+  onBatch?: (batch: OutputBatch) => void;
 }
 
 export interface SandboxPoolOptions {
@@ -219,11 +224,13 @@ export class SandboxPool {
       if (overlap && !sandbox.isReady) setImmediate(startNext); // cold: start both at once
       await sandbox.readyFor(inputs.key, this.opts.startTimeoutMs);
       const sandboxWaitMs = performance.now() - waitStarted;
-      const running = sandbox.run(childRequest, limits, this.opts.memoryPollMs, {
-        probe: this.gpuMemoryProbe,
-        pollMs: this.opts.gpuMemoryPollMs,
-        logger: this.logger,
-      });
+      const running = sandbox.run(
+        childRequest,
+        limits,
+        this.opts.memoryPollMs,
+        { probe: this.gpuMemoryProbe, pollMs: this.opts.gpuMemoryPollMs, logger: this.logger },
+        hooks.onBatch,
+      );
       hooks.onEvaluating?.();
       // After the evaluate message is out: spawn() blocks this thread for a few ms.
       if (overlap) setImmediate(startNext);

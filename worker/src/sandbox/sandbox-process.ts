@@ -5,7 +5,7 @@ import { sandboxChildEnv, type IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
 import type { StagedInputs } from "./staging";
 import { OutputAssembly } from "./output-assembly";
-import { DIES_WITH_PARENT, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
+import { DIES_WITH_PARENT, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputBatch, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
 /**
  * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
@@ -171,6 +171,7 @@ export class SandboxProcess {
     limits: SandboxLimits,
     memoryPollMs: number,
     gpu: GpuWatchSettings,
+    onBatch?: (batch: OutputBatch) => void,
   ): Promise<{ result: SandboxResult; memory: MemoryFigures }> {
     return new Promise((resolve, reject) => {
       if (this.exited) {
@@ -203,6 +204,7 @@ export class SandboxProcess {
         if (m.type === "batch") {
           try {
             assembly.add(m);
+            onBatch?.(m);
           } catch (fault) {
             this.kill();
             finish(() => reject(fault));
