@@ -5,6 +5,7 @@ import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { buildLinearClassifier } from "@/tools/onnx/build-model";
+import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { submissionStatus, upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
@@ -30,8 +31,18 @@ function nextModel(): Uint8Array {
   return buildLinearClassifier({ weights, bias, inDim: 784, outDim: 10 });
 }
 
-async function submit(team: keyof typeof teams): Promise<{ id: number; position: number }> {
-  const accepted = await upload(slug, teams[team].token, nextModel());
+/**
+ * A distinct model whose evaluation lasts a while (a Loop of small matmuls, ~0.5 s here): the
+ * evaluations of the tiny models take some milliseconds, too short a moment for a status poll to
+ * find its team at the running limit.
+ */
+function nextSlowModel(): Uint8Array {
+  modelSeed++;
+  return buildHangingModel({ tripCount: 100_000n + BigInt(modelSeed) });
+}
+
+async function submit(team: keyof typeof teams, model = nextModel()): Promise<{ id: number; position: number }> {
+  const accepted = await upload(slug, teams[team].token, model);
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
   return { id: accepted.body.id as number, position: accepted.body.queuePosition as number };
 }
@@ -129,7 +140,7 @@ describe("fair scheduling across teams", () => {
     // All eight wait first, so that three idle workers go for them at once.
     await setQueuePaused(admin, true);
     const ids: number[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await submit("big")).id);
+    for (let i = 0; i < 8; i++) ids.push((await submit("big", nextSlowModel())).id);
     await setQueuePaused(admin, false);
     // While its team is at the limit, a waiting submission says so.
     const atLimit = await waitFor("a submission waiting on its team's limit", async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 /**
@@ -16,13 +16,23 @@ export interface WorkerProcess {
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
 /**
+ * `setpriv --pdeathsig KILL` (util-linux) where it runs: the kernel kills the worker when the test
+ * process that started it dies, even without its clean-up (an interrupted run left its workers
+ * running, taking CPU from everything after).
+ */
+let diesWithTestRun: string[] | undefined;
+function dyingWithTestRun(): string[] {
+  diesWithTestRun ??= spawnSync("setpriv", ["--pdeathsig", "KILL", "true"]).status === 0 ? ["setpriv", "--pdeathsig", "KILL"] : [];
+  return diesWithTestRun;
+}
+
+/**
  * `cpuList` confines the worker and its sandbox children to those CPUs (`taskset -c`, util-linux),
  * as a container's CPU limit confines a deployed worker: Node counts only the CPUs it may run on,
  * so the worker plans for that many cores (contracts/src/usable-cores.ts).
  */
 export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000, cpuList?: string): Promise<WorkerProcess> {
-  const command = [process.execPath, "--import", "tsx", "worker/src/main.ts"];
-  if (cpuList !== undefined) command.unshift("taskset", "-c", cpuList);
+  const command = [...dyingWithTestRun(), ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []), process.execPath, "--import", "tsx", "worker/src/main.ts"];
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {
