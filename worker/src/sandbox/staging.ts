@@ -23,16 +23,18 @@ export function createPrivateRoot(): string {
 
 /** The warm-up model (onnx/warmup-model.ts) as a read-only file in a private folder of its own, for every child of the pool. */
 export function stageWarmUpModel(privateRoot: string, model: Uint8Array): string {
-  const dir = path.join(privateRoot, randomUUID().replaceAll("-", ""));
-  mkdirSync(dir, { mode: 0o711 });
-  const file = path.join(dir, "warm-up.onnx");
+  const file = path.join(privateFolder(privateRoot).dir, "warm-up.onnx");
   writeFileSync(file, model, { mode: 0o444 });
   return file;
 }
 
-async function privateFolder(privateRoot: string): Promise<{ dir: string; remove(): Promise<void> }> {
+/**
+ * A new private folder under the root. Made at once: a mkdir takes microseconds, where a trip
+ * through libuv's thread pool cost ~0.2-0.4 ms of an evaluation's wall time (`npm run bench`).
+ */
+function privateFolder(privateRoot: string): { dir: string; remove(): Promise<void> } {
   const dir = path.join(privateRoot, randomUUID().replaceAll("-", ""));
-  await fs.mkdir(dir, { mode: 0o711 });
+  mkdirSync(dir, { mode: 0o711 });
   return { dir, remove: () => fs.rm(dir, { recursive: true, force: true }) };
 }
 
@@ -49,13 +51,10 @@ export interface StagedModel {
  * path, and external-data paths resolve inside this folder only.
  */
 export async function stageModel(privateRoot: string, modelPath: string, childUid: number | undefined): Promise<StagedModel> {
-  // The folder, the stat and the link are calls of some microseconds, made here at once: each one
-  // through libuv's thread pool cost ~0.2-0.4 ms of the evaluation's wall time (`npm run bench`).
-  const dir = path.join(privateRoot, randomUUID().replaceAll("-", ""));
-  const remove = () => fs.rm(dir, { recursive: true, force: true });
+  // The folder, the stat and the link are calls of microseconds, made at once (see privateFolder).
+  const { dir, remove } = privateFolder(privateRoot);
   const target = path.join(dir, "model.onnx");
   try {
-    mkdirSync(dir, { mode: 0o711 });
     const { mode, uid } = statSync(modelPath);
     const childCannotWrite = childUid !== undefined && childUid !== 0 && childUid !== uid;
     let linked = false;
@@ -91,7 +90,7 @@ export interface StagedInputs {
  * for 31 MB of inputs).
  */
 export async function stageInputs(privateRoot: string, inputs: Record<string, NdArray>): Promise<StagedInputs> {
-  const { dir, remove } = await privateFolder(privateRoot);
+  const { dir, remove } = privateFolder(privateRoot);
   try {
     const files = await Promise.all(
       Object.entries(inputs).map(async ([name, array], i) => {
