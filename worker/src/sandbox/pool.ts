@@ -189,7 +189,7 @@ export class SandboxPool {
    */
   async evaluate(request: EvaluateRequest, limits: SandboxLimits, hooks: EvaluationHooks = {}): Promise<SandboxRun> {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
-    this.runHeld();
+    this.resultStored(); // the last evaluation's, if its caller has not said so: a new one is here
     const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
     this.hint = task;
     const inputs = this.inputsFor(task);
@@ -263,7 +263,7 @@ export class SandboxPool {
    * busy any more (the evaluation benchmark measures raw onnxruntime on a quiet machine this way).
    */
   async sparesReady(): Promise<void> {
-    this.runHeld(); // the spare a just-finished evaluation left to start
+    this.resultStored(); // the spare a just-finished evaluation left to start
     const inputsKey = this.hint ? this.inputsFor(this.hint).key : "";
     await Promise.all(this.spares.map((spare) => spare.readyFor(inputsKey, this.opts.startTimeoutMs)));
   }
@@ -273,10 +273,6 @@ export class SandboxPool {
    * starts (unless it started during the evaluation). Nothing when that was done already.
    */
   resultStored(): void {
-    this.runHeld();
-  }
-
-  private runHeld(): void {
     const held = this.heldUntilStored;
     this.heldUntilStored = undefined;
     held?.();
@@ -285,7 +281,7 @@ export class SandboxPool {
   private holdUntilStored(work: () => void): void {
     this.heldUntilStored = work;
     setTimeout(() => {
-      if (this.heldUntilStored === work) this.runHeld();
+      if (this.heldUntilStored === work) this.resultStored();
     }, AFTER_RESULT_DEADLINE_MS).unref();
   }
 
