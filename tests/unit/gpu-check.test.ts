@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-function gpuCheck(args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/gpu-check.ts", ...args], {
+function gpuCheck(args: string[], script = "scripts/gpu-check.ts") {
+  const result = spawnSync(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: ROOT,
     encoding: "utf8",
     // No nvidia-smi on this PATH (only node's own directory and the system's).
@@ -35,4 +35,13 @@ describe("scripts/gpu-check.ts without a GPU", () => {
     expect(output).toContain("1 passed, 0 failed (dry run");
     expect(status).toBe(0);
   }, 120_000);
+});
+
+describe("scripts/gpu-watch-check.ts without a GPU", () => {
+  it("exits 3 and says that nothing was checked", () => {
+    const { status, output } = gpuCheck([], "scripts/gpu-watch-check.ts");
+    expect(output).toContain("no NVIDIA GPU on this machine");
+    expect(output).not.toContain("passed");
+    expect(status).toBe(3);
+  }, 60_000);
 });

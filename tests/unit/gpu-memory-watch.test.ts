@@ -8,7 +8,7 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { peakGpuMemory } from "../../worker/src/evaluate-submission";
 import { ParticipantFault } from "../../worker/src/faults";
 import { procParentPid, usedBytesOf, watchGpuMemory } from "../../worker/src/gpu/gpu-memory-watch";
-import { NvidiaSmi, type ComputeApp, type GpuProcessProbe } from "../../worker/src/gpu/nvidia-smi";
+import { NvidiaSmi, parseComputeApps, type ComputeApp, type GpuProcessProbe } from "../../worker/src/gpu/nvidia-smi";
 import { peakOverBaseline } from "../../worker/src/sandbox/limit-watch";
 import { SandboxPool } from "../../worker/src/sandbox/pool";
 
@@ -210,6 +210,15 @@ describe("usedBytesOf and procParentPid", () => {
       bytes: 150 * MiB,
       unreported: false,
     });
+  });
+
+  it("counts the real H200 recording's two CUDA processes for their parent, and each for itself", () => {
+    // tests/fixtures/nvidia-smi/h200-two-holders.apps.csv: pids 568 and 569, children of 540 (the check).
+    const apps = parseComputeApps(readFileSync(path.join(FIXTURES, "h200-two-holders.apps.csv"), "utf8"));
+    const parent = (pid: number) => ({ 568: 540, 569: 540, 540: 1 })[pid];
+    expect(usedBytesOf(540, apps, parent)).toEqual({ bytes: (868 + 1636) * MiB, unreported: false });
+    expect(usedBytesOf(568, apps, parent)).toEqual({ bytes: 868 * MiB, unreported: false });
+    expect(usedBytesOf(541, apps, parent)).toEqual({ bytes: 0, unreported: false });
   });
 
   it("reads a process's parent from /proc", () => {

@@ -11,15 +11,16 @@ import {
 } from "../../worker/src/gpu/nvidia-smi";
 
 /**
- * nvidia-smi's answers as recorded on real hosts (tests/fixtures/nvidia-smi), parsed to exact
- * values; and every way nvidia-smi can fail giving "unavailable, because ..." rather than
- * an exception.
+ * nvidia-smi's answers (tests/fixtures/nvidia-smi: the h200-* files recorded on a real H200, the
+ * others written after NVIDIA's format, see its README.md), parsed to exact values; and every way
+ * nvidia-smi can fail giving "unavailable, because ..." rather than an exception.
  */
 
 const FIXTURES = path.resolve(__dirname, "../fixtures/nvidia-smi");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
 
 const A40_UUID = "GPU-6f3b9a2c-1d4e-4f60-9a8b-3c0d1e2f3a4b";
+const H200_UUID = "GPU-3496cfb8-a9f6-9ca9-2eea-5eec3668e053";
 const DRIVER_FAILURE =
   "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
 
@@ -97,6 +98,16 @@ describe("parseGpuQuery", () => {
     ]);
   });
 
+  it("reads a real H200's answers (driver 580.159.04), idle and with two CUDA processes", () => {
+    const h200 = { index: 0, uuid: H200_UUID, name: "NVIDIA H200", memoryTotalMiB: 143771, powerLimitW: 700, migMode: "Disabled" };
+    expect(parseGpuQuery(fixture("h200-idle.gpus.csv"))).toEqual([
+      { ...h200, memoryUsedMiB: 0, utilizationPercent: 0, temperatureC: 38, powerDrawW: 80.53 },
+    ]);
+    expect(parseGpuQuery(fixture("h200-two-holders.gpus.csv"))).toEqual([
+      { ...h200, memoryUsedMiB: 2519, utilizationPercent: 11, temperatureC: 40, powerDrawW: 94.96 },
+    ]);
+  });
+
   it("reads an idle GPU", () => {
     expect(parseGpuQuery(fixture("idle.gpus.csv"))).toEqual([
       {
@@ -163,6 +174,14 @@ describe("parseComputeApps", () => {
       { pid: 18297, gpuUuid: "GPU-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", usedMemoryMiB: 3572 },
       { pid: 18344, gpuUuid: "GPU-9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", usedMemoryMiB: 1538 },
     ]);
+  });
+
+  it("reads a real H200's processes, each with its CUDA context counted", () => {
+    expect(parseComputeApps(fixture("h200-two-holders.apps.csv"))).toEqual([
+      { pid: 569, gpuUuid: H200_UUID, usedMemoryMiB: 1636 },
+      { pid: 568, gpuUuid: H200_UUID, usedMemoryMiB: 868 },
+    ]);
+    expect(parseComputeApps(fixture("h200-idle.apps.csv"))).toEqual([]);
   });
 
   it("gives null memory where MIG hides it ([N/A])", () => {
@@ -253,6 +272,13 @@ describe("NvidiaSmi", () => {
       expect(await smi.queryGpus()).toEqual({ available: false, reason: `${binary} exited with code 9: ${DRIVER_FAILURE}` });
       expect(await smi.queryComputeApps()).toBeNull();
       expect(smi.lastFailure).toBe(`${binary} exited with code 9: ${DRIVER_FAILURE}`);
+    });
+
+    it("says unavailable when nvidia-smi finds no GPU (exit 6, as driver 580 answers)", async () => {
+      const binary = fake("FAKE_NVIDIA_SMI_MODE=no-devices");
+      const smi = new NvidiaSmi({ binary });
+      expect(await smi.queryGpus()).toEqual({ available: false, reason: `${binary} exited with code 6: No devices were found` });
+      expect(await smi.queryComputeApps()).toBeNull();
     });
 
     it("kills nvidia-smi and says unavailable when it hangs past timeoutMs", async () => {
