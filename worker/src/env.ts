@@ -47,11 +47,12 @@ export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEn
  * How many sandbox processes the worker keeps warm (worker/src/sandbox/pool.ts): SANDBOX_SPARES, or
  * for `auto` one per core the worker may use (its container's CPU quota counted) beside an
  * evaluation's intra-op threads, at least one and at most two. Each holds ~50 MB of private memory
- * and the test inputs while it waits and costs ~150 ms of CPU to start. A second one lets
- * back-to-back evaluations skip waiting for the next one's start, which pays only where a core of
- * its own starts it meanwhile: on one core the start and the evaluations share it (`npm run bench`,
- * (b) and (d); docs/performance.md). `auto` takes the cores it sees as the worker's own: workers
- * sharing a host without CPU limits should set 1.
+ * and the test inputs while it waits and costs ~140-150 ms of CPU to start (2-core machine; ~40 of
+ * them onnxruntime's first session). A second one lets back-to-back evaluations skip waiting for
+ * the next one's start, which pays only where a core of its own starts it meanwhile: on one core
+ * the start and the evaluations share it (`npm run bench`, (b) and (d); docs/performance.md).
+ * `auto` takes the cores it sees as the worker's own: workers sharing a host without CPU limits
+ * should set 1.
  */
 export function sandboxSpares(setting: WorkerEnv["SANDBOX_SPARES"], cores: number, intraOpThreads: number): number {
   if (setting !== "auto") return setting;

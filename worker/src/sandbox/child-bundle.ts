@@ -9,15 +9,25 @@ import path from "node:path";
  * The child is TypeScript. Under `--import tsx` a child needs ~450 ms more to start than
  * plain Node (tsx's loader and esbuild service, measured: 0.6-1.0 s to `ready` instead of
  * ~0.2 s), which a spare hides only when evaluations are more than a second apart. So the
- * child is bundled once per worker, with esbuild (tsx's own dependency), into one plain .mjs
- * file and started with plain Node. onnxruntime-node stays external (a native addon); the
- * bundle is written under node_modules/.cache so Node resolves it from there like from
- * the sources. Where esbuild or that folder is missing, the child runs under tsx.
+ * child is bundled once per worker, with esbuild (tsx's own dependency), into one CommonJS
+ * file and started with plain Node.
+ *
+ * onnxruntime-node's JavaScript (and onnxruntime-common's) is in the bundle; only its native
+ * binding stays a file, required by its absolute path. Every child starts, so every child
+ * paid for Node's ESM loader and for resolving and reading those packages' ~40 modules:
+ * ~50 ms of CPU per child (a spare took 260-270 ms of CPU to be ready, 200-210 ms since,
+ * measured alternately on 2 cores), which back-to-back evaluations on a small host pay in
+ * full (`npm run bench`, (b)). The bundle is written under node_modules/.cache, so the
+ * child's own `require.resolve("onnxruntime-node/...")` (the CUDA provider's lookup) works
+ * from there as from the sources. Where esbuild or that folder is missing, the child runs
+ * under tsx and `fallback` says why.
  */
 export interface ChildLaunch {
   entry: string;
   execArgv: string[];
   bundled: boolean;
+  /** Why the child is not bundled, where bundling was tried and failed (the pool logs it). */
+  fallback?: string;
 }
 
 type EsbuildModule = typeof import("esbuild");
@@ -30,22 +40,24 @@ export function prepareChildLaunch(entry: string): ChildLaunch {
   if (process.env.GOAT_SANDBOX_TSX === "1") return tsx;
   try {
     const esbuild = require("esbuild") as EsbuildModule;
+    const onnxruntimeDir = path.dirname(require.resolve("onnxruntime-node/package.json"));
     const result = esbuild.buildSync({
       entryPoints: [entry],
       bundle: true,
       platform: "node",
-      format: "esm",
+      format: "cjs",
       target: "node20",
       write: false,
-      external: ["onnxruntime-node", "onnxruntime-common"],
+      external: ["*.node"],
+      // The sources are ES modules; in CommonJS `import.meta.url` is this file's URL.
+      define: { "import.meta.url": "__goatImportMetaUrl" },
+      banner: { js: 'const __goatImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: "silent",
-      // Bundled CommonJS (zod's helpers, if any) may call require(); give ESM one.
-      banner: { js: 'import { createRequire as __goatCreateRequire } from "node:module"; const require = __goatCreateRequire(import.meta.url);' },
     });
-    const code = result.outputFiles[0].contents;
+    const code = withNativeBindingAt(result.outputFiles[0].text, onnxruntimeDir);
     const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-    const cacheDir = path.join(path.dirname(path.dirname(require.resolve("onnxruntime-node/package.json"))), ".cache", "mls-goat-sandbox");
-    const file = path.join(cacheDir, `child-${hash}.mjs`);
+    const cacheDir = path.join(path.dirname(onnxruntimeDir), ".cache", "mls-goat-sandbox");
+    const file = path.join(cacheDir, `child-${hash}.cjs`);
     if (!existsSync(file)) {
       mkdirSync(cacheDir, { recursive: true });
       // Write then rename: several workers on one host may bundle at once.
@@ -54,8 +66,8 @@ export function prepareChildLaunch(entry: string): ChildLaunch {
       renameSync(tmp, file);
     }
     return { entry: file, execArgv: [], bundled: true };
-  } catch {
-    return tsx;
+  } catch (e) {
+    return { ...tsx, fallback: (e as Error).message.split("\n")[0] };
   }
 }
 
@@ -63,4 +75,16 @@ export function prepareChildLaunch(entry: string): ChildLaunch {
 function tsxImportUrl(): string {
   const { pathToFileURL } = require("node:url") as typeof import("node:url");
   return pathToFileURL(require.resolve("tsx")).href;
+}
+
+/**
+ * onnxruntime-node requires its native binding by a path relative to its own file
+ * (`../bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node`), which esbuild keeps relative; the
+ * bundle lives elsewhere, so those paths become absolute.
+ */
+export function withNativeBindingAt(code: string, onnxruntimeDir: string): string {
+  const relative = 'require("../bin/napi-v6/';
+  const thisHost = `${relative}${process.platform}/${process.arch}/onnxruntime_binding.node")`;
+  if (!code.includes(thisHost)) throw new Error(`onnxruntime-node's binding for ${process.platform}/${process.arch} is not in the bundle`);
+  return code.replaceAll(relative, `require(${JSON.stringify(`${path.join(onnxruntimeDir, "bin", "napi-v6")}/`).slice(0, -1)}`);
 }

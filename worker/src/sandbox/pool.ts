@@ -297,7 +297,7 @@ export class SandboxPool {
 
   /**
    * Whether the next spare starts while this evaluation runs, or when it ends.
-   * A starting child burns ~0.2 s of CPU on several threads (V8, onnxruntime's thread pools,
+   * A starting child burns ~0.15 s of CPU on several threads (V8, onnxruntime's first session,
    * reading the inputs). On a small CPU host that slowed a concurrent 784-512-512-10 MLP
    * evaluation by ~50% (measured on 2 cores: 300 ms instead of 200 ms), which is worse than
    * waiting ~0.2 s for the spare before the next evaluation. With cores to spare (or on a
@@ -345,7 +345,11 @@ export class SandboxPool {
 
   /** How the children start (the bundled child script), prepared once. */
   private childLaunch(): ChildLaunch {
-    return (this.launch ??= prepareChildLaunch(this.opts.childEntry));
+    if (!this.launch) {
+      this.launch = prepareChildLaunch(this.opts.childEntry);
+      if (this.launch.fallback) this.logger.warn(`sandbox: the child could not be bundled (${this.launch.fallback}); it runs under tsx, ~0.5 s slower to start`);
+    }
+    return this.launch;
   }
 
   private isolationPlan(): IsolationPlan {

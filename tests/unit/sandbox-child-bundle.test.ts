@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { prepareChildLaunch, withNativeBindingAt } from "../../worker/src/sandbox/child-bundle";
+
+/**
+ * The sandbox child is bundled into one CommonJS file with onnxruntime-node's JavaScript inside
+ * (worker/src/sandbox/child-bundle.ts): the bundle must load the native binding from its new
+ * place, find the CUDA provider's folder from there, and say why when it cannot be made.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const ONNXRUNTIME_DIR = path.dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
+const BINDING_DIR = path.join(ONNXRUNTIME_DIR, "bin", "napi-v6", process.platform, process.arch);
+const runPlain = (file: string) => spawnSync(process.execPath, [file], { encoding: "utf8", env: { PATH: process.env.PATH, NODE_ENV: "test" }, timeout: 30_000 });
+
+describe("the sandbox child's bundle", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "goat-child-bundle-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is one CommonJS file holding onnxruntime's JavaScript, its native binding required by absolute path", () => {
+    const launch = prepareChildLaunch(path.join(ROOT, "worker/src/sandbox/child.ts"));
+    expect(launch).toMatchObject({ bundled: true, execArgv: [] });
+    expect(launch.fallback).toBeUndefined();
+    expect(launch.entry).toMatch(/node_modules\/\.cache\/mls-goat-sandbox\/child-[0-9a-f]{16}\.cjs$/);
+    const code = readFileSync(launch.entry, "utf8");
+    expect(code).toContain(`require(${JSON.stringify(path.join(BINDING_DIR, "onnxruntime_binding.node"))})`);
+    expect(code).not.toContain('require("../bin/napi-v6/');
+    expect(code).not.toMatch(/require\("onnxruntime-(node|common)"\)/);
+    expect(code).not.toContain("import.meta");
+  });
+
+  it("loads onnxruntime when started by plain Node (then refuses to run without the pool's IPC channel)", () => {
+    const launch = prepareChildLaunch(path.join(ROOT, "worker/src/sandbox/child.ts"));
+    const run = runPlain(launch.entry);
+    expect(run.stderr).toContain("sandbox child: must be started by SandboxPool (no IPC channel)");
+    expect(run.stderr).not.toContain("Cannot find module");
+    expect(run.status).toBe(2);
+  });
+
+  it("looks for the CUDA provider library beside onnxruntime-node's binding, from the bundle's place", () => {
+    const launch = prepareChildLaunch(path.join(ROOT, "tests/support/sandbox/binding-dir-probe.ts"));
+    expect(launch.bundled).toBe(true);
+    const run = runPlain(launch.entry);
+    expect(run.stdout).toBe(`${BINDING_DIR} function`);
+    expect(run.status).toBe(0);
+  });
+
+  it("falls back to tsx and says why when the child cannot be bundled as CommonJS", () => {
+    const entry = path.join(dir, "top-level-await.ts");
+    writeFileSync(entry, "await Promise.resolve();\nexport {};\n");
+    const launch = prepareChildLaunch(entry);
+    expect(launch.bundled).toBe(false);
+    expect(launch.entry).toBe(entry);
+    expect(launch.execArgv).toEqual(["--import", expect.stringMatching(/^file:.*tsx/)]);
+    expect(launch.fallback).toMatch(/Build failed/);
+  });
+
+  it("refuses code without onnxruntime-node's binding for this host (a changed package layout)", () => {
+    expect(() => withNativeBindingAt('require("onnxruntime-node")', ONNXRUNTIME_DIR)).toThrow(
+      `onnxruntime-node's binding for ${process.platform}/${process.arch} is not in the bundle`,
+    );
+  });
+});
