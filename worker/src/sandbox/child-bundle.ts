@@ -67,8 +67,15 @@ export function prepareChildLaunch(entry: string): ChildLaunch {
     }
     return { entry: file, execArgv: [], bundled: true };
   } catch (e) {
-    return { ...tsx, fallback: (e as Error).message.split("\n")[0] };
+    return { ...tsx, fallback: bundlingFailure(e) };
   }
+}
+
+/** esbuild's first error with its place ("Build failed with 1 error" alone says nothing), else the message. */
+function bundlingFailure(e: unknown): string {
+  const first = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
+  if (first) return first.location ? `${first.location.file}:${first.location.line}: ${first.text}` : first.text;
+  return (e as Error).message.split("\n")[0];
 }
 
 /** The tsx loader, resolved from here so the child starts the same from any working directory. */
