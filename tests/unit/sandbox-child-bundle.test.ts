@@ -59,9 +59,19 @@ describe("the sandbox child's bundle", () => {
     expect(launch.fallback).toMatch(/top-level-await\.ts:1: Top-level await is currently not supported with the "cjs" output format/);
   });
 
-  it("refuses code without onnxruntime-node's binding for this host (a changed package layout)", () => {
-    expect(() => withNativeBindingAt('require("onnxruntime-node")', ONNXRUNTIME_DIR)).toThrow(
-      `onnxruntime-node's binding for ${process.platform}/${process.arch} is not in the bundle`,
+  it("refuses a bundle that would still load a native addon by a relative path (another package layout)", () => {
+    expect(() => withNativeBindingAt('x = require("../bin/napi-v7/linux/x64/onnxruntime_binding.node");', ONNXRUNTIME_DIR)).toThrow(
+      'the bundle would load a native addon by a relative path: require("../bin/napi-v7/linux/x64/onnxruntime_binding.node")',
     );
+    expect(withNativeBindingAt('require("node:fs");', ONNXRUNTIME_DIR)).toBe('require("node:fs");');
+  });
+
+  it("bundles a child that does not load onnxruntime (the tests' probe children) without a fallback", () => {
+    const entry = path.join(dir, "plain-child.ts");
+    writeFileSync(entry, 'import { readFileSync } from "node:fs";\nprocess.stdout.write(String(typeof readFileSync));\n');
+    const launch = prepareChildLaunch(entry);
+    expect(launch).toMatchObject({ bundled: true });
+    expect(launch.fallback).toBeUndefined();
+    expect(runPlain(launch.entry).stdout).toBe("function");
   });
 });

@@ -87,11 +87,13 @@ function tsxImportUrl(): string {
 /**
  * onnxruntime-node requires its native binding by a path relative to its own file
  * (`../bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node`), which esbuild keeps relative; the
- * bundle lives elsewhere, so those paths become absolute.
+ * bundle lives elsewhere, so those paths become absolute. A native addon still required by a
+ * relative path after that (another layout of the package) would fail in every child: refused.
  */
 export function withNativeBindingAt(code: string, onnxruntimeDir: string): string {
-  const relative = 'require("../bin/napi-v6/';
-  const thisHost = `${relative}${process.platform}/${process.arch}/onnxruntime_binding.node")`;
-  if (!code.includes(thisHost)) throw new Error(`onnxruntime-node's binding for ${process.platform}/${process.arch} is not in the bundle`);
-  return code.replaceAll(relative, `require(${JSON.stringify(`${path.join(onnxruntimeDir, "bin", "napi-v6")}/`).slice(0, -1)}`);
+  const absolute = `require(${JSON.stringify(`${path.join(onnxruntimeDir, "bin", "napi-v6")}/`).slice(0, -1)}`;
+  const rewritten = code.replaceAll('require("../bin/napi-v6/', absolute);
+  const relative = /require\("\.\.?\/[^"]*\.node"\)/.exec(rewritten);
+  if (relative) throw new Error(`the bundle would load a native addon by a relative path: ${relative[0]}`);
+  return rewritten;
 }
