@@ -131,12 +131,20 @@ function providerLibraryName(backend: string): string {
   return `libonnxruntime_providers_${backend}.so`;
 }
 
+/** node_modules/onnxruntime-node, as Node resolves it from here; throws where it is not installed. */
+export function onnxruntimePackageDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
+}
+
+/** The folder of onnxruntime-node's native bindings, one subfolder per `<platform>/<arch>`. */
+export function onnxruntimeBindingsRoot(packageDir: string): string {
+  return path.join(packageDir, "bin", "napi-v6");
+}
+
 /** node_modules/onnxruntime-node/bin/napi-v6/<platform>/<arch>, where the binding loads providers from. */
 export function onnxruntimeBindingDir(): string | undefined {
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = path.dirname(require.resolve("onnxruntime-node/package.json"));
-    return path.join(pkg, "bin", "napi-v6", process.platform, process.arch);
+    return path.join(onnxruntimeBindingsRoot(onnxruntimePackageDir()), process.platform, process.arch);
   } catch {
     return undefined;
   }

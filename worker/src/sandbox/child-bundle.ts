@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { onnxruntimeBindingsRoot, onnxruntimePackageDir } from "../onnx/execution-provider";
 
 /**
  * How to start the sandbox child: `node <file> [execArgv]`.
@@ -40,7 +41,7 @@ export function prepareChildLaunch(entry: string): ChildLaunch {
   if (process.env.GOAT_SANDBOX_TSX === "1") return tsx;
   try {
     const esbuild = require("esbuild") as EsbuildModule;
-    const onnxruntimeDir = path.dirname(require.resolve("onnxruntime-node/package.json"));
+    const onnxruntimeDir = onnxruntimePackageDir();
     const result = esbuild.buildSync({
       entryPoints: [entry],
       bundle: true,
@@ -91,7 +92,7 @@ function tsxImportUrl(): string {
  * relative path after that (another layout of the package) would fail in every child: refused.
  */
 export function withNativeBindingAt(code: string, onnxruntimeDir: string): string {
-  const absolute = `require(${JSON.stringify(`${path.join(onnxruntimeDir, "bin", "napi-v6")}/`).slice(0, -1)}`;
+  const absolute = `require(${JSON.stringify(`${onnxruntimeBindingsRoot(onnxruntimeDir)}/`).slice(0, -1)}`;
   const rewritten = code.replaceAll('require("../bin/napi-v6/', absolute);
   const relative = /require\("\.\.?\/[^"]*\.node"\)/.exec(rewritten);
   if (relative) throw new Error(`the bundle would load a native addon by a relative path: ${relative[0]}`);

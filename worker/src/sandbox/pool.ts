@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import path from "node:path";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
 import { usableCores } from "@goat/contracts/usable-cores";
@@ -10,6 +8,7 @@ import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
 import { planIsolation, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
+import { onnxruntimePackageDir } from "../onnx/execution-provider";
 import { buildWarmupModel } from "../onnx/warmup-model";
 import { createPrivateRoot, stageInputs, stageModel, stageWarmUpModel } from "./staging";
 import type { ChildEvaluateRequest, EvaluateRequest, OutputBatch, SandboxResult, TaskInputs } from "./protocol";
@@ -355,13 +354,12 @@ export class SandboxPool {
   private isolationPlan(): IsolationPlan {
     if (!this.isolation) {
       const launch = this.childLaunch();
-      const require = createRequire(import.meta.url);
       this.isolation = planIsolation({
         hidePaths: this.hidePaths,
         keepPaths: [
           launch.entry,
           this.opts.childEntry,
-          path.dirname(require.resolve("onnxruntime-node/package.json")),
+          onnxruntimePackageDir(),
           process.execPath,
           this.privateRoot,
         ],
