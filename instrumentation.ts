@@ -12,11 +12,13 @@ export async function register() {
     console.error(`[startup] refusing to start: ${describeEnvProblems(error)}`);
     process.exit(1);
   }
-  // Leaderboard polls and the page's own part, answered by the web server before Next (web-server.ts, lib/http/early-answers.ts).
+  // Leaderboard polls, the kept page and the page's own part, answered by the web server before Next (web-server.ts, lib/http/early-answers.ts).
   const { registerEarlyAnswer } = await import("./lib/http/early-answers");
   const { leaderboardPoll } = await import("./lib/leaderboard/poll-answer");
+  const { leaderboardPageEarly } = await import("./lib/leaderboard/page-early-answer");
   const { leaderboardViewerEarly } = await import("./lib/leaderboard/viewer");
   registerEarlyAnswer(leaderboardPoll);
+  registerEarlyAnswer(leaderboardPageEarly);
   registerEarlyAnswer(leaderboardViewerEarly);
   const { startReconciler } = await import("./lib/queue/reconciler");
   startReconciler(env().RECONCILE_INTERVAL_MS);

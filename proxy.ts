@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { keptPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_CACHE_HEADER, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
-import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/security-headers";
+import { keptPageKey, keptPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_CACHE_HEADER, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
+import { cameOverHttps, contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/security-headers";
 
 /**
  * Next's proxy (formerly middleware): a Content-Security-Policy with a fresh nonce for every page
@@ -10,11 +10,13 @@ import { contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/sec
  *
  * A leaderboard page is answered from the page kept in this process (lib/leaderboard/page-html-cache.ts:
  * rendered once per board change, with its own nonce; one variant for anonymous readers, one for
- * signed-in ones, whose own part the browser fills in).
+ * signed-in ones, whose own part the browser fills in). Under the built web server a kept page
+ * that is fresh never reaches here (lib/leaderboard/page-early-answer.ts answers it before Next):
+ * the proxy renders and keeps it, and serves it where the web server is not in front.
  */
 export async function proxy(request: NextRequest) {
-  const https = request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto")?.split(",")[0].trim() === "https";
-  const kept = await keptLeaderboardPage(request, https);
+  const https = request.nextUrl.protocol === "https:" || cameOverHttps(request.headers.get("x-forwarded-proto"));
+  const kept = await keptPageAnswer(request, https);
   if (kept) {
     if (https) kept.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
     return kept;
@@ -35,14 +37,14 @@ export async function proxy(request: NextRequest) {
  * of this server to render at, as in tests; a render that is not a page). Development renders
  * every request (the code changes under it).
  */
-async function keptLeaderboardPage(request: NextRequest, https: boolean): Promise<NextResponse | null> {
+async function keptPageAnswer(request: NextRequest, https: boolean): Promise<NextResponse | null> {
   const origin = process.env.__NEXT_PRIVATE_ORIGIN;
   const slug = leaderboardPageSlug(request.nextUrl.pathname);
   if (!slug || !origin || process.env.NODE_ENV === "development") return null;
   const reader = keptPageRequest(request.method, request.headers);
   if (!reader) return null;
   const path = `${request.nextUrl.pathname}${request.nextUrl.search}`;
-  const found = await leaderboardPage(`${https ? "https" : "http"}|${reader.theme}|${reader.audience}|${path}`, slug, () =>
+  const found = await leaderboardPage(keptPageKey(https, reader, path), slug, () =>
     fetch(`${origin}${path}`, {
       headers: {
         [PAGE_RENDER_HEADER]: reader.audience,

@@ -22,6 +22,14 @@ export function contentSecurityPolicy(nonce: string, { development, https }: { d
   ].join("; ");
 }
 
+/**
+ * Whether the browser came over HTTPS, as the reverse proxy in front says in X-Forwarded-Proto (the
+ * first of a list: the proxy nearest the browser). Pages' policies and HSTS follow it.
+ */
+export function cameOverHttps(forwardedProto: string | null): boolean {
+  return forwardedProto?.split(",")[0].trim() === "https";
+}
+
 /** HSTS once a browser reached us over HTTPS (the proxy in front says so in X-Forwarded-Proto). */
 export const STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains";
 

@@ -73,15 +73,34 @@ export function keptPageAudience(renderHeader: string | null): PageAudience | nu
   return renderHeader === "anonymous" || renderHeader === "member" ? renderHeader : null;
 }
 
+/** A request's headers as Headers.get reads them (the proxy's Headers, or the web server's raw ones: lib/leaderboard/page-early-answer.ts). */
+export interface RequestHeaders {
+  get(name: string): string | null;
+}
+
+/** Which kept page a reader gets: the theme it is rendered with, and its audience. */
+export interface KeptPageReader {
+  theme: string;
+  audience: PageAudience;
+}
+
+/**
+ * The key of a kept page: the scheme the browser came by (an HTTPS page's policy differs), the
+ * reader's theme and audience, and the path with its query as the request named them.
+ */
+export function keptPageKey(https: boolean, reader: KeptPageReader, pathWithQuery: string): string {
+  return `${https ? "https" : "http"}|${reader.theme}|${reader.audience}|${pathWithQuery}`;
+}
+
 /**
  * Whether a request may get a kept page, and which: a browser's GET of the page as a document (not
  * Next's own fetch of it, not a server action, no token), the theme it is rendered with, and its
  * audience (a session cookie, valid or not, gets the "member" variant; the browser learns whose it is).
  */
-export function keptPageRequest(method: string, headers: Headers): { theme: string; audience: PageAudience } | null {
+export function keptPageRequest(method: string, headers: RequestHeaders): KeptPageReader | null {
   if (method !== "GET" || !documentRequest(headers)) return null;
   for (const name of ["authorization", "next-action", PAGE_RENDER_HEADER]) {
-    if (headers.has(name)) return null;
+    if (headers.get(name) !== null) return null;
   }
   const cookie = headers.get("cookie");
   const audience: PageAudience = holdsSessionCookie(cookie) ? "member" : "anonymous";
@@ -105,7 +124,7 @@ export function keptPageRequest(method: string, headers: Headers): { theme: stri
  * the proxy runs (next/dist/server/web/adapter.js), so these are what tell them apart here. Given
  * the kept HTML, the browser's router would load the page again as a document (a full reload).
  */
-function documentRequest(headers: Headers): boolean {
+function documentRequest(headers: RequestHeaders): boolean {
   const destination = headers.get("sec-fetch-dest");
   if (destination !== null && destination !== "document") return false;
   return (headers.get("accept") ?? "").includes("text/html");
@@ -121,15 +140,21 @@ export function forgetLeaderboardPages(slug: string): void {
 /** The answer's headers a kept page is served with (the rest are this server's per-request ones). */
 const KEPT_HEADERS = ["content-type", "content-security-policy", "cache-control", "vary", "link"];
 
+/** The page kept for `key` while it is fresh, or null; never renders (the web server's early answer asks this). */
+export function keptLeaderboardPage(key: string): CachedPage | null {
+  const kept = store().pages.get(key);
+  return kept && Date.now() - kept.storedAt < MAX_AGE_MS ? kept : null;
+}
+
 /**
  * The kept page for `key`, or one rendered by `render` (one render at a time per key; requests
  * that arrive meanwhile wait for it). Null when the render is not a 200 HTML answer with a nonce
  * policy: the request is then served as any page.
  */
 export async function leaderboardPage(key: string, slug: string, render: () => Promise<Response>): Promise<{ page: CachedPage; hit: boolean } | null> {
+  const kept = keptLeaderboardPage(key);
+  if (kept) return { page: kept, hit: true };
   const { pages, filling, generations } = store();
-  const kept = pages.get(key);
-  if (kept && Date.now() - kept.storedAt < MAX_AGE_MS) return { page: kept, hit: true };
   let pending = filling.get(key);
   if (!pending) {
     const generation = generations.get(slug) ?? 0;

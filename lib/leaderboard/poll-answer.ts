@@ -1,9 +1,9 @@
 import "server-only";
-import { gzipSync } from "node:zlib";
 import { authenticateRequest } from "../auth/request-caller";
 import { holdsSessionCookie } from "../auth/session-cookie";
 import type { EarlyAnswer, EarlyAnswerRoute, EarlyRequest } from "../http/early-answers";
 import { earlyFetchRequest, earlyForwardedFor, earlyHeader } from "../http/early-answers";
+import { gzippedFor } from "../http/early-gzip";
 import { clientIpOf } from "../http/client-ip";
 import { consumeLimit } from "../http/rate-limits";
 import { apiAnswerHeaders } from "../http/security-headers";
@@ -52,20 +52,6 @@ export function leaderboardPollAnswer(page: SerializedPage, teamId: number | nul
 }
 
 const LEADERBOARD_POLL = /^\/api\/tasks\/([^/?]+)\/leaderboard(?:\?(.*))?$/;
-/** Below this, gzip saves too little to be worth a header (the compression package's threshold; Next's own answers, sent chunked, are compressed at any size). */
-const GZIP_FROM_BYTES = 1024;
-const gzipped = new WeakMap<Uint8Array, Buffer>();
-
-/** Whether an Accept-Encoding header takes gzip (named or `*`, with a weight above 0). */
-export function acceptsGzip(acceptEncoding: string | null): boolean {
-  if (!acceptEncoding) return false;
-  return acceptEncoding.split(",").some((entry) => {
-    const [coding, ...params] = entry.trim().toLowerCase().split(";");
-    if (coding.trim() !== "gzip" && coding.trim() !== "*") return false;
-    const weight = params.map((param) => param.trim()).find((param) => param.startsWith("q="));
-    return weight === undefined || Number(weight.slice(2)) > 0;
-  });
-}
 
 /**
  * A poll of a board, answered by the web server before Next (lib/http/early-answers.ts) with the
@@ -90,17 +76,12 @@ export const leaderboardPoll: EarlyAnswerRoute = {
       const page = serializedPage(snapshot, query, teamId);
       const answer = leaderboardPollAnswer(page, teamId, earlyHeader(request, "if-none-match"));
       const headers: Record<string, string> = { ...apiAnswerHeaders(earlyHeader(request, "x-forwarded-proto")), ...answer.headers };
-      let body = answer.body;
-      if (body && body.byteLength >= GZIP_FROM_BYTES && acceptsGzip(earlyHeader(request, "accept-encoding"))) {
-        // An anonymous page's bytes are shared (memoized per board version): compressed once. A
-        // signed-in caller's page is made for them, and compressed for them.
-        let compressed = gzipped.get(body);
-        if (!compressed) gzipped.set(body, (compressed = gzipSync(body)));
-        body = compressed;
-        headers["Content-Encoding"] = "gzip";
-      }
+      // An anonymous page's bytes are shared (memoized per board version): compressed once. A
+      // signed-in caller's page is made for them, and compressed for them.
+      const compressed = answer.body && gzippedFor(request, answer.body);
+      if (compressed) headers["Content-Encoding"] = "gzip";
       webMetrics().earlyAnswers.inc({ route: "leaderboard" });
-      return { status: answer.status, headers, body };
+      return { status: answer.status, headers, body: compressed ?? answer.body };
     } catch {
       return null;
     }

@@ -168,10 +168,10 @@ async function main(): Promise<void> {
       return `accuracy ${result.score} on ${result.receipt.rows} rows by ${result.receipt.workerId} (${result.receipt.executionProvider}); the curl upload scored the same`;
     });
 
-    await step("the web image's server answers leaderboard polls before Next, anonymous and signed in (own row); pages reach Next", async () => {
-      const earlyAnswers = async () => {
+    await step("the web image's server answers leaderboard polls and the kept leaderboard page before Next, anonymous and signed in (own row); other pages reach Next", async () => {
+      const earlyAnswers = async (route = "leaderboard") => {
         const text = await (await fetch(`http://localhost:${webPort}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
-        return Number(/^goat_early_answers_total\{route="leaderboard"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+        return Number(new RegExp(`^goat_early_answers_total\\{route="${route}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
       };
       const before = await earlyAnswers();
       const anonymous = await fetch(`http://localhost:${webPort}/api/tasks/task2/leaderboard`);
@@ -188,7 +188,18 @@ async function main(): Promise<void> {
       assert.equal(page.status, 200);
       assert.match(await page.text(), /Demo Team/);
       assert.equal(await earlyAnswers(), before + 2);
-      return "anonymous and signed-in polls answered early (goat_early_answers_total +2; the signed-in one with its own row, private); the page came from Next";
+      // A browser's load of the page: rendered and kept by Next's proxy, then the kept page answered early.
+      const asBrowser = { accept: "text/html,application/xhtml+xml", "accept-encoding": "gzip" };
+      const pagesBefore = await earlyAnswers("leaderboard-page");
+      const kept = await until("the leaderboard page answered early from the kept page", async () => {
+        const answer = await fetch(`http://localhost:${webPort}/tasks/task2/leaderboard`, { headers: asBrowser });
+        return answer.headers.get("x-goat-page-cache") === "hit" ? answer : null;
+      });
+      assert.equal(kept.headers.get("content-encoding"), "gzip");
+      assert.match(kept.headers.get("content-security-policy") ?? "", /'nonce-[^']+' 'strict-dynamic'/);
+      assert.match(await kept.text(), /Demo Team/);
+      assert.ok((await earlyAnswers("leaderboard-page")) > pagesBefore, "goat_early_answers_total{route=\"leaderboard-page\"} did not grow");
+      return "anonymous and signed-in polls answered early (goat_early_answers_total +2; the signed-in one with its own row, private); a plain fetch of the page came from Next, a browser's load from the kept page before Next (gzip, the render's nonce policy)";
     });
 
     await step("7 workers online in GET /submit/queue/status and on the admin dashboard", async () => {

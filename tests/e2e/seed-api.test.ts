@@ -61,7 +61,7 @@ it("the seed's curl commands work verbatim with the printed token", async () => 
   expect(board.entries[0]).toMatchObject({ rank: 1, team: "Demo Team", score: result.score, submissionId: 1, submissionCount: 2 });
 }, 120_000);
 
-it("the built web server answers leaderboard polls and the page's own part before Next, anonymous or signed in, and hands the rest to Next", async () => {
+it("the built web server answers leaderboard polls, the kept page and the page's own part before Next, anonymous or signed in, and hands the rest to Next", async () => {
   const earlyAnswers = async (route = "leaderboard") => {
     const text = await (await fetch(`${platform.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     return Number(new RegExp(`^goat_early_answers_total\\{route="${route}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
@@ -102,6 +102,26 @@ it("the built web server answers leaderboard polls and the page's own part befor
   expect(await earlyAnswers("leaderboard-viewer")).toBe(viewerBefore + 1);
   expect((await fetch(`${platform.baseUrl}/api/tasks/no-such-task/leaderboard/viewer`)).status).toBe(404);
   expect(await earlyAnswers("leaderboard-viewer")).toBe(viewerBefore + 1);
+
+  // The leaderboard page: rendered and kept by Next's proxy (a miss), then its kept bytes answered early (hits).
+  const pageUrl = `${platform.baseUrl}/tasks/task2/leaderboard?board=public`;
+  const asBrowser = { accept: "text/html,application/xhtml+xml", "accept-encoding": "gzip" };
+  const pageBefore = await earlyAnswers("leaderboard-page");
+  const missed = await fetch(pageUrl, { headers: asBrowser });
+  expect(missed.headers.get("x-goat-page-cache")).toBe("miss");
+  const missedHtml = await missed.text();
+  expect(await earlyAnswers("leaderboard-page")).toBe(pageBefore);
+  const kept = await fetch(pageUrl, { headers: asBrowser });
+  expect(kept.headers.get("x-goat-page-cache")).toBe("hit");
+  expect(kept.headers.get("content-security-policy")).toBe(missed.headers.get("content-security-policy"));
+  expect(kept.headers.get("x-frame-options")).toBe("DENY");
+  expect(kept.headers.get("content-encoding")).toBe("gzip");
+  expect(await kept.text()).toBe(missedHtml);
+  expect(await earlyAnswers("leaderboard-page")).toBe(pageBefore + 1);
+  // A caller by token gets a page rendered for them, through Next.
+  const own = await fetch(pageUrl, { headers: { ...asBrowser, authorization: `Bearer ${platform.credentials.participant.token}` } });
+  expect(own.headers.get("x-goat-page-cache")).toBeNull();
+  expect(await earlyAnswers("leaderboard-page")).toBe(pageBefore + 1);
 });
 
 it("the web server stops on SIGTERM within its grace period, an open event stream included (last: it stops the web app)", async () => {

@@ -2,7 +2,9 @@ import { unstable_doesMiddlewareMatch, unstable_getResponseFromNextConfig } from
 import { NextRequest } from "next/server";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { EarlyRequest } from "@/lib/http/early-answers";
 
 // Attacks: framing the site to trick a click (clickjacking), running an injected script (XSS),
 // sniffing a JSON answer as HTML, and a cross-site form posting an upload with the victim's
@@ -15,6 +17,8 @@ vi.mock("next/headers", () => ({
 }));
 
 const { proxy, config } = await import("@/proxy");
+const { leaderboardPageEarly } = await import("@/lib/leaderboard/page-early-answer");
+const { forgetLeaderboardPages } = await import("@/lib/leaderboard/page-html-cache");
 // @ts-expect-error -- next.config.mjs is plain JavaScript with a JSDoc type; the test reads its headers().
 const nextConfig = (await import("@/next.config.mjs")).default as import("next").NextConfig;
 const { POST: submitRoute } = await import("@/app/submit/[task]/route");
@@ -78,15 +82,18 @@ describe("the leaderboard page, kept by the proxy", () => {
   // (a page with a fresh nonce in its policy and on its script), and records what it was asked.
   const renders: Headers[] = [];
   let server: http.Server;
+  let origin: string;
   beforeAll(async () => {
     server = http.createServer((request, response) => {
       renders.push(new Headers(request.headers as Record<string, string>));
       const nonce = crypto.randomUUID();
       response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`, "set-cookie": "leak=1" });
-      response.end(`<html><script nonce="${nonce}">boot()</script>${request.url}</html>`);
+      // A board's worth of rows (gzip starts at 1 KB).
+      response.end(`<html><script nonce="${nonce}">boot()</script>${request.url}${"<tr><td>team</td></tr>".repeat(100)}</html>`);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    vi.stubEnv("__NEXT_PRIVATE_ORIGIN", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    vi.stubEnv("__NEXT_PRIVATE_ORIGIN", origin);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
@@ -148,6 +155,97 @@ describe("the leaderboard page, kept by the proxy", () => {
       expect(answer.headers.get("x-middleware-request-x-nonce")).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
     }
     expect(renders.length).toBe(before);
+  });
+
+  // The built web server answers a kept page before Next (lib/leaderboard/page-early-answer.ts): the
+  // same page, the same headers as the proxy's answer plus next.config.mjs's, to the same readers only.
+  describe("answered before Next by the web server", () => {
+    const early = (url: string, headers: Record<string, string> = {}, method = "GET"): EarlyRequest => ({ method, url, headers: { host: "localhost:8000", ...headers }, remoteAddress: "127.0.0.1" });
+    const keep = async (path: string, headers: Record<string, string> = {}) => {
+      const kept = await proxy(new NextRequest(`${SITE}${path}`, { headers: { accept: HTML, ...headers } }));
+      expect(kept.headers.get("x-goat-page-cache")).toBe("miss");
+      return kept;
+    };
+
+    it("serves the proxy's kept page: its bytes, its render's nonce policy, the headers next.config.mjs adds to every answer, HSTS only over HTTPS, gzip once", async () => {
+      const path = `/tasks/${crypto.randomUUID()}/leaderboard?page=2`;
+      const kept = await keep(path, { cookie: "goat-theme=dark" });
+      const keptBody = Buffer.from(await kept.arrayBuffer());
+      const answer = await leaderboardPageEarly.answer(early(path, { accept: HTML, cookie: "goat-theme=dark; authjs.csrf-token=x" }));
+      expect(answer).not.toBeNull();
+      expect(answer!.status).toBe(200);
+      expect(Buffer.from(answer!.body!).equals(keptBody)).toBe(true);
+      const headers = new Headers(answer!.headers);
+      expect(headers.get("content-security-policy")).toBe(kept.headers.get("content-security-policy"));
+      expect(headers.get("content-security-policy")).toMatch(/'nonce-[^']+' 'strict-dynamic'/);
+      expect(headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(headers.get("x-goat-page-cache")).toBe("hit");
+      expect(headers.get("set-cookie")).toBeNull();
+      expect(headers.get("strict-transport-security")).toBeNull();
+      expect(headers.get("content-encoding")).toBeNull();
+      expect(headers.get("vary")).toBe("Accept-Encoding");
+      const fromNextConfig = await unstable_getResponseFromNextConfig({ url: `${SITE}${path}`, nextConfig });
+      for (const name of ["x-frame-options", "x-content-type-options", "referrer-policy", "permissions-policy"]) {
+        expect(headers.get(name), name).toBe(fromNextConfig.headers.get(name));
+        expect(headers.get(name), name).not.toBeNull();
+      }
+
+      // Over HTTPS: the page kept for HTTPS (its policy may differ), with HSTS; gzip when taken, compressed once.
+      expect(await leaderboardPageEarly.answer(early(path, { accept: HTML, cookie: "goat-theme=dark", "x-forwarded-proto": "https" }))).toBeNull();
+      const keptHttps = await keep(path, { cookie: "goat-theme=dark", "x-forwarded-proto": "https" });
+      const https = { accept: HTML, cookie: "goat-theme=dark", "x-forwarded-proto": "https", "accept-encoding": "gzip, deflate, br" };
+      const [first, second] = [await leaderboardPageEarly.answer(early(path, https)), await leaderboardPageEarly.answer(early(path, https))];
+      expect(first!.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
+      expect(first!.headers["content-encoding"]).toBe("gzip");
+      expect(gunzipSync(first!.body!).equals(Buffer.from(await keptHttps.arrayBuffer()))).toBe(true);
+      expect(second!.body).toBe(first!.body);
+    });
+
+    it("declines what the proxy would not serve from its store: a token's caller, Next's own fetches, the render itself, another method, a page or variant not kept, a page whose board changed or that is older than 10 s, development", async () => {
+      const slug = crypto.randomUUID();
+      const path = `/tasks/${slug}/leaderboard`;
+      await keep(path);
+      expect(await leaderboardPageEarly.answer(early(path, { accept: HTML }))).not.toBeNull();
+      const declined: [Record<string, string>, string?, string?][] = [
+        [{ accept: HTML, authorization: "Bearer goat_x" }],
+        [{ accept: "*/*", "sec-fetch-dest": "empty", "sec-fetch-mode": "cors" }],
+        [{ accept: "*/*" }],
+        [{ accept: HTML, "x-goat-page-render": "anonymous" }],
+        [{ accept: HTML, "next-action": "abc" }],
+        [{ accept: HTML }, "POST"],
+        [{ accept: HTML }, "HEAD"],
+        // the signed-in readers' variant, not kept yet: never the anonymous page
+        [{ accept: HTML, cookie: "next-auth.session-token=alice" }],
+        [{ accept: HTML, cookie: "goat-theme=light" }],
+        [{ accept: HTML }, "GET", `${path}?page=3`],
+        [{ accept: HTML }, "GET", `/tasks/${crypto.randomUUID()}/leaderboard`],
+      ];
+      for (const [headers, method = "GET", url = path] of declined) {
+        const request = early(url, headers, method);
+        expect(leaderboardPageEarly.accepts(request) ? await leaderboardPageEarly.answer(request) : null, `${method} ${url} ${JSON.stringify(headers)}`).toBeNull();
+      }
+      expect(leaderboardPageEarly.accepts(early(`/api/tasks/${slug}/leaderboard`, { accept: HTML }))).toBe(false);
+
+      vi.stubEnv("NODE_ENV", "development");
+      try {
+        expect(await leaderboardPageEarly.answer(early(path, { accept: HTML }))).toBeNull();
+      } finally {
+        vi.unstubAllEnvs();
+        vi.stubEnv("__NEXT_PRIVATE_ORIGIN", origin);
+      }
+      // A new score (or a reveal, an organiser's edit) drops the task's kept pages.
+      forgetLeaderboardPages(slug);
+      expect(await leaderboardPageEarly.answer(early(path, { accept: HTML }))).toBeNull();
+      await keep(path);
+      const now = Date.now();
+      const clock = vi.spyOn(Date, "now").mockReturnValue(now + 10_001);
+      try {
+        expect(await leaderboardPageEarly.answer(early(path, { accept: HTML }))).toBeNull();
+      } finally {
+        clock.mockRestore();
+      }
+      expect(await leaderboardPageEarly.answer(early(path, { accept: HTML }))).not.toBeNull();
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import type { NextConfig } from "next";
 import { describe, expect, it } from "vitest";
 import { API_CONTENT_SECURITY_POLICY, apiAnswerHeaders, EVERY_ANSWER_HEADERS, STRICT_TRANSPORT_SECURITY } from "@/lib/http/security-headers";
-import { acceptsGzip } from "@/lib/leaderboard/poll-answer";
+import { acceptsGzip } from "@/lib/http/early-gzip";
 
 // The web server answers anonymous leaderboard polls before Next (lib/http/early-answers.ts), so
 // Next's `headers()` rules never see those answers: lib/http/security-headers.ts repeats them. This
