@@ -43,7 +43,9 @@ const nextConfig = {
   transpilePackages: ["@goat/contracts"],
   poweredByHeader: false,
   // Route handlers read files by runtime paths (DATA_DIR, STORAGE_DIR), which makes the file tracer
-  // copy the whole project into .next/standalone; none of these run in the web server.
+  // copy the whole project into .next/standalone; none of these run in the web server. Next applies
+  // these excludes to the routes' traces only: scripts/prune-standalone.mjs applies the "*" list to
+  // the standalone folder after the build (instrumentation.ts's trace brings them in again).
   // /api/docs serves Swagger UI's files from node_modules by a runtime path (lib/openapi/renderer.ts).
   outputFileTracingIncludes: {
     "/api/docs/[asset]": ["./node_modules/swagger-ui-dist/swagger-ui.css", "./node_modules/swagger-ui-dist/swagger-ui-bundle.js", "./node_modules/swagger-ui-dist/package.json"],

@@ -187,6 +187,11 @@ async function buildApp(): Promise<string> {
   return target;
 }
 
+/** The commit the app in `appDir` was built from (scripts/build-web.sh writes it), or "unknown". */
+async function builtFrom(appDir: string): Promise<string> {
+  return (await fs.readFile(path.join(appDir, "BUILD_COMMIT"), "utf8").catch(() => "unknown\n")).trim();
+}
+
 /** The built app on `port`: our web server (web-server.mjs) or, for comparison, Next's own (server.js). */
 async function startServer(appDir: string, port: number, entry: "web-server.mjs" | "server.js" = "web-server.mjs"): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(appDir, entry)], { cwd: ROOT, env: { ...process.env, PORT: String(port), HOSTNAME: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
@@ -315,7 +320,7 @@ async function main() {
     const load1 = os.loadavg()[0].toFixed(1);
 
     console.log(`
-Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty}
+Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty} (seed and load), the web app built from ${await builtFrom(appDir)}${process.env.BENCH_APP_DIR ? ` (BENCH_APP_DIR=${process.env.BENCH_APP_DIR})` : ""}
 ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${load1} at the end; server, Postgres, Redis and autocannon on the same machine.
 ${RUNS} runs of ${SECONDS} s each: min / median / max.
 
