@@ -202,6 +202,15 @@ async function main(): Promise<void> {
       return "anonymous and signed-in polls answered early (goat_early_answers_total +2; the signed-in one with its own row, private); a plain fetch of the page came from Next, a browser's load from the kept page before Next (gzip, the render's nonce policy)";
     });
 
+    await step("the web image holds the built server, not the project's tests, benchmarks, worker, docs or scripts", async () => {
+      const entries = docker(["exec", stack.container("web")!, "ls", "-A", "/app"]).stdout.split("\n").filter(Boolean);
+      for (const needed of ["web-server.mjs", "server.js", ".next", "node_modules", "public", "BUILD_COMMIT"]) assert.ok(entries.includes(needed), `${needed} is missing from the web image's /app`);
+      // next.config.mjs's outputFileTracingExcludes, which Next leaves in with instrumentation.ts's trace (scripts/prune-standalone.mjs).
+      const shipped = ["tests", "bench", "worker", "docs", "tools", "scripts", "var", "README.md", "Dockerfile"].filter((name) => entries.includes(name));
+      assert.deepEqual(shipped, [], `the web image ships ${shipped.join(", ")}`);
+      return `/app holds ${entries.length} entries (${entries.join(", ")})`;
+    });
+
     await step("7 workers online in GET /submit/queue/status and on the admin dashboard", async () => {
       adminCookie = await web.signIn("admin@mls-goat.local", "admin-demo-pass");
       const dashboard = await until("7 online workers on the dashboard", async () => {
