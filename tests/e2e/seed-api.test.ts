@@ -116,6 +116,9 @@ it("the built web server answers leaderboard polls, the kept page and the page's
   expect(kept.headers.get("content-security-policy")).toBe(missed.headers.get("content-security-policy"));
   expect(kept.headers.get("x-frame-options")).toBe("DENY");
   expect(kept.headers.get("content-encoding")).toBe("gzip");
+  // Next's Vary (its router headers and Accept-Encoding), Accept-Encoding named once.
+  expect(kept.headers.get("vary")).toBe(missed.headers.get("vary"));
+  expect(kept.headers.get("vary")!.match(/accept-encoding/gi)).toHaveLength(1);
   expect(await kept.text()).toBe(missedHtml);
   expect(await earlyAnswers("leaderboard-page")).toBe(pageBefore + 1);
   // A caller by token gets a page rendered for them, through Next.
