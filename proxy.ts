@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { keptPageKey, keptPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_CACHE_HEADER, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
+import { keptPageHeaders, keptPageKey, keptPageRequest, leaderboardPage, leaderboardPageSlug, PAGE_RENDER_HEADER } from "./lib/leaderboard/page-html-cache";
 import { cameOverHttps, contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from "./lib/http/security-headers";
 
 /**
@@ -17,10 +17,7 @@ import { cameOverHttps, contentSecurityPolicy, STRICT_TRANSPORT_SECURITY } from 
 export async function proxy(request: NextRequest) {
   const https = request.nextUrl.protocol === "https:" || cameOverHttps(request.headers.get("x-forwarded-proto"));
   const kept = await keptPageAnswer(request, https);
-  if (kept) {
-    if (https) kept.headers.set("strict-transport-security", STRICT_TRANSPORT_SECURITY);
-    return kept;
-  }
+  if (kept) return kept;
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   const policy = contentSecurityPolicy(nonce, { development: process.env.NODE_ENV === "development", https });
   const requestHeaders = new Headers(request.headers);
@@ -58,9 +55,7 @@ async function keptPageAnswer(request: NextRequest, https: boolean): Promise<Nex
     }),
   );
   if (!found) return null;
-  const response = new NextResponse(found.page.body as BodyInit, { headers: found.page.headers });
-  response.headers.set(PAGE_CACHE_HEADER, found.hit ? "hit" : "miss");
-  return response;
+  return new NextResponse(found.page.body as BodyInit, { headers: keptPageHeaders(found.page, { hit: found.hit, https }) });
 }
 
 export const config = {

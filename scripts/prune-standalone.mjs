@@ -7,11 +7,11 @@
 // and stored models. The web server reads none of them (its code is in .next/server's chunks).
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 process.removeAllListeners("warning"); // path.matchesGlob is experimental in Node 20
 const standalone = path.resolve(process.argv[2] ?? ".next/standalone");
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = (await import(pathToFileURL(path.join(root, "next.config.mjs")).href)).default;
 const patterns = config.outputFileTracingExcludes?.["*"] ?? [];
 if (patterns.length === 0) throw new Error("next.config.mjs names no outputFileTracingExcludes for every route (\"*\")");

@@ -2,9 +2,9 @@ import "server-only";
 import type { EarlyAnswer, EarlyAnswerRoute, EarlyRequest } from "../http/early-answers";
 import { earlyHeader } from "../http/early-answers";
 import { gzippedFor } from "../http/early-gzip";
-import { cameOverHttps, EVERY_ANSWER_HEADERS, STRICT_TRANSPORT_SECURITY } from "../http/security-headers";
+import { cameOverHttps, EVERY_ANSWER_HEADERS } from "../http/security-headers";
 import { webMetrics } from "../observability/metrics";
-import { keptLeaderboardPage, keptPageKey, keptPageRequest, leaderboardPageSlug, PAGE_CACHE_HEADER } from "./page-html-cache";
+import { keptLeaderboardPage, keptPageHeaders, keptPageKey, keptPageRequest, leaderboardPageSlug } from "./page-html-cache";
 
 /** The leaderboard page's path, with or without a query (lib/leaderboard/page-html-cache.ts leaderboardPageSlug says the rest). */
 const LEADERBOARD_PAGE = /^\/tasks\/[^/?#]+\/leaderboard(?:[?#]|$)/;
@@ -34,13 +34,8 @@ export const leaderboardPageEarly: EarlyAnswerRoute = {
     const https = cameOverHttps(earlyHeader(request, "x-forwarded-proto"));
     const page = keptLeaderboardPage(keptPageKey(https, reader, `${url.pathname}${url.search}`));
     if (!page) return null;
-    const headers: Record<string, string> = {
-      ...EVERY_ANSWER_HEADERS,
-      ...page.headers,
-      ...(https ? { "strict-transport-security": STRICT_TRANSPORT_SECURITY } : {}),
-      vary: withAcceptEncoding(page.headers.vary),
-      [PAGE_CACHE_HEADER]: "hit",
-    };
+    // What Next adds to the proxy's answer: next.config.mjs's headers, and Accept-Encoding in Vary.
+    const headers: Record<string, string> = { ...EVERY_ANSWER_HEADERS, ...keptPageHeaders(page, { hit: true, https }), vary: withAcceptEncoding(page.headers.vary) };
     const compressed = gzippedFor(request, page.body);
     if (compressed) headers["content-encoding"] = "gzip";
     webMetrics().earlyAnswers.inc({ route: "leaderboard-page" });

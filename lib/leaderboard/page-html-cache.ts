@@ -27,6 +27,7 @@
  * globalThis (one process), not the module itself; what it imports keeps no state.
  */
 import { holdsSessionCookie } from "../auth/session-cookie";
+import { STRICT_TRANSPORT_SECURITY } from "../http/security-headers";
 
 export const PAGE_RENDER_HEADER = "x-goat-page-render";
 /** On an answer from the proxy: "hit" (kept HTML) or "miss" (rendered for this request and kept). */
@@ -139,6 +140,15 @@ export function forgetLeaderboardPages(slug: string): void {
 
 /** The answer's headers a kept page is served with (the rest are this server's per-request ones). */
 const KEPT_HEADERS = ["content-type", "content-security-policy", "cache-control", "vary", "link"];
+
+/**
+ * The headers a kept page is served with, by the proxy (a miss or a hit) or by the web server before
+ * Next (a hit): the render's own (KEPT_HEADERS), whether it was kept already, and HSTS when the
+ * browser came over HTTPS. The rest are the server's per-request ones (and next.config.mjs's).
+ */
+export function keptPageHeaders(page: CachedPage, { hit, https }: { hit: boolean; https: boolean }): Record<string, string> {
+  return { ...page.headers, ...(https ? { "strict-transport-security": STRICT_TRANSPORT_SECURITY } : {}), [PAGE_CACHE_HEADER]: hit ? "hit" : "miss" };
+}
 
 /** The page kept for `key` while it is fresh, or null; never renders (the web server's early answer asks this). */
 export function keptLeaderboardPage(key: string): CachedPage | null {
