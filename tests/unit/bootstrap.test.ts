@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { mulberry32 } from "@goat/contracts/seeded-random";
 import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, percentileOfSorted } from "../../worker/src/metrics/bootstrap";
-import { bootstrapInterval, decodeSplitOutcomes, encodeSplitOutcomes, scoreSplit, type SplitOutcomes } from "../../worker/src/metrics/index";
+import {
+  bootstrapInterval,
+  decodeSplitOutcomes,
+  encodeSplitOutcomes,
+  scoreClassifiedSplit,
+  scoreSplit,
+  StreamedClassification,
+  StreamedInterval,
+  type SplitOutcomes,
+} from "../../worker/src/metrics/index";
 
 /** Classification outcomes with the given per-row hits (label 0; a hit predicts 0, a miss 1). */
 function hitsOutcomes(hits: number[]): SplitOutcomes {
@@ -21,6 +30,73 @@ const allRows = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
 /** z of a two-sided 95% normal interval. */
 const Z95 = 1.959963984540054;
+
+/** A linear congruential generator in [0, 1): the tests' own draws, apart from the bootstrap's seed. */
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => (state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 4_294_967_296;
+}
+
+describe("StreamedInterval", () => {
+  /**
+   * A test set of `testRows` rows of 5 classes whose model is right on about `rightRate` of them,
+   * streamed through StreamedClassification in batches of 97 rows, with each split's streamed
+   * interval of `metric` told of its hits; against bootstrapInterval over each split's outcomes.
+   */
+  async function streamedAndAtTheEnd(metric: "accuracy" | "top_k", rightRate: number, testRows = 2_003) {
+    const classes = 5;
+    const rand = lcg(Math.round(rightRate * 1000) + testRows);
+    const labels = Int32Array.from({ length: testRows }, () => Math.floor(rand() * classes));
+    const scores = new Float32Array(testRows * classes).map(() => rand());
+    labels.forEach((label, row) => {
+      if (rand() < rightRate) scores[row * classes + label] = 2; // right, and inside any top k
+    });
+    // Splits as the task's seeded split makes them: shuffled, not in row order.
+    const shuffled = Array.from({ length: testRows }, (_, row) => row).sort(() => rand() - 0.5);
+    const splits = [shuffled.slice(0, 700), shuffled.slice(700)];
+    const intervals = splits.map((rows) => StreamedInterval.of(metric, rows, testRows));
+    expect(intervals.every((interval) => interval !== null)).toBe(true);
+    const streaming = new StreamedClassification(classes, labels, 2, intervals as StreamedInterval[]);
+    for (let start = 0; start < testRows; start += 97) streaming.add(scores.subarray(start * classes, Math.min(testRows, start + 97) * classes), start);
+    const atTheEnd = await Promise.all(splits.map((rows) => bootstrapInterval(scoreClassifiedSplit([metric], streaming.split(rows)).outcomes, metric)));
+    return { streamed: intervals.map((interval) => interval!.finish()), atTheEnd };
+  }
+
+  it.each([
+    ["accuracy", 0.2],
+    ["accuracy", 0.85],
+    ["top_k", 0.3],
+    ["top_k", 0.9],
+  ] as const)("gives %s the interval bootstrapInterval gives the split's outcomes, exactly (about %s right)", async (metric, rightRate) => {
+    const { streamed, atTheEnd } = await streamedAndAtTheEnd(metric, rightRate);
+    expect(streamed).toEqual(atTheEnd);
+    // Not a degenerate interval: the splits' scores vary from resample to resample.
+    for (const interval of streamed) expect(interval.high - interval.low).toBeGreaterThan(0.01);
+  });
+
+  it("counts a row once, and no row outside its split", () => {
+    const interval = StreamedInterval.of("accuracy", [4, 0, 2], 6)!;
+    const twice = StreamedInterval.of("accuracy", [4, 0, 2], 6)!;
+    for (const row of [0, 2]) interval.addHit(row);
+    for (const row of [0, 2, 2, 0, 1, 3, 5, 99]) twice.addHit(row);
+    expect(twice.finish()).toEqual(interval.finish());
+    const all = StreamedInterval.of("accuracy", [4, 0, 2], 6)!;
+    for (const row of [4, 0, 2]) all.addHit(row);
+    expect(all.finish()).toEqual({ low: 1, high: 1 });
+    expect(StreamedInterval.of("accuracy", [4, 0, 2], 6)!.finish()).toEqual({ low: 0, high: 0 });
+  });
+
+  it.each([
+    ["a metric that is not a 0/1 mean", "macro_f1", [0, 1, 2], 3, {}],
+    ["a regression metric", "mae", [0, 1, 2], 3, {}],
+    ["an empty split", "accuracy", [], 3, {}],
+    ["a split holding a row twice", "accuracy", [0, 1, 1], 3, {}],
+    ["a row outside the test set", "accuracy", [0, 3], 3, {}],
+    ["a count of resamples not a multiple of four", "accuracy", [0, 1, 2], 3, { resamples: 998 }],
+  ] as const)("is not made for %s (bootstrapInterval computes it at the end)", (_name, metric, rows, testRows, options) => {
+    expect(StreamedInterval.of(metric, rows, testRows, options)).toBeNull();
+  });
+});
 
 describe("bootstrapInterval", () => {
   it.each([

@@ -9,7 +9,7 @@ import { fixedRowWidth, tensorSpecListSchema, type TensorSpec } from "@goat/cont
 import { Prisma, type MetricDirection, type TaskKind } from "@goat/contracts/db";
 import type { Db } from "./db";
 import { ParticipantFault, PlatformFault } from "./faults";
-import { bootstrapInterval, encodeSplitOutcomes, scoreClassifiedSplit, scoreSplit, StreamedClassification } from "./metrics/index";
+import { bootstrapInterval, encodeSplitOutcomes, scoreClassifiedSplit, scoreSplit, StreamedClassification, StreamedInterval } from "./metrics/index";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import type { SandboxPool } from "./sandbox/pool";
 import type { OutageWait } from "./outage";
@@ -339,10 +339,27 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
   } catch (error) {
     throw new PlatformFault("MODEL_UNAVAILABLE", `The stored model cannot be read: ${(error as Error).message}`);
   }
+  // How sure each score is (docs/ranking.md, "How sure is a rank"): the rank metric resampled over
+  // each split. A task ranked by a formula has no interval (the formula mixes in figures that do not
+  // resample). A 0/1 rank metric of a classification (accuracy, top-k) is summed as the batches come
+  // (StreamedInterval: the same figures as bootstrapInterval's, computed while the model runs);
+  // any other, after the last batch.
+  const rankMetric = task.rankMetric as MetricName;
+  const streamed =
+    task.kind === "CLASSIFICATION" && !scoring.scoreFormula
+      ? { public: StreamedInterval.of(rankMetric, labels.publicRows, labels.rows), private: StreamedInterval.of(rankMetric, labels.privateRows, labels.rows) }
+      : { public: null, private: null };
   const checked = new CheckedOutputs(
     outputSpec[0],
     labels.rows,
-    task.kind === "CLASSIFICATION" ? new StreamedClassification(outputRowWidth(outputSpec[0]), labels.labels.data as ArrayLike<number | bigint>, task.topK) : undefined,
+    task.kind === "CLASSIFICATION"
+      ? new StreamedClassification(
+          outputRowWidth(outputSpec[0]),
+          labels.labels.data as ArrayLike<number | bigint>,
+          task.topK,
+          [streamed.public, streamed.private].filter((interval) => interval !== null),
+        )
+      : undefined,
   );
   let run;
   try {
@@ -384,13 +401,10 @@ async function evaluateUnderCurrentScoring(ctx: EvaluationContext, submission: C
   const latencyP50Ms = percentile(latencies, 50);
   const latencyP95Ms = percentile(latencies, 95);
   const figures: EfficiencyFigures = { paramCount: Number(submission.paramCount), modelBytes: submission.sizeBytes, latencyP50Ms, latencyP95Ms };
-  // How sure each score is (docs/ranking.md, "How sure is a rank"): computed once here, stored with
-  // the result, and read by the leaderboard as it is. Resamples score the rank metric; a task ranked
-  // by a formula has no interval (the formula mixes in figures that do not resample).
-  const rankMetric = task.rankMetric as MetricName;
+  // The intervals, stored with the result and read by the leaderboard as they are.
   const noInterval = { low: null as number | null, high: null as number | null };
-  const publicInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(publicSplit.outcomes, rankMetric);
-  const privateInterval = scoring.scoreFormula ? noInterval : await bootstrapInterval(privateSplit.outcomes, rankMetric);
+  const publicInterval = scoring.scoreFormula ? noInterval : (streamed.public?.finish() ?? (await bootstrapInterval(publicSplit.outcomes, rankMetric)));
+  const privateInterval = scoring.scoreFormula ? noInterval : (streamed.private?.finish() ?? (await bootstrapInterval(privateSplit.outcomes, rankMetric)));
   const totalMs = since();
   const receipt: EvaluationReceipt = {
     modelSha256: submission.sha256,

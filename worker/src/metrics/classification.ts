@@ -118,6 +118,12 @@ export function classifyRows(
   return classified;
 }
 
+/** Told of the test rows whose value of a 0/1 metric (accuracy: predicted right; top-k: inside the top k) is 1. */
+export interface RowHits {
+  readonly metric: "accuracy" | "top_k";
+  addHit(row: number): void;
+}
+
 /**
  * The whole test set classified batch by batch, as the sandbox returns the model's outputs
  * (worker/src/sandbox/output-assembly.ts): the rows of a batch are classified while the model runs
@@ -129,10 +135,12 @@ export class StreamedClassification {
   private readonly all: { labels: Int32Array; predictions: Int32Array; inTopK: Uint8Array };
   private classified = 0;
 
+  /** @param hits told of each classified row whose value of their 0/1 metric is 1 (bootstrap.ts's StreamedInterval) */
   constructor(
     private readonly numClasses: number,
     private readonly labels: ArrayLike<number | bigint>,
     topK: number,
+    private readonly hits: readonly RowHits[] = [],
   ) {
     this.k = checkedTopK(numClasses, topK);
     const rows = labels.length;
@@ -149,6 +157,9 @@ export class StreamedClassification {
       const label = labelOf(this.labels, row, this.numClasses);
       this.all.labels[row] = label;
       classifyRow(scores, i * this.numClasses, this.numClasses, label, this.k, this.all, row);
+      for (const hits of this.hits) {
+        if (hits.metric === "accuracy" ? this.all.predictions[row] === label : this.all.inTopK[row] === 1) hits.addHit(row);
+      }
     }
     this.classified += rows;
   }

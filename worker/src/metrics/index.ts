@@ -5,7 +5,7 @@ import type { SplitOutcomes } from "./row-outcomes";
 
 export { classificationMetrics, metricsOfClassifiedRows, StreamedClassification, type ClassificationMetricValues, type ClassifiedRows } from "./classification";
 export { regressionMetrics, type RegressionMetricValues } from "./regression";
-export { bootstrapInterval, type ScoreInterval } from "./bootstrap";
+export { bootstrapInterval, StreamedInterval, type ScoreInterval } from "./bootstrap";
 export { encodeSplitOutcomes, decodeSplitOutcomes, type SplitOutcomes } from "./row-outcomes";
 
 export interface MetricsInput {
