@@ -96,6 +96,8 @@ describe("a data_location of 2^32 + 1", () => {
       expect(error).toBeInstanceOf(ParticipantFault);
       expect((error as ParticipantFault).code).toBe("EXTERNAL_DATA");
       expect((error as ParticipantFault).displayMessage).toMatch(/external-data files; only the \.onnx file is evaluated/);
+      // Refused as it was staged: no sandbox process was started for it (the pool keeps no spare here).
+      expect(pool.processIds).toEqual([]);
     } finally {
       await pool.close();
     }

@@ -14,7 +14,6 @@ import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { readFileSync } from "node:fs";
 import { parseNpy, type NdArray } from "@goat/contracts/dataset/npy";
-import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
 import { boundedName } from "@goat/contracts/participant-message";
 import { ParticipantFault, PlatformFault } from "../faults";
 import {
@@ -149,26 +148,6 @@ function modelLoadFault(e: unknown): ParticipantFault {
   return new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
 }
 
-/**
- * The intake refused external data already; this is the check again right before onnxruntime
- * opens the file (a model stored before that check existed, or a bug in it, must not reach
- * files next to it). Same reader as the intake.
- */
-function refuseExternalData(modelPath: string): void {
-  let external: string[];
-  try {
-    external = inspectOnnxFile(modelPath).externalDataTensors;
-  } catch {
-    return; // not readable as ONNX: onnxruntime says why, in its own words (mapped below)
-  }
-  if (external.length > 0) {
-    throw new ParticipantFault(
-      "EXTERNAL_DATA",
-      `The model keeps ${external.length} tensor(s) in external-data files; only the .onnx file is evaluated. Save the weights inside the file.`,
-    );
-  }
-}
-
 async function createSession(
   request: ChildEvaluateRequest,
   warnings: string[],
@@ -279,7 +258,7 @@ async function runModel(
   onBatch: (batch: OutputBatch) => void,
 ): Promise<{ result: Omit<ChildResult, "maxRssBytes">; session: ort.InferenceSession }> {
   const warnings: string[] = [];
-  refuseExternalData(request.modelPath);
+  // The model was checked for external data when it was staged (staging.ts, refuseExternalData).
 
   const specs = request.inputSpecs;
   const rows = inputs[specs[0].name]?.shape[0];
