@@ -299,6 +299,28 @@ function intervalOfScores(scores: Float64Array, confidence: number): ScoreInterv
 }
 
 /**
+ * Each test row's position in a split (-1 outside it), or null when the split names a row twice or
+ * one outside the test set. Kept per split array: a worker's split of a dataset version is one array
+ * for all its evaluations (task-datasets.ts), so the map is built once, not per evaluation.
+ */
+const keptPositions = new WeakMap<ArrayLike<number>, Int32Array | null>();
+function splitPositions(splitRows: ArrayLike<number>, testRows: number): Int32Array | null {
+  const kept = keptPositions.get(splitRows);
+  if (kept !== undefined && (kept === null || kept.length === testRows)) return kept;
+  let positions: Int32Array | null = new Int32Array(testRows).fill(-1);
+  for (let i = 0; i < splitRows.length; i++) {
+    const row = splitRows[i];
+    if (!Number.isInteger(row) || row < 0 || row >= testRows || positions[row] !== -1) {
+      positions = null;
+      break;
+    }
+    positions[row] = i;
+  }
+  keptPositions.set(splitRows, positions);
+  return positions;
+}
+
+/**
  * The interval of a 0/1 metric (accuracy, top-k) over one split, summed as the test rows are
  * classified (StreamedClassification tells it each row of value 1): while the sandbox runs the
  * model's next batch, instead of after the last one. `finish()` gives what `bootstrapInterval`
@@ -307,15 +329,20 @@ function intervalOfScores(scores: Float64Array, confidence: number): ScoreInterv
  * which gives the same integer). What is left after the last batch is the sort and the percentiles.
  */
 export class StreamedInterval {
+  /** 1 for each position of the split added already */
+  private readonly added: Uint8Array;
+
   private constructor(
     readonly metric: "accuracy" | "top_k",
     private readonly picks: PickTotals,
-    /** each test row's position in the split; -1 outside it, or once added */
+    /** each test row's position in the split, -1 outside it (splitPositions: kept, never written here) */
     private readonly positions: Int32Array,
     private readonly rows: number,
     private readonly resamples: number,
     private readonly confidence: number,
-  ) {}
+  ) {
+    this.added = new Uint8Array(rows);
+  }
 
   /**
    * The streamed interval of `metric` over the split of `testRows` test rows made of `splitRows`
@@ -327,12 +354,8 @@ export class StreamedInterval {
     const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
     const rows = splitRows.length;
     if (rows === 0 || !addsWordwise(resamples)) return null;
-    const positions = new Int32Array(testRows).fill(-1);
-    for (let i = 0; i < rows; i++) {
-      const row = splitRows[i];
-      if (!Number.isInteger(row) || row < 0 || row >= testRows || positions[row] !== -1) return null;
-      positions[row] = i;
-    }
+    const positions = splitPositions(splitRows, testRows);
+    if (!positions) return null;
     const table = countTable(rows, resamples, options.seed ?? BOOTSTRAP_SEED);
     if (!table) return null;
     return new StreamedInterval(metric, new PickTotals(table, resamples), positions, rows, resamples, options.confidence ?? BOOTSTRAP_CONFIDENCE);
@@ -341,8 +364,8 @@ export class StreamedInterval {
   /** Test row `row` has the value 1; nothing for a row outside the split or added before. */
   addHit(row: number): void {
     const position = this.positions[row];
-    if (position === undefined || position < 0) return;
-    this.positions[row] = -1;
+    if (position === undefined || position < 0 || this.added[position] === 1) return;
+    this.added[position] = 1;
     this.picks.add(position);
   }
 
