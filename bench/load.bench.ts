@@ -250,7 +250,6 @@ async function openStreams(url: string, count: number) {
 
 async function main() {
   const commit = currentCommit();
-  const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() ? "+changes" : "";
   let server: ChildProcess | null = null;
   try {
     console.log(`[bench] seeding ${TEAMS} teams x ${PER_TEAM} scored submissions …`);
@@ -320,7 +319,7 @@ async function main() {
     const load1 = os.loadavg()[0].toFixed(1);
 
     console.log(`
-Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit}${dirty} (seed and load), the web app built from ${await builtFrom(appDir)}${process.env.BENCH_APP_DIR ? ` (BENCH_APP_DIR=${process.env.BENCH_APP_DIR})` : ""}
+Leaderboard load, ${TEAMS} teams x ${PER_TEAM} scored submissions, ${new Date().toISOString().slice(0, 10)}, commit ${commit} (seed and load), the web app built from ${await builtFrom(appDir)}${process.env.BENCH_APP_DIR ? ` (BENCH_APP_DIR=${process.env.BENCH_APP_DIR})` : ""}
 ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${load1} at the end; server, Postgres, Redis and autocannon on the same machine.
 ${RUNS} runs of ${SECONDS} s each: min / median / max.
 

@@ -15,9 +15,6 @@ node scripts/prune-standalone.mjs "$standalone"
 # Bundles our own modules (lib/http/early-answers.ts); packages (next) stay imports, resolved in the standalone folder.
 npx esbuild web-server.ts --bundle --platform=node --format=esm --target=node20 --packages=external \
   --outfile="$standalone/web-server.mjs" --log-level=warning
-# The commit the build was made from (with "+changes" for uncommitted edits to tracked files), for
-# `npm run bench:load`, which names the build it measured (BENCH_APP_DIR may be another checkout's).
-# No git (the Docker build's context has no .git): "unknown".
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+changes"; fi
-echo "$commit" > "$standalone/BUILD_COMMIT"
+# The commit the build was made from, for `npm run bench:load`, which names the build it measured
+# (BENCH_APP_DIR may be another checkout's).
+node scripts/commit-id.mjs > "$standalone/BUILD_COMMIT"

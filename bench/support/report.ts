@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
 import os from "node:os";
+import { commitId } from "../../scripts/commit-id.mjs";
 
 /** What every benchmark prints: min / median / max of repeated runs, the date, the commit and the machine. */
 export function sortedValues(values: number[]): number[] {
@@ -16,12 +16,9 @@ export function spread(values: number[], digits = 1): { min: string; median: str
   return { min: sorted[0].toFixed(digits), median: median(sorted).toFixed(digits), max: sorted[sorted.length - 1].toFixed(digits) };
 }
 
+/** The checkout's commit, "+changes" when tracked files differ from it (scripts/commit-id.mjs). */
 export function currentCommit(): string {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return "unknown";
-  }
+  return commitId();
 }
 
 /** One line naming the moment, the code and the machine the figures belong to. */
