@@ -8,7 +8,7 @@ const testCode = { group: ["@/tests/**", "**/tests/**"], message: "Code that shi
 const shippedCode = ["app/**/*.{ts,tsx}", "lib/**/*.ts", "components/**/*.{ts,tsx}", "worker/**/*.ts", "contracts/**/*.ts", "cli/**/*.ts", "tools/**/*.ts", "scripts/**/*.ts", "proxy.ts", "instrumentation.ts", "web-server.ts"];
 
 const config = [
-  { ignores: [".next/**", "node_modules/**", "contracts/prisma/generated/**", "var/**", "test-results/**", "bench/results/**", "next-env.d.ts", "bench/next-floor/.next/**", "bench/next-floor/next-env.d.ts"] },
+  { ignores: [".next/**", "node_modules/**", "contracts/prisma/generated/**", "worker/dist/**", "cli/dist/**", "var/**", "test-results/**", "bench/results/**", "next-env.d.ts", "bench/next-floor/.next/**", "bench/next-floor/next-env.d.ts"] },
   ...nextCoreWebVitals,
   ...nextTypeScript,
   {

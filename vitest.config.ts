@@ -51,6 +51,7 @@ export default defineConfig({
           name: "chaos",
           include: ["tests/chaos/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["tests/chaos/support/global-setup.ts"],
           // About 40 s per test on an idle 2-core machine; minutes when the CPU is shared.
           testTimeout: 600_000,
           hookTimeout: 180_000,

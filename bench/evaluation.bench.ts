@@ -6,8 +6,9 @@
 //   (c) raw onnxruntime-node (InferenceSession.create + the same batched run, in this process),
 //       measured with the machine quiet: the sandbox's next spare is started and idle first, and
 //       the order of (a) and (c) alternates from run to run;
-//   (b) a burst of BURST back-to-back jobs through BullMQ to one real worker process (`worker/src/
-//       main.ts`) on this machine's cores, from the moment they are queued to the last result
+//   (b) a burst of BURST back-to-back jobs through BullMQ to one real worker process (the built
+//       worker, `node worker/dist/main.mjs`, as production starts it) on this machine's cores,
+//       from the moment they are queued to the last result
 //       committed: evaluations per minute per worker, the sandbox wait of back-to-back jobs
 //       included; with the worker's default of warm sandbox processes (SANDBOX_SPARES=auto: one per
 //       usable core, at most two) and with one (runs alternating);
@@ -30,6 +31,7 @@ import { usableCores } from "@goat/contracts/usable-cores";
 import { buildLinearClassifier, buildMlp } from "../tools/onnx/build-model";
 import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
 import { startWorker, type WorkerProcess } from "../tests/integration/support/worker-process";
+import { buildWorker } from "../tests/support/built-worker";
 import { sandboxSpares } from "../worker/src/env";
 import { workerStatusEvents } from "../worker/src/status-events";
 import { benchContext, markdownTable, median, spread } from "./support/report";
@@ -297,6 +299,8 @@ async function alternating<K extends string>(setups: K[], measure: (setup: K) =>
 
 const usable = usableCores();
 const defaultSpares = sandboxSpares("auto", usable, 1);
+// The worker processes of (b) and (d) run the built worker, as production does (scripts/build-worker.ts).
+if (BURST_RUNS > 0) buildWorker();
 const tinyBurst = await alternating(["default", "one"], (setup) => burst("tiny", 1, BURST, setup === "one" ? { spares: 1 } : {}));
 
 const scaling = await alternating(["one-core 1", "one-core 2", "unconfined 1", "unconfined 2"], (setup) => {

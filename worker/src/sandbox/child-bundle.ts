@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { onnxruntimeBindingsRoot, onnxruntimePackageDir } from "../onnx/execution-provider";
 
 /**
@@ -35,41 +36,66 @@ type EsbuildModule = typeof import("esbuild");
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Defined by the built worker's bundle (scripts/build-worker.ts) as its child's file, relative to
+ * the bundle; undeclared where the worker runs from its sources.
+ */
+declare const GOAT_BUILT_SANDBOX_CHILD: string | undefined;
+
+/**
+ * The child the pool starts by default: the built worker's child, bundled with it at build time
+ * (no esbuild or tsx at start), else the sources, bundled at start by prepareChildLaunch.
+ */
+export function sandboxChildEntry(): string {
+  return fileURLToPath(new URL(typeof GOAT_BUILT_SANDBOX_CHILD === "string" ? GOAT_BUILT_SANDBOX_CHILD : "./child.ts", import.meta.url));
+}
+
 export function prepareChildLaunch(entry: string): ChildLaunch {
+  // JavaScript already (the built worker's child, scripts/build-worker.ts): started as it is.
   if (!/\.[cm]?ts$/.test(entry)) return { entry, execArgv: [], bundled: false };
   const tsx: ChildLaunch = { entry, execArgv: ["--import", tsxImportUrl()], bundled: false };
   if (process.env.GOAT_SANDBOX_TSX === "1") return tsx;
   try {
-    const esbuild = require("esbuild") as EsbuildModule;
-    const onnxruntimeDir = onnxruntimePackageDir();
-    const result = esbuild.buildSync({
-      entryPoints: [entry],
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      write: false,
-      external: ["*.node"],
-      // The sources are ES modules; in CommonJS `import.meta.url` is this file's URL.
-      define: { "import.meta.url": "__goatImportMetaUrl" },
-      banner: { js: 'const __goatImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-      logLevel: "silent",
-    });
-    const code = withNativeBindingAt(result.outputFiles[0].text, onnxruntimeDir);
+    const code = bundleSandboxChild(entry);
     const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
-    const cacheDir = path.join(path.dirname(onnxruntimeDir), ".cache", "mls-goat-sandbox");
-    const file = path.join(cacheDir, `child-${hash}.cjs`);
-    if (!existsSync(file)) {
-      mkdirSync(cacheDir, { recursive: true });
-      // Write then rename: several workers on one host may bundle at once.
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, file);
-    }
+    const file = path.join(path.dirname(onnxruntimePackageDir()), ".cache", "mls-goat-sandbox", `child-${hash}.cjs`);
+    if (!existsSync(file)) writeAtomically(file, code);
     return { entry: file, execArgv: [], bundled: true };
   } catch (e) {
     return { ...tsx, fallback: bundlingFailure(e) };
   }
+}
+
+/**
+ * The child's sources as the code of one CommonJS file, onnxruntime's JavaScript inside and its
+ * native binding required by absolute path (withNativeBindingAt): what prepareChildLaunch keeps
+ * under node_modules/.cache and what the built worker ships beside its own bundle
+ * (scripts/build-worker.ts). Throws esbuild's error where the sources cannot be bundled.
+ */
+export function bundleSandboxChild(entry: string): string {
+  const esbuild = require("esbuild") as EsbuildModule;
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    write: false,
+    external: ["*.node"],
+    // The sources are ES modules; in CommonJS `import.meta.url` is this file's URL.
+    define: { "import.meta.url": "__goatImportMetaUrl" },
+    banner: { js: 'const __goatImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    logLevel: "silent",
+  });
+  return withNativeBindingAt(result.outputFiles[0].text, onnxruntimePackageDir());
+}
+
+/** Written then renamed into place: several workers (or builds) on one host may write it at once. */
+export function writeAtomically(file: string, code: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, code);
+  renameSync(tmp, file);
 }
 
 /** esbuild's first error with its place ("Build failed with 1 error" alone says nothing), else the message. */

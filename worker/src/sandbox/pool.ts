@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
 import { usableCores } from "@goat/contracts/usable-cores";
 import { ParticipantFault, PlatformFault } from "../faults";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
-import { prepareChildLaunch, type ChildLaunch } from "./child-bundle";
+import { prepareChildLaunch, sandboxChildEntry, type ChildLaunch } from "./child-bundle";
 import { planIsolation, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
 import { onnxruntimePackageDir } from "../onnx/execution-provider";
@@ -124,7 +123,7 @@ export class SandboxPool {
 
   constructor(opts: SandboxPoolOptions = {}) {
     this.opts = {
-      childEntry: opts.childEntry ?? fileURLToPath(new URL("./child.ts", import.meta.url)),
+      childEntry: opts.childEntry ?? sandboxChildEntry(),
       maxSpare: opts.maxSpare ?? DEFAULTS.maxSpare,
       heapMb: opts.heapMb ?? DEFAULTS.heapMb,
       startTimeoutMs: opts.startTimeoutMs ?? DEFAULTS.startTimeoutMs,

@@ -1,0 +1,21 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * The worker as production starts it: `node worker/dist/main.mjs`, built by scripts/build-worker.ts
+ * (`npm run worker:build`). Built once per test run by the globalSetup of every project that starts
+ * workers, so a run always tests the sources as they are.
+ */
+const ROOT = path.resolve(import.meta.dirname, "../..");
+export const BUILT_WORKER = path.join(ROOT, "worker", "dist", "main.mjs");
+
+export function buildWorker(): void {
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/build-worker.ts"], { cwd: ROOT, stdio: "pipe" });
+}
+
+/** The built worker's entry; a clear error where no globalSetup built it (a script of its own must call buildWorker()). */
+export function builtWorkerEntry(): string {
+  if (!existsSync(BUILT_WORKER)) throw new Error(`${BUILT_WORKER} is missing: build the worker first (npm run worker:build)`);
+  return BUILT_WORKER;
+}
