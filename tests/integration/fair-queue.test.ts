@@ -162,7 +162,9 @@ describe("fair scheduling across teams", () => {
 
   it("kill -9 of a worker mid-run: every submission is scored exactly once", async () => {
     const ids: number[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await submit("big")).id, (await submit("c")).id);
+    // Models that run ~0.5 s: a tiny model's evaluation (some milliseconds) can start and end
+    // between two polls below, all eight of them (it failed so once the worker was built, faster).
+    for (let i = 0; i < 4; i++) ids.push((await submit("big", nextSlowModel())).id, (await submit("c", nextSlowModel())).id);
     const victim = await waitFor("a worker evaluating one of them", async () => {
       const running = await db.submission.findFirst({ where: { id: { in: ids }, status: "RUNNING" }, select: { workerId: true } });
       return workers.find((worker) => worker.id === running?.workerId);
