@@ -4,9 +4,9 @@
 // - worker/dist/main.mjs: worker/src/main.ts and the code of ours it imports (@goat/contracts, the
 //   generated Prisma client) in one ES module; packages stay imports, resolved from node_modules.
 // - worker/dist/sandbox-child.cjs: the sandbox child, bundled as the worker bundles it at start
-//   when it runs from its sources (worker/src/sandbox/child-bundle.ts), with onnxruntime-node's
-//   native binding required by its absolute path here: build where the worker runs (the image
-//   builds in its own /app).
+//   when it runs from its sources (worker/src/sandbox/child-bundle.ts); onnxruntime-node's native
+//   binding is found from the bundle's place when the child starts, so worker/dist may move with
+//   the node_modules above it.
 //
 // Under tsx, each worker held ~40 MB more and took ~0.6 s more to start (tsx's loader compiling
 // every module, and esbuild's service for the child's bundle); docs/performance.md.

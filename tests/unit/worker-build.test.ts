@@ -40,6 +40,8 @@ describe("the built worker", () => {
 
   it("starts its sandbox child from the child built beside it, which loads onnxruntime with plain Node", () => {
     expect(readFileSync(BUILT_WORKER, "utf8")).toContain('"./sandbox-child.cjs"');
+    // Nothing of the build's place: the child finds onnxruntime from its own (worker/dist may move).
+    expect(readFileSync(CHILD, "utf8")).not.toContain(path.resolve(DIST, "../../node_modules"));
     const run = runPlain(CHILD);
     expect(run.stderr).toContain("sandbox child: must be started by SandboxPool (no IPC channel)");
     expect(run.stderr).not.toContain("Cannot find module");

@@ -15,13 +15,13 @@ import { onnxruntimeBindingsRoot, onnxruntimePackageDir } from "../onnx/executio
  * file and started with plain Node.
  *
  * onnxruntime-node's JavaScript (and onnxruntime-common's) is in the bundle; only its native
- * binding stays a file, required by its absolute path. Every child starts, so every child
+ * binding stays a file, found from the bundle's place at start. Every child starts, so every child
  * paid for Node's ESM loader and for resolving and reading those packages' ~40 modules:
  * ~50 ms of CPU per child (a spare took 260-270 ms of CPU to be ready, 200-210 ms since,
  * measured alternately on 2 cores), which back-to-back evaluations on a small host pay in
- * full (`npm run bench`, (b)). The bundle is written under node_modules/.cache, so the
- * child's own `require.resolve("onnxruntime-node/...")` (the CUDA provider's lookup) works
- * from there as from the sources. Where esbuild or that folder is missing, the child runs
+ * full (`npm run bench`, (b)). The bundle is written under node_modules/.cache (the built
+ * worker's, in worker/dist), so the child's own `require.resolve("onnxruntime-node/...")` (its
+ * binding, the CUDA provider's lookup) works from there as from the sources. Where esbuild or that folder is missing, the child runs
  * under tsx and `fallback` says why.
  */
 export interface ChildLaunch {
@@ -68,7 +68,7 @@ export function prepareChildLaunch(entry: string): ChildLaunch {
 
 /**
  * The child's sources as the code of one CommonJS file, onnxruntime's JavaScript inside and its
- * native binding required by absolute path (withNativeBindingAt): what prepareChildLaunch keeps
+ * native binding found from the bundle's place (withNativeBindingFoundAtStart): what prepareChildLaunch keeps
  * under node_modules/.cache and what the built worker ships beside its own bundle
  * (scripts/build-worker.ts). Throws esbuild's error where the sources cannot be bundled.
  */
@@ -84,10 +84,10 @@ export function bundleSandboxChild(entry: string): string {
     external: ["*.node"],
     // The sources are ES modules; in CommonJS `import.meta.url` is this file's URL.
     define: { "import.meta.url": "__goatImportMetaUrl" },
-    banner: { js: 'const __goatImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    banner: { js: `const __goatImportMetaUrl = require("node:url").pathToFileURL(__filename).href;\n${BINDINGS_BANNER}` },
     logLevel: "silent",
   });
-  return withNativeBindingAt(result.outputFiles[0].text, onnxruntimePackageDir());
+  return withNativeBindingFoundAtStart(result.outputFiles[0].text);
 }
 
 /** Written then renamed into place: several workers (or builds) on one host may write it at once. */
@@ -112,14 +112,22 @@ function tsxImportUrl(): string {
 }
 
 /**
+ * The bundle's first line: where onnxruntime-node's bindings are, as Node resolves the package from
+ * the bundle's own place when the child first asks (the CUDA provider's lookup resolves it the same
+ * way, onnxruntimeBindingDir), so a bundle works wherever a node_modules above it holds the package:
+ * under node_modules/.cache, in worker/dist, in a checkout or image moved elsewhere.
+ */
+const BINDINGS_BANNER = `const __goatOnnxruntimeBindings = () => require("node:path").join(require("node:path").dirname(require.resolve("onnxruntime-node/package.json")), ${JSON.stringify(onnxruntimeBindingsRoot(""))});`;
+
+/**
  * onnxruntime-node requires its native binding by a path relative to its own file
  * (`../bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node`), which esbuild keeps relative; the
- * bundle lives elsewhere, so those paths become absolute. A native addon still required by a
- * relative path after that (another layout of the package) would fail in every child: refused.
+ * bundle lives elsewhere, so those paths are joined to the package's place found at start
+ * (BINDINGS_BANNER). A native addon still required by a relative path after that (another layout
+ * of the package) would fail in every child: refused.
  */
-export function withNativeBindingAt(code: string, onnxruntimeDir: string): string {
-  const absolute = `require(${JSON.stringify(`${onnxruntimeBindingsRoot(onnxruntimeDir)}/`).slice(0, -1)}`;
-  const rewritten = code.replaceAll('require("../bin/napi-v6/', absolute);
+export function withNativeBindingFoundAtStart(code: string): string {
+  const rewritten = code.replaceAll('require("../bin/napi-v6/', 'require(__goatOnnxruntimeBindings() + "/');
   const relative = /require\("\.\.?\/[^"]*\.node"\)/.exec(rewritten);
   if (relative) throw new Error(`the bundle would load a native addon by a relative path: ${relative[0]}`);
   return rewritten;
