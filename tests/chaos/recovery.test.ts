@@ -49,8 +49,13 @@ afterAll(async () => {
   await p?.stop();
 });
 
-/** A finite model whose evaluation lasts a while (a Loop of small matmuls); bigger trips, longer. */
-async function submit(count: number, tripCount = 20_000n): Promise<number[]> {
+/**
+ * A finite model whose evaluation lasts a while (a Loop of small matmuls); bigger trips, longer. By
+ * default ~0.5 s, longer than an upload, so that the uploads outrun the two workers and the
+ * submissions are really in flight when a fault comes: at 20,000 trips (~0.1 s) the built workers
+ * kept up with the uploads, and a run found no submission of the thirty still running.
+ */
+async function submit(count: number, tripCount = 100_000n): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < count; i++) {
     const accepted = await web.upload(slug, token, web.buildHangingModel({ tripCount: tripCount + BigInt(i) }));
