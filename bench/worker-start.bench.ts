@@ -9,11 +9,13 @@
 // processes (esbuild's services: anything it started that is not a sandbox child) and of its sandbox
 // children, from /proc.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createIsolatedEnvironment } from "../tests/support/isolated-environment";
 import { BUILT_WORKER, buildWorker } from "../tests/support/built-worker";
+import { descendantPids } from "../worker/src/process-tree-cpu";
+import { residentBytes } from "../worker/src/sandbox/limit-watch";
 import { benchContext, markdownTable, spread } from "./support/report";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -34,36 +36,13 @@ interface Start {
   sandboxes: number;
 }
 
-/** pid -> parent pid and command line, for every process now. */
-function processTable(): Map<number, { ppid: number; cmdline: string; rssKb: number }> {
-  const table = new Map<number, { ppid: number; cmdline: string; rssKb: number }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, "utf8");
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
-      table.set(Number(entry), { ppid, cmdline, rssKb });
-    } catch {
-      // gone meanwhile
-    }
+/** A process's command line, "" when it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
   }
-  return table;
-}
-
-function descendants(table: ReturnType<typeof processTable>, root: number): number[] {
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
-    for (const [pid, p] of table) {
-      if (p.ppid !== parent) continue;
-      found.push(pid);
-      queue.push(pid);
-    }
-  }
-  return found;
 }
 
 async function start(way: Way, env: NodeJS.ProcessEnv, run: number): Promise<Start> {
@@ -89,16 +68,17 @@ async function start(way: Way, env: NodeJS.ProcessEnv, run: number): Promise<Sta
     child.once("exit", () => reject(new Error(`the worker exited before it was ready:\n${log}`)));
   });
   await sleep(SETTLE_MS);
-  const table = processTable();
-  const mb = (pids: number[]) => pids.reduce((sum, pid) => sum + (table.get(pid)?.rssKb ?? 0), 0) / 1024;
-  const below = descendants(table, child.pid!);
+  const mb = (pids: number[]) => pids.reduce((sum, pid) => sum + (residentBytes(pid) ?? 0), 0) / 2 ** 20;
+  const below = descendantPids(child.pid!);
   // A sandbox child runs the child bundle (node_modules/.cache/.../child-*.cjs, or the built one),
   // possibly behind isolation wrappers (setpriv, unshare), which exec into it.
-  const sandboxes = below.filter((pid) => /child-[0-9a-f]+\.cjs|sandbox-child\.cjs|sandbox\/child\.ts/.test(table.get(pid)!.cmdline));
+  const sandboxes = below.filter((pid) => /child-[0-9a-f]+\.cjs|sandbox-child\.cjs|sandbox\/child\.ts/.test(commandLine(pid)));
   const helpers = below.filter((pid) => !sandboxes.includes(pid));
+  // Read while they run.
+  const figures = { readyMs, workerMb: mb([child.pid!]), helpersMb: mb(helpers), sandboxMb: mb(sandboxes), sandboxes: sandboxes.length };
   child.kill("SIGTERM");
   await exited;
-  return { readyMs, workerMb: mb([child.pid!]), helpersMb: mb(helpers), sandboxMb: mb(sandboxes), sandboxes: sandboxes.length };
+  return figures;
 }
 
 const environment = await createIsolatedEnvironment("bench_worker_start");

@@ -48,14 +48,13 @@ function readStat(pid: string): ProcStat | null {
   }
 }
 
-/** CPU seconds used so far by `rootPid` and all its descendants. */
-export function processTreeCpuSeconds(rootPid = process.pid): number {
+/** Every process's figures now, and each one's children; null where there is no /proc. */
+function processTable(): { stats: Map<number, ProcStat>; children: Map<number, number[]> } | null {
   let pids: string[];
   try {
     pids = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1e6;
+    return null;
   }
   const children = new Map<number, number[]>();
   const stats = new Map<number, ProcStat>();
@@ -67,12 +66,35 @@ export function processTreeCpuSeconds(rootPid = process.pid): number {
     siblings.push(Number(pid));
     children.set(stat.ppid, siblings);
   }
-  let ticks = 0;
-  const pending = [rootPid];
+  return { stats, children };
+}
+
+/** `rootPid`'s descendants in `children`: what it started, and what those started, down the tree. */
+function descendantsIn(children: Map<number, number[]>, rootPid: number): number[] {
+  const found: number[] = [];
+  const pending = [...(children.get(rootPid) ?? [])];
   while (pending.length > 0) {
     const pid = pending.pop()!;
-    ticks += stats.get(pid)?.ticks ?? 0;
+    found.push(pid);
     pending.push(...(children.get(pid) ?? []));
   }
+  return found;
+}
+
+/** The processes `rootPid` started and theirs, down the tree (Linux /proc); none where there is no /proc. */
+export function descendantPids(rootPid: number): number[] {
+  const table = processTable();
+  return table ? descendantsIn(table.children, rootPid) : [];
+}
+
+/** CPU seconds used so far by `rootPid` and all its descendants. */
+export function processTreeCpuSeconds(rootPid = process.pid): number {
+  const table = processTable();
+  if (!table) {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  }
+  let ticks = 0;
+  for (const pid of [rootPid, ...descendantsIn(table.children, rootPid)]) ticks += table.stats.get(pid)?.ticks ?? 0;
   return ticks / clockTicks();
 }
