@@ -10,8 +10,14 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BUILT_WORKER = path.join(ROOT, "worker", "dist", "main.mjs");
 
+/**
+ * Builds it, once per process: the integration and security projects share one globalSetup file,
+ * which vitest runs once for each, in the same process.
+ */
 export function buildWorker(): void {
+  if (process.env.GOAT_WORKER_BUILT_BY === String(process.pid)) return;
   execFileSync(process.execPath, ["--import", "tsx", "scripts/build-worker.ts"], { cwd: ROOT, stdio: "pipe" });
+  process.env.GOAT_WORKER_BUILT_BY = String(process.pid);
 }
 
 /** The built worker's entry; a clear error where no globalSetup built it (a script of its own must call buildWorker()). */
