@@ -208,7 +208,10 @@ describe("SandboxPool", () => {
   });
 
   it("returns every output of the test set, batch after batch in row order, as float32 (float32 outputs) or float64 (other numeric types)", async () => {
-    const run = await pool.evaluate(request("castOutputs", { batchSize: 64 }), limits); // 300 rows: 5 batches, the last of 44
+    const messages: { start: number; rows: number }[] = [];
+    const run = await pool.evaluate(request("castOutputs", { batchSize: 64 }), limits, {
+      onBatch: (batch) => messages.push({ start: batch.start, rows: batch.outputs[0].dims[0] }),
+    }); // 300 rows: 5 batches, the last of 44
     const firstColumns = Array.from({ length: ROWS * 3 }, (_, i) => inputs[Math.floor(i / 3) * FEATURES + (i % 3)]);
     const byName = Object.fromEntries(run.outputs.map((output) => [output.name, output]));
     expect(Object.keys(byName)).toEqual(["as_float", "as_double", "as_half", "as_int"]);
@@ -222,6 +225,11 @@ describe("SandboxPool", () => {
     expect(byName.as_int.data).toBeInstanceOf(Float64Array);
     expect(Array.from(byName.as_int.data)).toEqual(firstColumns.map((value) => Math.floor(Math.fround(value * 1000))));
     expect(run.batchLatenciesMs).toHaveLength(5);
+    // The batches' outputs (~1 KB each) came joined, in fewer messages than batches (output-sender.ts),
+    // each starting where the last ended.
+    expect(messages.length).toBeLessThan(5);
+    expect(messages.map((message) => message.start)).toEqual(messages.map((_, i) => messages.slice(0, i).reduce((rows, m) => rows + m.rows, 0)));
+    expect(messages.reduce((rows, message) => rows + message.rows, 0)).toBe(ROWS);
   });
 
   it("refuses outputs whose row count is not the batch's (WRONG_OUTPUT_ROWS) and goes on", async () => {

@@ -24,13 +24,13 @@ import {
 } from "../onnx/execution-provider";
 import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
 import { WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
+import { OutputSender } from "./output-sender";
 import {
   DIES_WITH_PARENT,
   WARM_UP_MODEL_ARG,
   type ChildEvaluateRequest,
   type ChildMessage,
   type ChildResult,
-  type OutputBatch,
   type OutputTensor,
   type ParentMessage,
 } from "./protocol";
@@ -242,20 +242,22 @@ async function evaluate(request: ChildEvaluateRequest): Promise<ChildResult> {
   if (prepared?.key !== request.inputsKey) {
     throw new PlatformFault("SANDBOX_PROTOCOL", "evaluate arrived before the test inputs were prepared");
   }
-  const { result } = await runModel(request, prepared.inputs, (batch) => send({ type: "batch", ...batch }));
+  const sender = new OutputSender((batch) => send({ type: "batch", ...batch }));
+  const { result } = await runModel(request, prepared.inputs, sender);
+  sender.flush(); // the last rows go before the result
   return { ...result, maxRssBytes: { atStart: maxRssAtStart, atEnd: maxRssBytes() } };
 }
 
 /**
  * The evaluation's work: the model file checked, its session, every batch run and its outputs
- * checked and handed to `onBatch` (sent to the parent at once, so the tensors can go: the copy
- * runs while the next batch does). The warm-up runs this same code on a built-in model, so an
- * evaluation runs code that is compiled already.
+ * checked and handed to `sender` (output-sender.ts: sent to the parent alone or with the next
+ * batches' rows, so the tensors can go and the copy runs while the next batches do). The warm-up
+ * runs this same code on a built-in model, so an evaluation runs code that is compiled already.
  */
 async function runModel(
   request: ChildEvaluateRequest,
   inputs: Record<string, NdArray>,
-  onBatch: (batch: OutputBatch) => void,
+  sender: OutputSender,
 ): Promise<{ result: Omit<ChildResult, "maxRssBytes">; session: ort.InferenceSession }> {
   const warnings: string[] = [];
   // The model was checked for external data when it was staged (staging.ts, refuseExternalData).
@@ -316,7 +318,7 @@ async function runModel(
       throw new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
     }
     batchLatenciesMs.push(performance.now() - t);
-    onBatch({ start, outputs: batchedOutputs.map((output) => output.take(out[output.name], n)) });
+    sender.add({ start, outputs: batchedOutputs.map((output) => output.take(out[output.name], n)) }, t);
     for (const tensor of Object.values(out)) tensor.dispose();
   }
   const inferenceMs = performance.now() - inferenceStart;
@@ -388,6 +390,8 @@ async function warmUp(): Promise<number> {
   const modelPath = process.argv.find((arg) => arg.startsWith(WARM_UP_MODEL_ARG))?.slice(WARM_UP_MODEL_ARG.length);
   if (!modelPath) throw new Error(`no warm-up model (${WARM_UP_MODEL_ARG}<file>)`);
   const rows = 2;
+  // Its two batches are joined into one message, which goes nowhere: the sender's code is compiled too.
+  const sender = new OutputSender(() => undefined);
   const { session } = await runModel(
     {
       modelPath,
@@ -397,8 +401,9 @@ async function warmUp(): Promise<number> {
       executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
     },
     { [WARMUP_INPUT]: { dtype: "float32", shape: [rows, WARMUP_FEATURES], data: new Float32Array(rows * WARMUP_FEATURES).fill(0.5) } },
-    () => undefined,
+    sender,
   );
+  sender.flush();
   await session.release();
   return performance.now() - started;
 }

@@ -8,10 +8,10 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * typed arrays, copied once, without JSON.
  *
  * Life of a child: start -> `ready` -> `prepare` -> `prepared` -> `evaluate` -> `batch`
- * (one per batch, in row order) ... -> `result` | `error` -> killed. Each batch's outputs go out as
- * soon as onnxruntime returns them, so their copy through the channel overlaps the next batch's
- * inference and the child never holds the whole test set's outputs (output-assembly.ts puts them
- * together in the parent). A spare may get a second `prepare` (another task or dataset
+ * (the rows of one batch, or of a few consecutive small ones: output-sender.ts; in row order) ...
+ * -> `result` | `error` -> killed. The outputs go out as onnxruntime returns them, so their copy
+ * through the channel overlaps the next batches' inference and the child never holds the whole
+ * test set's outputs (output-assembly.ts puts them together in the parent). A spare may get a second `prepare` (another task or dataset
  * version) before its `evaluate`; the inputs it held are dropped. After `prepared` the child's
  * resident memory is its baseline (runtime + inputs): the memory limit and the peak memory count
  * what the model adds to it. One evaluation per process: a hostile model leaves nothing
@@ -66,7 +66,7 @@ export interface OutputTensor {
   data: Float32Array | Float64Array;
 }
 
-/** One batch's outputs: rows `start` .. `start + dims[0] - 1` of each output, in the order asked for. */
+/** One message's outputs (one batch's, or consecutive batches' joined): rows `start` .. `start + dims[0] - 1` of each output, in the order asked for. */
 export interface OutputBatch {
   start: number;
   outputs: OutputTensor[];
