@@ -390,7 +390,8 @@ async function warmUp(): Promise<number> {
   const modelPath = process.argv.find((arg) => arg.startsWith(WARM_UP_MODEL_ARG))?.slice(WARM_UP_MODEL_ARG.length);
   if (!modelPath) throw new Error(`no warm-up model (${WARM_UP_MODEL_ARG}<file>)`);
   const rows = 2;
-  // Its two batches are joined into one message, which goes nowhere: the sender's code is compiled too.
+  // Its two batches go to a sender that sends nowhere, so the sender's code is compiled too (joined
+  // unless the first run took SEND_AFTER_MS).
   const sender = new OutputSender(() => undefined);
   const { session } = await runModel(
     {

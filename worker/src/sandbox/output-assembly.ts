@@ -53,7 +53,8 @@ export class OutputAssembly {
   }
 }
 
-function concatenated(chunks: OutputTensor["data"][], length: number): OutputTensor["data"] {
+/** Chunks of one output's values (one type), in order, as one array of `length` values; a single chunk as it is. */
+export function concatenated(chunks: OutputTensor["data"][], length: number): OutputTensor["data"] {
   if (chunks.length === 1) return chunks[0];
   const whole = chunks[0] instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
   let offset = 0;

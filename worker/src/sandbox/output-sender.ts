@@ -1,3 +1,4 @@
+import { concatenated } from "./output-assembly";
 import type { OutputBatch } from "./protocol";
 
 /**
@@ -76,14 +77,8 @@ function joined(batches: OutputBatch[]): OutputBatch {
     outputs: first.outputs.map((output, i) => {
       const parts = batches.map((batch) => batch.outputs[i]);
       const length = parts.reduce((sum, part) => sum + part.data.length, 0);
-      const data = output.data instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
-      let offset = 0;
-      for (const part of parts) {
-        data.set(part.data, offset);
-        offset += part.data.length;
-      }
       const rows = parts.reduce((sum, part) => sum + part.dims[0], 0);
-      return { name: output.name, dims: [rows, ...output.dims.slice(1)], data };
+      return { name: output.name, dims: [rows, ...output.dims.slice(1)], data: concatenated(parts.map((part) => part.data), length) };
     }),
   };
 }
