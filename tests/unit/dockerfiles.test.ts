@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 // context (or the build stage) lacks. The builds themselves run in `npm run test:docker`.
 
 const ROOT = path.resolve(__dirname, "../..");
-/** What the build stages produce themselves: not in the repository, made by `npm ci` / `next build` / `prisma generate`. */
-const BUILD_OUTPUTS = [/^\.next(\/|$)/, /^node_modules(\/|$)/, /^prisma\/generated(\/|$)/];
+/** What the build stages produce themselves: not in the repository, made by `npm ci` / `next build` / `prisma generate` / the worker's build. */
+const BUILD_OUTPUTS = [/^\.next(\/|$)/, /^node_modules(\/|$)/, /^(contracts\/)?prisma\/generated(\/|$)/, /^worker\/dist(\/|$)/];
 
 interface Copy {
   line: number;
