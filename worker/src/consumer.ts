@@ -82,12 +82,12 @@ async function warmUpHint(db: Db, datasets: TaskDatasetCache) {
   const next = await db.submission.findFirst({
     where: { status: { in: ["QUEUED", "RUNNING"] } },
     orderBy: { id: "asc" },
-    select: { task: { select: { slug: true, inputSpec: true, datasetVersion: true } } },
+    select: { task: { select: { slug: true, inputSpec: true, datasetVersion: true, batchSize: true } } },
   });
   if (!next?.task.datasetVersion) return undefined;
   const task = { slug: next.task.slug, datasetVersion: next.task.datasetVersion, inputSpecs: tensorSpecListSchema.parse(next.task.inputSpec) };
   const version = task.datasetVersion;
-  return { dataset: { version, loadInputs: async () => (await datasets.dataset(task)).inputs }, inputSpecs: task.inputSpecs };
+  return { dataset: { version, loadInputs: async () => (await datasets.dataset(task)).inputs }, inputSpecs: task.inputSpecs, batchSize: next.task.batchSize };
 }
 
 export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWorker> {

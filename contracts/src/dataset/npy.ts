@@ -166,34 +166,32 @@ function dtypeFromDescr(descr: string): TensorDtype {
   return dtype;
 }
 
+/** Where a `.npy` file's data starts and what it holds: read from its header alone. */
+export interface NpyLayout {
+  dtype: TensorDtype;
+  /** NumPy's type string as the header spells it, e.g. `<f4`. */
+  descr: string;
+  shape: number[];
+  /** Byte offset of the data in the file (NumPy aligns it to 64). */
+  dataOffset: number;
+  /** Bytes of data the shape and dtype need. */
+  byteLength: number;
+}
+
 /**
- * Parses the bytes of a `.npy` file (format versions 1.0, 2.0 and 3.0). When the data is
- * aligned the result is a view into `bytes` (no copy of a large dataset), so it shares memory with it.
+ * Reads the header of a `.npy` file (format versions 1.0, 2.0 and 3.0) from its first bytes. Throws
+ * when `head` ends inside the header: `npyHeaderLength` says how many bytes it needs.
  */
-export function parseNpy(bytes: Uint8Array): NdArray {
+export function parseNpyLayout(head: Uint8Array): NpyLayout {
   assertLittleEndianHost();
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+  if (head.length < 10 || MAGIC.some((b, i) => head[i] !== b)) {
     throw new DatasetFormatError("not a NumPy .npy file (the magic string \\x93NUMPY is missing)");
   }
-  const major = bytes[6];
-  const minor = bytes[7];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let headerStart: number;
-  let headerLength: number;
-  if (major === 1) {
-    headerStart = 10;
-    headerLength = view.getUint16(8, true);
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new DatasetFormatError("the .npy file ends inside its header");
-    headerStart = 12;
-    headerLength = view.getUint32(8, true);
-  } else {
-    throw new DatasetFormatError(`.npy format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
-  }
-  const dataStart = headerStart + headerLength;
-  if (dataStart > bytes.length) throw new DatasetFormatError("the .npy file ends inside its header");
+  const dataStart = npyHeaderLength(head);
+  if (dataStart > head.length) throw new DatasetFormatError("the .npy file ends inside its header");
+  const major = head[6];
   // Versions 1 and 2 use latin1 headers; version 3 allows utf8. The keys we read are ASCII either way.
-  const headerText = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(headerStart, dataStart));
+  const headerText = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(head.subarray(major === 1 ? 10 : 12, dataStart));
   const header = parseHeader(headerText);
   const dtype = dtypeFromDescr(header.descr);
   if (header.fortranOrder) {
@@ -201,14 +199,47 @@ export function parseNpy(bytes: Uint8Array): NdArray {
       "fortran_order is True; only C-order arrays are supported (save np.ascontiguousarray(arr))",
     );
   }
+  return { dtype, descr: header.descr, shape: header.shape, dataOffset: dataStart, byteLength: elementCount(header.shape) * CODECS[dtype].itemSize };
+}
 
+/** The length of a `.npy` file's preamble and header, from its first 12 bytes (the data starts there). */
+export function npyHeaderLength(head: Uint8Array): number {
+  const major = head[6];
+  const minor = head[7];
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (major === 1) {
+    if (head.length < 10) throw new DatasetFormatError("the .npy file ends inside its header");
+    return 10 + view.getUint16(8, true);
+  }
+  if (major === 2 || major === 3) {
+    if (head.length < 12) throw new DatasetFormatError("the .npy file ends inside its header");
+    return 12 + view.getUint32(8, true);
+  }
+  throw new DatasetFormatError(`.npy format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
+}
+
+/** Bytes per element of a dtype. */
+export function dtypeItemSize(dtype: TensorDtype): number {
+  return CODECS[dtype].itemSize;
+}
+
+/** A typed array of the dtype over `length` elements of `buffer` from `byteOffset` (a multiple of the element size). */
+export function typedArrayOf(dtype: TensorDtype, buffer: ArrayBuffer, byteOffset: number, length: number): NdArray["data"] {
+  return CODECS[dtype].create(buffer, byteOffset, length);
+}
+
+/**
+ * Parses the bytes of a `.npy` file (format versions 1.0, 2.0 and 3.0). When the data is
+ * aligned the result is a view into `bytes` (no copy of a large dataset), so it shares memory with it.
+ */
+export function parseNpy(bytes: Uint8Array): NdArray {
+  const { dtype, descr, shape, dataOffset: dataStart, byteLength } = parseNpyLayout(bytes);
   const codec = CODECS[dtype];
-  const count = elementCount(header.shape);
-  const byteLength = count * codec.itemSize;
+  const count = byteLength / codec.itemSize;
   const available = bytes.length - dataStart;
   if (available < byteLength) {
     throw new DatasetFormatError(
-      `the .npy data is truncated: shape (${header.shape.join(", ")}) of ${header.descr} needs ` +
+      `the .npy data is truncated: shape (${shape.join(", ")}) of ${descr} needs ` +
         `${byteLength} bytes but the file has ${available}`,
     );
   }
@@ -222,7 +253,7 @@ export function parseNpy(bytes: Uint8Array): NdArray {
     data = codec.create(copy.buffer, 0, count);
   }
   if (dtype === "bool") data = normalizeBools(data as Uint8Array);
-  return { dtype, shape: header.shape, data };
+  return { dtype, shape, data };
 }
 
 /** NumPy bools are 0/1 bytes; a file could hold other non-zero bytes, which mean true. */

@@ -5,6 +5,7 @@
  * registries); creating and running this one while the sandbox waits moves that cost out
  * of the evaluation. Gemm/Relu/Softmax are the operators most task models start with.
  */
+import type { NdArray } from "@goat/contracts/dataset/npy";
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
@@ -88,6 +89,16 @@ function node(w: ProtoWriter, opType: string, inputs: string[], outputs: string[
 export const WARMUP_INPUT = "X";
 export const WARMUP_OUTPUT = "Y";
 export const WARMUP_FEATURES = 4;
+
+/**
+ * The warm-up's test inputs: four rows of WARMUP_FEATURES, run as batches of one row, so that the
+ * child's reads run both ways: the first two batches read ahead while a spare, the next ones from
+ * the evaluation (input-batches.ts; the first read on libuv's thread pool starts its threads).
+ */
+export function warmupInputs(): NdArray {
+  const rows = 4;
+  return { dtype: "float32", shape: [rows, WARMUP_FEATURES], data: new Float32Array(rows * WARMUP_FEATURES).fill(0.5) };
+}
 
 export function buildWarmupModel(): Uint8Array {
   return new ProtoWriter()

@@ -4,16 +4,15 @@
  * what hidden); see protocol.ts.
  *
  * Warm start: onnxruntime is loaded and the evaluation's own code runs on a built-in model before
- * `ready` is announced, and `prepare` names the task's test inputs ahead (files it reads), so the
- * evaluation itself pays only for the participant's session and inference.
+ * `ready` is announced, and `prepare` names the task's test inputs ahead (files it opens and reads
+ * the first batch of), so the evaluation itself pays only for the participant's session and
+ * inference (the next batches are read while the model runs: input-batches.ts).
  *
  * Every participant message is a template (contracts/src/participant-message.ts): shapes and
  * onnxruntime errors depend on the hidden inputs, so they are summarised, never quoted.
  */
 import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
-import { readFileSync } from "node:fs";
-import { parseNpy, type NdArray } from "@goat/contracts/dataset/npy";
 import { boundedName } from "@goat/contracts/participant-message";
 import { ParticipantFault, PlatformFault } from "../faults";
 import {
@@ -24,9 +23,11 @@ import {
 } from "../onnx/execution-provider";
 import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
 import { WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
+import { StagedInputFiles } from "./input-batches";
 import { OutputSender } from "./output-sender";
 import {
   DIES_WITH_PARENT,
+  WARM_UP_INPUTS_ARG,
   WARM_UP_MODEL_ARG,
   type ChildEvaluateRequest,
   type ChildMessage,
@@ -61,32 +62,12 @@ if (!process.argv.includes(DIES_WITH_PARENT)) {
 }
 
 // --- test inputs ---------------------------------------------------------------------------
-// Staged by the parent as .npy files (`prepare` names them): the child opens no dataset file.
-let prepared: { key: string; inputs: Record<string, NdArray> } | undefined;
-
-/**
- * Each file read whole (from the page cache) and viewed in place: the arrays share its buffer. Each
- * 4 KB page of it is then read once from here, while this process is a spare: on the CI machine
- * (a VM) the first access to each page of a freshly read buffer costs ~6.5 us even after read()
- * filled it, so onnxruntime paid ~50 ms per 31 MB of inputs inside the evaluation (a linear
- * 784-10 model's inference over 10,000 rows took 73 ms instead of 7; `npm run bench`, (a)).
- */
-function readInputs(files: { name: string; path: string }[]): Record<string, NdArray> {
-  const inputs: Record<string, NdArray> = {};
-  for (const { name, path } of files) {
-    const bytes = readFileSync(path);
-    touchEveryPage(bytes);
-    inputs[name] = parseNpy(bytes);
-  }
-  return inputs;
-}
-
-const PAGE_BYTES = 4096;
-function touchEveryPage(bytes: Uint8Array): void {
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += PAGE_BYTES) sum += bytes[i];
-  if (sum < 0) throw new Error("unreachable"); // keeps the reads from being optimised away
-}
+// Staged by the parent as .npy files (`prepare` names them): a spare reads their first two batches
+// into reused buffers, and the whole test set only once it has waited (idleWork), since reading it
+// whole costs ~7,600 page faults per 31 MB, which every child of a burst of evaluations paid;
+// what was not read ahead is read batch by batch as the model runs (input-batches.ts). The child
+// opens no dataset file.
+let prepared: { key: string; inputs: StagedInputFiles } | undefined;
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
@@ -98,21 +79,29 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
  * the IPC channel used to do the same by accident. The heap it leaves is part of the baseline.
  *
  * It costs ~25-30 ms of CPU, which a tiny model's session never needed: a spare primes only once it
- * has waited PRIME_AFTER_IDLE_MS for its evaluation (a quiet worker: every spare), in slices that
- * stop when the evaluation comes. Back-to-back jobs take their spares sooner and skip it, so a
- * burst's CPU goes to the evaluations (`npm run bench`, (b)); their sessions pay their own faults.
- * Again after another dataset version's inputs come (reading them may take the primed heap).
+ * has waited IDLE_WORK_AFTER_MS for its evaluation (a quiet worker: every spare), in slices that
+ * stop when the evaluation comes, after reading the whole test set (the same rule: idleWork).
+ * Back-to-back jobs take their spares sooner and skip both, so a burst's CPU goes to the
+ * evaluations (`npm run bench`, (b)); their sessions pay their own faults, and their inputs are
+ * read batch by batch. Again after another dataset version's inputs come.
  */
-const PRIME_AFTER_IDLE_MS = 100;
+const IDLE_WORK_AFTER_MS = 100;
 const PRIME_BLOCKS = 480;
 const PRIME_BLOCKS_PER_SLICE = 60;
-let primeTimer: NodeJS.Timeout | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
 let priming = false;
 
-/** Schedules the priming PRIME_AFTER_IDLE_MS from now (again, when inputs come again). */
-function primeWhenIdle(): void {
-  clearTimeout(primeTimer);
-  primeTimer = setTimeout(() => void primeAllocator(() => evaluating), PRIME_AFTER_IDLE_MS);
+/** Schedules a spare's idle work IDLE_WORK_AFTER_MS from now (again, when inputs come again). */
+function idleWorkWhenIdle(): void {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => void idleWork(), IDLE_WORK_AFTER_MS);
+}
+
+/** What a spare that has waited does for its evaluation, each step stopping once it comes: the test set read whole, then the allocator primed. */
+async function idleWork(): Promise<void> {
+  const stop = () => evaluating;
+  await prepared?.inputs.loadWhileIdle(stop).catch(() => undefined); // the evaluation's own reads report a failing file
+  await primeAllocator(stop);
 }
 
 /** Primes slice by slice, one priming at a time; stops (the blocks left as garbage, for the evaluation's first collection) once `stop()` says so. */
@@ -256,17 +245,17 @@ async function evaluate(request: ChildEvaluateRequest): Promise<ChildResult> {
  */
 async function runModel(
   request: ChildEvaluateRequest,
-  inputs: Record<string, NdArray>,
+  inputs: StagedInputFiles,
   sender: OutputSender,
 ): Promise<{ result: Omit<ChildResult, "maxRssBytes">; session: ort.InferenceSession }> {
   const warnings: string[] = [];
   // The model was checked for external data when it was staged (staging.ts, refuseExternalData).
 
   const specs = request.inputSpecs;
-  const rows = inputs[specs[0].name]?.shape[0];
+  const rows = inputs.shapeOf(specs[0].name)?.[0] ?? 0;
   for (const spec of specs) {
-    const arr = inputs[spec.name];
-    if (!arr || arr.shape.length === 0 || arr.shape[0] !== rows) {
+    const shape = inputs.shapeOf(spec.name);
+    if (!shape || shape[0] !== rows) {
       throw new PlatformFault("DATASET_UNAVAILABLE", `test input "${spec.name}" is missing or its row count differs from the others`);
     }
   }
@@ -290,25 +279,17 @@ async function runModel(
     }
   }
 
-  const feedSpecs = specs
-    .filter((s) => session.inputNames.includes(s.name))
-    .map((s) => {
-      const arr = inputs[s.name];
-      return { name: s.name, arr, rowWidth: arr.shape.slice(1).reduce((a, b) => a * b, 1) };
-    });
+  const fed = specs.filter((s) => session.inputNames.includes(s.name)).map((s) => s.name);
   const batchedOutputs = outputNames.map((name) => new BatchedOutput(name));
   const batchSize = Math.max(1, Math.floor(request.batchSize));
   const batchLatenciesMs: number[] = [];
 
   const inferenceStart = performance.now();
-  for (let start = 0; start < rows; start += batchSize) {
-    const n = Math.min(batchSize, rows - start);
+  // Each batch's rows are read while the model runs the one before (input-batches.ts).
+  for await (const { start, rows: n, arrays } of inputs.batches(fed, batchSize)) {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const { name, arr, rowWidth } of feedSpecs) {
-      // subarray: a view, no copy; onnxruntime reads it in place.
-      const data = arr.data.subarray(start * rowWidth, (start + n) * rowWidth);
-      feeds[name] = new ort.Tensor(arr.dtype, data as Float32Array, [n, ...arr.shape.slice(1)]);
-    }
+    // Views of the read buffers, no copy; onnxruntime reads them in place.
+    for (const [name, { dtype, dims, data }] of arrays) feeds[name] = new ort.Tensor(dtype, data as Float32Array, dims);
     const t = performance.now();
     let out: ort.InferenceSession.ReturnType;
     try {
@@ -343,18 +324,19 @@ let evaluating = false;
 
 process.on("message", (raw: ParentMessage) => {
   if (raw.type === "prepare") {
+    prepared?.inputs.close();
     prepared = undefined;
     let failure: string | undefined;
     try {
-      prepared = { key: raw.inputsKey, inputs: readInputs(raw.files) };
+      prepared = { key: raw.inputsKey, inputs: StagedInputFiles.open(raw.files, raw.batchRows) };
     } catch (e) {
       failure = errorText(e).slice(0, 500);
     }
-    // Frees any inputs held before, so the resident memory the parent reads next is the baseline
-    // (runtime + these inputs; + the primed heap once primed). The pool starts us with --expose-gc.
+    // Frees any buffers held before, so the resident memory the parent reads next is the baseline
+    // (runtime + these read buffers; + the primed heap once primed). The pool starts us with --expose-gc.
     gc();
     send({ type: "prepared", inputsKey: raw.inputsKey, failure });
-    primeWhenIdle();
+    idleWorkWhenIdle();
     return;
   }
   if (raw.type === "evaluate") {
@@ -380,18 +362,22 @@ process.on("message", (raw: ParentMessage) => {
 /**
  * The first session in a process costs ~36 ms (environment, thread pools, kernel registries), and
  * the first run of each function of this file compiles it: both are paid here, while the child
- * waits as a spare. The evaluation's own code (runModel: the external-data check, the session from
- * a file, two batches and their outputs) runs on the built-in warm-up model, which the pool writes
- * once for its children (WARM_UP_MODEL_ARG).
+ * waits as a spare. The evaluation's own code (runModel: the session from a file, four batches read
+ * from a file, ahead and during the run, and their outputs) runs on the built-in warm-up model and
+ * its inputs, which the pool writes once for its children (WARM_UP_MODEL_ARG, WARM_UP_INPUTS_ARG).
  */
 async function warmUp(): Promise<number> {
   const started = performance.now();
   ort.env.logLevel = "error"; // ORT's warnings go to stderr; the parent keeps only a tail
-  const modelPath = process.argv.find((arg) => arg.startsWith(WARM_UP_MODEL_ARG))?.slice(WARM_UP_MODEL_ARG.length);
-  if (!modelPath) throw new Error(`no warm-up model (${WARM_UP_MODEL_ARG}<file>)`);
-  const rows = 2;
-  // Its two batches go to a sender that sends nowhere, so the sender's code is compiled too (joined
-  // unless the first run took SEND_AFTER_MS).
+  const argument = (prefix: string) => {
+    const value = process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+    if (!value) throw new Error(`no warm-up file (${prefix}<file>)`);
+    return value;
+  };
+  const modelPath = argument(WARM_UP_MODEL_ARG);
+  const inputs = StagedInputFiles.open([{ name: WARMUP_INPUT, path: argument(WARM_UP_INPUTS_ARG) }], 1);
+  // Its batches go to a sender that sends nowhere, so the sender's code is compiled too (joined
+  // unless a run took SEND_AFTER_MS).
   const sender = new OutputSender(() => undefined);
   const { session } = await runModel(
     {
@@ -401,10 +387,11 @@ async function warmUp(): Promise<number> {
       batchSize: 1,
       executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
     },
-    { [WARMUP_INPUT]: { dtype: "float32", shape: [rows, WARMUP_FEATURES], data: new Float32Array(rows * WARMUP_FEATURES).fill(0.5) } },
+    inputs,
     sender,
   );
   sender.flush();
+  inputs.close();
   await session.release();
   return performance.now() - started;
 }

@@ -17,8 +17,9 @@ export interface SandboxLimits {
   /**
    * What the MODEL may add to the child's resident memory (onnxruntime's native allocations
    * included): counted over the child's baseline, its RSS with the runtime loaded and the test
-   * inputs received, read right before the evaluation starts. A task with large inputs does not
-   * eat into its models' allowance.
+   * inputs opened (two batches' read buffers, and the whole test set when the spare had the time
+   * to read it: input-batches.ts), read right before the evaluation starts. Large inputs do not
+   * eat into the models' allowance.
    */
   memoryMb: number;
 }
@@ -64,7 +65,7 @@ function memoryLimitFault(limits: SandboxLimits): ParticipantFault {
 
 /**
  * The model's peak memory: the highest RSS sampled, or the child's own high-water mark when it rose
- * during the evaluation (before it, the mark may come from reading the inputs), over the baseline.
+ * during the evaluation (before it, the mark may come from the warm-up or the priming), over the baseline.
  * The child's figure can only raise the parent's own, never lower it.
  */
 export function peakOverBaseline(baseline: number, sampledPeak: number, childMaxRss?: { atStart: number; atEnd: number }): number {

@@ -8,8 +8,8 @@ import { prepareChildLaunch, sandboxChildEntry, type ChildLaunch } from "./child
 import { planIsolation, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
 import { onnxruntimePackageDir } from "../onnx/execution-provider";
-import { buildWarmupModel } from "../onnx/warmup-model";
-import { createPrivateRoot, stageInputs, stageModel, stageWarmUpModel } from "./staging";
+import { buildWarmupModel, warmupInputs } from "../onnx/warmup-model";
+import { createPrivateRoot, stageInputs, stageModel, stageWarmUp, type WarmUpFiles } from "./staging";
 import type { ChildEvaluateRequest, EvaluateRequest, OutputBatch, SandboxResult, TaskInputs } from "./protocol";
 import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
 
@@ -20,9 +20,10 @@ export type { SandboxLimits } from "./limit-watch";
  * limit, so a model that crashes, hangs or allocates without bound fails its submission
  * only. One process per evaluation: nothing a hostile model does survives it.
  *
- * Speed: starting Node + onnxruntime (~100 ms), the first session (~36 ms) and reading the
- * test inputs (a file staged once per dataset version: ~10 ms for 31 MB) are paid by a SPARE
- * process; an evaluation that finds a spare ready pays only for its own session and inference.
+ * Speed: starting Node + onnxruntime (~100 ms), the first session (~36 ms), opening the test
+ * inputs (files staged once per dataset version) and reading their first batch are paid by a SPARE
+ * process; an evaluation that finds a spare ready pays only for its own session and inference
+ * (the next batches are read while the model runs: input-batches.ts).
  *
  * This module is the pool: which child an evaluation gets, when the next spare starts, the test
  * inputs keyed by dataset version. One child's start, IPC and evaluation are sandbox-process.ts;
@@ -102,8 +103,8 @@ export class SandboxPool {
   private isolation: IsolationPlan | undefined;
   /** Private folders holding each evaluation's model copy; the only model the child can open. */
   private readonly privateRoot: string;
-  /** The warm-up model's file, which every child runs its evaluation code on before it is ready. */
-  private readonly warmUpModel: string;
+  /** The warm-up model's file and its inputs', which every child runs its evaluation code on before it is ready. */
+  private readonly warmUpFiles: WarmUpFiles;
   /** The test inputs of the last task and dataset version, read once here and staged as files for the children. */
   private inputs: (KeyedInputs & { sourceKey: string }) | undefined;
   private stagings = 0;
@@ -136,7 +137,7 @@ export class SandboxPool {
     this.hidePaths = opts.hidePaths ?? [];
     this.sandboxUser = opts.sandboxUser;
     this.privateRoot = createPrivateRoot();
-    this.warmUpModel = stageWarmUpModel(this.privateRoot, buildWarmupModel());
+    this.warmUpFiles = stageWarmUp(this.privateRoot, buildWarmupModel(), warmupInputs());
   }
 
   /**
@@ -169,6 +170,8 @@ export class SandboxPool {
       void this.inputs?.staged.then((old) => old.remove(), () => undefined);
       this.inputs = { sourceKey, key, staged };
     }
+    // The latest batch size asked for: a spare told a different one sets its buffers aside again in the evaluation.
+    if (task.batchSize !== undefined) this.inputs.batchRows = task.batchSize;
     return this.inputs;
   }
 
@@ -188,7 +191,7 @@ export class SandboxPool {
   async evaluate(request: EvaluateRequest, limits: SandboxLimits, hooks: EvaluationHooks = {}): Promise<SandboxRun> {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
     this.resultStored(); // the last evaluation's, if its caller has not said so: a new one is here
-    const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs };
+    const task: TaskInputs = { dataset: request.dataset, datasetDir: request.datasetDir, inputSpecs: request.inputSpecs, batchSize: request.batchSize };
     this.hint = task;
     const inputs = this.inputsFor(task);
     await inputs.staged;
@@ -375,7 +378,7 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxProcess {
-    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpModel);
+    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpFiles);
     this.all.add(sandbox);
     sandbox.onExit(() => {
       this.all.delete(sandbox);

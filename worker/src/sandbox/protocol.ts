@@ -12,14 +12,16 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * -> `result` | `error` -> killed. The outputs go out as onnxruntime returns them, so their copy
  * through the channel overlaps the next batches' inference and the child never holds the whole
  * test set's outputs (output-assembly.ts puts them together in the parent). A spare may get a second `prepare` (another task or dataset
- * version) before its `evaluate`; the inputs it held are dropped. After `prepared` the child's
- * resident memory is its baseline (runtime + inputs): the memory limit and the peak memory count
- * what the model adds to it. One evaluation per process: a hostile model leaves nothing
+ * version) before its `evaluate`; the files it held open are closed. After `prepared` the child's
+ * resident memory is its baseline (runtime + two batches' read buffers per input, + the whole test
+ * set once the spare has read it while waiting: input-batches.ts): the memory limit
+ * and the peak memory count what the model adds to it. One evaluation per process: a hostile model leaves nothing
  * behind for the next one.
  *
  * The child sees its own model (a copy in a private directory) and the test INPUTS, which the
  * parent reads, verifies and writes once per dataset version as `.npy` files in a private
- * directory (staging.ts); `prepare` gives their paths. The child opens no dataset file, and the
+ * directory (staging.ts); `prepare` gives their paths, and the child reads them batch by batch
+ * (input-batches.ts). The child opens no dataset file, and the
  * dataset folder (with the labels) is hidden from it where the host allows (isolation.ts). Labels
  * never leave the parent, which computes the metrics from the raw outputs the child returns.
  */
@@ -35,6 +37,8 @@ export const DIES_WITH_PARENT = "--dies-with-parent";
  * under its private root): the child runs its evaluation code on it before it says it is ready.
  */
 export const WARM_UP_MODEL_ARG = "--warm-up-model=";
+/** The child's argument naming the warm-up's test inputs (a `.npy` file written with the model). */
+export const WARM_UP_INPUTS_ARG = "--warm-up-inputs=";
 
 /** Where a task's test inputs come from, and how the model is fed. */
 export interface TaskInputs {
@@ -46,6 +50,11 @@ export interface TaskInputs {
   /** Without `dataset`: a folder read as it is (the sandbox's own tests and benchmarks). */
   datasetDir?: string;
   inputSpecs: TensorSpec[];
+  /**
+   * Rows per `session.run`, where known ahead: a spare sets aside its read buffers for batches of
+   * this size and reads the first one while it waits (input-batches.ts).
+   */
+  batchSize?: number;
 }
 
 export interface EvaluateRequest extends TaskInputs {
@@ -84,7 +93,7 @@ export interface SandboxResult {
   onnxruntimeVersion: string;
   /** Something the operator should know (CUDA asked for but unavailable, ...). */
   warnings: string[];
-  /** Whether the test inputs were read before the evaluation started (by `prepare`). */
+  /** Whether the test inputs were opened (and their first batch read) before the evaluation started (by `prepare`). */
   inputsPreloaded: boolean;
   /**
    * The child's own high-water mark of resident memory (getrusage maxRSS), in bytes, when the
@@ -110,7 +119,8 @@ export interface SandboxErrorPayload {
 }
 
 export type ParentMessage =
-  | { type: "prepare"; inputsKey: string; files: { name: string; path: string }[] }
+  /** `batchRows`: the batch size the evaluation will most likely use (the spare reads its first batch). */
+  | { type: "prepare"; inputsKey: string; files: { name: string; path: string }[]; batchRows?: number }
   | { type: "evaluate"; request: ChildEvaluateRequest };
 
 /**

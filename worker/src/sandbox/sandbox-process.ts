@@ -3,9 +3,9 @@ import { ParticipantFault, PlatformFault } from "../faults";
 import type { ChildLaunch } from "./child-bundle";
 import { sandboxChildEnv, type IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
-import type { StagedInputs } from "./staging";
+import type { StagedInputs, WarmUpFiles } from "./staging";
 import { OutputAssembly } from "./output-assembly";
-import { DIES_WITH_PARENT, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputBatch, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
+import { DIES_WITH_PARENT, WARM_UP_INPUTS_ARG, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputBatch, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
 /**
  * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
@@ -24,6 +24,8 @@ export interface KeyedInputs {
   key: string;
   /** The inputs as files the child reads (staging.ts); rejects with the platform fault of a failed read. */
   staged: Promise<StagedInputs>;
+  /** The batch size the evaluations of these inputs use, when known: a spare reads its first batch ahead. */
+  batchRows?: number;
 }
 
 /** Children alive in this process, killed if the worker exits without `close()`. */
@@ -53,13 +55,13 @@ export class SandboxProcess {
   exitInfo: ExitInfo | undefined;
   private killedByUs = false;
 
-  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUpModel: string) {
+  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUp: WarmUpFiles) {
     installExitHook();
     // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
     // the pid is the node process's: the memory watch reads the right /proc entry).
     // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
     // DIES_WITH_PARENT: the kernel kills it with the worker, so it needs no watchdog thread of its own.
-    const childArgs = [`${WARM_UP_MODEL_ARG}${warmUpModel}`, ...(isolation.diesWithParent ? [DIES_WITH_PARENT] : [])];
+    const childArgs = [`${WARM_UP_MODEL_ARG}${warmUp.model}`, `${WARM_UP_INPUTS_ARG}${warmUp.inputs}`, ...(isolation.diesWithParent ? [DIES_WITH_PARENT] : [])];
     const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry, ...childArgs]);
     this.child = spawn(command, args, {
       serialization: "advanced",
@@ -137,7 +139,7 @@ export class SandboxProcess {
     this.preparedKey = key;
     this.prepared.set(key, new Promise<void>((resolve) => this.prepareWaiters.set(key, resolve)));
     inputs.staged.then(
-      (staged) => this.send({ type: "prepare", inputsKey: key, files: staged.files }),
+      (staged) => this.send({ type: "prepare", inputsKey: key, files: staged.files, batchRows: inputs.batchRows }),
       () => this.prepareWaiters.get(key)?.(), // the evaluation reports the failed read
     );
   }

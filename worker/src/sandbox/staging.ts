@@ -22,11 +22,19 @@ export function createPrivateRoot(): string {
   return root;
 }
 
-/** The warm-up model (onnx/warmup-model.ts) as a read-only file in a private folder of its own, for every child of the pool. */
-export function stageWarmUpModel(privateRoot: string, model: Uint8Array): string {
-  const file = path.join(privateFolder(privateRoot).dir, "warm-up.onnx");
-  writeFileSync(file, model, { mode: 0o444 });
-  return file;
+/** The warm-up model's file and its test inputs' (onnx/warmup-model.ts), which every child of a pool runs its evaluation code on. */
+export interface WarmUpFiles {
+  model: string;
+  inputs: string;
+}
+
+/** The warm-up model and its inputs as read-only files in a private folder of their own. */
+export function stageWarmUp(privateRoot: string, model: Uint8Array, inputs: NdArray): WarmUpFiles {
+  const { dir } = privateFolder(privateRoot);
+  const files = { model: path.join(dir, "warm-up.onnx"), inputs: path.join(dir, "warm-up-inputs.npy") };
+  writeFileSync(files.model, model, { mode: 0o444 });
+  writeFileSync(files.inputs, encodeNpy(inputs), { mode: 0o444 });
+  return files;
 }
 
 /**
