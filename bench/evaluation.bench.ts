@@ -4,8 +4,9 @@
 //       this process with the worker's own code (claim, RUNNING event, sandbox, inference, metrics,
 //       result write; the SCORED event after the commit is not in the figure);
 //   (c) raw onnxruntime-node (InferenceSession.create + the same batched run, in this process),
-//       measured with the machine quiet: the sandbox's next spare is started and idle first, and
-//       the order of (a) and (c) alternates from run to run;
+//       measured with the machine quiet: the sandbox's spares are started and done with their idle
+//       work first (sparesSettled: the test set read whole, the allocator primed), as a quiet
+//       worker's are, and the order of (a) and (c) alternates from run to run;
 //   (b) a burst of BURST back-to-back jobs through BullMQ to one real worker process (the built
 //       worker, `node worker/dist/main.mjs`, as production starts it) on this machine's cores,
 //       from the moment they are queued to the last result
@@ -180,9 +181,12 @@ async function platformEvaluation(model: ModelName): Promise<PlatformRun> {
   return { ms, waitMs: timings.sandboxWaitMs, sessionMs: timings.sessionMs, inferenceMs: timings.inferenceMs, milestones: outcome.milestones };
 }
 
-/** Nothing else of this benchmark runs: the spare is started and holds the inputs, and a moment passes. */
+/**
+ * Nothing else of this benchmark runs: the spares are started, hold the inputs and are done with a
+ * waiting spare's idle work (the test set read whole, the allocator primed), and a moment passes.
+ */
 async function quiet() {
-  await sandbox.sparesReady();
+  await sandbox.sparesSettled();
   await sleep(250);
 }
 

@@ -331,8 +331,7 @@ describe("the memory limit counts what the model allocates, not the sandbox's ba
       await own.sparesReady();
       const takenAtOnce = await own.evaluate(request("mlp", { datasetDir: bigDir }), limits);
       own.resultStored();
-      await own.sparesReady();
-      await new Promise((resolve) => setTimeout(resolve, 2_000)); // 100 ms of waiting, the inputs' 1 MB slices, the priming's
+      await own.sparesSettled(); // 100 ms of waiting, the inputs' 1 MB slices, the priming's: the child says when it is done
       const waited = await own.evaluate(request("mlp", { datasetDir: bigDir }), limits);
       // The baselines differ by the 60 MiB of inputs (and the primed heap, ~30 MB): the child taken at
       // once had read two batches of 128 rows (~0.8 MB).
@@ -462,8 +461,7 @@ describe("SandboxPool process lifecycle", () => {
       await own.sparesReady();
       const takenAtOnce = await own.evaluate(request("mlp"), limits);
       own.resultStored();
-      await own.sparesReady();
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // 100 ms of waiting, then the priming's slices (~30 ms)
+      await own.sparesSettled(); // 100 ms of waiting, the inputs read whole, then the priming's slices (~30 ms)
       const waited = await own.evaluate(request("mlp"), limits);
       // The baseline is the child's resident memory as its evaluation starts: the primed heap is in it.
       expect(waited.baselineRssBytes - takenAtOnce.baselineRssBytes).toBeGreaterThan(20 * MiB);

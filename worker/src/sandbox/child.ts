@@ -89,7 +89,7 @@ const IDLE_WORK_AFTER_MS = 100;
 const PRIME_BLOCKS = 480;
 const PRIME_BLOCKS_PER_SLICE = 60;
 let idleTimer: NodeJS.Timeout | undefined;
-let priming = false;
+let priming: Promise<void> | undefined;
 
 /** Schedules a spare's idle work IDLE_WORK_AFTER_MS from now (again, when inputs come again). */
 function idleWorkWhenIdle(): void {
@@ -97,34 +97,42 @@ function idleWorkWhenIdle(): void {
   idleTimer = setTimeout(() => void idleWork(), IDLE_WORK_AFTER_MS);
 }
 
-/** What a spare that has waited does for its evaluation, each step stopping once it comes: the test set read whole, then the allocator primed. */
+/**
+ * What a spare that has waited does for its evaluation, each step stopping once it comes: the test
+ * set read whole, then the allocator primed; then it tells the parent it is `settled`.
+ */
 async function idleWork(): Promise<void> {
   const stop = () => evaluating;
-  await prepared?.inputs.loadWhileIdle(stop).catch(() => undefined); // the evaluation's own reads report a failing file
+  const inputs = prepared;
+  await inputs?.inputs.loadWhileIdle(stop).catch(() => undefined); // the evaluation's own reads report a failing file
   await primeAllocator(stop);
+  if (inputs !== undefined && inputs === prepared && !stop()) send({ type: "settled", inputsKey: inputs.key });
 }
 
-/** Primes slice by slice, one priming at a time; stops (the blocks left as garbage, for the evaluation's first collection) once `stop()` says so. */
-async function primeAllocator(stop: () => boolean): Promise<void> {
-  if (stop() || priming) return;
-  priming = true;
-  try {
-    let blocks: Buffer[] | undefined = [Buffer.allocUnsafeSlow(40 << 20)];
-    blocks = undefined;
-    gc();
-    blocks = [];
-    for (let i = 0; i < PRIME_BLOCKS; i++) {
-      if (i % PRIME_BLOCKS_PER_SLICE === 0) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (stop()) return;
-      }
-      blocks.push(Buffer.allocUnsafeSlow(64 << 10).fill(0));
+/** Primes once at a time (a second caller waits for the priming in progress). */
+function primeAllocator(stop: () => boolean): Promise<void> {
+  priming ??= primeInSlices(stop).finally(() => {
+    priming = undefined;
+  });
+  return priming;
+}
+
+/** Primes slice by slice; stops (the blocks left as garbage, for the evaluation's first collection) once `stop()` says so. */
+async function primeInSlices(stop: () => boolean): Promise<void> {
+  if (stop()) return;
+  let blocks: Buffer[] | undefined = [Buffer.allocUnsafeSlow(40 << 20)];
+  blocks = undefined;
+  gc();
+  blocks = [];
+  for (let i = 0; i < PRIME_BLOCKS; i++) {
+    if (i % PRIME_BLOCKS_PER_SLICE === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stop()) return;
     }
-    blocks = undefined;
-    gc(); // the blocks go back to the heap, faulted in, for the session
-  } finally {
-    priming = false;
+    blocks.push(Buffer.allocUnsafeSlow(64 << 10).fill(0));
   }
+  blocks = undefined;
+  gc(); // the blocks go back to the heap, faulted in, for the session
 }
 
 // --- evaluation ----------------------------------------------------------------------------

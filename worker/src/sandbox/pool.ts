@@ -260,13 +260,30 @@ export class SandboxPool {
   }
 
   /**
-   * Resolves once every spare is started and holds the last task's inputs: nothing of the pool is
-   * busy any more (the evaluation benchmark measures raw onnxruntime on a quiet machine this way).
+   * Resolves once every spare is started and holds the last task's inputs (their first batches): as
+   * a spare taken at once is. One that waits on does its idle work: sparesSettled().
    */
   async sparesReady(): Promise<void> {
     this.resultStored(); // the spare a just-finished evaluation left to start
-    const inputsKey = this.hint ? this.inputsFor(this.hint).key : "";
+    const inputsKey = this.spareInputsKey();
     await Promise.all(this.spares.map((spare) => spare.readyFor(inputsKey, this.opts.startTimeoutMs)));
+  }
+
+  /**
+   * Resolves once every spare is ready and has done what a waiting spare does (its test set read
+   * whole, its allocator primed: child.ts, idleWork): no sandbox process uses CPU until the next
+   * evaluation. The evaluation benchmark's quiet machine; tests of what a spare that waited holds.
+   */
+  async sparesSettled(): Promise<void> {
+    this.resultStored();
+    const inputsKey = this.spareInputsKey();
+    if (inputsKey === "") return this.sparesReady(); // no inputs yet: a spare has no idle work
+    await Promise.all(this.spares.map((spare) => spare.settledFor(inputsKey, this.opts.startTimeoutMs)));
+  }
+
+  /** The key of the inputs the spares hold (the last task's), or "" before any. */
+  private spareInputsKey(): string {
+    return this.hint ? this.inputsFor(this.hint).key : "";
   }
 
   /**

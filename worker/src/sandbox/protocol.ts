@@ -7,7 +7,8 @@ import type { ExecutionProviderConfig } from "../onnx/execution-provider";
  * channel with `serialization: "advanced"` (structured clone), so typed arrays cross as
  * typed arrays, copied once, without JSON.
  *
- * Life of a child: start -> `ready` -> `prepare` -> `prepared` -> `evaluate` -> `batch`
+ * Life of a child: start -> `ready` -> `prepare` -> `prepared` (-> `settled`, once a spare that
+ * waited has done its idle work) -> `evaluate` -> `batch`
  * (the rows of one batch, or of a few consecutive small ones: output-sender.ts; in row order) ...
  * -> `result` | `error` -> killed. The outputs go out as onnxruntime returns them, so their copy
  * through the channel overlaps the next batches' inference and the child never holds the whole
@@ -136,6 +137,8 @@ export type ChildMessage =
   | { type: "ready"; onnxruntimeVersion: string; warmupMs: number }
   /** `failure`: the files could not be read (the child holds no inputs for this key). */
   | { type: "prepared"; inputsKey: string; failure?: string }
+  /** A spare that waited is done with its idle work for these inputs (the test set read whole, the allocator primed): it uses no more CPU until its evaluation. */
+  | { type: "settled"; inputsKey: string }
   | ({ type: "batch" } & OutputBatch)
   | { type: "result"; result: ChildResult }
   | { type: "error"; error: SandboxErrorPayload };
