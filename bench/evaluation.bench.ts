@@ -3,7 +3,8 @@
 //   (a) one evaluation, from the job's start (the claim) to the result committed in Postgres, in
 //       this process with the worker's own code (claim, RUNNING event, sandbox, inference, metrics,
 //       result write; the SCORED event after the commit is not in the figure);
-//   (c) raw onnxruntime-node (InferenceSession.create + the same batched run, in this process),
+//   (c) raw onnxruntime-node (InferenceSession.create + the same batched run, in a process of its
+//       own that holds the inputs and does nothing else: support/raw-onnxruntime.ts),
 //       measured with the machine quiet: the sandbox's spares are started and done with their idle
 //       work first (sparesSettled: the test set read whole, the allocator primed), as a quiet
 //       worker's are, and the order of (a) and (c) alternates from run to run;
@@ -24,8 +25,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
-import * as ort from "onnxruntime-node";
 import { writeNpyFile, type NdArray } from "@goat/contracts/dataset/npy";
 import { DirectoryModelStorage, modelStorageKey } from "@goat/contracts/model-storage";
 import { usableCores } from "@goat/contracts/usable-cores";
@@ -35,6 +34,7 @@ import { startWorker, type WorkerProcess } from "../tests/integration/support/wo
 import { buildWorker } from "../tests/support/built-worker";
 import { sandboxSpares } from "../worker/src/env";
 import { workerStatusEvents } from "../worker/src/status-events";
+import { RawOnnxruntimeProcess, type RawRun } from "./support/raw-onnxruntime";
 import { benchContext, markdownTable, median, spread } from "./support/report";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000);
@@ -125,25 +125,10 @@ async function submission(model: ModelName): Promise<number> {
 // ---- (a) and (c): one evaluation in this process against raw onnxruntime, the machine quiet ----
 
 /** Raw onnxruntime's time, and its session's creation and inference (as the child's receipt splits them). */
-interface RawRun {
-  ms: number;
-  sessionMs: number;
-  inferenceMs: number;
-}
-
-async function rawOnnxruntime(model: Uint8Array): Promise<RawRun> {
-  const started = performance.now();
-  const session = await ort.InferenceSession.create(model, { executionProviders: ["cpu"], intraOpNumThreads: 1 });
-  const created = performance.now();
-  const data = inputs.data as Float32Array;
-  for (let offset = 0; offset < ROWS; offset += BATCH) {
-    const rows = Math.min(BATCH, ROWS - offset);
-    await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", data.subarray(offset * 784, (offset + rows) * 784), [rows, 784]) });
-  }
-  const finished = performance.now();
-  await session.release();
-  return { ms: finished - started, sessionMs: created - started, inferenceMs: finished - created };
-}
+// (c) in a process of its own, quiet between runs (support/raw-onnxruntime.ts).
+const raw = new RawOnnxruntimeProcess(path.join(staging, "inputs.npy"));
+for (const model of ["mlp", "tiny"] as const) await raw.load(model, MODELS[model].bytes);
+const rawOnnxruntime = (model: ModelName) => raw.run(model, BATCH);
 
 // The worker's context as worker/src/consumer.ts builds it: its own Prisma client, its status
 // events and webhook triggers on Redis (the RUNNING and SCORED events of each evaluation).
@@ -194,7 +179,7 @@ const singleRows: string[][] = [];
 const breakdownRows: string[][] = [];
 for (const model of ["mlp", "tiny"] as const) {
   await platformEvaluation(model); // the label cache, the inputs and the spare
-  await rawOnnxruntime(MODELS[model].bytes);
+  await rawOnnxruntime(model);
   const platform: number[] = [];
   const raw: number[] = [];
   const rawRuns: RawRun[] = [];
@@ -204,7 +189,7 @@ for (const model of ["mlp", "tiny"] as const) {
     for (const which of platformFirst ? ["platform", "raw"] : ["raw", "platform"]) {
       await quiet();
       if (which === "raw") {
-        const run = await rawOnnxruntime(MODELS[model].bytes);
+        const run = await rawOnnxruntime(model);
         raw.push(run.ms);
         rawRuns.push(run);
       } else {
@@ -246,6 +231,7 @@ for (let run = 0; run < IDLE_RUNS; run++) {
   idleRuns.push(await platformEvaluation("mlp"));
 }
 await sandbox.close();
+raw.close();
 
 // ---- (b) and (d): bursts of queued jobs through real worker processes ----
 
