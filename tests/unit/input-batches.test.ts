@@ -20,7 +20,7 @@ const valuesOf = (array: NdArray): (number | bigint)[] => Array.from(array.data 
 const flagBytes = Uint8Array.from({ length: ROWS }, (_, i) => i % 3);
 
 /**
- * Each batch's rows copied out (the views are reused two batches later). A caller that takes its
+ * Each batch's rows copied out (the views are reused once the next batch is asked for). A caller that takes its
  * time with each batch (`turnMs`, as a slow model's run) has the next one read meanwhile; a quick one
  * has it read when it asks: both must see the same rows.
  */

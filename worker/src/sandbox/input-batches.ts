@@ -22,7 +22,7 @@ export interface InputFile {
   path: string;
 }
 
-/** One input's rows of one batch: a view of a reused buffer, valid until the batch after next is asked for. */
+/** One input's rows of one batch: a view of a reused buffer, valid until the next batch is asked for (which reads the one after it into this buffer). */
 export interface BatchArray {
   dtype: TensorDtype;
   dims: number[];
@@ -95,7 +95,8 @@ export class StagedInputFiles {
 
   /**
    * The test set's batches of `batchSize` rows, in order, for the named inputs. A batch's arrays
-   * are valid until the iteration asks for the batch after the next one, which reuses their buffer.
+   * are valid until the caller asks for the next batch: that turn may read the batch after it into
+   * their buffer.
    *
    * Each batch after the first is read while the caller uses the one before (the model runs it)
    * when that use took more than READ_AHEAD_FACTOR times what reading a batch takes: the read then
