@@ -321,7 +321,7 @@ const triple = (values: number[], digits = 1) => {
 };
 console.log(`\nEvaluation benchmark: ${ROWS} rows x 784 float32, batch ${BATCH}, CPU execution provider, 1 intra-op thread`);
 console.log(benchContext());
-console.log(`\n(a) one evaluation, job start -> result committed, against (c) raw onnxruntime on a quiet machine (${REPS} runs each, order alternating; min / median / max, ms)\n`);
+console.log(`\n(a) one evaluation, job start -> result committed, against (c) raw onnxruntime in a process of its own on a quiet machine (${REPS} runs each, order alternating; min / median / max, ms)\n`);
 console.log(markdownTable(["model", "platform ms", "raw ORT ms", "ratio of medians", "overhead ms", "sandbox wait ms (median)"], singleRows));
 console.log("\nwhere the platform's time goes (medians, ms; the evaluation's milestones and its receipt's session and inference)\n");
 console.log(
