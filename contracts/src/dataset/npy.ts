@@ -218,11 +218,6 @@ export function npyHeaderLength(head: Uint8Array): number {
   throw new DatasetFormatError(`.npy format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
 }
 
-/** Bytes per element of a dtype. */
-export function dtypeItemSize(dtype: TensorDtype): number {
-  return CODECS[dtype].itemSize;
-}
-
 /** A typed array of the dtype over `length` elements of `buffer` from `byteOffset` (a multiple of the element size). */
 export function typedArrayOf(dtype: TensorDtype, buffer: ArrayBuffer, byteOffset: number, length: number): NdArray["data"] {
   return CODECS[dtype].create(buffer, byteOffset, length);
@@ -259,7 +254,14 @@ export function parseNpy(bytes: Uint8Array): NdArray {
 /** NumPy bools are 0/1 bytes; a file could hold other non-zero bytes, which mean true. */
 function normalizeBools(data: Uint8Array): Uint8Array {
   if (data.every((v) => v <= 1)) return data;
-  return data.map((v) => (v === 0 ? 0 : 1));
+  const copy = data.slice();
+  normalizeBoolBytes(copy);
+  return copy;
+}
+
+/** The same, in place: every non-zero byte of `bytes` made 1 (a buffer the caller owns). */
+export function normalizeBoolBytes(bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 1) bytes[i] = 1;
 }
 
 function pythonShape(shape: readonly number[]): string {

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, read, readSync } from "node:fs";
-import { DatasetFormatError, npyHeaderLength, parseNpyLayout, typedArrayOf, type NdArray } from "@goat/contracts/dataset/npy";
+import { DatasetFormatError, normalizeBoolBytes, npyHeaderLength, parseNpyLayout, typedArrayOf, type NdArray } from "@goat/contracts/dataset/npy";
 import type { TensorDtype } from "@goat/contracts/tensor-spec";
 import { PlatformFault } from "../faults";
 
@@ -173,7 +173,7 @@ export class StagedInputFiles {
           const from = this.wholeRows * input.rowBytes;
           const slice = buffer.subarray(from, from + n * input.rowBytes);
           readFullySync(input, slice, slice.length, input.dataOffset + from);
-          if (input.dtype === "bool") normalizeBools(slice, slice.length);
+          if (input.dtype === "bool") normalizeBoolBytes(slice);
           touchEveryPage(slice); // see readFirstBatches: both first accesses are paid here
         }
         this.wholeRows += n;
@@ -236,7 +236,7 @@ export class StagedInputFiles {
     for (const input of inputs) {
       const { buffer, bytes, position } = this.batchPlace(input, k, batchSize);
       readFullySync(input, buffer, bytes, position);
-      if (input.dtype === "bool") normalizeBools(buffer, bytes);
+      if (input.dtype === "bool") normalizeBoolBytes(buffer.subarray(0, bytes));
       total += bytes;
     }
     if (timed && total > 0) this.readMsPerByte = (performance.now() - started) / total;
@@ -248,7 +248,7 @@ export class StagedInputFiles {
       inputs.map(async (input) => {
         const { buffer, bytes, position } = this.batchPlace(input, k, batchSize);
         await readFully(input, buffer, bytes, position);
-        if (input.dtype === "bool") normalizeBools(buffer, bytes);
+        if (input.dtype === "bool") normalizeBoolBytes(buffer.subarray(0, bytes));
       }),
     );
   }
@@ -328,9 +328,4 @@ function touchEveryPage(bytes: Uint8Array): void {
   let sum = 0;
   for (let i = 0; i < bytes.length; i += PAGE_BYTES) sum += bytes[i];
   if (sum < 0) throw new Error("unreachable"); // keeps the reads from being optimised away
-}
-
-/** NumPy bools are 0/1 bytes; any other non-zero byte means true (as parseNpy reads them). */
-function normalizeBools(buffer: Buffer, bytes: number): void {
-  for (let i = 0; i < bytes; i++) if (buffer[i] > 1) buffer[i] = 1;
 }
