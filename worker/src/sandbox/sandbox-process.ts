@@ -49,9 +49,8 @@ export class SandboxProcess {
   /** Inputs the child could not read, with its reason (their files removed meanwhile: another version came). */
   private readonly prepareFailures = new Map<string, string>();
   private prepareWaiters = new Map<string, () => void>();
-  /** Inputs the child has done its idle work for (`settled`), and who waits for that. */
-  private readonly settledKeys = new Set<string>();
-  private readonly settleWaiters = new Map<string, () => void>();
+  /** Per inputs key: resolved once the child has done its idle work for them (`settled`), or has exited. */
+  private readonly settled = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private messageHandler: ((m: ChildMessage) => void) | undefined;
   private readonly exitHandlers: ((info: ExitInfo) => void)[] = [];
   private stderrTail = "";
@@ -99,10 +98,7 @@ export class SandboxProcess {
         else this.prepareFailures.set(m.inputsKey, m.failure);
         this.prepareWaiters.get(m.inputsKey)?.();
       }
-      else if (m.type === "settled") {
-        this.settledKeys.add(m.inputsKey);
-        this.settleWaiters.get(m.inputsKey)?.();
-      }
+      else if (m.type === "settled") this.settledSignal(m.inputsKey).resolve();
       else this.messageHandler?.(m);
     });
     const onGone = (info: ExitInfo, error?: Error) => {
@@ -112,7 +108,7 @@ export class SandboxProcess {
       const how = error ? error.message : info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
       onFail(new PlatformFault("SANDBOX_START_FAILED", `sandbox process ended before it was ready (${how})${this.stderrSuffix()}`));
       for (const w of this.prepareWaiters.values()) w();
-      for (const w of this.settleWaiters.values()) w();
+      for (const signal of this.settled.values()) signal.resolve();
       for (const h of this.exitHandlers) h(info);
     };
     this.child.on("exit", (code, signal) => onGone({ code, signal }));
@@ -174,9 +170,20 @@ export class SandboxProcess {
    */
   async settledFor(inputsKey: string, timeoutMs: number): Promise<void> {
     await this.readyFor(inputsKey, timeoutMs);
-    if (this.settledKeys.has(inputsKey) || this.exited) return;
-    const settled = new Promise<void>((resolve) => this.settleWaiters.set(inputsKey, resolve));
-    await this.within(timeoutMs, "not settled", (timeout) => Promise.race([settled, timeout]));
+    if (this.exited) return;
+    const { promise } = this.settledSignal(inputsKey);
+    await this.within(timeoutMs, "not settled", (timeout) => Promise.race([promise, timeout]));
+  }
+
+  private settledSignal(inputsKey: string): { promise: Promise<void>; resolve: () => void } {
+    let signal = this.settled.get(inputsKey);
+    if (!signal) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      signal = { promise, resolve };
+      this.settled.set(inputsKey, signal);
+    }
+    return signal;
   }
 
   /** Runs `wait` against a timeout it is given to race with (a SANDBOX_START_TIMEOUT after `ms`). */
