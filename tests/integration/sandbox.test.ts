@@ -311,8 +311,12 @@ describe("the memory limit counts what the model allocates, not the sandbox's ba
     const own = new SandboxPool({ maxSpare: 1, logger: { warn: () => undefined } });
     try {
       own.warmUp({ datasetDir: bigDir, inputSpecs });
+      await own.sparesSettled(); // a spare that waited holds the whole test set
       const run = await own.evaluate(request("mlp", { datasetDir: bigDir }), tight);
       expect(run.outputs[0].dims).toEqual([bigRows, 10]);
+      // The rule before: the whole child's RSS against the limit, which the inputs alone exceed.
+      expect(run.baselineRssBytes).toBeGreaterThan(bigRows * FEATURES * 4);
+      expect(run.baselineRssBytes).toBeGreaterThan(tight.memoryMb * MiB);
       expect(run.peakMemoryBytes).toBeLessThan(tight.memoryMb * MiB);
 
       const error = await own.evaluate(request("allocating256", { datasetDir: bigDir }), tight).catch((e: unknown) => e);
