@@ -34,6 +34,7 @@ import { startWorker, type WorkerProcess } from "../tests/integration/support/wo
 import { buildWorker } from "../tests/support/built-worker";
 import { sandboxSpares } from "../worker/src/env";
 import { workerStatusEvents } from "../worker/src/status-events";
+import { cpuPerUnit, cpuSnapshot } from "./support/process-cpu";
 import { RawOnnxruntimeProcess, type RawRun } from "./support/raw-onnxruntime";
 import { benchContext, markdownTable, median, spread } from "./support/report";
 
@@ -239,13 +240,13 @@ raw.close();
  * The last finish time of the submissions, once all are scored. Their own finishedAt times make the
  * figure, so polling slowly costs no precision, and little CPU on the cores the worker uses.
  */
-async function waitUntilScored(ids: number[]): Promise<Date> {
+async function waitUntilScored(ids: number[], pollMs = 500): Promise<Date> {
   for (;;) {
     const rows = await db.submission.findMany({ where: { id: { in: ids } }, select: { status: true, finishedAt: true } });
     const failed = rows.find((row) => row.status === "FAILED" || row.status === "CANCELLED");
     if (failed) throw new Error(`a bench submission ended ${failed.status}`);
     if (rows.every((row) => row.status === "SCORED")) return new Date(Math.max(...rows.map((row) => row.finishedAt!.getTime())));
-    await sleep(500);
+    await sleep(pollMs);
   }
 }
 
@@ -268,8 +269,15 @@ interface BurstSetup {
   oneCoreEach?: boolean;
 }
 
+interface BurstRun {
+  perMinute: number;
+  /** CPU ms per evaluation by role, from the jobs' queueing to the last one scored */
+  cpu: CpuPerEvaluation;
+}
+type CpuPerEvaluation = ReturnType<typeof cpuPerUnit>;
+
 /** Evaluations per minute of `workers` worker processes on a burst of `jobs` queued at once. */
-async function burst(model: ModelName, workers: number, jobs: number, setup: BurstSetup = {}): Promise<number> {
+async function burst(model: ModelName, workers: number, jobs: number, setup: BurstSetup = {}): Promise<BurstRun> {
   const started: WorkerProcess[] = [];
   try {
     for (let i = 0; i < workers; i++) {
@@ -282,18 +290,22 @@ async function burst(model: ModelName, workers: number, jobs: number, setup: Bur
     // workers' (until 2026-11-30 it was inside the figure).
     const rows = await submissions(model, jobs);
     await sleep(500);
+    const pids = started.map((worker) => worker.child.pid!);
+    const cpuBefore = cpuSnapshot(pids);
     const queued = Date.now();
     const ids = await enqueueAll(rows);
-    const last = await waitUntilScored(ids);
-    return (jobs / (last.getTime() - queued)) * 60_000;
+    // Polled often so that the snapshot after takes in little of the idle time after the last job.
+    const last = await waitUntilScored(ids, 50);
+    const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(pids), jobs);
+    return { perMinute: (jobs / (last.getTime() - queued)) * 60_000, cpu };
   } finally {
     await Promise.all(started.map((worker) => worker.stop()));
   }
 }
 
 /** Alternates which setup goes first from run to run, so that a drift of the machine favours none. */
-async function alternating<K extends string>(setups: K[], measure: (setup: K) => Promise<number>): Promise<Record<K, number[]>> {
-  const rates = Object.fromEntries(setups.map((setup) => [setup, [] as number[]])) as Record<K, number[]>;
+async function alternating<K extends string>(setups: K[], measure: (setup: K) => Promise<BurstRun>): Promise<Record<K, BurstRun[]>> {
+  const rates = Object.fromEntries(setups.map((setup) => [setup, [] as BurstRun[]])) as Record<K, BurstRun[]>;
   for (let run = 0; run < BURST_RUNS; run++) {
     for (const setup of run % 2 === 0 ? setups : [...setups].reverse()) rates[setup].push(await measure(setup));
   }
@@ -311,10 +323,16 @@ const scaling = await alternating(["one-core 1", "one-core 2", "unconfined 1", "
   return burst("cpuBound", Number(workers), CPU_BOUND_JOBS, { oneCoreEach: confinement === "one-core" });
 });
 const ratios = (confinement: "one-core" | "unconfined") =>
-  scaling[`${confinement} 2`].map((two, run) => two / scaling[`${confinement} 1`][run]);
+  scaling[`${confinement} 2`].map((two, run) => two.perMinute / scaling[`${confinement} 1`][run].perMinute);
 
 // ---- report ----
 
+const rates = (runs: BurstRun[]) => runs.map((run) => run.perMinute);
+/** Median CPU ms per evaluation by role over the runs of one setup. */
+const cpuRow = (label: string, runs: BurstRun[]) => [
+  label,
+  ...(["workers", "sandboxes", "postgres", "redis", "other", "machine"] as const).map((role) => median(runs.map((run) => run.cpu[role])).toFixed(1)),
+];
 const triple = (values: number[], digits = 1) => {
   const s = spread(values, digits);
   return `${s.min} / ${s.median} / ${s.max}`;
@@ -349,9 +367,16 @@ if (BURST_RUNS > 0) {
     markdownTable(
       ["measure", "min / median / max"],
       [
-        [`evaluations per minute per worker (the default: ${defaultSpares} warm sandbox process(es) on ${usable} core(s))`, triple(tinyBurst.default, 0)],
-        ["the same with SANDBOX_SPARES=1 (one warm process)", triple(tinyBurst.one, 0)],
+        [`evaluations per minute per worker (the default: ${defaultSpares} warm sandbox process(es) on ${usable} core(s))`, triple(rates(tinyBurst.default), 0)],
+        ["the same with SANDBOX_SPARES=1 (one warm process)", triple(rates(tinyBurst.one), 0)],
       ],
+    ),
+  );
+  console.log("\nwhere the burst's CPU goes (medians over the runs; CPU ms per evaluation, from the queueing to the last result; /proc, 10 ms ticks)\n");
+  console.log(
+    markdownTable(
+      ["setup", "worker process", "sandbox children", "postgres", "redis", "the rest (this script, the kernel)", "machine busy"],
+      [cpuRow(`the default (${defaultSpares} spares)`, tinyBurst.default), cpuRow("SANDBOX_SPARES=1", tinyBurst.one)],
     ),
   );
   console.log(`\n(d) ${CPU_BOUND_JOBS} jobs of ${MODELS.cpuBound.label}, two worker processes against one (${BURST_RUNS} runs each, order alternating)\n`);
@@ -359,11 +384,11 @@ if (BURST_RUNS > 0) {
     markdownTable(
       ["measure", "min / median / max"],
       [
-        ["evaluations per minute, 1 worker on one core", triple(scaling["one-core 1"])],
-        ["evaluations per minute, 2 workers on one core each", triple(scaling["one-core 2"])],
+        ["evaluations per minute, 1 worker on one core", triple(rates(scaling["one-core 1"]))],
+        ["evaluations per minute, 2 workers on one core each", triple(rates(scaling["one-core 2"]))],
         ["throughput ratio 2 / 1, one core each (as the compose files run workers)", triple(ratios("one-core"), 2)],
-        ["evaluations per minute, 1 worker, unconfined", triple(scaling["unconfined 1"])],
-        ["evaluations per minute, 2 workers, unconfined", triple(scaling["unconfined 2"])],
+        ["evaluations per minute, 1 worker, unconfined", triple(rates(scaling["unconfined 1"]))],
+        ["evaluations per minute, 2 workers, unconfined", triple(rates(scaling["unconfined 2"]))],
         ["throughput ratio 2 / 1, unconfined (each worker plans for every core)", triple(ratios("unconfined"), 2)],
       ],
     ),
