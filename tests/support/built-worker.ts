@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { WORKER_NODE_FLAGS } from "../../worker/src/node-flags";
 
 /**
- * The worker as production starts it: `node worker/dist/main.mjs`, built by scripts/build-worker.ts
+ * The worker as production starts it: `node <WORKER_NODE_FLAGS> worker/dist/main.mjs`, built by scripts/build-worker.ts
  * (`npm run worker:build`). Built once per test run by the globalSetup of every project that starts
  * workers, so a run always tests the sources as they are.
  */
@@ -20,8 +21,11 @@ export function buildWorker(): void {
   process.env.GOAT_WORKER_BUILT_BY = String(process.pid);
 }
 
-/** The built worker's entry; a clear error where no globalSetup built it (a script of its own must call buildWorker()). */
-export function builtWorkerEntry(): string {
+/**
+ * Node's arguments for the built worker, as production gives them (worker/src/node-flags.ts); a clear
+ * error where no globalSetup built it (a script of its own must call buildWorker()).
+ */
+export function builtWorkerArgs(): string[] {
   if (!existsSync(BUILT_WORKER)) throw new Error(`${BUILT_WORKER} is missing: build the worker first (npm run worker:build)`);
-  return BUILT_WORKER;
+  return [...WORKER_NODE_FLAGS, BUILT_WORKER];
 }

@@ -15,6 +15,7 @@ import { workerStatusEvents } from "./status-events";
 import { workerMetrics } from "./observability";
 import { createOutageWait } from "./outage";
 import type { ExecutionProviderConfig } from "./onnx/execution-provider";
+import { missingWorkerNodeFlags, WORKER_NODE_FLAGS } from "./node-flags";
 import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
 import { TaskDatasetCache } from "./task-datasets";
@@ -265,6 +266,10 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     announceOnline();
   });
   announceOnline();
+  const missingFlags = missingWorkerNodeFlags();
+  if (missingFlags.length > 0) {
+    log.warn(`started without ${missingFlags.join(" ")} (worker/src/node-flags.ts): each sandbox child's start costs this process more CPU; start it as \`node ${WORKER_NODE_FLAGS.join(" ")} dist/main.mjs\``);
+  }
   log.info(
     `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}, lock ${env.LOCK_DURATION_MS} ms, stalled check every ${env.STALLED_INTERVAL_MS} ms, ` +
       `${spares} warm sandbox process(es), ${cores} usable core(s) (CPU quota counted)`,

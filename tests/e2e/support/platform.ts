@@ -7,7 +7,7 @@ import path from "node:path";
 import IORedis from "ioredis";
 import { buildAppOnce } from "./build-app";
 import pg from "pg";
-import { builtWorkerEntry } from "../../support/built-worker";
+import { builtWorkerArgs } from "../../support/built-worker";
 
 /**
  * One whole platform for an e2e file, as `npm run demo` runs it: a fresh Postgres database,
@@ -182,7 +182,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     let workerCount = 0;
     const startWorker = async () => {
       const i = ++workerCount;
-      const worker = startProcess(`worker-${i}`, process.execPath, [builtWorkerEntry()], { ...env, WORKER_ID: `e2e-${runId}-worker-${i}` });
+      const worker = startProcess(`worker-${i}`, process.execPath, builtWorkerArgs(), { ...env, WORKER_ID: `e2e-${runId}-worker-${i}` });
       processes.push(worker);
       await until(`worker ${i} to get ready`, () => {
         if (worker.child.exitCode !== null) throw new Error(`worker ${i} exited:\n${worker.log()}`);

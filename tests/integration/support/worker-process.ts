@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { builtWorkerEntry } from "../../support/built-worker";
+import { builtWorkerArgs } from "../../support/built-worker";
 
 /**
- * A real worker process (`node worker/dist/main.mjs`, built by the globalSetup), as production runs it, pointed at the test
+ * A real worker process (`node <WORKER_NODE_FLAGS> worker/dist/main.mjs`, built by the globalSetup), as production runs it, pointed at the test
  * run's Postgres, Redis prefix, storage and data directories. Short BullMQ locks so that a killed
  * worker's job moves to another worker within seconds.
  */
@@ -33,7 +33,7 @@ function dyingWithTestRun(): string[] {
  * so the worker plans for that many cores (contracts/src/usable-cores.ts).
  */
 export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000, cpuList?: string): Promise<WorkerProcess> {
-  const command = [...dyingWithTestRun(), ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []), process.execPath, builtWorkerEntry()];
+  const command = [...dyingWithTestRun(), ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []), process.execPath, ...builtWorkerArgs()];
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {
