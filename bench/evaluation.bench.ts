@@ -238,15 +238,18 @@ raw.close();
 
 /**
  * The last finish time of the submissions, once all are scored. Their own finishedAt times make the
- * figure, so polling slowly costs no precision, and little CPU on the cores the worker uses.
+ * figure, so polling slowly costs no precision, and little CPU on the cores the worker uses; with
+ * the last few left it polls often, so that what is measured after (the burst's CPU) takes in little
+ * of the quiet after the last one.
  */
-async function waitUntilScored(ids: number[], pollMs = 500): Promise<Date> {
+async function waitUntilScored(ids: number[]): Promise<Date> {
   for (;;) {
     const rows = await db.submission.findMany({ where: { id: { in: ids } }, select: { status: true, finishedAt: true } });
     const failed = rows.find((row) => row.status === "FAILED" || row.status === "CANCELLED");
     if (failed) throw new Error(`a bench submission ended ${failed.status}`);
-    if (rows.every((row) => row.status === "SCORED")) return new Date(Math.max(...rows.map((row) => row.finishedAt!.getTime())));
-    await sleep(pollMs);
+    const left = rows.filter((row) => row.status !== "SCORED").length;
+    if (left === 0) return new Date(Math.max(...rows.map((row) => row.finishedAt!.getTime())));
+    await sleep(left <= 2 ? 50 : 500);
   }
 }
 
@@ -294,8 +297,7 @@ async function burst(model: ModelName, workers: number, jobs: number, setup: Bur
     const cpuBefore = cpuSnapshot(pids);
     const queued = Date.now();
     const ids = await enqueueAll(rows);
-    // Polled often so that the snapshot after takes in little of the idle time after the last job.
-    const last = await waitUntilScored(ids, 50);
+    const last = await waitUntilScored(ids);
     const cpu = cpuPerUnit(cpuBefore, cpuSnapshot(pids), jobs);
     return { perMinute: (jobs / (last.getTime() - queued)) * 60_000, cpu };
   } finally {
