@@ -11,7 +11,8 @@ import fs from "node:fs";
  */
 let ticksPerSecond: number | null = null;
 
-function clockTicks(): number {
+/** Clock ticks per second, the unit of /proc's CPU times (USER_HZ). */
+export function clockTicks(): number {
   if (ticksPerSecond === null) {
     try {
       ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
@@ -28,49 +29,78 @@ interface ProcStat {
   ticks: number;
 }
 
+/** One process's CPU times from /proc/[pid]/stat, in clock ticks. */
+export interface ProcessTimes {
+  pid: number;
+  ppid: number;
+  /** the command name (field 2) */
+  comm: string;
+  /** utime + stime: the process's own */
+  ownTicks: number;
+  /** cutime + cstime: its children that ended and were waited for */
+  reapedTicks: number;
+}
+
 /** Parses /proc/[pid]/stat; the command name (field 2) may hold spaces and parentheses, so fields are counted after its last ")". */
-export function parseProcStat(text: string): ProcStat | null {
+export function parseProcessTimes(pid: number, text: string): ProcessTimes | null {
+  const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
-  if (close < 0) return null;
+  if (open < 0 || close < open) return null;
   const fields = text.slice(close + 2).trim().split(/\s+/);
   // fields[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14-17.
   const ppid = Number(fields[1]);
   const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
   if (![ppid, utime, stime, cutime, cstime].every(Number.isFinite)) return null;
-  return { ppid, ticks: utime + stime + cutime + cstime };
+  return { pid, ppid, comm: text.slice(open + 1, close), ownTicks: utime + stime, reapedTicks: cutime + cstime };
 }
 
-function readStat(pid: string): ProcStat | null {
-  try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return null; // it ended while we read
-  }
+/** The parent and the whole CPU time (own and reaped children's) of /proc/[pid]/stat. */
+export function parseProcStat(text: string): ProcStat | null {
+  const times = parseProcessTimes(0, text);
+  return times && { ppid: times.ppid, ticks: times.ownTicks + times.reapedTicks };
 }
 
-/** Every process's figures now, and each one's children; null where there is no /proc. */
-function processTable(): { stats: Map<number, ProcStat>; children: Map<number, number[]> } | null {
+/** Every process's CPU times now; null where there is no /proc. */
+export function allProcessTimes(): ProcessTimes[] | null {
   let pids: string[];
   try {
     pids = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
     return null;
   }
-  const children = new Map<number, number[]>();
-  const stats = new Map<number, ProcStat>();
+  const found: ProcessTimes[] = [];
   for (const pid of pids) {
-    const stat = readStat(pid);
-    if (!stat) continue;
-    stats.set(Number(pid), stat);
-    const siblings = children.get(stat.ppid) ?? [];
-    siblings.push(Number(pid));
-    children.set(stat.ppid, siblings);
+    try {
+      const times = parseProcessTimes(Number(pid), fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+      if (times) found.push(times);
+    } catch {
+      // it ended while we read
+    }
   }
-  return { stats, children };
+  return found;
+}
+
+/** Each process's children, by parent pid. */
+export function childrenByParent(processes: readonly ProcessTimes[]): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const { pid, ppid } of processes) {
+    const siblings = children.get(ppid) ?? [];
+    siblings.push(pid);
+    children.set(ppid, siblings);
+  }
+  return children;
+}
+
+/** Every process's figures now, and each one's children; null where there is no /proc. */
+function processTable(): { stats: Map<number, ProcStat>; children: Map<number, number[]> } | null {
+  const processes = allProcessTimes();
+  if (!processes) return null;
+  const stats = new Map(processes.map((p) => [p.pid, { ppid: p.ppid, ticks: p.ownTicks + p.reapedTicks }]));
+  return { stats, children: childrenByParent(processes) };
 }
 
 /** `rootPid`'s descendants in `children`: what it started, and what those started, down the tree. */
-function descendantsIn(children: Map<number, number[]>, rootPid: number): number[] {
+export function descendantsIn(children: Map<number, number[]>, rootPid: number): number[] {
   const found: number[] = [];
   const pending = [...(children.get(rootPid) ?? [])];
   while (pending.length > 0) {
