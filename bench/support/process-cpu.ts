@@ -1,6 +1,6 @@
 // Where a burst's CPU goes: the CPU time of the processes that take part, summed by role between two
-// snapshots, from /proc as the worker's heartbeat reads it (worker/src/process-tree-cpu.ts). Clock
-// ticks: 10 ms resolution.
+// snapshots (and the workers' and their children's minor page faults), from /proc as the worker's
+// heartbeat reads it (worker/src/process-tree-cpu.ts). Clock ticks: 10 ms resolution.
 import { readFileSync } from "node:fs";
 import { allProcessTimes, childrenByParent, clockTicks, descendantsIn } from "../../worker/src/process-tree-cpu";
 
@@ -13,6 +13,10 @@ export interface CpuSnapshot {
   redis: number;
   /** the whole machine's busy time (every CPU, all but idle and iowait) */
   machine: number;
+  /** minor page faults of the worker processes (their own) */
+  workerFaults: number;
+  /** and of their sandbox children (reaped ones plus the living) */
+  sandboxFaults: number;
 }
 
 function machineBusyTicks(): number {
@@ -26,24 +30,46 @@ export function cpuSnapshot(workerPids: readonly number[]): CpuSnapshot {
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const children = childrenByParent(processes);
   const ticks = { workers: 0, sandboxes: 0, postgres: 0, redis: 0, machine: machineBusyTicks() };
+  const faults = { workerFaults: 0, sandboxFaults: 0 };
   for (const pid of workerPids) {
     const worker = byPid.get(pid);
     if (!worker) continue;
     ticks.workers += worker.ownTicks;
     ticks.sandboxes += worker.reapedTicks;
-    for (const child of descendantsIn(children, pid)) ticks.sandboxes += (byPid.get(child)?.ownTicks ?? 0) + (byPid.get(child)?.reapedTicks ?? 0);
+    faults.workerFaults += worker.ownFaults;
+    faults.sandboxFaults += worker.reapedFaults;
+    for (const childPid of descendantsIn(children, pid)) {
+      const child = byPid.get(childPid);
+      ticks.sandboxes += (child?.ownTicks ?? 0) + (child?.reapedTicks ?? 0);
+      faults.sandboxFaults += (child?.ownFaults ?? 0) + (child?.reapedFaults ?? 0);
+    }
   }
   for (const p of processes) {
     if (p.comm === "postgres") ticks.postgres += p.ownTicks + p.reapedTicks;
     else if (p.comm.startsWith("redis-server")) ticks.redis += p.ownTicks;
   }
   const ms = 1000 / clockTicks();
-  return { workers: ticks.workers * ms, sandboxes: ticks.sandboxes * ms, postgres: ticks.postgres * ms, redis: ticks.redis * ms, machine: ticks.machine * ms };
+  return {
+    workers: ticks.workers * ms,
+    sandboxes: ticks.sandboxes * ms,
+    postgres: ticks.postgres * ms,
+    redis: ticks.redis * ms,
+    machine: ticks.machine * ms,
+    ...faults,
+  };
 }
 
 /** CPU ms per unit of work between two snapshots, by role; `other` is the rest of the machine's busy time. */
 export function cpuPerUnit(before: CpuSnapshot, after: CpuSnapshot, units: number): Record<keyof CpuSnapshot | "other", number> {
   const delta = (key: keyof CpuSnapshot) => (after[key] - before[key]) / units;
-  const perUnit = { workers: delta("workers"), sandboxes: delta("sandboxes"), postgres: delta("postgres"), redis: delta("redis"), machine: delta("machine") };
+  const perUnit = {
+    workers: delta("workers"),
+    sandboxes: delta("sandboxes"),
+    postgres: delta("postgres"),
+    redis: delta("redis"),
+    machine: delta("machine"),
+    workerFaults: delta("workerFaults"),
+    sandboxFaults: delta("sandboxFaults"),
+  };
   return { ...perUnit, other: perUnit.machine - perUnit.workers - perUnit.sandboxes - perUnit.postgres - perUnit.redis };
 }

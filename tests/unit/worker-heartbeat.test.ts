@@ -5,7 +5,7 @@ import { workerFiguresSchema } from "@goat/contracts/worker-heartbeat";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { CpuSampler, pickWorkerGpu, readWorkerFigures } from "@/worker/src/heartbeat";
-import { parseProcStat, processTreeCpuSeconds } from "@/worker/src/process-tree-cpu";
+import { parseProcessTimes, parseProcStat, processTreeCpuSeconds } from "@/worker/src/process-tree-cpu";
 import { NvidiaSmi, parseGpuQuery } from "@/worker/src/gpu/nvidia-smi";
 import fs from "node:fs";
 
@@ -80,6 +80,20 @@ describe("the worker's own CPU figure", () => {
     const line = "4242 (node (sandbox) x) S 4200 4242 4200 0 -1 4194560 100 0 0 0 7 3 20 5 20 0 11 0 5000 100000 2000";
     expect(parseProcStat(line)).toEqual({ ppid: 4200, ticks: 35 });
     expect(parseProcStat("garbage")).toBeNull();
+  });
+
+  it("reads each process's own and reaped times and minor page faults apart (the benchmark's breakdown, bench/support/process-cpu.ts)", () => {
+    // minflt (field 10) 100, cminflt (field 11) 250; utime..cstime 7, 3, 20, 5.
+    const line = "4242 (node (sandbox) x) S 4200 4242 4200 0 -1 4194560 100 250 0 0 7 3 20 5 20 0 11 0 5000 100000 2000";
+    expect(parseProcessTimes(4242, line)).toEqual({
+      pid: 4242,
+      ppid: 4200,
+      comm: "node (sandbox) x",
+      ownTicks: 10,
+      reapedTicks: 25,
+      ownFaults: 100,
+      reapedFaults: 250,
+    });
   });
 
   // Table: CPU seconds the worker's process tree used over a wall time, on this host's cores.

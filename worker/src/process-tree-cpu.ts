@@ -39,6 +39,10 @@ export interface ProcessTimes {
   ownTicks: number;
   /** cutime + cstime: its children that ended and were waited for */
   reapedTicks: number;
+  /** minor page faults (minflt): its own */
+  ownFaults: number;
+  /** cminflt: those of its children that ended and were waited for */
+  reapedFaults: number;
 }
 
 /** Parses /proc/[pid]/stat; the command name (field 2) may hold spaces and parentheses, so fields are counted after its last ")". */
@@ -47,11 +51,20 @@ export function parseProcessTimes(pid: number, text: string): ProcessTimes | nul
   const close = text.lastIndexOf(")");
   if (open < 0 || close < open) return null;
   const fields = text.slice(close + 2).trim().split(/\s+/);
-  // fields[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14-17.
+  // fields[0] is field 3 (state): ppid is field 4, minflt and cminflt fields 10-11, utime..cstime fields 14-17.
   const ppid = Number(fields[1]);
+  const [minflt, cminflt] = [Number(fields[7]), Number(fields[8])];
   const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
   if (![ppid, utime, stime, cutime, cstime].every(Number.isFinite)) return null;
-  return { pid, ppid, comm: text.slice(open + 1, close), ownTicks: utime + stime, reapedTicks: cutime + cstime };
+  return {
+    pid,
+    ppid,
+    comm: text.slice(open + 1, close),
+    ownTicks: utime + stime,
+    reapedTicks: cutime + cstime,
+    ownFaults: Number.isFinite(minflt) ? minflt : 0,
+    reapedFaults: Number.isFinite(cminflt) ? cminflt : 0,
+  };
 }
 
 /** The parent and the whole CPU time (own and reaped children's) of /proc/[pid]/stat. */
