@@ -10,6 +10,7 @@ import { buildModel, buildMlp } from "../../tools/onnx/build-model";
 import { buildAllocatingModel, buildHangingModel, buildThrowingModel, buildWrongOutputRowsModel } from "@/tests/support/onnx/failing-models";
 import { ParticipantFault, PlatformFault } from "../../worker/src/faults";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
+import { hostTransparentHugePages } from "../../worker/src/sandbox/huge-pages";
 import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";
 import type { EvaluateRequest } from "../../worker/src/sandbox/protocol";
 
@@ -474,6 +475,36 @@ describe("SandboxPool process lifecycle", () => {
       await own.close();
     }
   });
+
+  // A kernel without transparent huge pages (or with them set to never) has none to give: nothing to see there.
+  const thp = hostTransparentHugePages();
+  it.skipIf(thp === undefined || thp === "never")(
+    "gives a child's malloc heap transparent huge pages (SANDBOX_HUGE_PAGES=auto), and not with off",
+    async () => {
+      for (const hugePages of ["auto", "off"] as const) {
+        const own = new SandboxPool({ maxSpare: 1, hugePages, spareStart: "after-evaluation", logger: { warn: () => undefined } });
+        try {
+          own.warmUp({ datasetDir, inputSpecs });
+          await own.sparesSettled(); // the allocator primed: ~30 MB of malloc heap faulted in
+          const [pid] = own.processIds;
+          const environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+          const hugeKb = Number(/^AnonHugePages:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1]);
+          if (hugePages === "auto") {
+            expect(environment).toContain("GLIBC_TUNABLES=glibc.malloc.hugetlb=1");
+            expect(hugeKb).toBeGreaterThanOrEqual(2048); // at least one 2 MB page
+          } else {
+            expect(environment.filter((entry) => entry.startsWith("GLIBC_TUNABLES="))).toEqual([]);
+            // With THP on madvise only what asks gets huge pages, and nothing in the child asks now.
+            if (thp === "madvise") expect(hugeKb).toBe(0);
+          }
+          const run = await own.evaluate(request("mlp"), limits);
+          expect(Array.from(run.outputs[0].data)).toEqual(Array.from(await inProcessOutputs(model.mlp)));
+        } finally {
+          await own.close();
+        }
+      }
+    },
+  );
 
   it("leaves no child process behind after close()", async () => {
     const own = new SandboxPool({ maxSpare: 1 });

@@ -95,8 +95,10 @@ describe("the sandbox child", () => {
     expect(outcome.envKeys).not.toContain("GOAT_TEST_SECRET");
     expect(outcome.envKeys).not.toContain("DATABASE_URL");
     expect(outcome.envKeys).not.toContain("PATH");
-    // Node's IPC channel, and PWD which the wrapper shell exports: nothing else.
-    expect(outcome.envKeys.filter((k) => !k.startsWith("NODE_CHANNEL_") && k !== "PWD")).toEqual([]);
+    // Node's IPC channel, PWD which the wrapper shell exports, and the pool's own malloc tunable
+    // (huge pages, where the kernel has them: worker/src/sandbox/huge-pages.ts): nothing else.
+    expect(outcome.envKeys.filter((k) => !k.startsWith("NODE_CHANNEL_") && k !== "PWD" && k !== "GLIBC_TUNABLES")).toEqual([]);
+    expect([null, "glibc.malloc.hugetlb=1"]).toContain(outcome.mallocTunables);
   });
 
   it("runs as an unprivileged user without new privileges when the worker is root", () => {

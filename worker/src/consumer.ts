@@ -100,7 +100,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   const waitOutOutage = createOutageWait({ maxWaitMs: env.DEPENDENCY_WAIT_MS, log });
   const cores = usableCores();
   const spares = sandboxSpares(env.SANDBOX_SPARES, cores, env.INTRA_OP_THREADS);
-  const sandbox = new SandboxPool({ maxSpare: spares, hidePaths: sandboxHiddenPaths(env), logger: { warn: (message) => log.warn(message) } });
+  const sandbox = new SandboxPool({ maxSpare: spares, hidePaths: sandboxHiddenPaths(env), hugePages: env.SANDBOX_HUGE_PAGES, logger: { warn: (message) => log.warn(message) } });
   const datasets = new TaskDatasetCache(env.DATA_DIR);
   sandbox.warmUp(await warmUpHint(db, datasets).catch(() => undefined));
   const ctx: EvaluationContext = {

@@ -16,6 +16,8 @@ const envSchema = z.object({
   INTRA_OP_THREADS: z.coerce.number().int().positive().default(1),
   /** Sandbox processes kept warm for the next evaluations, 1-4, or `auto` (sandboxSpares below) */
   SANDBOX_SPARES: z.union([z.literal("auto"), z.coerce.number().int().min(1).max(4)]).default("auto"),
+  /** auto: the sandbox child's malloc heap in transparent huge pages where the kernel has them (fewer page faults); off: never (sandbox/huge-pages.ts) */
+  SANDBOX_HUGE_PAGES: z.enum(["auto", "off"]).default("auto"),
   /**
    * BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long; the
    * stalled check then moves the job within STALLED_INTERVAL_MS. Together at most ~11 s, for the

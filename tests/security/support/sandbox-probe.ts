@@ -24,6 +24,8 @@ export interface ProbeOutcome {
   listings: Record<string, string>;
   connect: string;
   envKeys: string[];
+  /** GLIBC_TUNABLES, the one variable the pool sets itself (worker/src/sandbox/huge-pages.ts) */
+  mallocTunables: string | null;
   uid: number;
   gid: number;
   noNewPrivs: string;
@@ -76,6 +78,7 @@ async function probe(modelPath: string): Promise<ProbeOutcome> {
     listings,
     connect: await connect(targets.port),
     envKeys: Object.keys(process.env).sort(),
+    mallocTunables: process.env.GLIBC_TUNABLES ?? null,
     uid: process.getuid?.() ?? -1,
     gid: process.getgid?.() ?? -1,
     noNewPrivs: /NoNewPrivs:\s*(\d)/.exec(status)?.[1] ?? "?",

@@ -5,7 +5,8 @@ import { usableCores } from "@goat/contracts/usable-cores";
 import { ParticipantFault, PlatformFault } from "../faults";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, sandboxChildEntry, type ChildLaunch } from "./child-bundle";
-import { planIsolation, type IsolationPlan } from "./isolation";
+import { childMallocEnv, hostTransparentHugePages, type HugePagesSetting } from "./huge-pages";
+import { planIsolation, sandboxChildEnv, type IsolationPlan } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
 import { onnxruntimePackageDir } from "../onnx/execution-provider";
 import { buildWarmupModel, warmupInputs } from "../onnx/warmup-model";
@@ -83,6 +84,8 @@ export interface SandboxPoolOptions {
   hidePaths?: string[];
   /** The user the child runs as when the worker is root; null keeps root (tests of the fallback). */
   sandboxUser?: string | null;
+  /** Transparent huge pages for the child's malloc heap where the kernel has them (huge-pages.ts); `auto` by default. */
+  hugePages?: HugePagesSetting;
   logger?: { warn(message: string): void };
 }
 
@@ -95,12 +98,14 @@ const DEFAULTS = { maxSpare: 1, heapMb: 2048, startTimeoutMs: 30_000, memoryPoll
 const AFTER_RESULT_DEADLINE_MS = 1_000;
 
 export class SandboxPool {
-  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger" | "gpuMemoryProbe" | "hidePaths" | "sandboxUser">> & {
+  private readonly opts: Required<Omit<SandboxPoolOptions, "childEntry" | "logger" | "gpuMemoryProbe" | "hidePaths" | "sandboxUser" | "hugePages">> & {
     childEntry: string;
   };
   private readonly hidePaths: string[];
   private readonly sandboxUser: string | null | undefined;
   private isolation: IsolationPlan | undefined;
+  /** Each child's environment: what onnxruntime needs of the worker's (isolation.ts) and the malloc tunable (huge-pages.ts). */
+  private readonly childEnv: Record<string, string>;
   /** Private folders holding each evaluation's model copy; the only model the child can open. */
   private readonly privateRoot: string;
   /** The warm-up model's file and its inputs', which every child runs its evaluation code on before it is ready. */
@@ -136,6 +141,7 @@ export class SandboxPool {
     this.gpuMemoryProbe = opts.gpuMemoryProbe ?? new NvidiaSmi();
     this.hidePaths = opts.hidePaths ?? [];
     this.sandboxUser = opts.sandboxUser;
+    this.childEnv = { ...sandboxChildEnv(), ...childMallocEnv(opts.hugePages ?? "auto", hostTransparentHugePages()) };
     this.privateRoot = createPrivateRoot();
     this.warmUpFiles = stageWarmUp(this.privateRoot, buildWarmupModel(), warmupInputs());
   }
@@ -395,7 +401,7 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxProcess {
-    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpFiles);
+    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpFiles, this.childEnv);
     this.all.add(sandbox);
     sandbox.onExit(() => {
       this.all.delete(sandbox);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { ParticipantFault, PlatformFault } from "../faults";
 import type { ChildLaunch } from "./child-bundle";
-import { sandboxChildEnv, type IsolationPlan } from "./isolation";
+import type { IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
 import type { StagedInputs, WarmUpFiles } from "./staging";
 import { OutputAssembly } from "./output-assembly";
@@ -57,7 +57,8 @@ export class SandboxProcess {
   exitInfo: ExitInfo | undefined;
   private killedByUs = false;
 
-  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUp: WarmUpFiles) {
+  /** `env`: the child's whole environment (the pool's: sandboxChildEnv and the malloc tunable). */
+  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUp: WarmUpFiles, env: Record<string, string>) {
     installExitHook();
     // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
     // the pid is the node process's: the memory watch reads the right /proc entry).
@@ -69,7 +70,7 @@ export class SandboxProcess {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       cwd,
-      env: sandboxChildEnv() as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
+      env: env as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
     });
     liveChildren.add(this.child);
     // A spare waiting for work must not keep the worker alive on its own.
