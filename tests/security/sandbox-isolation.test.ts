@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import type { TensorSpec } from "@goat/contracts/tensor-spec";
+import { CHILD_UIDS, inUidRange } from "../../worker/src/sandbox/isolation";
 import { SandboxPool } from "../../worker/src/sandbox/pool";
 import type { ProbeOutcome, ProbeTargets } from "./support/sandbox-probe";
 
@@ -26,6 +27,8 @@ let server: net.Server;
 let port: number;
 let connections = 0;
 let outcome: ProbeOutcome;
+/** The same probe, evaluating while two spares of its pool wait beside it. */
+let withSpares: ProbeOutcome;
 const warnings: string[] = [];
 
 beforeAll(async () => {
@@ -56,16 +59,22 @@ beforeAll(async () => {
   writeFileSync(ownModel, JSON.stringify(targets));
 
   process.env.GOAT_TEST_SECRET = "must-not-reach-the-sandbox";
+  const request = { modelPath: ownModel, datasetDir: taskDir, inputSpecs, batchSize: 2, executionProvider: { provider: "cpu" as const, deviceId: 0, intraOpThreads: 1 } };
+  const limits = { timeoutMs: 20_000, memoryMb: 1024 };
   const pool = new SandboxPool({ childEntry: probeEntry, maxSpare: 0, hidePaths: [dataDir, storageDir], logger: { warn: (m) => warnings.push(m) } });
   try {
-    const run = await pool.evaluate(
-      { modelPath: ownModel, datasetDir: taskDir, inputSpecs, batchSize: 2, executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 } },
-      { timeoutMs: 20_000, memoryMb: 1024 },
-    );
-    outcome = JSON.parse(run.warnings[0]) as ProbeOutcome;
+    outcome = JSON.parse((await pool.evaluate(request, limits)).warnings[0]) as ProbeOutcome;
   } finally {
     await pool.close();
     delete process.env.GOAT_TEST_SECRET;
+  }
+  const sparing = new SandboxPool({ childEntry: probeEntry, maxSpare: 2, spareStart: "after-evaluation", hidePaths: [dataDir, storageDir], logger: { warn: (m) => warnings.push(m) } });
+  try {
+    sparing.warmUp({ datasetDir: taskDir, inputSpecs });
+    await sparing.sparesReady();
+    withSpares = JSON.parse((await sparing.evaluate(request, limits)).warnings[0]) as ProbeOutcome;
+  } finally {
+    await sparing.close();
   }
 });
 
@@ -104,8 +113,24 @@ describe("the sandbox child", () => {
   it("runs as an unprivileged user without new privileges when the worker is root", () => {
     expect(outcome.noNewPrivs).toBe("1");
     if (process.getuid?.() === 0) {
-      expect(outcome.uid).toBe(65534);
+      expect(inUidRange(CHILD_UIDS, outcome.uid)).toBe(true);
       expect(outcome.gid).toBe(65534);
+    }
+  });
+
+  it("cannot read or write the memory or environment of the spares waiting beside it (the next team's evaluation)", () => {
+    const spares = Object.values(withSpares.siblings).filter((sibling) => sibling.uid !== 0);
+    // The pool's other spare (the one evaluating took the first); maybe the next one starting.
+    expect(spares.length).toBeGreaterThanOrEqual(1);
+    for (const spare of spares) {
+      expect(spare.environ).toMatch(/EACCES|EPERM/);
+      expect(spare.mem).toMatch(/EACCES|EPERM/);
+    }
+    if (process.getuid?.() === 0) {
+      // Each child a uid of its own, none of them the evaluating child's.
+      const uids = spares.map((spare) => spare.uid);
+      expect(new Set([...uids, withSpares.uid]).size).toBe(uids.length + 1);
+      for (const uid of uids) expect(inUidRange(CHILD_UIDS, uid)).toBe(true);
     }
   });
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { planIsolation, sandboxChildEnv, sandboxHiddenPaths } from "../../worker/src/sandbox/isolation";
+import { CHILD_UIDS, inUidRange, planIsolation, sandboxChildEnv, sandboxHiddenPaths } from "../../worker/src/sandbox/isolation";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "goat-plan-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -27,6 +27,26 @@ describe("the sandbox child's isolation plan", () => {
     const { command, args } = planIsolation({}).wrap("/usr/bin/node", ["child.mjs"]);
     expect(path.isAbsolute(command)).toBe(true);
     expect(args.slice(-2)).toEqual(["/usr/bin/node", "child.mjs"]);
+  });
+
+  it("gives each child a uid of its own when the worker is root (none where it is not)", () => {
+    const plan = planIsolation({});
+    const wrapped = Array.from({ length: 5 }, () => plan.wrap("/usr/bin/node", ["child.mjs"]));
+    if (process.getuid?.() !== 0) {
+      expect(plan.uids).toBeUndefined();
+      expect(wrapped.map((w) => w.uid)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+      return;
+    }
+    expect(plan.uids).toEqual(CHILD_UIDS); // setpriv takes them here
+    const uids = wrapped.map((w) => w.uid!);
+    expect(new Set(uids).size).toBe(5);
+    for (const [i, uid] of uids.entries()) {
+      expect(inUidRange(CHILD_UIDS, uid)).toBe(true);
+      expect(wrapped[i].args).toContain(`--reuid=${uid}`);
+      expect(wrapped[i].args).toContain("--regid=65534"); // nobody's group
+    }
+    expect(inUidRange(CHILD_UIDS, CHILD_UIDS.first - 1)).toBe(false);
+    expect(inUidRange(CHILD_UIDS, CHILD_UIDS.first + CHILD_UIDS.count)).toBe(false);
   });
 
   it("hides the dataset folder and where models lie: the storage folder, or S3's download folder", () => {

@@ -26,19 +26,20 @@ describe("stageModel", () => {
     if (storeDir) await fs.rm(storeDir, { recursive: true, force: true });
   });
 
-  it("links the stored file for a child of another, unprivileged user", async () => {
+  it("links the stored file for children of other, unprivileged users", async () => {
     const stored = await storedModel();
-    const staged = await stageModel(root, stored.file, stored.uid + 1 === 0 ? 2 : stored.uid + 1);
+    const staged = await stageModel(root, stored.file, { first: stored.uid + 1, count: 1_000 });
     expect((await fs.stat(staged.path)).ino).toBe(stored.ino);
     await staged.remove();
   });
 
-  it("copies it, read-only, for a child that owns the stored file or runs as root", async () => {
+  it("copies it, read-only, where a child may own the stored file or run as root", async () => {
     const stored = await storedModel();
-    for (const childUid of [stored.uid, 0, undefined]) {
-      const staged = await stageModel(root, stored.file, childUid);
+    const childUids = [{ first: stored.uid, count: 1 }, { first: Math.max(0, stored.uid - 10), count: 20 }, { first: 0, count: 1 }, undefined];
+    for (const uids of childUids) {
+      const staged = await stageModel(root, stored.file, uids);
       const stat = await fs.stat(staged.path);
-      expect(stat.ino, String(childUid)).not.toBe(stored.ino);
+      expect(stat.ino, JSON.stringify(uids)).not.toBe(stored.ino);
       expect(stat.mode & 0o777).toBe(0o444);
       expect(await fs.readFile(staged.path, "utf8")).toBe("model bytes");
       await staged.remove();

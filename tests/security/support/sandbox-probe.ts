@@ -5,7 +5,7 @@
  * and reports each outcome in the result's `warnings`. Its "model" file is a JSON list of what
  * to try (it reads it from its private copy, as the real child reads its model).
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import type { ChildMessage, ParentMessage } from "../../../worker/src/sandbox/protocol";
 
@@ -31,6 +31,8 @@ export interface ProbeOutcome {
   noNewPrivs: string;
   parentPid: number;
   modelPath: string;
+  /** The worker's other children (the spares), by pid: their uid and what reading their /proc files gave. */
+  siblings: Record<string, { uid: number; environ: string; mem: string }>;
 }
 
 function send(message: ChildMessage): void {
@@ -65,6 +67,32 @@ function connect(port: number): Promise<string> {
   });
 }
 
+/**
+ * The other children of our parent (the pool's spares, waiting for the next team's model): their
+ * environment and memory, which a child that escaped onnxruntime would read or write to tamper with
+ * the next evaluation. /proc/<pid>/stat and status are readable to all; environ and mem are not.
+ */
+function siblings(): ProbeOutcome["siblings"] {
+  const found: ProbeOutcome["siblings"] = {};
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
+    let stat: string;
+    let status: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      status = readFileSync(`/proc/${pid}/status`, "utf8");
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.ppid) continue;
+    found[pid] = {
+      uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1),
+      environ: attempt(() => readFileSync(`/proc/${pid}/environ`)),
+      mem: attempt(() => closeSync(openSync(`/proc/${pid}/mem`, "r+"))),
+    };
+  }
+  return found;
+}
+
 async function probe(modelPath: string): Promise<ProbeOutcome> {
   const targets = JSON.parse(readFileSync(modelPath, "utf8")) as ProbeTargets;
   const reads: Record<string, string> = {};
@@ -84,6 +112,7 @@ async function probe(modelPath: string): Promise<ProbeOutcome> {
     noNewPrivs: /NoNewPrivs:\s*(\d)/.exec(status)?.[1] ?? "?",
     parentPid: process.ppid,
     modelPath,
+    siblings: siblings(),
   };
 }
 

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
@@ -9,9 +10,10 @@ import path from "node:path";
  *
  * - an environment with only what onnxruntime needs (no DATABASE_URL, no secrets);
  * - a parent-death signal (SIGKILL, `setpriv --pdeathsig`): the child never outlives the worker;
- * - when the worker runs as root: an unprivileged user (`nobody`), no supplementary groups, no
- *   capabilities, and `no_new_privs` (util-linux `setpriv`), so it cannot read root's files such
- *   as the worker's /proc/<pid>/environ;
+ * - when the worker runs as root: an unprivileged uid of its own (CHILD_UIDS, `nobody`'s group),
+ *   no supplementary groups, no capabilities, and `no_new_privs` (util-linux `setpriv`), so it
+ *   cannot read root's files such as the worker's /proc/<pid>/environ, nor another child's
+ *   /proc/<pid>/ (environ, mem) or ptrace it;
  * - where the kernel lets us create namespaces (root, or CAP_SYS_ADMIN): a new network namespace
  *   (no interface but a down loopback: no socket reaches anything) and a mount namespace in which
  *   the dataset and model storage folders are covered by an empty tmpfs (util-linux `unshare`).
@@ -29,11 +31,32 @@ export interface IsolationOptions {
   user?: string | null;
 }
 
+/** A range of uids: `first`, `first + 1`, ..., `first + count - 1`. */
+export interface UidRange {
+  first: number;
+  count: number;
+}
+
+/**
+ * The uids sandbox children run as when the worker is root, each child the next one in turn (from
+ * a random start per worker), so that no two living children share one: a child that broke out of
+ * onnxruntime could otherwise read a spare's memory through /proc/<pid>/mem, or ptrace it, and
+ * tamper with the next team's evaluation (no Yama on these hosts; processes of one uid may). The
+ * group is the sandbox user's (`nobody`'s). Below 65,536, so that a user namespace mapping 65,536
+ * ids (rootless Docker, userns-remap) has them; a host where setpriv refuses them runs every child
+ * as the sandbox user, with a warning.
+ */
+export const CHILD_UIDS: UidRange = { first: 61_000, count: 1_000 };
+
+export function inUidRange(range: UidRange, uid: number): boolean {
+  return range.first <= uid && uid < range.first + range.count;
+}
+
 export interface IsolationPlan {
-  /** Wrap `node args...` into the command to spawn. */
-  wrap(node: string, args: readonly string[]): { command: string; args: string[] };
-  /** uid/gid the child runs as (files it must read are made readable to it). */
-  uid: number | undefined;
+  /** Wrap `node args...` into the command to spawn; `uid`: the child's, where it changes user. */
+  wrap(node: string, args: readonly string[]): { command: string; args: string[]; uid: number | undefined };
+  /** The uids children run as (files they must read are made readable to them); undefined: the worker's own. */
+  uids: UidRange | undefined;
   gid: number | undefined;
   network: "namespace" | "host";
   /**
@@ -83,6 +106,13 @@ function commandWorks(command: string | undefined, args: string[]): command is s
   if (!command) return false;
   const result = spawnSync(command, args, { stdio: "ignore", timeout: 5000 });
   return result.status === 0;
+}
+
+/** setpriv can take the first and the last of CHILD_UIDS here (a user namespace may map fewer ids). */
+function childUidsWork(setpriv: string, gid: number): boolean {
+  const truePath = findProgram("true") ?? "/bin/true";
+  const last = CHILD_UIDS.first + CHILD_UIDS.count - 1;
+  return [CHILD_UIDS.first, last].every((uid) => commandWorks(setpriv, [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--", truePath]));
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -158,14 +188,27 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
   }
 
   const dropUser = user !== undefined && host.setpriv;
+  let uids: UidRange | undefined;
+  if (dropUser) {
+    uids = childUidsWork(host.setpriv!, user!.gid) ? CHILD_UIDS : { first: user!.uid, count: 1 };
+    if (uids !== CHILD_UIDS) {
+      warnings.push(`sandbox: setpriv refused uids ${CHILD_UIDS.first}-${CHILD_UIDS.first + CHILD_UIDS.count - 1} here; every sandbox child runs as "${userName}", so a child could read another's /proc/<pid>/ files`);
+    }
+  }
+  let turn = randomInt(CHILD_UIDS.count);
+  const nextUid = (range: UidRange) => range.first + (turn++ % range.count);
   const wrap = (node: string, args: readonly string[]) => {
     let command = node;
     let argv = [...args];
+    let uid: number | undefined;
     if (host.setpriv) {
       const privs = ["--no-new-privs"];
       // The kernel kills the child when the worker dies, even inside a synchronous session.run.
       if (host.pdeathsig) privs.push("--pdeathsig", "KILL");
-      if (dropUser) privs.push(`--reuid=${user!.uid}`, `--regid=${user!.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all");
+      if (uids) {
+        uid = nextUid(uids);
+        privs.push(`--reuid=${uid}`, `--regid=${user!.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all");
+      }
       argv = [...privs, "--", command, ...argv];
       command = host.setpriv;
     }
@@ -178,12 +221,12 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
       }
       command = host.unshare!;
     }
-    return { command, args: argv };
+    return { command, args: argv, uid };
   };
 
   return {
     wrap,
-    uid: dropUser ? user!.uid : undefined,
+    uids,
     gid: dropUser ? user!.gid : undefined,
     network: host.namespaces === "none" ? "host" : "namespace",
     diesWithParent: host.setpriv !== undefined && host.pdeathsig,

@@ -6,7 +6,7 @@ import { ParticipantFault, PlatformFault } from "../faults";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, sandboxChildEntry, type ChildLaunch } from "./child-bundle";
 import { childMallocEnv, hostTransparentHugePages, type HugePagesSetting } from "./huge-pages";
-import { planIsolation, sandboxChildEnv, type IsolationPlan } from "./isolation";
+import { planIsolation, sandboxChildEnv, type IsolationPlan, type UidRange } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
 import { onnxruntimePackageDir } from "../onnx/execution-provider";
 import { buildWarmupModel, warmupInputs } from "../onnx/warmup-model";
@@ -202,7 +202,7 @@ export class SandboxPool {
     const inputs = this.inputsFor(task);
     await inputs.staged;
 
-    const model = await stageModel(this.privateRoot, request.modelPath, this.childUid());
+    const model = await stageModel(this.privateRoot, request.modelPath, this.childUids());
     const waitStarted = performance.now();
     const spare = this.takeSpare();
     const inputsPreloaded = spare?.hasPrepared(inputs.key) ?? false;
@@ -395,9 +395,10 @@ export class SandboxPool {
     return this.isolation;
   }
 
-  /** The user the children run as (isolation.ts drops root to `nobody`; else the worker's own). */
-  private childUid(): number | undefined {
-    return this.isolationPlan().uid ?? process.getuid?.();
+  /** The uids the children run as (isolation.ts drops root to one of CHILD_UIDS per child; else the worker's own). */
+  private childUids(): UidRange | undefined {
+    const own = process.getuid?.();
+    return this.isolationPlan().uids ?? (own === undefined ? undefined : { first: own, count: 1 });
   }
 
   private spawn(): SandboxProcess {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { encodeNpy, type NdArray } from "@goat/contracts/dataset/npy";
 import { inspectOnnxFile } from "@goat/contracts/onnx/inspect-model";
 import { ParticipantFault, PlatformFault } from "../faults";
+import { inUidRange, type UidRange } from "./isolation";
 
 /**
  * The only files a sandbox child opens besides its runtime: its model and the test INPUTS, staged
@@ -54,19 +55,19 @@ export interface StagedModel {
 
 /**
  * A private folder holding the model, readable by the child's user: a hard link when the
- * stored file is readable to everyone already and the child's user cannot write it (not its
- * owner, not root: a link is the stored file itself, which a child could otherwise change for
+ * stored file is readable to everyone already and no child's user can write it (none of
+ * `childUids` is its owner or root; undefined: the worker's own user): a link is the stored file itself, which a child could otherwise change for
  * every later evaluation of the same bytes), else a copy. The child never learns the storage
  * path, and external-data paths resolve inside this folder only. A model that keeps tensors in
  * external-data files is refused here (refuseExternalData), before any child is told its path.
  */
-export async function stageModel(privateRoot: string, modelPath: string, childUid: number | undefined): Promise<StagedModel> {
+export async function stageModel(privateRoot: string, modelPath: string, childUids: UidRange | undefined): Promise<StagedModel> {
   // The folder, the stat and the link are calls of microseconds, made at once (see privateFolder).
   const { dir, remove } = privateFolder(privateRoot);
   const target = path.join(dir, "model.onnx");
   try {
     const { mode, uid } = statSync(modelPath);
-    const childCannotWrite = childUid !== undefined && childUid !== 0 && childUid !== uid;
+    const childCannotWrite = childUids !== undefined && !inUidRange(childUids, 0) && !inUidRange(childUids, uid);
     let linked = false;
     if (mode & 0o004 && childCannotWrite) {
       try {
