@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { buildHangingModel } from "@/tests/support/onnx/failing-models";
+import { childMallocEnv, hostTransparentHugePages } from "@/worker/src/sandbox/huge-pages";
 import { ComposeProject, docker, freePort, inspect, until } from "./support/docker";
 import { curl, Web } from "./support/web";
 
@@ -360,6 +361,9 @@ async function main(): Promise<void> {
         // Half a CPU is one usable core to the worker (contracts/src/usable-cores.ts), whatever the host has.
         const ready = stack.run(["logs", "--no-color", name]).stdout.split("\n").filter((line) => line.includes("ready: queue")).at(-1) ?? "";
         assert.match(ready, /1 warm sandbox process\(es\), 1 usable core\(s\)/, `${name} start-up line: ${ready.slice(-200)}`);
+        // SANDBOX_HUGE_PAGES=auto through the compose file; a container sees the host's THP mode.
+        const pages = childMallocEnv("auto", hostTransparentHugePages()).GLIBC_TUNABLES ? "transparent huge pages" : "4 KB pages";
+        assert.ok(ready.includes(`malloc heap in ${pages} (SANDBOX_HUGE_PAGES=auto)`), `${name} start-up line: ${ready.slice(-200)}`);
       }
       assert.equal((await web.queueStatus(token)).workersOnline, 12);
       return "worker-1..12 healthy and online, GPU_MEM_LIMIT_MB 3072, NanoCpus 0.5e9 and 3 GiB each, 1 usable core each by their CPU quota";

@@ -486,6 +486,7 @@ describe("SandboxPool process lifecycle", () => {
         try {
           own.warmUp({ datasetDir, inputSpecs });
           await own.sparesSettled(); // the allocator primed: ~30 MB of malloc heap faulted in
+          expect(own.childHugePages).toBe(hugePages === "auto");
           const [pid] = own.processIds;
           const environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
           const hugeKb = Number(/^AnonHugePages:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1]);

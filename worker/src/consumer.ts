@@ -272,7 +272,8 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   }
   log.info(
     `ready: queue "${EVALUATION_QUEUE}" (prefix ${env.QUEUE_PREFIX}), provider ${env.EXECUTION_PROVIDER}, lock ${env.LOCK_DURATION_MS} ms, stalled check every ${env.STALLED_INTERVAL_MS} ms, ` +
-      `${spares} warm sandbox process(es), ${cores} usable core(s) (CPU quota counted)`,
+      `${spares} warm sandbox process(es), ${cores} usable core(s) (CPU quota counted), ` +
+      `the sandbox children's malloc heap in ${sandbox.childHugePages ? "transparent huge pages" : "4 KB pages"} (SANDBOX_HUGE_PAGES=${env.SANDBOX_HUGE_PAGES})`,
   );
 
   let closing: Promise<void> | undefined;

@@ -395,6 +395,11 @@ export class SandboxPool {
     return this.isolation;
   }
 
+  /** Whether the children's malloc heap asks for transparent huge pages (huge-pages.ts): the setting, and the kernel's THP. */
+  get childHugePages(): boolean {
+    return this.childEnv.GLIBC_TUNABLES !== undefined;
+  }
+
   /** The uids the children run as (isolation.ts drops root to one of CHILD_UIDS per child; else the worker's own). */
   private childUids(): UidRange | undefined {
     const own = process.getuid?.();
