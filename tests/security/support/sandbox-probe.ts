@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
+import { allProcessTimes, childrenByParent } from "../../../worker/src/process-tree-cpu";
 import type { ChildMessage, ParentMessage } from "../../../worker/src/sandbox/protocol";
 
 export interface ProbeTargets {
@@ -74,16 +75,14 @@ function connect(port: number): Promise<string> {
  */
 function siblings(): ProbeOutcome["siblings"] {
   const found: ProbeOutcome["siblings"] = {};
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
-    let stat: string;
+  for (const pid of childrenByParent(allProcessTimes() ?? []).get(process.ppid) ?? []) {
+    if (pid === process.pid) continue;
     let status: string;
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       status = readFileSync(`/proc/${pid}/status`, "utf8");
     } catch {
       continue; // ended meanwhile
     }
-    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.ppid) continue;
     found[pid] = {
       uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1),
       environ: attempt(() => readFileSync(`/proc/${pid}/environ`)),

@@ -108,11 +108,16 @@ function commandWorks(command: string | undefined, args: string[]): command is s
   return result.status === 0;
 }
 
-/** setpriv can take the first and the last of CHILD_UIDS here (a user namespace may map fewer ids). */
-function childUidsWork(setpriv: string, gid: number): boolean {
-  const truePath = findProgram("true") ?? "/bin/true";
-  const last = CHILD_UIDS.first + CHILD_UIDS.count - 1;
-  return [CHILD_UIDS.first, last].every((uid) => commandWorks(setpriv, [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--", truePath]));
+/** setpriv can take the first and the last of CHILD_UIDS here (a user namespace may map fewer ids); tried once per group. */
+const childUidsProbed = new Map<number, boolean>();
+function childUidsWork(host: HostSupport, gid: number): boolean {
+  let works = childUidsProbed.get(gid);
+  if (works === undefined) {
+    const last = CHILD_UIDS.first + CHILD_UIDS.count - 1;
+    works = [CHILD_UIDS.first, last].every((uid) => commandWorks(host.setpriv, [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--", host.truePath]));
+    childUidsProbed.set(gid, works);
+  }
+  return works;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -129,6 +134,8 @@ interface HostSupport {
   pdeathsig: boolean;
   unshare: string | undefined;
   namespaces: "net+mount" | "net" | "none";
+  /** `true`, which the probes run */
+  truePath: string;
 }
 let probed: HostSupport | undefined;
 
@@ -143,7 +150,7 @@ function probeHost(): HostSupport {
   if (commandWorks(unsharePath, ["--net", "--mount", "--", truePath])) namespaces = "net+mount";
   else if (commandWorks(unsharePath, ["--net", "--", truePath])) namespaces = "net";
   const pdeathsig = setpriv !== undefined && commandWorks(setpriv, ["--pdeathsig", "KILL", "--", truePath]);
-  probed = { setpriv, pdeathsig, unshare: namespaces === "none" ? undefined : unsharePath, namespaces };
+  probed = { setpriv, pdeathsig, unshare: namespaces === "none" ? undefined : unsharePath, namespaces, truePath };
   return probed;
 }
 
@@ -190,7 +197,7 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
   const dropUser = user !== undefined && host.setpriv;
   let uids: UidRange | undefined;
   if (dropUser) {
-    uids = childUidsWork(host.setpriv!, user!.gid) ? CHILD_UIDS : { first: user!.uid, count: 1 };
+    uids = childUidsWork(host, user!.gid) ? CHILD_UIDS : { first: user!.uid, count: 1 };
     if (uids !== CHILD_UIDS) {
       warnings.push(`sandbox: setpriv refused uids ${CHILD_UIDS.first}-${CHILD_UIDS.first + CHILD_UIDS.count - 1} here; every sandbox child runs as "${userName}", so a child could read another's /proc/<pid>/ files`);
     }
