@@ -333,7 +333,7 @@ const rates = (runs: BurstRun[]) => runs.map((run) => run.perMinute);
 /** Median CPU ms per evaluation by role over the runs of one setup. */
 const cpuRow = (label: string, runs: BurstRun[]) => [
   label,
-  ...(["workers", "sandboxes", "postgres", "redis", "other", "machine"] as const).map((role) => median(runs.map((run) => run.cpu[role])).toFixed(1)),
+  ...(["workers", "launchers", "sandboxes", "postgres", "redis", "other", "machine"] as const).map((role) => median(runs.map((run) => run.cpu[role])).toFixed(1)),
   ...(["workerFaults", "sandboxFaults"] as const).map((role) => median(runs.map((run) => run.cpu[role])).toFixed(0)),
 ];
 const triple = (values: number[], digits = 1) => {
@@ -378,7 +378,7 @@ if (BURST_RUNS > 0) {
   console.log("\nwhere the burst's CPU goes (medians over the runs; CPU ms per evaluation, from the queueing to the last result; /proc, 10 ms ticks)\n");
   console.log(
     markdownTable(
-      ["setup", "worker process", "sandbox children", "postgres", "redis", "the rest (this script, the kernel)", "machine busy", "page faults: worker", "sandbox children"],
+      ["setup", "worker process", "its launcher", "sandbox children", "postgres", "redis", "the rest (this script, the kernel)", "machine busy", "page faults: worker", "sandbox children"],
       [cpuRow(`the default (${defaultSpares} spares)`, tinyBurst.default), cpuRow("SANDBOX_SPARES=1", tinyBurst.one)],
     ),
   );

@@ -7,7 +7,9 @@ import { allProcessTimes, childrenByParent, clockTicks, descendantsIn } from "..
 export interface CpuSnapshot {
   /** worker processes: their own time */
   workers: number;
-  /** their descendants (sandbox children): reaped ones plus the living */
+  /** their children's launchers (worker/src/sandbox/spawner.ts; the workers' direct children): their own time */
+  launchers: number;
+  /** the rest of their descendants (sandbox children): reaped ones plus the living */
   sandboxes: number;
   postgres: number;
   redis: number;
@@ -29,7 +31,7 @@ export function cpuSnapshot(workerPids: readonly number[]): CpuSnapshot {
   const processes = allProcessTimes() ?? [];
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const children = childrenByParent(processes);
-  const ticks = { workers: 0, sandboxes: 0, postgres: 0, redis: 0, machine: machineBusyTicks() };
+  const ticks = { workers: 0, launchers: 0, sandboxes: 0, postgres: 0, redis: 0, machine: machineBusyTicks() };
   const faults = { workerFaults: 0, sandboxFaults: 0 };
   for (const pid of workerPids) {
     const worker = byPid.get(pid);
@@ -38,10 +40,14 @@ export function cpuSnapshot(workerPids: readonly number[]): CpuSnapshot {
     ticks.sandboxes += worker.reapedTicks;
     faults.workerFaults += worker.ownFaults;
     faults.sandboxFaults += worker.reapedFaults;
+    const launchers = new Set(children.get(pid) ?? []);
     for (const childPid of descendantsIn(children, pid)) {
       const child = byPid.get(childPid);
-      ticks.sandboxes += (child?.ownTicks ?? 0) + (child?.reapedTicks ?? 0);
-      faults.sandboxFaults += (child?.ownFaults ?? 0) + (child?.reapedFaults ?? 0);
+      if (launchers.has(childPid)) ticks.launchers += child?.ownTicks ?? 0;
+      else ticks.sandboxes += child?.ownTicks ?? 0;
+      ticks.sandboxes += child?.reapedTicks ?? 0;
+      if (!launchers.has(childPid)) faults.sandboxFaults += child?.ownFaults ?? 0;
+      faults.sandboxFaults += child?.reapedFaults ?? 0;
     }
   }
   for (const p of processes) {
@@ -51,6 +57,7 @@ export function cpuSnapshot(workerPids: readonly number[]): CpuSnapshot {
   const ms = 1000 / clockTicks();
   return {
     workers: ticks.workers * ms,
+    launchers: ticks.launchers * ms,
     sandboxes: ticks.sandboxes * ms,
     postgres: ticks.postgres * ms,
     redis: ticks.redis * ms,
@@ -64,6 +71,7 @@ export function cpuPerUnit(before: CpuSnapshot, after: CpuSnapshot, units: numbe
   const delta = (key: keyof CpuSnapshot) => (after[key] - before[key]) / units;
   const perUnit = {
     workers: delta("workers"),
+    launchers: delta("launchers"),
     sandboxes: delta("sandboxes"),
     postgres: delta("postgres"),
     redis: delta("redis"),
@@ -71,5 +79,5 @@ export function cpuPerUnit(before: CpuSnapshot, after: CpuSnapshot, units: numbe
     workerFaults: delta("workerFaults"),
     sandboxFaults: delta("sandboxFaults"),
   };
-  return { ...perUnit, other: perUnit.machine - perUnit.workers - perUnit.sandboxes - perUnit.postgres - perUnit.redis };
+  return { ...perUnit, other: perUnit.machine - perUnit.workers - perUnit.launchers - perUnit.sandboxes - perUnit.postgres - perUnit.redis };
 }

@@ -274,6 +274,59 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs: num
   }
 }
 
+/** The parent pid in /proc/<pid>/stat. */
+function parentPid(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+}
+
+describe("sandbox children are started by a launcher, not by the worker (spawner.ts)", () => {
+  it("the worker's only child is the launcher, whose environment holds none of the worker's; every sandbox child is the launcher's", async () => {
+    const own = new SandboxPool({ maxSpare: 2, logger: { warn: () => undefined } });
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      await own.evaluate(request("mlp"), limits);
+      own.resultStored();
+      const launcher = own.launcherPid!;
+      expect(parentPid(launcher)).toBe(process.pid);
+      // setpriv (the parent-death signal) execs node: the launcher is node itself.
+      expect(readFileSync(`/proc/${launcher}/cmdline`, "utf8").split("\0")).toContain("-e");
+      // Only what Node's spawn adds for the launcher's own IPC channel: no secret, no PATH.
+      const environ = readFileSync(`/proc/${launcher}/environ`, "utf8").split("\0").filter(Boolean);
+      expect(environ.map((entry) => entry.split("=")[0]).sort()).toEqual(["NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"]);
+      expect(own.processIds.length).toBeGreaterThanOrEqual(2);
+      for (const pid of own.processIds) expect(parentPid(pid)).toBe(launcher);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("a launcher that dies takes the evaluation's child with it: a platform fault (retried), and the next evaluation gets a new launcher", async () => {
+    const own = new SandboxPool({ maxSpare: 1, logger: { warn: () => undefined } });
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const [child] = own.processIds;
+      const launcher = own.launcherPid!;
+      const before = cpuTicks(child)!;
+      const evaluation = own.evaluate(request("hanging"), { timeoutMs: 60_000, memoryMb: 1024 }).catch((e: unknown) => e);
+      await until("the model to spin", () => ((cpuTicks(child) ?? 0) - before > 30 ? true : undefined), 30_000);
+      process.kill(launcher, "SIGKILL");
+      const error = await evaluation;
+      expect(error).toBeInstanceOf(PlatformFault);
+      expect((error as PlatformFault).code).toBe("SANDBOX_LOST");
+      await until("the child to die", () => (cpuTicks(child) === undefined ? true : undefined), 10_000);
+      own.resultStored();
+      const run = await own.evaluate(request("mlp"), limits);
+      expect(run.outputs[0].dims).toEqual([ROWS, 10]);
+      expect(own.launcherPid).toBeGreaterThan(0);
+      expect(own.launcherPid).not.toBe(launcher);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe("a sandbox child never outlives its worker", () => {
   it("dies with a worker killed while the model is inside a synchronous session.run", async () => {
     const holder = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/sandbox-holder.ts"), model.hanging, datasetDir], {
@@ -283,11 +336,14 @@ describe("a sandbox child never outlives its worker", () => {
       let out = "";
       holder.stdout!.on("data", (chunk) => (out += chunk));
       const childPid = await until("the holder's child pid", () => /"childPid":(\d+)/.exec(out)?.[1], 60_000).then(Number);
+      const launcherPid = Number(/"launcherPid":(\d+)/.exec(out)?.[1]);
+      expect(parentPid(childPid)).toBe(launcherPid);
       // Spinning in the model's Loop: its event loop is blocked, so only the kernel or a thread can end it.
       const before = await until("the child's first CPU reading", () => cpuTicks(childPid), 5_000);
       await until("the model to spin", () => ((cpuTicks(childPid) ?? 0) - before > 30 ? true : undefined), 60_000);
       holder.kill("SIGKILL");
       await until("the child to die", () => (cpuTicks(childPid) === undefined ? true : undefined), 10_000);
+      await until("the launcher to die", () => (cpuTicks(launcherPid) === undefined ? true : undefined), 10_000);
     } finally {
       holder.kill("SIGKILL");
     }
@@ -398,10 +454,11 @@ describe("SandboxPool process lifecycle", () => {
       // have blocked the result's transaction.
       expect(own.processIds).toEqual([first]);
       own.resultStored();
-      const [, second] = own.processIds;
+      // The next spare's pid comes from the launcher (spawner.ts) once it has started it.
+      await until(() => own.processIds.length === 1 && own.processIds[0] !== first);
+      const [second] = own.processIds;
       expect(second).toBeGreaterThan(0);
-      await until(() => own.processIds.length === 1);
-      expect(own.processIds).toEqual([second]); // the evaluated child is gone
+      expect(second).not.toBe(first); // the evaluated child is gone, the next one is there
       own.resultStored(); // nothing more to do
       expect(own.processIds).toEqual([second]);
 
@@ -507,13 +564,13 @@ describe("SandboxPool process lifecycle", () => {
     },
   );
 
-  it("leaves no child process behind after close()", async () => {
+  it("leaves no child process behind after close(), nor the children's launcher", async () => {
     const own = new SandboxPool({ maxSpare: 1 });
     own.warmUp({ datasetDir, inputSpecs });
     await own.evaluate(request("mlp"), limits);
     own.resultStored();
-    const pids = own.processIds;
-    expect(pids.length).toBeGreaterThan(0);
+    const pids = [...own.processIds, own.launcherPid!];
+    expect(pids.length).toBeGreaterThan(1);
     await own.close();
     expect(own.processIds).toEqual([]);
     for (const pid of pids) {

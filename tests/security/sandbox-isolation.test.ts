@@ -95,9 +95,12 @@ describe("the sandbox child", () => {
     for (const folder of outcome.targets.folders) expect(outcome.listings[folder], folder).not.toBe("ok");
   });
 
-  it("cannot read the worker's environment (DATABASE_URL, secrets) through /proc", () => {
-    expect(outcome.parentPid).toBe(process.pid);
+  it("cannot read the worker's environment (DATABASE_URL, secrets) through /proc, nor its launcher's", () => {
+    const [launcher, worker] = outcome.ancestors;
+    expect(worker).toBe(process.pid);
+    expect(launcher).not.toBe(process.pid);
     expect(outcome.reads[`/proc/${process.pid}/environ`]).toMatch(/EACCES|EPERM/);
+    expect(outcome.reads[`/proc/${launcher}/environ`]).toMatch(/EACCES|EPERM/);
   });
 
   it("gets an environment without the worker's variables", () => {

@@ -27,6 +27,8 @@ export type PlatformFaultCode =
   | "SANDBOX_START_FAILED"
   | "SANDBOX_START_TIMEOUT"
   | "SANDBOX_PROTOCOL"
+  /** the launcher of sandbox processes died (spawner.ts), and the evaluating one with it */
+  | "SANDBOX_LOST"
   | "DATASET_UNAVAILABLE"
   /** the dataset version's files on this host are not that version (changed after the import) */
   | "DATASET_MISMATCH"

@@ -30,7 +30,8 @@ export interface ProbeOutcome {
   uid: number;
   gid: number;
   noNewPrivs: string;
-  parentPid: number;
+  /** Our parent (the children's launcher: worker/src/sandbox/spawner.ts) and its parent (the worker). */
+  ancestors: number[];
   modelPath: string;
   /** The worker's other children (the spares), by pid: their uid and what reading their /proc files gave. */
   siblings: Record<string, { uid: number; environ: string; mem: string }>;
@@ -92,10 +93,16 @@ function siblings(): ProbeOutcome["siblings"] {
   return found;
 }
 
+/** A process's parent, from /proc/<pid>/stat (readable to all). */
+function parentOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+}
+
 async function probe(modelPath: string): Promise<ProbeOutcome> {
   const targets = JSON.parse(readFileSync(modelPath, "utf8")) as ProbeTargets;
   const reads: Record<string, string> = {};
-  for (const file of [...targets.files, `/proc/${process.ppid}/environ`]) reads[file] = attempt(() => readFileSync(file));
+  const ancestors = [process.ppid, parentOf(process.ppid)];
+  for (const file of [...targets.files, ...ancestors.map((pid) => `/proc/${pid}/environ`)]) reads[file] = attempt(() => readFileSync(file));
   const listings: Record<string, string> = {};
   for (const folder of targets.folders) listings[folder] = attempt(() => readdirSync(folder));
   const status = readFileSync("/proc/self/status", "utf8");
@@ -109,7 +116,7 @@ async function probe(modelPath: string): Promise<ProbeOutcome> {
     uid: process.getuid?.() ?? -1,
     gid: process.getgid?.() ?? -1,
     noNewPrivs: /NoNewPrivs:\s*(\d)/.exec(status)?.[1] ?? "?",
-    parentPid: process.ppid,
+    ancestors,
     modelPath,
     siblings: siblings(),
   };

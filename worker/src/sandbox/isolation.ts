@@ -55,6 +55,11 @@ export function inUidRange(range: UidRange, uid: number): boolean {
 export interface IsolationPlan {
   /** Wrap `node args...` into the command to spawn; `uid`: the child's, where it changes user. */
   wrap(node: string, args: readonly string[]): { command: string; args: string[]; uid: number | undefined };
+  /**
+   * Wrap the children's launcher (spawner.ts): only the parent-death signal, where setpriv has it,
+   * so that it dies with the worker even if its event loop were stuck; it keeps the worker's user.
+   */
+  wrapLauncher(node: string, args: readonly string[]): { command: string; args: string[] };
   /** The uids children run as (files they must read are made readable to them); undefined: the worker's own. */
   uids: UidRange | undefined;
   gid: number | undefined;
@@ -231,8 +236,12 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
     return { command, args: argv, uid };
   };
 
+  const wrapLauncher = (node: string, args: readonly string[]) =>
+    host.setpriv && host.pdeathsig ? { command: host.setpriv, args: ["--pdeathsig", "KILL", "--", node, ...args] } : { command: node, args: [...args] };
+
   return {
     wrap,
+    wrapLauncher,
     uids,
     gid: dropUser ? user!.gid : undefined,
     network: host.namespaces === "none" ? "host" : "namespace",

@@ -12,6 +12,7 @@ import { onnxruntimePackageDir } from "../onnx/execution-provider";
 import { buildWarmupModel, warmupInputs } from "../onnx/warmup-model";
 import { createPrivateRoot, stageInputs, stageModel, stageWarmUp, type WarmUpFiles } from "./staging";
 import type { ChildEvaluateRequest, EvaluateRequest, OutputBatch, SandboxResult, TaskInputs } from "./protocol";
+import { ChildSpawner } from "./spawner";
 import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
 
 export type { SandboxLimits } from "./limit-watch";
@@ -120,6 +121,8 @@ export class SandboxPool {
   private hint: TaskInputs | undefined;
   private closed = false;
   private launch: ChildLaunch | undefined;
+  /** Starts the children, so that this process never forks for them (spawner.ts). */
+  private spawnerOf: ChildSpawner | undefined;
   /** the child evaluating now, for cancelRunning() */
   private evaluating: SandboxProcess | undefined;
   /** the last evaluation's child's kill and the next spare's start, held until resultStored() or AFTER_RESULT_DEADLINE_MS */
@@ -342,6 +345,7 @@ export class SandboxPool {
     const all = [...this.all];
     this.spares = [];
     await Promise.all(all.map((p) => p.killAndWait()));
+    await this.spawnerOf?.close();
     rmSync(this.privateRoot, { recursive: true, force: true });
   }
 
@@ -365,6 +369,17 @@ export class SandboxPool {
       if (this.hint) spare.prepare(this.inputsFor(this.hint));
       this.spares.push(spare);
     }
+  }
+
+  /** The children's launcher (spawner.ts), under the parent-death signal where the host has it. */
+  private spawner(): ChildSpawner {
+    this.spawnerOf ??= new ChildSpawner((node, args) => this.isolationPlan().wrapLauncher(node, args));
+    return this.spawnerOf;
+  }
+
+  /** The launcher's pid while it runs (tests). */
+  get launcherPid(): number | undefined {
+    return this.spawnerOf?.launcherPid;
   }
 
   /** How the children start (the bundled child script), prepared once. */
@@ -407,7 +422,7 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxProcess {
-    const sandbox = new SandboxProcess(this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpFiles, this.childEnv);
+    const sandbox = new SandboxProcess(this.spawner(), this.childLaunch(), this.opts.heapMb, this.isolationPlan(), this.privateRoot, this.warmUpFiles, this.childEnv);
     this.all.add(sandbox);
     sandbox.onExit(() => {
       this.all.delete(sandbox);

@@ -1,23 +1,20 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { ParticipantFault, PlatformFault } from "../faults";
 import type { ChildLaunch } from "./child-bundle";
 import type { IsolationPlan } from "./isolation";
 import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
 import type { StagedInputs, WarmUpFiles } from "./staging";
 import { OutputAssembly } from "./output-assembly";
+import type { ChildSpawner, SpawnedChild, SpawnedExit } from "./spawner";
 import { DIES_WITH_PARENT, WARM_UP_INPUTS_ARG, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputBatch, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
 /**
  * One sandbox child process (child.ts), from its start to its exit: the spawn through the isolation
- * wrappers, the IPC messages of protocol.ts (ready, prepare/prepared, evaluate -> result | error),
+ * wrappers (by the pool's launcher: spawner.ts), the IPC messages of protocol.ts (ready, prepare/prepared, evaluate -> result | error),
  * and its one evaluation under the limit watch (limit-watch.ts). The pool (pool.ts) decides when a
  * child starts and which evaluation it gets; a child evaluates once and is killed.
  */
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type ExitInfo = SpawnedExit;
 
 /** The test inputs of one task and dataset version, under an opaque key the child echoes back. */
 export interface KeyedInputs {
@@ -28,19 +25,28 @@ export interface KeyedInputs {
   batchRows?: number;
 }
 
-/** Children alive in this process, killed if the worker exits without `close()`. */
-const liveChildren = new Set<ChildProcess>();
+/**
+ * Children alive in this process, killed if the worker exits without `close()` (at once, by pid: the
+ * launcher would only hear of it after this process is gone; it dies with it, and they with it).
+ */
+const liveChildren = new Set<SpawnedChild>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once("exit", () => {
-    for (const child of liveChildren) child.kill("SIGKILL");
+    for (const child of liveChildren) {
+      try {
+        if (child.pid !== undefined && child.exitInfo === undefined) process.kill(child.pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
   });
 }
 
 export class SandboxProcess {
-  private readonly child: ChildProcess;
+  private readonly child: SpawnedChild;
   private readonly readyPromise: Promise<void>;
   isReady = false;
   private preparedKey: string | undefined;
@@ -58,28 +64,21 @@ export class SandboxProcess {
   private killedByUs = false;
 
   /** `env`: the child's whole environment (the pool's: sandboxChildEnv and the malloc tunable). */
-  constructor(launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUp: WarmUpFiles, env: Record<string, string>) {
+  constructor(spawner: ChildSpawner, launch: ChildLaunch, heapMb: number, isolation: IsolationPlan, cwd: string, warmUp: WarmUpFiles, env: Record<string, string>) {
     installExitHook();
-    // spawn with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
+    // spawned with an IPC channel, as fork() would, through the isolation wrappers (which exec, so
     // the pid is the node process's: the memory watch reads the right /proc entry).
     // --expose-gc: the child collects after receiving its inputs, so its baseline RSS holds no garbage.
     // DIES_WITH_PARENT: the kernel kills it with the worker, so it needs no watchdog thread of its own.
     const childArgs = [`${WARM_UP_MODEL_ARG}${warmUp.model}`, `${WARM_UP_INPUTS_ARG}${warmUp.inputs}`, ...(isolation.diesWithParent ? [DIES_WITH_PARENT] : [])];
     const { command, args } = isolation.wrap(process.execPath, [...launch.execArgv, `--max-old-space-size=${heapMb}`, "--expose-gc", launch.entry, ...childArgs]);
-    this.child = spawn(command, args, {
-      serialization: "advanced",
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      cwd,
-      env: env as NodeJS.ProcessEnv, // Next.js types make NODE_ENV required; the child does not need it
-    });
+    this.child = spawner.spawn(command, args, { cwd, env });
     liveChildren.add(this.child);
     // A spare waiting for work must not keep the worker alive on its own.
     this.child.unref();
-    this.child.channel?.unref();
-    this.child.stderr?.on("data", (chunk: Buffer) => {
+    this.child.stderr.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-4000);
     });
-    (this.child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
 
     let onReady!: () => void;
     let onFail!: (e: Error) => void;
@@ -112,11 +111,10 @@ export class SandboxProcess {
       for (const signal of this.settled.values()) signal.resolve();
       for (const h of this.exitHandlers) h(info);
     };
-    this.child.on("exit", (code, signal) => onGone({ code, signal }));
-    this.child.on("error", (error) => {
-      // Spawn failed (no exit event will follow) or a kill/send failed (exit will follow).
-      if (this.child.pid === undefined) onGone({ code: null, signal: null }, error);
-    });
+    let startError: Error | undefined;
+    // The spawn failed (an exit follows at once, with no pid).
+    this.child.on("error", (error: Error) => (startError = error));
+    this.child.on("exit", (info: ExitInfo) => onGone(info, startError));
   }
 
   get pid(): number | undefined {
@@ -266,6 +264,10 @@ export class SandboxProcess {
 
       this.onExit((info) => {
         finish(() => {
+          if (info.lostWithLauncher) {
+            reject(new PlatformFault("SANDBOX_LOST", "the sandbox launcher died, and the evaluation process with it"));
+            return;
+          }
           const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
           const oom = info.signal === "SIGKILL" && !this.killedByUs ? ", likely out of memory" : "";
           reject(
@@ -284,14 +286,14 @@ export class SandboxProcess {
     if (this.exited || !this.child.connected) return;
     this.child.send(message, (error) => {
       // The child died meanwhile: the exit handler reports it.
-      if (error) this.child.kill("SIGKILL");
+      if (error) this.child.kill();
     });
   }
 
   kill(): void {
     if (this.exited) return;
     this.killedByUs = true;
-    this.child.kill("SIGKILL");
+    this.child.kill();
   }
 
   killAndWait(): Promise<void> {
