@@ -43,11 +43,11 @@ export function cpuSnapshot(workerPids: readonly number[]): CpuSnapshot {
     const launchers = new Set(children.get(pid) ?? []);
     for (const childPid of descendantsIn(children, pid)) {
       const child = byPid.get(childPid);
-      if (launchers.has(childPid)) ticks.launchers += child?.ownTicks ?? 0;
-      else ticks.sandboxes += child?.ownTicks ?? 0;
+      // A launcher's own time is its own; what it reaped (its children) is the sandboxes'.
+      const isLauncher = launchers.has(childPid);
+      ticks[isLauncher ? "launchers" : "sandboxes"] += child?.ownTicks ?? 0;
       ticks.sandboxes += child?.reapedTicks ?? 0;
-      if (!launchers.has(childPid)) faults.sandboxFaults += child?.ownFaults ?? 0;
-      faults.sandboxFaults += child?.reapedFaults ?? 0;
+      faults.sandboxFaults += (isLauncher ? 0 : (child?.ownFaults ?? 0)) + (child?.reapedFaults ?? 0);
     }
   }
   for (const p of processes) {

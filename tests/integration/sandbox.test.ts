@@ -9,6 +9,7 @@ import type { TensorSpec } from "@goat/contracts/tensor-spec";
 import { buildModel, buildMlp } from "../../tools/onnx/build-model";
 import { buildAllocatingModel, buildHangingModel, buildThrowingModel, buildWrongOutputRowsModel } from "@/tests/support/onnx/failing-models";
 import { ParticipantFault, PlatformFault } from "../../worker/src/faults";
+import { parseProcStat } from "../../worker/src/process-tree-cpu";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
 import { hostTransparentHugePages } from "../../worker/src/sandbox/huge-pages";
 import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";
@@ -274,9 +275,9 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs: num
   }
 }
 
-/** The parent pid in /proc/<pid>/stat. */
-function parentPid(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+/** The parent pid in /proc/<pid>/stat (process-tree-cpu.ts's parser). */
+function parentPid(pid: number): number | undefined {
+  return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))?.ppid;
 }
 
 describe("sandbox children are started by a launcher, not by the worker (spawner.ts)", () => {

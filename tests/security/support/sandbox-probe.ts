@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
-import { allProcessTimes, childrenByParent } from "../../../worker/src/process-tree-cpu";
+import { allProcessTimes, childrenByParent, parseProcStat } from "../../../worker/src/process-tree-cpu";
 import type { ChildMessage, ParentMessage } from "../../../worker/src/sandbox/protocol";
 
 export interface ProbeTargets {
@@ -93,9 +93,9 @@ function siblings(): ProbeOutcome["siblings"] {
   return found;
 }
 
-/** A process's parent, from /proc/<pid>/stat (readable to all). */
+/** A process's parent, from /proc/<pid>/stat (readable to all); -1 if unreadable. */
 function parentOf(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+  return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))?.ppid ?? -1;
 }
 
 async function probe(modelPath: string): Promise<ProbeOutcome> {
