@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
@@ -299,6 +299,33 @@ describe("sandbox children are started by a launcher, not by the worker (spawner
       for (const pid of own.processIds) expect(parentPid(pid)).toBe(launcher);
     } finally {
       await own.close();
+    }
+  });
+
+  // Namespaces need root (or CAP_SYS_ADMIN); a worker without them is warned (isolation.ts).
+  it.skipIf(process.getuid?.() !== 0)("the children share their launcher's namespaces: a network of their own, and mounts in which the hidden folders are covered", async () => {
+    const hidden = mkdtempSync(path.join(os.tmpdir(), "goat-hidden-"));
+    const own = new SandboxPool({ maxSpare: 2, spareStart: "after-evaluation", hidePaths: [hidden], logger: { warn: () => undefined } });
+    const namespace = (pid: number | "self", kind: "mnt" | "net") => readlinkSync(`/proc/${pid}/ns/${kind}`);
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const launcher = own.launcherPid!;
+      const children = own.processIds;
+      expect(children).toHaveLength(2);
+      for (const kind of ["mnt", "net"] as const) {
+        expect(namespace(launcher, kind)).not.toBe(namespace("self", kind));
+        for (const pid of children) expect(namespace(pid, kind)).toBe(namespace(launcher, kind));
+      }
+      // Its network: a loopback only, left down (tests/security/sandbox-isolation.test.ts: no connection gets out).
+      expect(readFileSync(`/proc/${launcher}/net/dev`, "utf8").split("\n").slice(2).filter(Boolean).map((line) => line.trim().split(":")[0])).toEqual(["lo"]);
+      const covers = readFileSync(`/proc/${launcher}/mountinfo`, "utf8").split("\n").filter((line) => line.includes(" goat-hidden "));
+      expect(covers.map((line) => line.split(" ")[4])).toEqual([hidden]);
+      // The worker's own view is untouched.
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(" goat-hidden ");
+    } finally {
+      await own.close();
+      rmSync(hidden, { recursive: true, force: true });
     }
   });
 

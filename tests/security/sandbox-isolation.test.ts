@@ -107,9 +107,9 @@ describe("the sandbox child", () => {
     expect(outcome.envKeys).not.toContain("GOAT_TEST_SECRET");
     expect(outcome.envKeys).not.toContain("DATABASE_URL");
     expect(outcome.envKeys).not.toContain("PATH");
-    // Node's IPC channel, PWD which the wrapper shell exports, and the pool's own malloc tunable
-    // (huge pages, where the kernel has them: worker/src/sandbox/huge-pages.ts): nothing else.
-    expect(outcome.envKeys.filter((k) => !k.startsWith("NODE_CHANNEL_") && k !== "PWD" && k !== "GLIBC_TUNABLES")).toEqual([]);
+    // Node's IPC channel and the pool's own malloc tunable (huge pages, where the kernel has them:
+    // worker/src/sandbox/huge-pages.ts): nothing else; no shell wraps the child, so no PWD either.
+    expect(outcome.envKeys.filter((k) => !k.startsWith("NODE_CHANNEL_") && k !== "GLIBC_TUNABLES")).toEqual([]);
     expect([null, "glibc.malloc.hugetlb=1"]).toContain(outcome.mallocTunables);
   });
 

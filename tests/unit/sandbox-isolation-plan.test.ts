@@ -23,10 +23,23 @@ describe("the sandbox child's isolation plan", () => {
     if (plan.network === "namespace" && plan.hiddenPaths.length > 0) expect(plan.hiddenPaths).toEqual([data]);
   });
 
-  it("wraps the child in unshare and setpriv where the host allows, with absolute program paths", () => {
-    const { command, args } = planIsolation({}).wrap("/usr/bin/node", ["child.mjs"]);
-    expect(path.isAbsolute(command)).toBe(true);
-    expect(args.slice(-2)).toEqual(["/usr/bin/node", "child.mjs"]);
+  it("wraps the child in setpriv, and its launcher in unshare, where the host allows, with absolute program paths", () => {
+    const hidden = path.join(root, "hidden");
+    mkdirSync(hidden);
+    const plan = planIsolation({ hidePaths: [hidden] });
+    const child = plan.wrap("/usr/bin/node", ["child.mjs"]);
+    const launcher = plan.wrapLauncher("/usr/bin/node", ["-e", "launcher"]);
+    for (const { command, args } of [child, launcher]) {
+      expect(path.isAbsolute(command)).toBe(true);
+      expect(args.slice(-2)).toEqual(args === child.args ? ["/usr/bin/node", "child.mjs"] : ["-e", "launcher"]);
+    }
+    if (plan.network === "host") return; // no namespaces on this host (warned)
+    // One program in front of node per child: the namespaces are made once, by the launcher's wrappers.
+    expect([child.command, ...child.args].filter((arg) => arg.startsWith("/"))).toEqual([child.command, "/usr/bin/node"]);
+    expect(path.basename(child.command)).toBe("setpriv");
+    const unshare = launcher.args.indexOf(launcher.args.find((arg) => path.basename(arg) === "unshare")!);
+    expect(launcher.args.slice(unshare + 1, unshare + 3)).toEqual(plan.hiddenPaths.length > 0 ? ["--net", "--mount"] : ["--net", "--"]);
+    if (plan.hiddenPaths.length > 0) expect(launcher.args).toContain(hidden);
   });
 
   it("gives each child a uid of its own when the worker is root (none where it is not)", () => {

@@ -14,9 +14,14 @@ import path from "node:path";
  *   no supplementary groups, no capabilities, and `no_new_privs` (util-linux `setpriv`), so it
  *   cannot read root's files such as the worker's /proc/<pid>/environ, nor another child's
  *   /proc/<pid>/ (environ, mem) or ptrace it;
- * - where the kernel lets us create namespaces (root, or CAP_SYS_ADMIN): a new network namespace
- *   (no interface but a down loopback: no socket reaches anything) and a mount namespace in which
- *   the dataset and model storage folders are covered by an empty tmpfs (util-linux `unshare`).
+ * - where the kernel lets us create namespaces (root, or CAP_SYS_ADMIN): the namespaces of the
+ *   children's launcher (spawner.ts), made when it starts (util-linux `unshare`): a network
+ *   namespace (no interface but a down loopback: no socket reaches anything) and a mount namespace
+ *   in which the dataset and model storage folders are covered by an empty tmpfs. A child (no
+ *   capabilities, no_new_privs) can neither undo the covers nor bring an interface up, so
+ *   namespaces of its own per child (until 2026-12-02) isolated nothing more; their `unshare`,
+ *   shell and two `mount`s were four of the six programs started per evaluation, on hosts where
+ *   starting a process is slow (docs/performance.md, "The namespaces, once per launcher").
  *
  * What the host does not allow is logged once as a warning and skipped; docs/security-sandbox.md
  * says what then remains open.
@@ -56,8 +61,10 @@ export interface IsolationPlan {
   /** Wrap `node args...` into the command to spawn; `uid`: the child's, where it changes user. */
   wrap(node: string, args: readonly string[]): { command: string; args: string[]; uid: number | undefined };
   /**
-   * Wrap the children's launcher (spawner.ts): only the parent-death signal, where setpriv has it,
-   * so that it dies with the worker even if its event loop were stuck; it keeps the worker's user.
+   * Wrap the children's launcher (spawner.ts): the parent-death signal, where setpriv has it, so
+   * that it dies with the worker even if its event loop were stuck; and the namespaces its children
+   * inherit, where the host has them: a network namespace, and a mount namespace in which the hidden
+   * folders are covered. It keeps the worker's user.
    */
   wrapLauncher(node: string, args: readonly string[]): { command: string; args: string[] };
   /** The uids children run as (files they must read are made readable to them); undefined: the worker's own. */
@@ -130,8 +137,11 @@ function isInside(child: string, parent: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
-/** Mounts an empty, inaccessible tmpfs over each folder given, then execs the rest. */
-const HIDE_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o size=4k,mode=000 goat-hidden "$1" || exit 97; shift; n=$((n-1)); done; exec "$@"';
+/**
+ * Mounts an empty, inaccessible tmpfs over each folder given, then execs the rest; without the PWD
+ * that the shell would export (the launcher's environment holds nothing but its IPC channel's).
+ */
+const HIDE_SCRIPT = 'unset PWD; n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o size=4k,mode=000 goat-hidden "$1" || exit 97; shift; n=$((n-1)); done; exec "$@"';
 
 interface HostSupport {
   setpriv: string | undefined;
@@ -224,20 +234,19 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
       argv = [...privs, "--", command, ...argv];
       command = host.setpriv;
     }
-    if (host.namespaces !== "none") {
-      const unshare = host.namespaces === "net+mount" ? ["--net", "--mount"] : ["--net"];
-      if (host.namespaces === "net+mount" && hiddenPaths.length > 0) {
-        argv = [...unshare, "--", "/bin/sh", "-c", HIDE_SCRIPT, "sh", String(hiddenPaths.length), ...hiddenPaths, command, ...argv];
-      } else {
-        argv = [...unshare, "--", command, ...argv];
-      }
-      command = host.unshare!;
-    }
+    // The namespaces, and the covers, are the launcher's (wrapLauncher): the child inherits them.
     return { command, args: argv, uid };
   };
 
-  const wrapLauncher = (node: string, args: readonly string[]) =>
-    host.setpriv && host.pdeathsig ? { command: host.setpriv, args: ["--pdeathsig", "KILL", "--", node, ...args] } : { command: node, args: [...args] };
+  const hidden = host.namespaces === "net+mount" ? hiddenPaths : [];
+  const wrapLauncher = (node: string, args: readonly string[]) => {
+    let argv = [node, ...args];
+    if (hidden.length > 0) argv = [host.unshare!, "--net", "--mount", "--", "/bin/sh", "-c", HIDE_SCRIPT, "sh", String(hidden.length), ...hidden, ...argv];
+    else if (host.namespaces !== "none") argv = [host.unshare!, "--net", "--", ...argv];
+    // First, so that it covers the wrappers' start too (it survives their execs: no change of user).
+    if (host.setpriv && host.pdeathsig) argv = [host.setpriv, "--pdeathsig", "KILL", "--", ...argv];
+    return { command: argv[0], args: argv.slice(1) };
+  };
 
   return {
     wrap,
@@ -246,7 +255,7 @@ export function planIsolation(opts: IsolationOptions = {}): IsolationPlan {
     gid: dropUser ? user!.gid : undefined,
     network: host.namespaces === "none" ? "host" : "namespace",
     diesWithParent: host.setpriv !== undefined && host.pdeathsig,
-    hiddenPaths: host.namespaces === "net+mount" ? hiddenPaths : [],
+    hiddenPaths: hidden,
     warnings,
   };
 }
