@@ -1,4 +1,4 @@
-// Evaluation speed: `npm run bench`. Four measures, each over several runs (min / median / max),
+// Evaluation speed: `npm run bench`. Five measures, each over several runs (min / median / max),
 // on one dataset of ROWS x 784 float32 rows (10 classes), in one run of this script:
 //   (a) one evaluation, from the job's start (the claim) to the result committed in Postgres, in
 //       this process with the worker's own code (claim, RUNNING event, sandbox, inference, metrics,
@@ -19,7 +19,13 @@
 //       each worker container one CPU; and, as a second figure, unconfined processes that each
 //       plan for every core of the machine;
 //   (e) one evaluation as in (a) after the worker sat idle for IDLE_MS (no job, no query): what a
-//       team waits for when its upload is the first in a while.
+//       team waits for when its upload is the first in a while;
+//   (f) the machine's own scaling from one core to two, after (b) and (d), without the platform:
+//       raw onnxruntime on (d)'s model, one long-lived process pinned to core 0 against two pinned
+//       to cores 0 and 1 at once (runs per minute), and `node -e 0` started PROCESS_STARTS times
+//       back to back by one loop on core 0 against two on cores 0 and 1 at once (starts per
+//       second), runs alternating: the ceilings of (b) and (d) on this machine, as an evaluation
+//       starts a Node process (support/machine-scaling.ts).
 // Goals (issue 11): (a)/(c) <= 1.05 for the MLP 784-512-512-10; >= 600 evaluations per minute per
 // worker for the tiny model; two workers >= 1.8 x one on a CPU-bound model.
 import { createHash } from "node:crypto";
@@ -34,6 +40,7 @@ import { startWorker, type WorkerProcess } from "../tests/integration/support/wo
 import { buildWorker } from "../tests/support/built-worker";
 import { sandboxSpares } from "../worker/src/env";
 import { workerStatusEvents } from "../worker/src/status-events";
+import { inferenceRunsPerMinute, pinnedRawProcesses, processStartsPerSecond } from "./support/machine-scaling";
 import { cpuPerUnit, cpuSnapshot } from "./support/process-cpu";
 import { RawOnnxruntimeProcess, type RawRun } from "./support/raw-onnxruntime";
 import { benchContext, markdownTable, median, spread } from "./support/report";
@@ -47,6 +54,7 @@ const BURST_RUNS = Number(process.env.BENCH_BURST_RUNS ?? 3);
 const CPU_BOUND_JOBS = Number(process.env.BENCH_CPU_BOUND_JOBS ?? 12);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 15_000);
 const IDLE_RUNS = Number(process.env.BENCH_IDLE_RUNS ?? 3);
+const PROCESS_STARTS = Number(process.env.BENCH_PROCESS_STARTS ?? 40);
 
 const environment = await createIsolatedEnvironment("bench_eval", { EVALUATION_BACKOFF_MS: "200" });
 // After the environment is set: these read it when first used.
@@ -306,12 +314,12 @@ async function burst(model: ModelName, workers: number, jobs: number, setup: Bur
 }
 
 /** Alternates which setup goes first from run to run, so that a drift of the machine favours none. */
-async function alternating<K extends string>(setups: K[], measure: (setup: K) => Promise<BurstRun>): Promise<Record<K, BurstRun[]>> {
-  const rates = Object.fromEntries(setups.map((setup) => [setup, [] as BurstRun[]])) as Record<K, BurstRun[]>;
+async function alternating<K extends string, R>(setups: K[], measure: (setup: K) => Promise<R>): Promise<Record<K, R[]>> {
+  const results = Object.fromEntries(setups.map((setup) => [setup, [] as R[]])) as Record<K, R[]>;
   for (let run = 0; run < BURST_RUNS; run++) {
-    for (const setup of run % 2 === 0 ? setups : [...setups].reverse()) rates[setup].push(await measure(setup));
+    for (const setup of run % 2 === 0 ? setups : [...setups].reverse()) results[setup].push(await measure(setup));
   }
-  return rates;
+  return results;
 }
 
 const usable = usableCores();
@@ -324,8 +332,29 @@ const scaling = await alternating(["one-core 1", "one-core 2", "unconfined 1", "
   const [confinement, workers] = setup.split(" ");
   return burst("cpuBound", Number(workers), CPU_BOUND_JOBS, { oneCoreEach: confinement === "one-core" });
 });
+/** Each run's two-process figure over the one-process figure of the same run. */
+const perRunRatios = (two: number[], one: number[]) => two.map((value, run) => value / one[run]);
 const ratios = (confinement: "one-core" | "unconfined") =>
-  scaling[`${confinement} 2`].map((two, run) => two.perMinute / scaling[`${confinement} 1`][run].perMinute);
+  perRunRatios(scaling[`${confinement} 2`].map((run) => run.perMinute), scaling[`${confinement} 1`].map((run) => run.perMinute));
+
+// ---- (f): the machine's own scaling, one core against two ----
+
+// Two raw processes for the whole section, the one on core 0 alone for one core; nothing of (b)
+// and (d) runs any more. Setups "compute 1", "starts 2"...: the measure and its processes.
+async function machineScalingRuns() {
+  const pinned = await pinnedRawProcesses(path.join(staging, "inputs.npy"), [0, 1], { name: "cpuBound", bytes: MODELS.cpuBound.bytes }, BATCH);
+  try {
+    return await alternating(["compute 1", "compute 2", "starts 1", "starts 2"], (setup) => {
+      const processes = Number(setup.split(" ")[1]);
+      return setup.startsWith("compute")
+        ? inferenceRunsPerMinute(pinned.slice(0, processes), "cpuBound", BATCH, Math.ceil(CPU_BOUND_JOBS / processes))
+        : processStartsPerSecond(processes === 2 ? [0, 1] : [0], PROCESS_STARTS);
+    });
+  } finally {
+    for (const raw of pinned) raw.close();
+  }
+}
+const machineScaling = BURST_RUNS > 0 && usable >= 2 ? await machineScalingRuns() : undefined;
 
 // ---- report ----
 
@@ -396,6 +425,28 @@ if (BURST_RUNS > 0) {
       ],
     ),
   );
+  if (machineScaling) {
+    const { "compute 1": compute1, "compute 2": compute2, "starts 1": starts1, "starts 2": starts2 } = machineScaling;
+    console.log(`\n(f) the machine's own scaling, without the platform: each process pinned to a core of its own (${BURST_RUNS} runs each, order alternating)\n`);
+    console.log(
+      markdownTable(
+        ["measure", "min / median / max"],
+        [
+          [`raw onnxruntime runs per minute of ${MODELS.cpuBound.label}, 1 process on core 0 (${CPU_BOUND_JOBS} runs)`, triple(compute1)],
+          [`the same, 2 processes on cores 0 and 1 at once (${Math.ceil(CPU_BOUND_JOBS / 2)} runs each)`, triple(compute2)],
+          ["throughput ratio 2 / 1, raw onnxruntime", triple(perRunRatios(compute2, compute1), 2)],
+          [`Node process starts per second (\`node -e 0\` back to back), 1 loop on core 0 (${PROCESS_STARTS} starts)`, triple(starts1)],
+          [`the same, 2 loops on cores 0 and 1 at once (${PROCESS_STARTS} starts each)`, triple(starts2)],
+          ["throughput ratio 2 / 1, process starts", triple(perRunRatios(starts2, starts1), 2)],
+        ],
+      ),
+    );
+    console.log(
+      "\nThe platform starts one Node process per evaluation (its sandbox child): (b), mostly process starts, cannot scale across cores better than the machine's process starts do; (d), mostly inference, lies between the two ratios above by the share of each in an evaluation.",
+    );
+  } else {
+    console.log(`\n(f) the machine's own scaling: skipped, ${usable} usable core(s) here; it compares one core with two.`);
+  }
 }
 console.log("\nGoals (issue 11): MLP ratio <= 1.05; tiny >= 600 evaluations per minute per worker; 2 / 1 workers >= 1.8.");
 

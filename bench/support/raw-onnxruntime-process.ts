@@ -1,7 +1,7 @@
-// Raw onnxruntime-node for `npm run bench`'s (c), in a process of its own that does nothing else: a
-// session created from the model's bytes and the test inputs run through it batch by batch, as the
-// sandbox child does, without the platform around it. Started by raw-onnxruntime.ts (IPC, advanced
-// serialization); its one argument is the inputs' .npy file, read once at start.
+// Raw onnxruntime-node for `npm run bench`'s (c) and (f), in a process of its own that does nothing
+// else: a session created from the model's bytes and the test inputs run through it batch by batch,
+// as the sandbox child does, without the platform around it. Started by raw-onnxruntime.ts (IPC,
+// advanced serialization); its one argument is the inputs' .npy file, read once at start.
 import { performance } from "node:perf_hooks";
 import * as ort from "onnxruntime-node";
 import { readNpyFile } from "@goat/contracts/dataset/npy";

@@ -23,9 +23,14 @@ export class RawOnnxruntimeProcess {
   private waiting: ((message: RawOnnxruntimeMessage) => void) | undefined;
   private readonly ready: Promise<void>;
 
-  /** Starts the process on the inputs' .npy file (float32, rows x features). */
-  constructor(inputsPath: string) {
-    this.child = spawn(process.execPath, ["--import", "tsx", ENTRY, inputsPath], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
+  /**
+   * Starts the process on the inputs' .npy file (float32, rows x features). `cpu` pins it to that
+   * CPU (`taskset -c`, util-linux, as the integration tests confine a worker:
+   * tests/integration/support/worker-process.ts), for (f)'s one core against two.
+   */
+  constructor(inputsPath: string, cpu?: number) {
+    const command = [...(cpu !== undefined ? ["taskset", "-c", String(cpu)] : []), process.execPath, "--import", "tsx", ENTRY, inputsPath];
+    this.child = spawn(command[0], command.slice(1), { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
     this.ready = this.next().then((message) => {
       if (message.type === "failed") throw new Error(message.message);
     });
