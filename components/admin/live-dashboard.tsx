@@ -29,6 +29,7 @@ function age(seconds: number | null): string {
 const HEALTH_STYLE: Record<string, string> = {
   online: "bg-emerald-100 text-emerald-800",
   draining: "bg-amber-100 text-amber-800",
+  paused: "bg-orange-100 text-orange-800",
   stopped: "bg-slate-200 text-slate-700",
   lost: "bg-red-100 text-red-800",
 };
@@ -140,7 +141,14 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
                     <div className="font-medium">{worker.id}</div>
                     <div className="text-xs text-slate-500">{worker.host} · {worker.executionProvider}{worker.gpu ? ` · ${worker.gpu.name}` : ""}</div>
                   </td>
-                  <td className="p-2"><span className={`rounded px-2 py-0.5 text-xs ${HEALTH_STYLE[worker.health]}`}>{worker.health}</span></td>
+                  <td className="p-2">
+                    <span
+                      className={`rounded px-2 py-0.5 text-xs ${HEALTH_STYLE[worker.health]}`}
+                      title={worker.health === "paused" ? "Its sandbox processes would not start: it takes no jobs, and checks its sandbox with backoff (see its log)." : undefined}
+                    >
+                      {worker.health}
+                    </span>
+                  </td>
                   <td className="p-2">{worker.currentSubmissionId ? `#${worker.currentSubmissionId}` : "idle"}</td>
                   <td className="p-2">
                     {worker.gpu ? (
@@ -155,7 +163,7 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
                   <td className="p-2 text-xs">{worker.gpu ? `${worker.gpu.temperatureC ?? "?"} °C / ${worker.gpu.powerDrawW ?? "?"} W` : "n/a"}</td>
                   <td className="p-2 text-xs"><LocalTime iso={worker.lastHeartbeatAt} withSeconds /></td>
                   <td className="p-2">
-                    {worker.health === "online" && <ActionButton action={drainWorkerAction} fields={{ workerId: worker.id }} label="Drain" confirm={`Drain ${worker.id}? It finishes its job and stops; the web app keeps running.`} />}
+                    {(worker.health === "online" || worker.health === "paused") && <ActionButton action={drainWorkerAction} fields={{ workerId: worker.id }} label="Drain" confirm={`Drain ${worker.id}? It finishes its job and stops; the web app keeps running.`} />}
                   </td>
                 </tr>
               ))}

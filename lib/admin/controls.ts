@@ -115,7 +115,7 @@ export async function setQueuePaused(actor: SessionUser | null, paused: boolean)
 /** Asks a worker to finish its job and take no more; its heartbeat loop sees the request and closes it. */
 export async function drainWorker(actor: SessionUser | null, workerId: string): Promise<ControlResult> {
   assertAdmin(actor);
-  const { count } = await db.worker.updateMany({ where: { id: workerId, state: "ONLINE", drainRequestedAt: null }, data: { drainRequestedAt: new Date() } });
+  const { count } = await db.worker.updateMany({ where: { id: workerId, state: { in: ["ONLINE", "PAUSED"] }, drainRequestedAt: null }, data: { drainRequestedAt: new Date() } });
   if (count !== 1) throw new ApiError(409, "CONFLICT", `Worker ${workerId} is not online (or is already draining).`);
   await recordAudit(db, actor.id, "worker.drain", `worker:${workerId}`);
   return { message: `Worker ${workerId} will finish its job and stop.` };

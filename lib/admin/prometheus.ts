@@ -71,11 +71,11 @@ function registerScrapedGauges(registry: client.Registry): void {
   });
   const workerRows = () =>
     db.worker.findMany({ select: { id: true, host: true, state: true, lastHeartbeatAt: true, heartbeatIntervalMs: true, figures: true } });
-  scrapedGauge(registry, "goat_worker_up", "1 while a worker heartbeats on time (online or draining), 0 when lost or stopped.", ["worker", "host"], async (gauge) => {
+  scrapedGauge(registry, "goat_worker_up", "1 while a worker heartbeats on time (online, draining or paused), 0 when lost or stopped.", ["worker", "host"], async (gauge) => {
     const now = new Date();
     for (const worker of await workerRows()) {
       const health = workerHealth(worker, now);
-      gauge.set({ worker: worker.id, host: worker.host }, health === "online" || health === "draining" ? 1 : 0);
+      gauge.set({ worker: worker.id, host: worker.host }, health === "online" || health === "draining" || health === "paused" ? 1 : 0);
     }
   });
   const gpuGauge = (name: string, help: string, read: (gpu: NonNullable<ReturnType<typeof parseFigures>>["gpu"]) => number | null | undefined) =>

@@ -15,17 +15,19 @@ import { recordAudit } from "./audit";
  * heartbeat is older than LOST_AFTER_HEARTBEATS x its own interval. The sweep hands a lost
  * worker's running submission back to the queue.
  */
-export type WorkerHealth = "online" | "draining" | "stopped" | "lost";
+export type WorkerHealth = "online" | "draining" | "paused" | "stopped" | "lost";
 
 export function workerHealth(
-  row: { state: "ONLINE" | "DRAINING" | "STOPPED"; lastHeartbeatAt: Date; heartbeatIntervalMs: number; drainRequestedAt?: Date | null },
+  row: { state: "ONLINE" | "DRAINING" | "PAUSED" | "STOPPED"; lastHeartbeatAt: Date; heartbeatIntervalMs: number; drainRequestedAt?: Date | null },
   now = new Date(),
 ): WorkerHealth {
   if (row.state === "STOPPED") return "stopped";
   if (now.getTime() - row.lastHeartbeatAt.getTime() > LOST_AFTER_HEARTBEATS * row.heartbeatIntervalMs) return "lost";
   // A drain request counts at once: the worker only notices it at its next heartbeat, and the
   // dashboard must not show it online in between.
-  return row.state === "DRAINING" || row.drainRequestedAt ? "draining" : "online";
+  if (row.state === "DRAINING" || row.drainRequestedAt) return "draining";
+  // Its sandbox processes would not start: it takes no jobs until a check passes (worker/src/sandbox-breaker.ts).
+  return row.state === "PAUSED" ? "paused" : "online";
 }
 
 export function parseFigures(json: unknown): WorkerFigures | null {

@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import S3rver from "s3rver";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,8 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
-import { startWorker, type WorkerProcess } from "./support/worker-process";
+import { freePort } from "@/tests/support/free-port";
+import { startWorker, workerHealthAt, type WorkerProcess } from "./support/worker-process";
 
 // Several workers, as on several GPU hosts: separate processes with their own ids, sharing only
 // Postgres, Redis and S3-compatible model storage (s3rver, started here). The web side (the
@@ -25,23 +25,10 @@ const workers: WorkerProcess[] = [];
 let slug: string;
 let token: string;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function start(id: string, extraEnv: Record<string, string> = {}) {
   const worker = await startWorker(id, extraEnv);
   workers.push(worker);
   return worker;
-}
-
-async function getHealth(port: number) {
-  const response = await fetch(`http://127.0.0.1:${port}/health`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 beforeAll(async () => {
@@ -124,10 +111,10 @@ describe("graceful shutdown (SIGTERM)", () => {
     const healthPort = await freePort();
     const worker = await start("finishing-worker", { WORKER_HEALTH_PORT: String(healthPort), WORKER_SHUTDOWN_TIMEOUT_MS: "60000" });
     // The health server starts right after the queue consumer says "ready".
-    await waitFor("the health endpoint", () => getHealth(healthPort).catch(() => null), 10_000);
-    expect(await getHealth(healthPort)).toEqual({
+    await waitFor("the health endpoint", () => workerHealthAt(healthPort).catch(() => null), 10_000);
+    expect(await workerHealthAt(healthPort)).toEqual({
       status: 200,
-      body: { status: "ok", workerId: "finishing-worker", redis: "ok", database: "ok", shuttingDown: false },
+      body: { status: "ok", workerId: "finishing-worker", redis: "ok", database: "ok", sandbox: "ok", shuttingDown: false },
     });
     const accepted = await upload(slug, token, buildHangingModel({ tripCount: 600_000n }));
     const id = accepted.body.id as number;
@@ -135,7 +122,7 @@ describe("graceful shutdown (SIGTERM)", () => {
 
     worker.child.kill("SIGTERM");
     await waitFor("the health endpoint to say it is shutting down", async () => {
-      const health = await getHealth(healthPort).catch(() => null);
+      const health = await workerHealthAt(healthPort).catch(() => null);
       return health?.status === 503 && health.body.shuttingDown === true;
     }, 5_000);
     const code = await worker.stop(); // already signalled: waits for the exit

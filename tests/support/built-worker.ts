@@ -22,10 +22,11 @@ export function buildWorker(): void {
 }
 
 /**
- * Node's arguments for the built worker, as production gives them (worker/src/node-flags.ts); a clear
- * error where no globalSetup built it (a script of its own must call buildWorker()).
+ * Node's arguments for the built worker (or a copy of it: `main`), as production gives them
+ * (worker/src/node-flags.ts); a clear error where no globalSetup built it (a script of its own must
+ * call buildWorker()).
  */
-export function builtWorkerArgs(): string[] {
-  if (!existsSync(BUILT_WORKER)) throw new Error(`${BUILT_WORKER} is missing: build the worker first (npm run worker:build)`);
-  return [...WORKER_NODE_FLAGS, BUILT_WORKER];
+export function builtWorkerArgs(main = BUILT_WORKER): string[] {
+  if (!existsSync(main)) throw new Error(`${main} is missing: build the worker first (npm run worker:build)`);
+  return [...WORKER_NODE_FLAGS, main];
 }

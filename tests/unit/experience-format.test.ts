@@ -77,6 +77,14 @@ describe("worker health on the dashboard", () => {
     expect(workerHealth({ ...row, drainRequestedAt: now }, now)).toBe("draining");
     expect(workerHealth({ ...row, state: "STOPPED", drainRequestedAt: now }, now)).toBe("stopped");
   });
+
+  it("shows a worker paused for its sandbox as paused while it heartbeats, draining once a drain is asked for, and lost when silent", () => {
+    const now = new Date("2026-11-29T10:00:00Z");
+    const row = { state: "PAUSED" as const, lastHeartbeatAt: new Date("2026-11-29T09:59:59Z"), heartbeatIntervalMs: 5_000 };
+    expect(workerHealth(row, now)).toBe("paused");
+    expect(workerHealth({ ...row, drainRequestedAt: now }, now)).toBe("draining");
+    expect(workerHealth({ ...row, lastHeartbeatAt: new Date("2026-11-29T09:58:00Z") }, now)).toBe("lost");
+  });
 });
 
 describe("refusal messages", () => {

@@ -18,6 +18,7 @@ import type { ExecutionProviderConfig } from "./onnx/execution-provider";
 import { missingWorkerNodeFlags, WORKER_NODE_FLAGS } from "./node-flags";
 import { sandboxHiddenPaths } from "./sandbox/isolation";
 import { SandboxPool } from "./sandbox/pool";
+import { SandboxBreaker } from "./sandbox-breaker";
 import { TaskDatasetCache } from "./task-datasets";
 import { usableCores } from "@goat/contracts/usable-cores";
 
@@ -40,6 +41,8 @@ export interface RunningWorker {
   handBack(): Promise<string | null>;
   /** Round trips to Redis and Postgres, for the health endpoint: "ok" or what went wrong. */
   checkConnections(): Promise<{ redis: string; database: string }>;
+  /** Why it takes no jobs (its sandbox would not start: sandbox-breaker.ts), or undefined while it does. */
+  sandboxPauseReason(): string | undefined;
   log: Logger;
 }
 
@@ -114,6 +117,23 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     waitOutOutage,
   };
 
+  // Pauses the queue consumer (declared below; a pause only follows a job) while its sandbox cannot start.
+  const breaker = new SandboxBreaker({
+    faultLimit: env.SANDBOX_FAULT_LIMIT,
+    firstCheckDelayMs: env.SANDBOX_CHECK_DELAY_MS,
+    maxCheckDelayMs: 60_000,
+    checkSandbox: () => sandbox.checkStart(),
+    pause: () => worker.pause(true),
+    resume: async () => worker.resume(),
+    onChange: (pausedFor) => {
+      metrics.sandboxPaused.set(pausedFor === undefined ? 0 : 1);
+      // The dashboard's view; a drain requested meanwhile (DRAINING) stays as it is.
+      const [from, to] = pausedFor === undefined ? (["PAUSED", "ONLINE"] as const) : (["ONLINE", "PAUSED"] as const);
+      db.worker.updateMany({ where: { id: env.WORKER_ID, state: from }, data: { state: to } }).catch((error: Error) => log.warn({ err: error }, `could not mark this worker ${to}`));
+    },
+    log,
+  });
+
   const connection = new IORedis(env.REDIS_URL, { maxRetriesPerRequest: null });
   // The submission in hand, for the heartbeat (the dashboard shows each worker's current job).
   let currentSubmissionId: number | null = null;
@@ -161,6 +181,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
         throw new DelayedError();
       }
       if (outcome.outcome === "scored") {
+        breaker.sandboxStarted();
         metrics.evaluations.inc({ outcome: "scored" });
         metrics.evaluationSeconds.observe(outcome.totalMs / 1000);
         // milestones: when each step ended, ms from the job's start (evaluate-submission.ts)
@@ -184,6 +205,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
         throw new UnrecoverableError("cancelled");
       }
       if (error instanceof ParticipantFault) {
+        breaker.sandboxStarted();
         await waitOutOutage("recording the failure", () => failForParticipant(db, submissionId, error));
         await publishStatus(submissionId);
         metrics.evaluations.inc({ outcome: "participant_fault" });
@@ -196,6 +218,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       );
       await publishStatus(submissionId);
       metrics.evaluations.inc({ outcome: "platform_fault" });
+      breaker.evaluationFailed(error);
       jobLog.warn(
         { status: finalAttempt ? "FAILED" : "QUEUED", err: error, durationMs },
         `submission ${submissionId} attempt ${attempt} hit a platform fault: ${(error as Error).message}`,
@@ -279,6 +302,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      breaker.close();
       await worker.close(); // finishes the job in hand, takes no more
       await heartbeat.stop();
       await sandbox.close();
@@ -322,5 +346,5 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     ]);
     return { redis, database };
   };
-  return { worker, close, handBack, checkConnections, log };
+  return { worker, close, handBack, checkConnections, sandboxPauseReason: () => breaker.pauseReason, log };
 }

@@ -18,6 +18,10 @@ const envSchema = z.object({
   SANDBOX_SPARES: z.union([z.literal("auto"), z.coerce.number().int().min(1).max(4)]).default("auto"),
   /** auto: the sandbox child's malloc heap in transparent huge pages where the kernel has them (fewer page faults); off: never (sandbox/huge-pages.ts) */
   SANDBOX_HUGE_PAGES: z.enum(["auto", "off"]).default("auto"),
+  /** Evaluations in a row whose sandbox process could not start before the worker pauses itself (sandbox-breaker.ts) */
+  SANDBOX_FAULT_LIMIT: z.coerce.number().int().min(1).default(3),
+  /** A paused worker's first check of its sandbox, this long after it paused; each next wait doubles, up to 60 s */
+  SANDBOX_CHECK_DELAY_MS: z.coerce.number().int().positive().default(5_000),
   /**
    * BullMQ lock: a worker that stops renewing it (killed, frozen) loses its job after this long; the
    * stalled check then moves the job within STALLED_INTERVAL_MS. Together at most ~11 s, for the

@@ -5,8 +5,9 @@ import type { AddressInfo } from "node:net";
  * The worker's health endpoint, for the container's healthcheck (docker-compose.yml) and for
  * load balancers or monitors on other hosts, and its Prometheus `GET /metrics`.
  * `GET /health` (any other path answers the same) is 200
- * when the worker's Redis and Postgres connections answer and it is not shutting down, 503
- * otherwise, with the reasons as JSON. A worker that is shutting down is healthy in the sense
+ * when the worker's Redis and Postgres connections answer, it is not shutting down and it takes
+ * jobs, 503 otherwise, with the reasons as JSON: `sandbox` says why a worker whose sandbox
+ * processes would not start takes none (sandbox-breaker.ts). A worker that is shutting down is healthy in the sense
  * of "doing the right thing", but it takes no more jobs; saying 503 keeps `docker compose ps`
  * and monitors truthful while it finishes its job.
  */
@@ -15,6 +16,8 @@ export interface WorkerHealth {
   workerId: string;
   redis: string;
   database: string;
+  /** "ok", or why the worker takes no jobs (its sandbox processes would not start). */
+  sandbox: string;
   shuttingDown: boolean;
 }
 
@@ -25,6 +28,8 @@ export interface HealthServerOptions {
   workerId: string;
   checkConnections(): Promise<{ redis: string; database: string }>;
   isShuttingDown(): boolean;
+  /** Why the worker takes no jobs for its sandbox, or undefined while it does. */
+  sandboxPauseReason?(): string | undefined;
   /** A hung Postgres or Redis must not hang the healthcheck: past this, the check counts as failed. */
   timeoutMs?: number;
   /** Prometheus exposition for `GET /metrics` (observability.ts); without it /metrics answers 404. */
@@ -47,8 +52,9 @@ export async function workerHealth(opts: HealthServerOptions): Promise<WorkerHea
     timeout,
   ]).finally(() => clearTimeout(timer));
   const shuttingDown = opts.isShuttingDown();
-  const healthy = connections.redis === "ok" && connections.database === "ok" && !shuttingDown;
-  return { status: healthy ? "ok" : "unavailable", workerId: opts.workerId, ...connections, shuttingDown };
+  const sandbox = opts.sandboxPauseReason?.() ?? "ok";
+  const healthy = connections.redis === "ok" && connections.database === "ok" && sandbox === "ok" && !shuttingDown;
+  return { status: healthy ? "ok" : "unavailable", workerId: opts.workerId, ...connections, sandbox, shuttingDown };
 }
 
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {

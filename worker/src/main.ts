@@ -11,7 +11,14 @@ const { log } = running;
 let stopping = false;
 const { registry } = workerMetrics();
 const serve = (port: number) =>
-  startHealthServer({ port, workerId: env.WORKER_ID, checkConnections: running.checkConnections, isShuttingDown: () => stopping, metrics: registry });
+  startHealthServer({
+    port,
+    workerId: env.WORKER_ID,
+    checkConnections: running.checkConnections,
+    isShuttingDown: () => stopping,
+    sandboxPauseReason: running.sandboxPauseReason,
+    metrics: registry,
+  });
 const health = env.WORKER_HEALTH_PORT > 0 ? await serve(env.WORKER_HEALTH_PORT) : undefined;
 if (health) log.info(`health and metrics: http://0.0.0.0:${health.port}/health, /metrics`);
 // A metrics port of its own, where the health port is not published to Prometheus.

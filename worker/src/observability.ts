@@ -4,7 +4,8 @@ import type { WorkerFigures } from "@goat/contracts/worker-heartbeat";
 /**
  * The worker's own Prometheus metrics (prom-client), served on its health port at /metrics
  * (health.ts): default process metrics, evaluations by outcome and their duration as they happen,
- * sandbox kills for the limits, and the latest GPU/CPU figures of its heartbeat. Prometheus sums
+ * sandbox kills for the limits, whether it paused for a sandbox that would not start, and the
+ * latest GPU/CPU figures of its heartbeat. Prometheus sums
  * them across workers; docs/observability.md has the scrape configuration and a dashboard.
  */
 export interface WorkerMetrics {
@@ -13,6 +14,8 @@ export interface WorkerMetrics {
   evaluationSeconds: client.Histogram<string>;
   /** Counts the sandbox kills that a participant fault code stands for (time or memory limit). */
   countSandboxKill(code: string): void;
+  /** 1 while the worker takes no jobs because its sandbox would not start (sandbox-breaker.ts). */
+  sandboxPaused: client.Gauge;
   recordFigures(figures: WorkerFigures): void;
 }
 
@@ -57,6 +60,11 @@ export function workerMetrics(): WorkerMetrics {
       name: "goat_evaluation_duration_seconds",
       help: "Time from a worker claiming a submission to its stored result.",
       buckets: EVALUATION_SECONDS_BUCKETS,
+      registers: [registry],
+    }),
+    sandboxPaused: new client.Gauge({
+      name: "goat_worker_sandbox_paused",
+      help: "1 while this worker takes no jobs because its sandbox processes would not start; it checks them with backoff.",
       registers: [registry],
     }),
     countSandboxKill(code) {

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import net from "node:net";
 
 // Docker and Compose (Debian's docker-compose 1.29) as a user runs them, against the private engine
 // that scripts/docker/engine.sh started (DOCKER_HOST in the environment).
@@ -117,10 +116,4 @@ export async function until<T>(what: string, check: () => T | null | false | Pro
   }
 }
 
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from "../../support/free-port";

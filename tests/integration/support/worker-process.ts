@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { builtWorkerArgs } from "../../support/built-worker";
+import { BUILT_WORKER, builtWorkerArgs } from "../../support/built-worker";
 
 /**
  * A real worker process (`node <WORKER_NODE_FLAGS> worker/dist/main.mjs`, built by the globalSetup), as production runs it, pointed at the test
@@ -32,8 +32,8 @@ function dyingWithTestRun(): string[] {
  * as a container's CPU limit confines a deployed worker: Node counts only the CPUs it may run on,
  * so the worker plans for that many cores (contracts/src/usable-cores.ts).
  */
-export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000, cpuList?: string): Promise<WorkerProcess> {
-  const command = [...dyingWithTestRun(), ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []), process.execPath, ...builtWorkerArgs()];
+export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000, cpuList?: string, main = BUILT_WORKER): Promise<WorkerProcess> {
+  const command = [...dyingWithTestRun(), ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []), process.execPath, ...builtWorkerArgs(main)];
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {
@@ -79,4 +79,10 @@ export async function startWorker(id: string, extraEnv: Record<string, string> =
       return exited;
     },
   };
+}
+
+/** A worker's `GET /health` (worker/src/health.ts): its status code and JSON body. */
+export async function workerHealthAt(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`http://127.0.0.1:${port}/health`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -290,6 +290,24 @@ export class SandboxPool {
     await Promise.all(this.spares.map((spare) => spare.settledFor(inputsKey, this.opts.startTimeoutMs)));
   }
 
+  /**
+   * Starts a sandbox process and waits until it is ready: a spare, kept (or, for a pool without
+   * spares, one that is killed once ready). Rejects as an evaluation's start would
+   * (SANDBOX_START_FAILED, SANDBOX_START_TIMEOUT, SANDBOX_LOST). The check of a worker that paused
+   * because its sandbox would not start (sandbox-breaker.ts).
+   */
+  async checkStart(): Promise<void> {
+    if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
+    this.fillSpares();
+    if (this.spares.length > 0) return this.sparesReady();
+    const probe = this.spawn();
+    try {
+      await probe.readyFor(this.spareInputsKey(), this.opts.startTimeoutMs);
+    } finally {
+      probe.kill();
+    }
+  }
+
   /** The key of the inputs the spares hold (the last task's), or "" before any. */
   private spareInputsKey(): string {
     return this.hint ? this.inputsFor(this.hint).key : "";
