@@ -40,6 +40,10 @@ beforeAll(async () => {
   });
   slug = task.slug;
   token = (await participantWithTeam()).token;
+  // Integration files share one queue: the broken worker would fail jobs that earlier files queued
+  // and never ran, and pause before it saw this file's. They are dropped here (their submissions
+  // stay QUEUED in Postgres), as admin-workers.test.ts does.
+  await evaluationQueue().drain(true);
 });
 
 afterAll(async () => {
