@@ -10,7 +10,7 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
-import { startWorker, type WorkerProcess } from "./support/worker-process";
+import { dropJobsLeftByEarlierFiles, startWorker, type WorkerProcess } from "./support/worker-process";
 
 // Heartbeats from real worker processes; one is killed with -9 mid-evaluation: the dashboard shows
 // it lost within LOST_AFTER_HEARTBEATS x its interval, its job is handed back and completes on
@@ -34,9 +34,7 @@ beforeAll(async () => {
   });
   slug = task.slug;
   token = (await participantWithTeam()).token;
-  // Integration files share one queue: jobs that earlier files queued and never ran would keep these
-  // workers busy. They are dropped here (their submissions stay QUEUED in Postgres).
-  await evaluationQueue().drain(true);
+  await dropJobsLeftByEarlierFiles();
 });
 
 afterAll(async () => {

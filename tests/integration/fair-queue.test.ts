@@ -9,7 +9,7 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { submissionStatus, upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
-import { startWorker, type WorkerProcess } from "./support/worker-process";
+import { dropJobsLeftByEarlierFiles, startWorker, type WorkerProcess } from "./support/worker-process";
 
 // The fair queue against real Postgres, Redis and worker processes: round-robin across teams, the
 // per-team running limit, positions that are the real start order, and kill -9 of a worker.
@@ -66,7 +66,7 @@ beforeAll(async () => {
   // ran would take places in the order under test (positions count every QUEUED row). Their files
   // are done: cancel the rows and drop the jobs.
   await db.submission.updateMany({ where: { status: "QUEUED" }, data: { status: "CANCELLED", message: "Left by an earlier test file." } });
-  await evaluationQueue().drain(true);
+  await dropJobsLeftByEarlierFiles();
   const user = await createUser({ email: `${uniqueName("admin")}@test.local`, name: "Organiser", password: "admin-password-1", role: "ADMIN" });
   admin = { id: user.id, email: user.email, name: user.name, role: "ADMIN", team: null };
   const task = await taskWithDataset({

@@ -10,7 +10,7 @@ import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from ".
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
 import { freePort } from "@/tests/support/free-port";
-import { startWorker, workerHealthAt, type WorkerProcess } from "./support/worker-process";
+import { dropJobsLeftByEarlierFiles, startWorker, workerHealthAt, type WorkerProcess } from "./support/worker-process";
 
 // A worker whose sandbox processes cannot start (here: a copy of the built worker whose sandbox
 // child exits at once, as a broken deployment would) pauses after SANDBOX_FAULT_LIMIT evaluations
@@ -40,10 +40,8 @@ beforeAll(async () => {
   });
   slug = task.slug;
   token = (await participantWithTeam()).token;
-  // Integration files share one queue: the broken worker would fail jobs that earlier files queued
-  // and never ran, and pause before it saw this file's. They are dropped here (their submissions
-  // stay QUEUED in Postgres), as admin-workers.test.ts does.
-  await evaluationQueue().drain(true);
+  // Else the broken worker would fail those jobs and pause before it saw this file's.
+  await dropJobsLeftByEarlierFiles();
 });
 
 afterAll(async () => {

@@ -124,7 +124,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
     maxCheckDelayMs: 60_000,
     checkSandbox: () => sandbox.checkStart(),
     pause: () => worker.pause(true),
-    resume: async () => worker.resume(),
+    resume: () => worker.resume(),
     onChange: (pausedFor) => {
       metrics.sandboxPaused.set(pausedFor === undefined ? 0 : 1);
       // The dashboard's view; a drain requested meanwhile (DRAINING) stays as it is.
