@@ -8,7 +8,7 @@ import { datasetVersionDir } from "@goat/contracts/paths";
 import { buildMlp } from "@/tools/onnx/build-model";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
 import { submissionStatus, upload } from "./support/upload";
-import { waitForFinalStatus } from "./support/wait";
+import { waitFor, waitForFinalStatus } from "./support/wait";
 import { startWorker, type WorkerProcess } from "./support/worker-process";
 
 // A platform fault (here: the task's hidden test set is missing on the worker's disk) is retried
@@ -25,6 +25,15 @@ afterAll(async () => {
   await worker.stop();
   await evaluationQueue().close();
 });
+
+/** The messages of the platform faults the worker logged for one submission, attempt by attempt. */
+function platformFaultsLogged(submissionId: number): string[] {
+  return worker
+    .logRecords()
+    .filter((record) => record.submissionId === submissionId && record.err?.type === "PlatformFault")
+    .sort((a, b) => (a.attempt ?? 0) - (b.attempt ?? 0))
+    .map((record) => record.err!.message);
+}
 
 /** A 10-class task with a daily quota of 5, and a team to submit to it. */
 async function taskWithQuotaOfFive(seed: number) {
@@ -48,7 +57,7 @@ it("retries a platform fault, then fails it as PLATFORM without costing quota", 
   const final = await waitForFinalStatus(accepted.body.id, 60_000);
   expect(final).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", attempts: 4 });
   expect(final.message).toMatch(/on our side.*does not count against your quota/);
-  expect(worker.output()).toMatch(/attempt 1 hit a platform fault: The test set of/);
+  expect(platformFaultsLogged(accepted.body.id)[0]).toMatch(/^The test set of "task-[^"]+": /);
 
   const status = await submissionStatus(task.slug, accepted.body.id, caller.token);
   expect(status.body).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", result: null });
@@ -67,7 +76,11 @@ it("fails a dataset whose files changed after the import as PLATFORM, never scor
   const accepted = await upload(task.slug, caller.token, buildMlp({ sizes: [784, 8, 10], seed: 9 }));
   const final = await waitForFinalStatus(accepted.body.id, 60_000);
   expect(final).toMatchObject({ status: "FAILED", failureKind: "PLATFORM", attempts: 4 });
-  expect(worker.output()).toMatch(/platform fault: The test set of "[^"]+": \S+ holds version [0-9a-f]{12}, not [0-9a-f]{12}: its files changed after the import/);
+  // Each attempt's fault is logged for the operators with the cause (the participant sees only the template above).
+  // The record of the last attempt is written just after the FAILED status it reports.
+  await waitFor("the last attempt's log record", async () => platformFaultsLogged(accepted.body.id).length === 4, 5_000);
+  const faults = platformFaultsLogged(accepted.body.id);
+  for (const fault of faults) expect(fault).toMatch(/^The test set of "task-[^"]+": \S+ holds version [0-9a-f]{12}, not [0-9a-f]{12}: its files changed after the import/);
   expect(await db.result.findUnique({ where: { submissionId: accepted.body.id } })).toBeNull();
   expect(await quotaState(db, caller.team.id, task)).toMatchObject({ used: 0, remaining: 5 });
 });

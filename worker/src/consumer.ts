@@ -162,7 +162,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
       if (attempt > maxAttempts) {
         // Its workers died under it again and again (killed, out of memory): the platform's fault.
         await waitOutOutage("recording the platform fault", () =>
-          recordPlatformFault(db, submissionId, new Error(`started ${attempt} times; its workers kept dying`), true),
+          recordPlatformFault(db, submissionId, true),
         );
         await publishStatus(submissionId);
         metrics.evaluations.inc({ outcome: "platform_fault" });
@@ -213,7 +213,7 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
         jobLog.info({ status: "FAILED", code: error.code, durationMs }, `submission ${submissionId} failed (participant, ${error.code}): ${error.displayMessage}`);
         throw new UnrecoverableError(error.displayMessage);
       }
-      await waitOutOutage("recording the platform fault", () => recordPlatformFault(db, submissionId, error as Error, finalAttempt)).catch(
+      await waitOutOutage("recording the platform fault", () => recordPlatformFault(db, submissionId, finalAttempt)).catch(
         (recordError: Error) => jobLog.error({ err: recordError }, "could not record the platform fault"),
       );
       await publishStatus(submissionId);
@@ -271,8 +271,13 @@ export async function startEvaluationWorker(env: WorkerEnv): Promise<RunningWork
   worker.on("failed", (job, error) => {
     if (!job || error instanceof UnrecoverableError || error.name === "UnrecoverableError") return;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    void recordPlatformFault(db, job.data.submissionId, error, true)
-      .then(() => publishStatus(job.data.submissionId))
+    const { submissionId } = job.data;
+    void recordPlatformFault(db, submissionId, true)
+      .then(async (changed) => {
+        if (!changed) return; // the processor recorded and logged it
+        log.warn({ submissionId, status: "FAILED" }, `submission ${submissionId} failed: its job ended without its evaluation finishing (${error.message})`);
+        await publishStatus(submissionId);
+      })
       .catch(() => {});
   });
   await worker.waitUntilReady();

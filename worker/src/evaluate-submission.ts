@@ -558,14 +558,12 @@ export async function failForParticipant(db: Db, submissionId: number, fault: Pa
 /**
  * A platform fault: the job will be retried, so the submission goes back to QUEUED; after the last
  * attempt it ends FAILED as a platform fault, which costs the team no quota (or, for a re-score,
- * keeps its previous result).
+ * keeps its previous result). The fault itself is for the operators: the caller logs it. Returns
+ * whether the submission changed (not when it had ended already).
  */
-export async function recordPlatformFault(db: Db, submissionId: number, error: Error, finalAttempt: boolean): Promise<void> {
-  if (finalAttempt && (await keepPreviousResult(db, submissionId, ["RUNNING", "QUEUED"], "the evaluation failed on our side."))) {
-    console.error(`[worker] re-score of submission ${submissionId} failed for a platform fault: ${error.message}`);
-    return;
-  }
-  await db.submission.updateMany({
+export async function recordPlatformFault(db: Db, submissionId: number, finalAttempt: boolean): Promise<boolean> {
+  if (finalAttempt && (await keepPreviousResult(db, submissionId, ["RUNNING", "QUEUED"], "the evaluation failed on our side."))) return true;
+  const { count } = await db.submission.updateMany({
     where: { id: submissionId, status: { in: ["RUNNING", "QUEUED"] } },
     data: finalAttempt
       ? {
@@ -576,5 +574,5 @@ export async function recordPlatformFault(db: Db, submissionId: number, error: E
         }
       : { status: "QUEUED", workerId: null, message: "Retrying after a problem on our side." },
   });
-  if (finalAttempt) console.error(`[worker] submission ${submissionId} failed for a platform fault: ${error.message}`);
+  return count === 1;
 }

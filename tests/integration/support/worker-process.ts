@@ -12,7 +12,17 @@ export interface WorkerProcess {
   id: string;
   child: ChildProcess;
   output(): string;
+  /** Its log records (pino writes one JSON object per line), for assertions on fields rather than on escaped text. */
+  logRecords(): WorkerLogRecord[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface WorkerLogRecord {
+  msg: string;
+  submissionId?: number;
+  attempt?: number;
+  status?: string;
+  err?: { type: string; message: string };
 }
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -74,6 +84,11 @@ export async function startWorker(id: string, extraEnv: Record<string, string> =
     id,
     child,
     output: () => log,
+    logRecords: () =>
+      log
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as WorkerLogRecord),
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
