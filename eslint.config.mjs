@@ -41,6 +41,13 @@ const config = [
     },
   },
   {
+    // The benchmarks and the chaos suite start workers through this file before they point the
+    // environment at their own Postgres and Redis: a web-app module read at import time would bind
+    // to the default database instead (a CI failure and a broken `npm run bench` once).
+    files: ["tests/integration/support/worker-process.ts", "tests/support/built-worker.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/*", "@/lib/**", "**/lib/*", "**/lib/**"], message: "Keep the worker launcher free of web-app modules: they read the environment when imported (see tests/integration/support/shared-queue.ts)." }, generatedClient] }] },
+  },
+  {
     // The webhook deliveries' consumer is the one BullMQ Worker of the web app: network I/O that needs
     // the internet, which the evaluation workers' network does not reach (see the file's comment).
     files: ["lib/webhooks/consumer.ts"],

@@ -10,7 +10,8 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
-import { dropJobsLeftByEarlierFiles, startWorker, type WorkerProcess } from "./support/worker-process";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
+import { startWorker, type WorkerProcess } from "./support/worker-process";
 
 // Heartbeats from real worker processes; one is killed with -9 mid-evaluation: the dashboard shows
 // it lost within LOST_AFTER_HEARTBEATS x its interval, its job is handed back and completes on

@@ -9,7 +9,8 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { submissionStatus, upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
-import { dropJobsLeftByEarlierFiles, startWorker, type WorkerProcess } from "./support/worker-process";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
+import { startWorker, type WorkerProcess } from "./support/worker-process";
 
 // The fair queue against real Postgres, Redis and worker processes: round-robin across teams, the
 // per-team running limit, positions that are the real start order, and kill -9 of a worker.

@@ -10,7 +10,8 @@ import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from ".
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
 import { freePort } from "@/tests/support/free-port";
-import { dropJobsLeftByEarlierFiles, startWorker, workerHealthAt, type WorkerProcess } from "./support/worker-process";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
+import { startWorker, workerHealthAt, type WorkerProcess } from "./support/worker-process";
 
 // A worker whose sandbox processes cannot start (here: a copy of the built worker whose sandbox
 // child exits at once, as a broken deployment would) pauses after SANDBOX_FAULT_LIMIT evaluations

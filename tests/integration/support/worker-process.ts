@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { BUILT_WORKER, builtWorkerArgs } from "../../support/built-worker";
 
 /**
@@ -101,13 +100,4 @@ export async function startWorker(id: string, extraEnv: Record<string, string> =
 export async function workerHealthAt(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`http://127.0.0.1:${port}/health`);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/**
- * Integration files share one queue: jobs that earlier files queued and never ran would be taken by
- * the workers a file starts (keeping them busy, or failing on a worker built to fail). A file whose
- * workers must see only its own jobs drops them first; their submissions stay as they are in Postgres.
- */
-export async function dropJobsLeftByEarlierFiles(): Promise<void> {
-  await evaluationQueue().drain(true);
 }
