@@ -44,6 +44,7 @@ import { inferenceRunsPerMinute, pinnedRawProcesses, processStartsPerSecond } fr
 import { cpuPerUnit, cpuSnapshot } from "./support/process-cpu";
 import { RawOnnxruntimeProcess, type RawRun } from "./support/raw-onnxruntime";
 import { benchContext, markdownTable, median, spread } from "./support/report";
+import { echoChild, wakeFigures, type WakeFigures } from "./support/wake-latency";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000);
 // 15 runs: this machine's inference times spread by 10-40% within a run; 7 left the MLP ratio's median moving by ~0.1.
@@ -186,6 +187,7 @@ async function quiet() {
 
 const singleRows: string[][] = [];
 const breakdownRows: string[][] = [];
+const rawMedianMs: Partial<Record<ModelName, number>> = {};
 for (const model of ["mlp", "tiny"] as const) {
   await platformEvaluation(model); // the label cache, the inputs and the spare
   await rawOnnxruntime(model);
@@ -210,6 +212,7 @@ for (const model of ["mlp", "tiny"] as const) {
   }
   const p = spread(platform);
   const r = spread(raw);
+  rawMedianMs[model] = median(raw);
   singleRows.push([
     MODELS[model].label,
     `${p.min} / ${p.median} / ${p.max}`,
@@ -232,6 +235,22 @@ for (const model of ["mlp", "tiny"] as const) {
     `${median(rawRuns.map((run) => run.sessionMs)).toFixed(1)} / ${median(rawRuns.map((run) => run.inferenceMs)).toFixed(1)}`,
   ]);
 }
+// The machine's wake-up, as the evaluations above met it: through the worker's own pool, and to a
+// Node child over IPC, after a gap as long as the MLP's raw inference.
+const WAKE_RUNS = 20;
+const wakeGapMs = Math.round(rawMedianMs.mlp ?? 80);
+await quiet();
+const echo = echoChild();
+let wake: { postgres: WakeFigures; ipc: WakeFigures };
+try {
+  wake = {
+    postgres: await wakeFigures(() => ctx.db.pool.query("SELECT 1"), wakeGapMs, WAKE_RUNS),
+    ipc: await wakeFigures(() => echo.ping(), wakeGapMs, WAKE_RUNS),
+  };
+} finally {
+  echo.close();
+}
+
 // (e): the same evaluation after an idle spell (the spare is ready; nothing else of this process runs).
 const idleRuns: PlatformRun[] = [];
 for (let run = 0; run < IDLE_RUNS; run++) {
@@ -379,6 +398,19 @@ console.log(
     ["model", "claim", "model staged, child told", "session", "inference", "rest of the child, outputs back", "checks, metrics", "intervals", "result write", "raw: session / inference"],
     breakdownRows,
   ),
+);
+console.log(`\nthe machine's wake-up: a round trip back to back, and after its peer sat idle ${wakeGapMs} ms (the MLP's raw inference; medians of ${WAKE_RUNS}, ms)\n`);
+console.log(
+  markdownTable(
+    ["round trip", "back to back", "after the idle gap"],
+    [
+      ["Postgres `SELECT 1` through the worker's pool", wake.postgres.backToBack.toFixed(3), wake.postgres.afterGap.toFixed(3)],
+      ["a message to a Node child over IPC and back", wake.ipc.backToBack.toFixed(3), wake.ipc.afterGap.toFixed(3)],
+    ],
+  ),
+);
+console.log(
+  "An evaluation makes at least four such trips after a wait (the claim, the model to its sandbox child, the outputs back, the result write): the difference of the columns is the machine's, in each of them.",
 );
 if (IDLE_RUNS > 0) {
   console.log(`\n(e) one evaluation of the ${MODELS.mlp.label} after the worker sat idle ${IDLE_MS / 1000} s (${IDLE_RUNS} runs; min / median / max, ms)\n`);
