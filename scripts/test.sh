@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: `npm test`. Installs what is missing, starts Postgres and Redis if they are
-# down, then type-checks, lints and runs the unit, integration, security and chaos tests against the real services.
+# down, then type-checks, lints and runs the unit, integration, security, chaos and end-to-end tests against the
+# real services, and checks that the evaluation benchmark still runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,13 @@ echo "[test] chaos (kill -9, Redis and Postgres restarts against private instanc
 npx vitest run --project chaos
 echo "[test] end-to-end (built web app, seed, worker, curl)"
 npx vitest run --project e2e
+echo "[test] the evaluation benchmark starts and finishes (one repetition of its (a); its figures are not checked)"
+bench_log="$(mktemp)"
+if ! BENCH_REPS=1 BENCH_IDLE_RUNS=0 BENCH_BURST_RUNS=0 npm run --silent bench > "$bench_log" 2>&1; then
+  tail -n 40 "$bench_log" >&2
+  rm -f "$bench_log"
+  echo "[test] npm run bench failed" >&2
+  exit 1
+fi
+grep -q "^(a) one evaluation" "$bench_log" || { tail -n 40 "$bench_log" >&2; echo "[test] npm run bench printed no table" >&2; exit 1; }
+rm -f "$bench_log"
