@@ -295,6 +295,10 @@ describe("sandbox children are started by a launcher, not by the worker (spawner
       // Only what Node's spawn adds for the launcher's own IPC channel: no secret, no PATH.
       const environ = readFileSync(`/proc/${launcher}/environ`, "utf8").split("\0").filter(Boolean);
       expect(environ.map((entry) => entry.split("=")[0]).sort()).toEqual(["NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"]);
+      // The evaluated child is being killed by the launcher (resultStored): once its exit is seen,
+      // the pool lists only the two spares, which stay (its /proc entry could vanish mid-check before).
+      await own.sparesReady();
+      for (const deadline = Date.now() + 10_000; own.processIds.length !== 2 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(own.processIds.length).toBeGreaterThanOrEqual(2);
       for (const pid of own.processIds) expect(parentPid(pid)).toBe(launcher);
     } finally {
