@@ -24,7 +24,6 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/integration/global-setup.ts"],
-          setupFiles: ["tests/integration/support/empty-queue.setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Integration files share one Postgres database and Redis prefix per run; run them one at a time.
@@ -39,7 +38,6 @@ export default defineConfig({
           include: ["tests/security/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/integration/global-setup.ts"],
-          setupFiles: ["tests/integration/support/empty-queue.setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

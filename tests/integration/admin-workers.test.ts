@@ -10,6 +10,7 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
 import { startWorker, type WorkerProcess } from "./support/worker-process";
 
 // Heartbeats from real worker processes; one is killed with -9 mid-evaluation: the dashboard shows
@@ -34,6 +35,7 @@ beforeAll(async () => {
   });
   slug = task.slug;
   token = (await participantWithTeam()).token;
+  await dropJobsLeftByEarlierFiles();
 });
 
 afterAll(async () => {

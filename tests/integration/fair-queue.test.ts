@@ -9,6 +9,7 @@ import { buildHangingModel } from "@/tests/support/onnx/failing-models";
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset, uniqueName } from "./support/fixtures";
 import { submissionStatus, upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
 import { startWorker, type WorkerProcess } from "./support/worker-process";
 
 // The fair queue against real Postgres, Redis and worker processes: round-robin across teams, the
@@ -64,8 +65,9 @@ function maxOverlap(rows: { startedAt: Date | null; finishedAt: Date | null }[])
 beforeAll(async () => {
   // Integration files share one database and queue: submissions that earlier files queued and never
   // ran would take places in the order under test (positions count every QUEUED row). Their files
-  // are done: cancel the rows (their jobs are dropped already: empty-queue.setup.ts).
+  // are done: cancel the rows and drop the jobs.
   await db.submission.updateMany({ where: { status: "QUEUED" }, data: { status: "CANCELLED", message: "Left by an earlier test file." } });
+  await dropJobsLeftByEarlierFiles();
   const user = await createUser({ email: `${uniqueName("admin")}@test.local`, name: "Organiser", password: "admin-password-1", role: "ADMIN" });
   admin = { id: user.id, email: user.email, name: user.name, role: "ADMIN", team: null };
   const task = await taskWithDataset({

@@ -10,6 +10,7 @@ import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from ".
 import { upload } from "./support/upload";
 import { waitFor, waitForFinalStatus } from "./support/wait";
 import { freePort } from "@/tests/support/free-port";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
 import { startWorker, workerHealthAt, type WorkerProcess } from "./support/worker-process";
 
 // A worker whose sandbox processes cannot start (here: a copy of the built worker whose sandbox
@@ -40,6 +41,8 @@ beforeAll(async () => {
   });
   slug = task.slug;
   token = (await participantWithTeam()).token;
+  // Else the broken worker would fail those jobs and pause before it saw this file's.
+  await dropJobsLeftByEarlierFiles();
 });
 
 afterAll(async () => {

@@ -5,8 +5,8 @@ import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 
 /**
  * Integration files share one queue: jobs that earlier files queued and never ran would be taken by
- * the workers a file starts (keeping them busy, or failing on a worker built to fail). Every file
- * drops them first (empty-queue.setup.ts); their submissions stay as they are in Postgres.
+ * the workers a file starts (keeping them busy, or failing on a worker built to fail). A file whose
+ * workers must see only its own jobs drops them first; their submissions stay as they are in Postgres.
  */
 export async function dropJobsLeftByEarlierFiles(): Promise<void> {
   await evaluationQueue().drain(true);
