@@ -49,6 +49,13 @@ export async function reconcileEvaluationQueue(now = new Date()): Promise<{ requ
       data: { status: "QUEUED", workerId: null },
     });
     if (count === 1) {
+      // Rare, and the submission is claimed a second time: said on its own line, with why.
+      log.warn(
+        { submissionId: submission.id, workerId: submission.workerId, ageMs: age, overdue },
+        `reconciler: submission ${submission.id} was RUNNING for ${Math.round(age / 1000)} s with no job, ` +
+          (overdue ? "long past its evaluation limit" : `and its worker ${submission.workerId ?? "(none)"} is not connected to the queue`) +
+          ": queued again",
+      );
       await enqueueEvaluation(submission.id, "reconcile");
       requeued.push(submission.id);
     }

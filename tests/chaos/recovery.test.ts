@@ -87,13 +87,23 @@ async function waitAllScored(ids: number[], timeoutMs: number) {
 async function expectScoredOnce(ids: number[], attempts: Record<number, number> | ((id: number, attempts: number) => boolean) = {}) {
   const finals = await waitAllScored(ids, 240_000);
   expect(finals.map((row) => [row.id, row.status])).toEqual(ids.map((id) => [id, "SCORED"]));
-  if (typeof attempts === "function") for (const row of finals) expect(attempts(row.id, row.attempts), `attempts of submission ${row.id}: ${row.attempts}`).toBe(true);
-  else expect(finals.map((row) => [row.id, row.attempts])).toEqual(ids.map((id) => [id, attempts[id] ?? 1]));
+  if (typeof attempts === "function") for (const row of finals) expect(attempts(row.id, row.attempts), `attempts of submission ${row.id}: ${row.attempts}\n${workerLines(row.id)}`).toBe(true);
+  else {
+    const unexpected = finals.filter((row) => row.attempts !== (attempts[row.id] ?? 1)).map((row) => row.id);
+    expect(finals.map((row) => [row.id, row.attempts]), unexpected.map(workerLines).join("\n")).toEqual(ids.map((id) => [id, attempts[id] ?? 1]));
+  }
   const results = await p.db.result.groupBy({ by: ["submissionId"], where: { submissionId: { in: ids } }, _count: true });
   expect(results).toHaveLength(ids.length);
   expect(results.every((group) => group._count === 1)).toBe(true);
   // Nothing stuck anywhere: no submission of the run left QUEUED or RUNNING.
   expect(await p.db.submission.count({ where: { status: { in: ["QUEUED", "RUNNING"] } } })).toBe(0);
+}
+
+/** The workers' log lines that name the submission: what a failed attempts assertion shows. */
+function workerLines(id: number): string {
+  const names = new RegExp(`(submission\\D{0,4}|"submissionId":)${id}\\b`);
+  const lines = [...p.workers.entries()].flatMap(([name, worker]) => worker.output().split("\n").filter((line) => names.test(line)).map((line) => `${name}: ${line}`));
+  return `the workers' lines about submission ${id}:\n${lines.slice(-40).join("\n")}`;
 }
 
 const seconds = (since: number) => (Date.now() - since) / 1000;

@@ -7,6 +7,7 @@ import { buildAllocatingModel, buildHangingModel, buildNaNModel, buildThrowingMo
 import { int64Labels, participantWithTeam, randomRows, taskWithDataset } from "./support/fixtures";
 import { firstColumns, referenceClassification, referenceRegression, selectColumnsModel } from "./support/exact-models";
 import { leaderboard, queueStatus, submissionStatus, upload } from "./support/upload";
+import { dropJobsLeftByEarlierFiles } from "./support/shared-queue";
 import { waitForFinalStatus } from "./support/wait";
 import { startWorker, type WorkerProcess } from "./support/worker-process";
 import { bootstrapInterval, decodeSplitOutcomes, metricsOfClassifiedRows } from "../../worker/src/metrics/index";
@@ -22,6 +23,9 @@ let beta: Awaited<ReturnType<typeof participantWithTeam>>;
 beforeAll(async () => {
   alpha = await participantWithTeam();
   beta = await participantWithTeam();
+  // The attempts and the worker of each submission are asserted: this worker takes no job of an
+  // earlier file (a re-score of dataset-versions.test.ts, say) before this file's own.
+  await dropJobsLeftByEarlierFiles();
   worker = await startWorker("pipeline-worker");
 });
 
