@@ -55,8 +55,10 @@ export async function handBackLostWorkers(now = new Date()): Promise<{ lost: str
   const requeued: number[] = [];
   const silent = candidates.filter((worker) => workerHealth(worker, now) === "lost");
   if (silent.length === 0) return { lost, requeued };
-  // Without Redis no one can tell a dead worker from a live one: this throws and the sweep waits.
-  const connected = await connectedWorkerIds();
+  // Without Redis no one can tell a dead worker from a live one: this throws and the sweep waits;
+  // right after Redis came back (undefined) the workers are still reconnecting: a later sweep decides.
+  const connected = await connectedWorkerIds(now.getTime());
+  if (connected === undefined) return { lost, requeued };
   for (const worker of silent) {
     if (connected.has(worker.id)) continue;
     const { count } = await db.worker.updateMany({ where: { id: worker.id, lostAt: null }, data: { lostAt: now } });

@@ -21,6 +21,8 @@ const globalForQueue = globalThis as unknown as {
   goatEvaluationQueue?: Queue<EvaluationJob>;
   goatRedis?: IORedis;
   goatRedisBackListeners?: Set<() => void>;
+  /** When the queue's connection was last ready again after a loss (ms since the epoch). */
+  goatRedisBackAt?: number;
 };
 
 function redisBackListeners(): Set<() => void> {
@@ -47,6 +49,7 @@ export function evaluationQueue(): Queue<EvaluationJob> {
     connection.on("ready", () => {
       if (!lost) return;
       lost = false;
+      globalForQueue.goatRedisBackAt = Date.now();
       log.info("queue redis is back");
       for (const listener of redisBackListeners()) listener();
     });
@@ -166,7 +169,23 @@ export async function hasLiveJob(submissionId: number): Promise<boolean> {
  * `<prefix>:<queue>:w:<WORKER_ID>` by BullMQ, and Redis drops it the moment the process dies: a
  * worker listed here is alive, whatever its heartbeats in Postgres say.
  */
-export async function connectedWorkerIds(): Promise<Set<string>> {
+/**
+ * How long after the queue's Redis came back (restarted, or this connection lost and remade) the
+ * workers' presence in it tells nothing: each worker reconnects on its own backoff (ioredis: up to
+ * 2 s between tries; longer on a loaded host), so a live worker can be missing from the listing, and
+ * the reconciler runs at once when Redis is back. Taken for dead, it would lose its evaluation in
+ * hand (queued again and claimed a second time) and be declared lost.
+ */
+export const WORKER_RECONNECT_GRACE_MS = 15_000;
+
+/**
+ * The ids of the workers connected to the queue (their BullMQ connection names); undefined while
+ * that cannot tell a dead worker from a live one: within WORKER_RECONNECT_GRACE_MS of the queue's
+ * Redis coming back. Rejects while Redis is down.
+ */
+export async function connectedWorkerIds(now = Date.now()): Promise<Set<string> | undefined> {
+  const backAt = globalForQueue.goatRedisBackAt;
+  if (backAt !== undefined && now - backAt < WORKER_RECONNECT_GRACE_MS) return undefined;
   const clients = await withTimeout(evaluationQueue().getWorkers(), "listing the workers");
   return new Set(clients.map((client) => String(client.rawname ?? "").split(":w:")[1]).filter(Boolean));
 }

@@ -14,7 +14,8 @@ import { runExclusively } from "./exclusive-run";
  * (or an add that failed while Redis was down) the job is gone; this puts it back, and pauses the
  * queue again if an organiser had paused it (the pause lives in Redis; the audit log remembers it).
  * A RUNNING submission whose job vanished goes back to QUEUED once no live worker holds it
- * (its worker is not connected to the queue), or when its evaluation is long overdue.
+ * (its worker is not connected to the queue, and has had the time to reconnect since Redis came
+ * back: WORKER_RECONNECT_GRACE_MS), or when its evaluation is long overdue.
  * Each pass also sweeps dataset versions that no evaluation uses any more.
  */
 // A claim is a moment old: its worker is connected; give the listing a little slack all the same.
@@ -35,15 +36,16 @@ export async function reconcileEvaluationQueue(now = new Date()): Promise<{ requ
     where: { status: "RUNNING" },
     select: { id: true, workerId: true, startedAt: true, task: { select: { evalTimeoutMs: true } } },
   });
-  let connected: Set<string> | undefined;
+  let presence: Promise<Set<string> | undefined> | undefined;
   for (const submission of running) {
     const age = now.getTime() - (submission.startedAt?.getTime() ?? 0);
     if (age < RUNNING_GRACE_MS) continue;
     if (await hasLiveJob(submission.id)) continue;
-    connected ??= await connectedWorkerIds();
+    const connected = await (presence ??= connectedWorkerIds(now.getTime()));
     const overdue = age >= submission.task.evalTimeoutMs + 5 * 60_000;
     // A connected worker still evaluates it (its job went with a Redis flush); it writes the result.
-    if (!overdue && submission.workerId && connected.has(submission.workerId)) continue;
+    // Right after Redis came back (undefined) its worker may be reconnecting: a later pass decides.
+    if (!overdue && (connected === undefined || (submission.workerId && connected.has(submission.workerId)))) continue;
     const { count } = await db.submission.updateMany({
       where: { id: submission.id, status: "RUNNING" },
       data: { status: "QUEUED", workerId: null },

@@ -6,7 +6,8 @@ import { writeNpyFile } from "@goat/contracts/dataset/npy";
 import { evaluationJobId } from "@goat/contracts/evaluation-job";
 import { datasetVersionsDir } from "@goat/contracts/paths";
 import { db } from "@/lib/db";
-import { evaluationQueue } from "@/lib/queue/evaluation-queue";
+import { handBackLostWorkers } from "@/lib/admin/worker-health";
+import { evaluationQueue, onQueueRedisBack, queueRedis, WORKER_RECONNECT_GRACE_MS } from "@/lib/queue/evaluation-queue";
 import { reconcileEvaluationQueue, startReconciler } from "@/lib/queue/reconciler";
 import { importDataset } from "@/lib/tasks/admin";
 import { buildMlp } from "@/tools/onnx/build-model";
@@ -54,6 +55,39 @@ it("puts an overdue RUNNING submission whose job vanished back in the queue", as
   expect(requeued).toContain(id);
   expect(await db.submission.findUniqueOrThrow({ where: { id }, select: { status: true, workerId: true } })).toEqual({ status: "QUEUED", workerId: null });
   expect((await evaluationQueue().getJob(evaluationJobId(id)))?.data).toEqual({ submissionId: id, reason: "reconcile" });
+});
+
+it("right after the queue's Redis came back, takes no unlisted worker for dead (it may be reconnecting): neither its evaluation nor the worker, until the grace is over", async () => {
+  const accepted = await upload(slug, token, buildMlp({ sizes: [784, 8, 10], seed: 7 }));
+  const id = accepted.body.id as number;
+  const workerId = uniqueName("reconnecting");
+  // Its worker is alive but not yet back in Redis' client list: silent since before the restart,
+  // its evaluation a minute old (neither new nor overdue), its job gone with Redis' data.
+  await db.worker.create({ data: { id: workerId, host: "gpu-host", executionProvider: "cpu", heartbeatIntervalMs: 1_000, figures: {}, lastHeartbeatAt: new Date(Date.now() - 60_000) } });
+  await (await evaluationQueue().getJob(evaluationJobId(id)))!.remove();
+  await db.submission.update({ where: { id }, data: { status: "RUNNING", workerId, startedAt: new Date(Date.now() - 60_000) } });
+
+  // The queue's own connection lost and made again, as a Redis restart does.
+  const back = new Promise<void>((resolve) => {
+    const stop = onQueueRedisBack(() => {
+      stop();
+      resolve();
+    });
+  });
+  queueRedis().disconnect(true);
+  await back;
+  const backAt = Date.now();
+
+  expect((await reconcileEvaluationQueue()).requeued).not.toContain(id);
+  expect((await handBackLostWorkers()).lost).not.toContain(workerId);
+  expect(await db.submission.findUniqueOrThrow({ where: { id }, select: { status: true, workerId: true } })).toEqual({ status: "RUNNING", workerId });
+  expect((await db.worker.findUniqueOrThrow({ where: { id: workerId } })).lostAt).toBeNull();
+
+  // Once every live worker had the time to reconnect, one still missing is gone.
+  const later = new Date(backAt + WORKER_RECONNECT_GRACE_MS + 1_000);
+  expect((await reconcileEvaluationQueue(later)).requeued).toContain(id);
+  expect(await db.submission.findUniqueOrThrow({ where: { id }, select: { status: true, workerId: true } })).toEqual({ status: "QUEUED", workerId: null });
+  expect((await handBackLostWorkers(later)).lost).toContain(workerId);
 });
 
 it("pauses the queue again when Redis forgot an organiser's pause (the audit log remembers it)", async () => {
