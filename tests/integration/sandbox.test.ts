@@ -438,23 +438,33 @@ describe("the memory limit counts what the model allocates, not the sandbox's ba
 });
 
 describe("SandboxPool process lifecycle", () => {
-  it("reports a sandbox that dies mid-evaluation as CRASHED, and one that cannot start as a platform fault", async () => {
-    const crashing = path.join(dir, "crashing-child.mjs");
+  /** The error of an evaluation whose sandbox child starts, then kills itself with `signal` when asked to evaluate. */
+  async function evaluationOfChildKilledBy(signal: "SIGSEGV" | "SIGKILL"): Promise<unknown> {
+    const entry = path.join(dir, `${signal.toLowerCase()}-child.mjs`);
     writeFileSync(
-      crashing,
+      entry,
       `process.send({ type: "ready", onnxruntimeVersion: "x", warmupMs: 0 });
        process.on("message", (m) => { if (m.type === "prepare") process.send({ type: "prepared", inputsKey: m.inputsKey });
-                                      if (m.type === "evaluate") process.kill(process.pid, "SIGSEGV"); });`,
+                                      if (m.type === "evaluate") process.kill(process.pid, "${signal}"); });`,
     );
-    const crashPool = new SandboxPool({ childEntry: crashing, maxSpare: 1 });
+    const pool = new SandboxPool({ childEntry: entry, maxSpare: 1 });
     try {
-      const error = await crashPool.evaluate(request("mlp"), limits).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ParticipantFault);
-      expect((error as ParticipantFault).code).toBe("CRASHED");
-      expect((error as ParticipantFault).displayMessage).toBe("The model crashed the evaluation process (signal SIGSEGV)");
+      return await pool.evaluate(request("mlp"), limits).catch((e: unknown) => e);
     } finally {
-      await crashPool.close();
+      await pool.close();
     }
+  }
+
+  it("reports a sandbox that dies mid-evaluation as CRASHED, and one that cannot start as a platform fault", async () => {
+    const crashed = await evaluationOfChildKilledBy("SIGSEGV");
+    expect(crashed).toBeInstanceOf(ParticipantFault);
+    expect((crashed as ParticipantFault).code).toBe("CRASHED");
+    expect((crashed as ParticipantFault).displayMessage).toBe("The model crashed the evaluation process (signal SIGSEGV)");
+    // A SIGKILL the worker did not send, while the OOM killer killed nothing in its cgroup: still
+    // the model's crash (the kernel's OOM verdicts: host-memory.test.ts).
+    const killed = await evaluationOfChildKilledBy("SIGKILL");
+    expect(killed).toBeInstanceOf(ParticipantFault);
+    expect((killed as ParticipantFault).displayMessage).toBe("The model crashed the evaluation process (signal SIGKILL, likely out of memory)");
 
     const broken = path.join(dir, "broken-child.mjs");
     writeFileSync(broken, `console.error("cannot load the runtime"); process.exit(3);`);

@@ -29,6 +29,8 @@ export type PlatformFaultCode =
   | "SANDBOX_PROTOCOL"
   /** the launcher of sandbox processes died (spawner.ts), and the evaluating one with it */
   | "SANDBOX_LOST"
+  /** the kernel's OOM killer stopped a model that had less room than its task's memory limit (memory-cgroup.ts) */
+  | "HOST_OUT_OF_MEMORY"
   | "DATASET_UNAVAILABLE"
   /** the dataset version's files on this host are not that version (changed after the import) */
   | "DATASET_MISMATCH"

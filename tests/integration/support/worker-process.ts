@@ -42,8 +42,22 @@ function dyingWithTestRun(): string[] {
  * as a container's CPU limit confines a deployed worker: Node counts only the CPUs it may run on,
  * so the worker plans for that many cores (contracts/src/usable-cores.ts).
  */
-export async function startWorker(id: string, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000, cpuList?: string, main = BUILT_WORKER): Promise<WorkerProcess> {
-  const command = [...dyingWithTestRun(), ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []), process.execPath, ...builtWorkerArgs(main)];
+export async function startWorker(
+  id: string,
+  extraEnv: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+  cpuList?: string,
+  main = BUILT_WORKER,
+  memoryCgroup?: string,
+): Promise<WorkerProcess> {
+  const command = [
+    ...dyingWithTestRun(),
+    // `memoryCgroup`: a cgroup directory the worker joins before it starts, its sandbox children with it (a container's memory limit).
+    ...(memoryCgroup !== undefined ? ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', memoryCgroup] : []),
+    ...(cpuList !== undefined ? ["taskset", "-c", cpuList] : []),
+    process.execPath,
+    ...builtWorkerArgs(main),
+  ];
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     env: {

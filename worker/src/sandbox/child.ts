@@ -11,6 +11,7 @@
  * Every participant message is a template (contracts/src/participant-message.ts): shapes and
  * onnxruntime errors depend on the hidden inputs, so they are summarised, never quoted.
  */
+import { writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { boundedName } from "@goat/contracts/participant-message";
@@ -43,6 +44,16 @@ if (typeof process.send !== "function") {
 
 function send(message: ChildMessage): void {
   process.send?.(message);
+}
+
+// --- the kernel's first choice when memory runs out ------------------------------------------
+// Where the worker's container or host runs out of memory, the OOM killer should stop a model's
+// process, never the worker (or a database on the same host): the highest oom_score_adj. Raising
+// one's own needs no privilege; a host without /proc/self/oom_score_adj keeps the default.
+try {
+  writeFileSync("/proc/self/oom_score_adj", "1000");
+} catch {
+  // not Linux, or /proc is not mounted
 }
 
 // --- never outlive the parent -------------------------------------------------------------

@@ -59,7 +59,7 @@ function formatSeconds(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
-function memoryLimitFault(limits: SandboxLimits): ParticipantFault {
+export function memoryLimitFault(limits: SandboxLimits): ParticipantFault {
   return new ParticipantFault("MEMORY_LIMIT", `The model used more than ${limits.memoryMb} MB of memory`);
 }
 

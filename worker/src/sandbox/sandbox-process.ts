@@ -1,7 +1,8 @@
 import { ParticipantFault, PlatformFault } from "../faults";
 import type { ChildLaunch } from "./child-bundle";
 import type { IsolationPlan } from "./isolation";
-import { watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
+import { memoryLimitFault, watchLimits, type GpuWatchSettings, type MemoryFigures, type SandboxLimits } from "./limit-watch";
+import { judgeKernelKill, processMemoryCgroup, readMemoryRoom, type MemoryRoom } from "./memory-cgroup";
 import type { StagedInputs, WarmUpFiles } from "./staging";
 import { OutputAssembly } from "./output-assembly";
 import type { ChildSpawner, SpawnedChild, SpawnedExit } from "./spawner";
@@ -215,6 +216,8 @@ export class SandboxProcess {
         return;
       }
       let settled = false;
+      // The room the model has: read below, once the child is told to start.
+      let room: MemoryRoom | undefined = undefined;
       const finish = (outcome: () => void) => {
         if (settled) return;
         settled = true;
@@ -269,7 +272,24 @@ export class SandboxProcess {
             return;
           }
           const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
-          const oom = info.signal === "SIGKILL" && !this.killedByUs ? ", likely out of memory" : "";
+          const killedByKernel = info.signal === "SIGKILL" && !this.killedByUs;
+          // The OOM killer's, where the cgroup says so (memory-cgroup.ts): whose fault is told by the room the model had.
+          const verdict = killedByKernel && room ? judgeKernelKill(room, processMemoryCgroup()?.read(), limits.memoryMb) : undefined;
+          if (verdict?.fault === "participant") {
+            reject(memoryLimitFault(limits));
+            return;
+          }
+          if (verdict?.fault === "platform") {
+            reject(
+              new PlatformFault(
+                "HOST_OUT_OF_MEMORY",
+                `the kernel's OOM killer stopped the evaluation process: this worker's container or host had ${verdict.roomMb} MB for the model, ` +
+                  `less than the task's ${limits.memoryMb} MB limit (give the worker more memory, or lower the task's limit)`,
+              ),
+            );
+            return;
+          }
+          const oom = killedByKernel ? ", likely out of memory" : "";
           reject(
             new ParticipantFault("CRASHED", `The model crashed the evaluation process (${how}${oom})`, {
               cause: new Error(`sandbox exit: ${how}${this.stderrSuffix()}`),
@@ -279,6 +299,8 @@ export class SandboxProcess {
       });
 
       this.send({ type: "evaluate", request });
+      // Read while the child starts on it (for a kill by the kernel, above).
+      room = readMemoryRoom();
     });
   }
 
