@@ -123,6 +123,19 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
 
       <section aria-label="Workers" className="space-y-2">
         <h2 className="text-lg font-semibold">Workers</h2>
+        {snapshot.memoryShortfalls.length > 0 && (
+          <div role="alert" data-testid="memory-shortfalls" className="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+            <p className="font-medium">Some tasks allow a model more memory than a worker has room for.</p>
+            <p className="text-xs">A model near its limit fails there as a platform fault (HOST_OUT_OF_MEMORY, retried, no quota): give the workers more memory or lower the task&apos;s limit.</p>
+            <ul className="mt-1 list-disc pl-5">
+              {snapshot.memoryShortfalls.map((shortfall) => (
+                <li key={`${shortfall.task}/${shortfall.workerId}`}>
+                  {shortfall.task} allows {shortfall.evalMemoryMb.toLocaleString("en")} MB; {shortfall.workerId} has room for {shortfall.roomMb.toLocaleString("en")} MB
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         <ScrollTable label="Workers">
           <table className="w-full border-collapse bg-white text-sm">
             <thead>
@@ -140,6 +153,9 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
                   <td className="p-2">
                     <div className="font-medium">{worker.id}</div>
                     <div className="text-xs text-slate-500">{worker.host} · {worker.executionProvider}{worker.gpu ? ` · ${worker.gpu.name}` : ""}</div>
+                    <div className="text-xs text-slate-500" data-testid={`room-of-${worker.id}`} title="The memory a model could have here, read while the worker was idle: its container's limit less what the worker and its warm sandbox processes hold, or the host's available memory where that is less.">
+                      room for a model: {worker.modelMemoryRoomMb === null ? "unknown" : `${worker.modelMemoryRoomMb.toLocaleString("en")} MB`}
+                    </div>
                   </td>
                   <td className="p-2">
                     <span

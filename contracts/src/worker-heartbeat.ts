@@ -34,6 +34,13 @@ export const cpuFiguresSchema = z.object({
   memoryTotalMb: z.number(),
   /** the worker process's own resident memory */
   processRssMb: z.number(),
+  /**
+   * the memory a model could have, read while the worker was last idle: its memory cgroup's limit
+   * less what its processes hold (the worker, its launcher and warm sandbox processes), or the
+   * host's available memory where that is less (worker/src/sandbox/memory-cgroup.ts); null where
+   * neither can be read; absent from workers older than this field
+   */
+  modelMemoryRoomMb: z.number().nullable().optional(),
 });
 
 export const workerFiguresSchema = z.object({

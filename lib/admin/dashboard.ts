@@ -20,6 +20,16 @@ export interface WorkerView {
   gpuMemLimitMb: number | null;
   /** usagePercent: the host's; workerUsagePercent: the worker's own process and sandbox children (both shares of all cores) */
   cpu: { usagePercent: number | null; workerUsagePercent: number | null; cores: number; memoryUsedMb: number; memoryTotalMb: number } | null;
+  /** the memory a model could have on this worker, read while it was idle (null: unknown) */
+  modelMemoryRoomMb: number | null;
+}
+
+/** A task that allows its models more memory than a live worker has room for: its models near the limit fail there (HOST_OUT_OF_MEMORY). */
+export interface MemoryShortfall {
+  task: string;
+  evalMemoryMb: number;
+  workerId: string;
+  roomMb: number;
 }
 
 export interface DashboardSnapshot {
@@ -32,6 +42,8 @@ export interface DashboardSnapshot {
   workerSeries: { workerId: string; points: { at: string; gpuMemUsedMb: number | null; gpuUtilPercent: number | null; cpuPercent: number | null; memUsedMb: number | null }[] }[];
   failures: { id: number; task: string; team: string; kind: "PARTICIPANT" | "PLATFORM" | null; message: string | null; finishedAt: string | null }[];
   failureCounts: { participant: number; platform: number };
+  /** open tasks (no closing time, or one to come) against the live workers' room for a model */
+  memoryShortfalls: MemoryShortfall[];
   submissions: { id: number; task: string; team: string; status: string; failureKind: string | null; workerId: string | null; createdAt: string; isReference: boolean; score: number | null; metric: string }[];
   audit: AuditEntryView[];
 }
@@ -39,7 +51,7 @@ export interface DashboardSnapshot {
 export async function dashboardSnapshot(actor: SessionUser | null, now = new Date()): Promise<DashboardSnapshot> {
   assertAdmin(actor);
   const hourAgo = new Date(now.getTime() - 3600_000);
-  const [workers, counts, paused, scoredLastHour, failedLastHour, oldest, throughputRows, samples, failures, failureGroups, submissions, audit] = await Promise.all([
+  const [workers, counts, paused, scoredLastHour, failedLastHour, oldest, throughputRows, samples, failures, failureGroups, submissions, audit, openTasks] = await Promise.all([
     db.worker.findMany({
       // A worker gone for a day (stopped, or lost and never back) drops off the list; its row stays.
       where: { lastHeartbeatAt: { gte: new Date(now.getTime() - 24 * 3600_000) } },
@@ -86,6 +98,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       },
     }),
     recentAuditEntries(actor, 20),
+    db.task.findMany({ where: { OR: [{ closesAt: null }, { closesAt: { gt: now } }] }, orderBy: { slug: "asc" }, select: { slug: true, evalMemoryMb: true } }),
   ]);
 
   const series = new Map<string, DashboardSnapshot["workerSeries"][number]["points"]>();
@@ -95,27 +108,30 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
     series.set(sample.workerId, points);
   }
 
+  const workerViews: WorkerView[] = workers.map((worker) => {
+    const figures = parseFigures(worker.figures);
+    return {
+      id: worker.id,
+      host: worker.host,
+      executionProvider: worker.executionProvider,
+      health: workerHealth(worker, now),
+      currentSubmissionId: worker.currentSubmissionId,
+      lastHeartbeatAt: worker.lastHeartbeatAt.toISOString(),
+      gpu: figures?.gpu
+        ? { name: figures.gpu.name, memoryUsedMb: figures.gpu.memoryUsedMb, memoryTotalMb: figures.gpu.memoryTotalMb, utilizationPercent: figures.gpu.utilizationPercent, temperatureC: figures.gpu.temperatureC, powerDrawW: figures.gpu.powerDrawW }
+        : null,
+      gpuUnavailableReason: figures?.gpuUnavailableReason ?? null,
+      gpuMemLimitMb: worker.gpuMemLimitMb,
+      cpu: figures
+        ? { usagePercent: figures.cpu.usagePercent, workerUsagePercent: figures.cpu.workerUsagePercent ?? null, cores: figures.cpu.cores, memoryUsedMb: figures.cpu.memoryUsedMb, memoryTotalMb: figures.cpu.memoryTotalMb }
+        : null,
+      modelMemoryRoomMb: figures?.cpu.modelMemoryRoomMb ?? null,
+    };
+  });
+
   return {
     at: now.toISOString(),
-    workers: workers.map((worker) => {
-      const figures = parseFigures(worker.figures);
-      return {
-        id: worker.id,
-        host: worker.host,
-        executionProvider: worker.executionProvider,
-        health: workerHealth(worker, now),
-        currentSubmissionId: worker.currentSubmissionId,
-        lastHeartbeatAt: worker.lastHeartbeatAt.toISOString(),
-        gpu: figures?.gpu
-          ? { name: figures.gpu.name, memoryUsedMb: figures.gpu.memoryUsedMb, memoryTotalMb: figures.gpu.memoryTotalMb, utilizationPercent: figures.gpu.utilizationPercent, temperatureC: figures.gpu.temperatureC, powerDrawW: figures.gpu.powerDrawW }
-          : null,
-        gpuUnavailableReason: figures?.gpuUnavailableReason ?? null,
-        gpuMemLimitMb: worker.gpuMemLimitMb,
-        cpu: figures
-          ? { usagePercent: figures.cpu.usagePercent, workerUsagePercent: figures.cpu.workerUsagePercent ?? null, cores: figures.cpu.cores, memoryUsedMb: figures.cpu.memoryUsedMb, memoryTotalMb: figures.cpu.memoryTotalMb }
-          : null,
-      };
-    }),
+    workers: workerViews,
     queue: {
       paused,
       waiting: counts.waiting + counts.delayed,
@@ -134,6 +150,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       message: row.message,
       finishedAt: row.finishedAt?.toISOString() ?? null,
     })),
+    memoryShortfalls: memoryShortfalls(openTasks, workerViews),
     failureCounts: {
       participant: failureGroups.find((group) => group.failureKind === "PARTICIPANT")?._count._all ?? 0,
       platform: failureGroups.find((group) => group.failureKind === "PLATFORM")?._count._all ?? 0,
@@ -152,4 +169,12 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
     })),
     audit,
   };
+}
+
+/** Each open task against each live worker (not stopped, not lost) whose room for a model is known and smaller than the task's limit. */
+export function memoryShortfalls(tasks: { slug: string; evalMemoryMb: number }[], workers: Pick<WorkerView, "id" | "health" | "modelMemoryRoomMb">[]): MemoryShortfall[] {
+  const live = workers.filter((worker) => worker.health !== "stopped" && worker.health !== "lost" && worker.modelMemoryRoomMb !== null);
+  return tasks.flatMap((task) =>
+    live.filter((worker) => worker.modelMemoryRoomMb! < task.evalMemoryMb).map((worker) => ({ task: task.slug, evalMemoryMb: task.evalMemoryMb, workerId: worker.id, roomMb: worker.modelMemoryRoomMb! })),
+  );
 }

@@ -100,4 +100,20 @@ it("an organiser watches the dashboard change live while submissions are evaluat
   // The reference model is never on the leaderboard.
   const board = await (await fetch(`${platform.baseUrl}/api/tasks/digits-check/leaderboard`)).json();
   expect(board.entries).toEqual([]);
+
+  // Each worker shows the memory a model could have on it; a task that allows more than a worker
+  // has room for is flagged on the dashboard (its models near the limit would fail there).
+  await page.goto(`${platform.baseUrl}/admin/tasks/new`);
+  await page.fill("#task-slug", "huge-memory");
+  await page.fill("#task-title", "Huge memory");
+  await page.fill("#task-evalMemoryMb", "65536");
+  await page.click("button:has-text('Create task')");
+  await page.waitForURL(/\/admin\/tasks\/huge-memory/);
+  await page.goto(`${platform.baseUrl}/admin`);
+  const shortfalls = page.getByTestId("memory-shortfalls");
+  await shortfalls.getByText(/huge-memory allows 65,536 MB; \S+ has room for [\d,]+ MB/).first().waitFor();
+  expect(await shortfalls.getByText(/^digits-check /).count()).toBe(0); // its 2,048 MB fit this machine
+  const room = await page.locator("[data-testid^=room-of-]").first().textContent();
+  expect(Number(/room for a model: ([\d,]+) MB/.exec(room ?? "")?.[1].replace(/,/g, ""))).toBeGreaterThan(2048);
+  await screenshot(page, "admin-memory-shortfalls");
 }, 300_000);

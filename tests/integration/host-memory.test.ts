@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dashboardSnapshot } from "@/lib/admin/dashboard";
+import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
 import { quotaState } from "@/lib/quota/daily-quota";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
@@ -57,7 +59,7 @@ let worker: WorkerProcess;
 
 describe.skipIf(!cgroup)(`a worker in a ${CGROUP_LIMIT_MB} MB memory cgroup`, () => {
   beforeAll(async () => {
-    worker = await startWorker("small-container-worker", {}, 30_000, undefined, undefined, cgroup!.dir);
+    worker = await startWorker("small-container-worker", { HEARTBEAT_INTERVAL_MS: "500" }, 30_000, undefined, undefined, cgroup!.dir);
   });
 
   afterAll(async () => {
@@ -118,5 +120,23 @@ describe.skipIf(!cgroup)(`a worker in a ${CGROUP_LIMIT_MB} MB memory cgroup`, ()
     const final = await waitForFinalStatus(accepted.body.id, 60_000);
     expect(final, worker.output().slice(-4_000)).toMatchObject({ status: "FAILED", failureKind: "PARTICIPANT", attempts: 1 });
     expect(final.message).toMatch(/more than 128 MB/);
+  });
+
+  it("reports its room for a model in its heartbeat, and the dashboard flags the task that allows more, not the one that fits", async () => {
+    const fits = await taskWithMemoryLimit(128);
+    const tooBig = await taskWithMemoryLimit(2048);
+    const user = await createUser({ email: `${uniqueName("organiser")}@test.local`, name: "Organiser", password: "admin-password-1", role: "ADMIN" });
+    const admin = { id: user.id, email: user.email, name: user.name, role: "ADMIN" as const, team: null };
+    const view = await waitFor("the worker's room for a model on the dashboard", async () => {
+      const snapshot = await dashboardSnapshot(admin);
+      const mine = snapshot.workers.find((each) => each.id === "small-container-worker");
+      return mine?.modelMemoryRoomMb != null && mine.currentSubmissionId === null ? { snapshot, roomMb: mine.modelMemoryRoomMb } : null;
+    }, 15_000);
+    // The cgroup's 700 MB less what the worker and its warm sandbox processes hold.
+    expect(view.roomMb).toBeGreaterThan(50);
+    expect(view.roomMb).toBeLessThan(CGROUP_LIMIT_MB);
+    const flagged = view.snapshot.memoryShortfalls.filter((shortfall) => shortfall.workerId === "small-container-worker");
+    expect(flagged).toContainEqual({ task: tooBig.task.slug, evalMemoryMb: 2048, workerId: "small-container-worker", roomMb: view.roomMb });
+    expect(flagged.map((shortfall) => shortfall.task)).not.toContain(fits.task.slug);
   });
 });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cgroupPaths, findMemoryCgroup, hostAvailableBytes, judgeKernelKill, parseKeyedCounters, parseLimit } from "../../worker/src/sandbox/memory-cgroup";
+import { cgroupPaths, findMemoryCgroup, hostAvailableBytes, judgeKernelKill, modelRoomMb, parseKeyedCounters, parseLimit } from "../../worker/src/sandbox/memory-cgroup";
 
 // Recorded: /proc/self/cgroup and the memory files of this project's CI machine (cgroup v1, kernel
 // 6.18, 2026-12-03), and of a Docker container with its own cgroup namespace on a v2 host.
@@ -82,6 +82,14 @@ describe("whose fault a kill by the kernel was", () => {
   it("blames the model when it had room for its whole allowance", () => {
     expect(judgeKernelKill({ cgroup: reading(6000, 1000, 3), hostAvailableBytes: 20_000 * MB }, reading(6000, 1000, 4), 4096)).toEqual({ fault: "participant" });
     expect(judgeKernelKill({ cgroup: reading(null, 1000, 0), hostAvailableBytes: undefined }, reading(null, 1000, 1), 4096)).toEqual({ fault: "participant" });
+  });
+
+  it("takes the room for a model as the cgroup's limit less what its processes hold, or the host's available memory where less", () => {
+    expect(modelRoomMb({ cgroup: reading(6000, 1000, 0), hostAvailableBytes: 20_000 * MB })).toBe(5000);
+    expect(modelRoomMb({ cgroup: reading(6000, 1000, 0), hostAvailableBytes: 3000 * MB })).toBe(3000);
+    expect(modelRoomMb({ cgroup: reading(null, 1000, 0), hostAvailableBytes: 7000 * MB })).toBe(7000);
+    expect(modelRoomMb({ cgroup: reading(500, 800, 0), hostAvailableBytes: undefined })).toBe(0);
+    expect(modelRoomMb({ cgroup: undefined, hostAvailableBytes: undefined })).toBeNull();
   });
 
   it("blames the platform when the container or the host had less room than the task allows", () => {

@@ -4,6 +4,7 @@ import type { CpuFigures, GpuFigures, WorkerFigures } from "@goat/contracts/work
 import type { Db } from "./db";
 import { NvidiaSmi, type GpuStatus } from "./gpu/nvidia-smi";
 import { processTreeCpuSeconds } from "./process-tree-cpu";
+import { modelRoomMb, readMemoryRoom } from "./sandbox/memory-cgroup";
 
 /**
  * The worker's heartbeat: every HEARTBEAT_INTERVAL_MS it upserts its `workers` row (id, host,
@@ -182,6 +183,8 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
   let draining = false;
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
+  // Read while no evaluation runs (a model's own memory would shrink it), and kept between.
+  let modelMemoryRoomMb: number | null = null;
 
   const beatOnce = async () => {
     const figures = await readWorkerFigures({
@@ -191,6 +194,8 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       cpu,
       visibleDevices: process.env.CUDA_VISIBLE_DEVICES,
     });
+    if (opts.currentSubmission() === null) modelMemoryRoomMb = modelRoomMb(readMemoryRoom());
+    figures.cpu.modelMemoryRoomMb = modelMemoryRoomMb;
     opts.onFigures?.(figures);
     if (stopped) return;
     const now = new Date();

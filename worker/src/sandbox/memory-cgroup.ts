@@ -149,7 +149,16 @@ export type KernelKillVerdict =
 export function judgeKernelKill(atStart: MemoryRoom, now: CgroupMemoryReading | undefined, memoryMb: number): KernelKillVerdict | undefined {
   const before = atStart.cgroup;
   if (!before || !now || now.oomKills <= before.oomKills) return undefined;
-  const roomBytes = Math.min(before.limitBytes === null ? Infinity : before.limitBytes - before.anonBytes, atStart.hostAvailableBytes ?? Infinity);
-  const roomMb = Math.max(0, Math.floor(roomBytes / 1048576));
+  const roomMb = modelRoomMb(atStart) ?? Infinity;
   return roomMb >= memoryMb ? { fault: "participant" } : { fault: "platform", roomMb };
+}
+
+/**
+ * The memory a model has room for, in MB: the cgroup's limit less what its processes hold, or the
+ * host's available memory where that is less; null where neither is known.
+ */
+export function modelRoomMb(room: MemoryRoom): number | null {
+  const cgroup = room.cgroup;
+  const roomBytes = Math.min(cgroup && cgroup.limitBytes !== null ? cgroup.limitBytes - cgroup.anonBytes : Infinity, room.hostAvailableBytes ?? Infinity);
+  return Number.isFinite(roomBytes) ? Math.max(0, Math.floor(roomBytes / 1048576)) : null;
 }
