@@ -82,10 +82,19 @@ describe.skipIf(!cgroup)(`a worker in a ${CGROUP_LIMIT_MB} MB memory cgroup`, ()
 
   it("offers the kernel its sandbox processes first when memory runs out (oom_score_adj 1000), never the worker", async () => {
     // Each child sets its own as it starts: a warm one has.
+    // A process of the tree may end between the listing and the read (the worker's short-lived probes): it is skipped.
+    const read = (pid: number, file: string) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
+      } catch {
+        return undefined;
+      }
+    };
     const adjustments = () =>
       descendantPids(worker.child.pid!)
-        .filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sandbox-child"))
-        .map((pid) => fs.readFileSync(`/proc/${pid}/oom_score_adj`, "utf8").trim());
+        .filter((pid) => read(pid, "cmdline")?.includes("sandbox-child"))
+        .map((pid) => read(pid, "oom_score_adj")?.trim())
+        .filter((value) => value !== undefined);
     const warm = await waitFor("the worker's warm sandbox processes to set theirs", async () => {
       const values = adjustments();
       return values.length > 0 && values.every((value) => value === "1000") ? values : null;
