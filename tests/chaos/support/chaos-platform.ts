@@ -46,17 +46,21 @@ export async function startChaosPlatform() {
   const stopSweep = startWorkerHealthSweep(1_000);
 
   const workers = new Map<string, WorkerProcess>();
+  // Every process started so far, a restarted name's earlier ones included (their logs, for a failure's message).
+  const everyWorker: WorkerProcess[] = [];
   const platform = {
     root,
     postgres: postgres as PrivatePostgres,
     redis: redis as PrivateRedis,
     db,
     workers,
+    everyWorker,
     /** Starts (or restarts, under the same WORKER_ID) a worker with the production lock settings. */
     async startWorker(id: string): Promise<WorkerProcess> {
       // A generous start-up bound: on a shared, loaded CPU, starting Node and tsx alone took over 30 s.
       const worker = await startWorker(id, { LOCK_DURATION_MS: "8000", STALLED_INTERVAL_MS: "3000", LOG_LEVEL: "info" }, 120_000);
       workers.set(id, worker);
+      everyWorker.push(worker);
       return worker;
     },
     async stop() {
