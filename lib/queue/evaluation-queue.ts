@@ -165,11 +165,6 @@ export async function hasLiveJob(submissionId: number): Promise<boolean> {
 }
 
 /**
- * The WORKER_IDs of the workers connected to the queue now. A worker's blocking connection is named
- * `<prefix>:<queue>:w:<WORKER_ID>` by BullMQ, and Redis drops it the moment the process dies: a
- * worker listed here is alive, whatever its heartbeats in Postgres say.
- */
-/**
  * How long after the queue's Redis came back (restarted, or this connection lost and remade) the
  * workers' presence in it tells nothing: each worker reconnects on its own backoff (ioredis: up to
  * 2 s between tries; longer on a loaded host), so a live worker can be missing from the listing, and
@@ -179,9 +174,11 @@ export async function hasLiveJob(submissionId: number): Promise<boolean> {
 export const WORKER_RECONNECT_GRACE_MS = 15_000;
 
 /**
- * The ids of the workers connected to the queue (their BullMQ connection names); undefined while
- * that cannot tell a dead worker from a live one: within WORKER_RECONNECT_GRACE_MS of the queue's
- * Redis coming back. Rejects while Redis is down.
+ * The WORKER_IDs of the workers connected to the queue now. A worker's blocking connection is named
+ * `<prefix>:<queue>:w:<WORKER_ID>` by BullMQ, and Redis drops it the moment the process dies: a
+ * worker listed here is alive, whatever its heartbeats in Postgres say. Undefined while the listing
+ * cannot tell a dead worker from a live one: within WORKER_RECONNECT_GRACE_MS of the queue's Redis
+ * coming back. Rejects while Redis is down.
  */
 export async function connectedWorkerIds(now = Date.now()): Promise<Set<string> | undefined> {
   const backAt = globalForQueue.goatRedisBackAt;
