@@ -3,6 +3,7 @@ import { useActionState, useEffect, useRef, useState } from "react";
 import { saveTaskAction, type ActionState } from "@/app/admin/actions";
 import { primaryButton, secondaryButton } from "@/components/site/form-parts";
 import { Markdown } from "@/components/site/markdown";
+import { memoryLimitWarning, type WorkerRoom } from "@/lib/admin/memory-room";
 import { FormulaPreviewPanel, RescoreConfirm } from "./scoring-panels";
 
 /**
@@ -56,10 +57,37 @@ const FIELDS: { name: string; label: string; type?: string; hint?: string; texta
   },
 ];
 
-export function TaskForm({ initial, existingSlug }: { initial: Record<string, string>; existingSlug?: string }) {
+/**
+ * The live workers' room for a model beside the memory limit, and a warning as soon as the limit
+ * typed is larger than some worker's room (lib/admin/memory-room.ts).
+ */
+function MemoryRoomHint({ id, limitMb, rooms }: { id: string; limitMb: string; rooms: WorkerRoom[] }) {
+  const mb = (value: number) => `${Math.round(value).toLocaleString("en")} MB`;
+  const least = rooms[0];
+  const most = rooms[rooms.length - 1];
+  const limit = Number(limitMb || "2048");
+  const warning = Number.isFinite(limit) ? memoryLimitWarning(limit, rooms) : null;
+  return (
+    <>
+      <p id={`${id}-room`} className="text-xs text-slate-600" data-testid="worker-memory-room">
+        {least
+          ? `Room for a model on the live workers now: ${least.roomMb === most.roomMb ? mb(least.roomMb) : `${mb(least.roomMb)} (${least.workerId}) to ${mb(most.roomMb)}`}.`
+          : "Room for a model on the workers: unknown (no live worker reports it)."}
+      </p>
+      {warning && (
+        <p role="status" className="mt-0.5 rounded border border-amber-300 bg-amber-50 px-2 py-1 text-sm text-amber-900" data-testid="memory-limit-warning">
+          {warning}
+        </p>
+      )}
+    </>
+  );
+}
+
+export function TaskForm({ initial, existingSlug, workerRooms }: { initial: Record<string, string>; existingSlug?: string; workerRooms: WorkerRoom[] }) {
   const [state, formAction, pending] = useActionState<ActionState | null, FormData>(saveTaskAction, null);
   const values = state?.values ?? initial;
   const [description, setDescription] = useState(values.description ?? "");
+  const [memoryLimit, setMemoryLimit] = useState(values.evalMemoryMb ?? "");
   const [previewing, setPreviewing] = useState(false);
   const form = useRef<HTMLFormElement>(null);
 
@@ -81,7 +109,7 @@ export function TaskForm({ initial, existingSlug }: { initial: Record<string, st
       {FIELDS.map((field) => {
         const error = state?.fieldErrors?.[field.name];
         const id = `task-${field.name}`;
-        const describedBy = [field.hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+        const describedBy = [field.hint ? `${id}-hint` : "", field.name === "evalMemoryMb" ? `${id}-room` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
         const common = {
           id,
           name: field.name,
@@ -120,7 +148,12 @@ export function TaskForm({ initial, existingSlug }: { initial: Record<string, st
             ) : field.textarea ? (
               <textarea {...common} rows={2} />
             ) : (
-              <input {...common} type={field.type ?? "text"} step={field.type === "number" ? "any" : undefined} />
+              <input
+                {...common}
+                type={field.type ?? "text"}
+                step={field.type === "number" ? "any" : undefined}
+                onChange={field.name === "evalMemoryMb" ? (event) => setMemoryLimit(event.target.value) : undefined}
+              />
             )}
             {field.hint && (
               <p id={`${id}-hint`} className="text-xs text-slate-600">
@@ -132,6 +165,7 @@ export function TaskForm({ initial, existingSlug }: { initial: Record<string, st
                 {error.join(" ")}
               </p>
             )}
+            {field.name === "evalMemoryMb" && <MemoryRoomHint id={id} limitMb={memoryLimit} rooms={workerRooms} />}
             {field.name === "scoreFormula" && existingSlug && <FormulaPreviewPanel slug={existingSlug} readForm={readScoring} />}
           </div>
         );

@@ -4,6 +4,7 @@ import { evaluationQueue, queueCounts } from "../queue/evaluation-queue";
 import type { SessionUser } from "../auth/session";
 import { recentAuditEntries, type AuditEntryView } from "./audit";
 import { assertAdmin } from "./authorize";
+import { liveRooms, memoryShortfalls, type MemoryShortfall } from "./memory-room";
 import { everyMinute, type ThroughputMinute } from "./throughput";
 import { parseFigures, workerHealth, type WorkerHealth } from "./worker-health";
 
@@ -22,14 +23,6 @@ export interface WorkerView {
   cpu: { usagePercent: number | null; workerUsagePercent: number | null; cores: number; memoryUsedMb: number; memoryTotalMb: number } | null;
   /** the memory a model could have on this worker, read while it was idle (null: unknown) */
   modelMemoryRoomMb: number | null;
-}
-
-/** A task that allows its models more memory than a live worker has room for: its models near the limit fail there (HOST_OUT_OF_MEMORY). */
-export interface MemoryShortfall {
-  task: string;
-  evalMemoryMb: number;
-  workerId: string;
-  roomMb: number;
 }
 
 export interface DashboardSnapshot {
@@ -150,7 +143,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       message: row.message,
       finishedAt: row.finishedAt?.toISOString() ?? null,
     })),
-    memoryShortfalls: memoryShortfalls(openTasks, workerViews),
+    memoryShortfalls: memoryShortfalls(openTasks, liveRooms(workerViews)),
     failureCounts: {
       participant: failureGroups.find((group) => group.failureKind === "PARTICIPANT")?._count._all ?? 0,
       platform: failureGroups.find((group) => group.failureKind === "PLATFORM")?._count._all ?? 0,
@@ -169,12 +162,4 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
     })),
     audit,
   };
-}
-
-/** Each open task against each live worker (not stopped, not lost) whose room for a model is known and smaller than the task's limit. */
-export function memoryShortfalls(tasks: { slug: string; evalMemoryMb: number }[], workers: Pick<WorkerView, "id" | "health" | "modelMemoryRoomMb">[]): MemoryShortfall[] {
-  const live = workers.filter((worker) => worker.health !== "stopped" && worker.health !== "lost" && worker.modelMemoryRoomMb !== null);
-  return tasks.flatMap((task) =>
-    live.filter((worker) => worker.modelMemoryRoomMb! < task.evalMemoryMb).map((worker) => ({ task: task.slug, evalMemoryMb: task.evalMemoryMb, workerId: worker.id, roomMb: worker.modelMemoryRoomMb! })),
-  );
 }

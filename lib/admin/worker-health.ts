@@ -9,6 +9,7 @@ import { connectedWorkerIds, enqueueEvaluation, queueRedis } from "../queue/eval
 import { runExclusively } from "../queue/exclusive-run";
 import { notifyWebhooks } from "../webhooks/queue";
 import { recordAudit } from "./audit";
+import { liveRooms, type WorkerRoom } from "./memory-room";
 
 /**
  * Workers as the dashboard sees them. "Lost" is derived, not stored: a worker whose last
@@ -33,6 +34,16 @@ export function workerHealth(
 export function parseFigures(json: unknown): WorkerFigures | null {
   const parsed = workerFiguresSchema.safeParse(json);
   return parsed.success ? parsed.data : null;
+}
+
+/** The live workers' room for a model now, from their last heartbeats (smallest first): ./memory-room.ts. */
+export async function liveWorkerRooms(now = new Date()): Promise<WorkerRoom[]> {
+  const workers = await db.worker.findMany({
+    where: { state: { not: "STOPPED" } },
+    select: { id: true, state: true, drainRequestedAt: true, lastHeartbeatAt: true, heartbeatIntervalMs: true, figures: true },
+  });
+  const rooms = liveRooms(workers.map((worker) => ({ id: worker.id, health: workerHealth(worker, now), modelMemoryRoomMb: parseFigures(worker.figures)?.cpu.modelMemoryRoomMb ?? null })));
+  return rooms.sort((a, b) => a.roomMb - b.roomMb || a.workerId.localeCompare(b.workerId));
 }
 
 /**

@@ -51,5 +51,8 @@ export const taskUpdateAnswerSchema = z
     scoringVersion: z.number().int().meta({ description: "the task's scoring version after the update" }),
     changed: z.array(z.string()).meta({ description: "the scoring settings that changed (empty: none)" }),
     rescoring: z.number().int().meta({ description: "submissions queued for a re-score by this update" }),
+    warnings: z.array(z.string()).meta({
+      description: "saved, but worth the organiser's attention: e.g. a memory limit larger than a live worker's room for a model (such a model fails there as a platform fault)",
+    }),
   })
   .meta({ id: "TaskUpdateAnswer" });

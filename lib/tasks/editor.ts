@@ -11,6 +11,8 @@ import type { SessionUser } from "../auth/session";
 import { recordAudit } from "../admin/audit";
 import { assertAdmin } from "../admin/authorize";
 import { describeIssue } from "../admin/plain-issues";
+import { memoryLimitWarning } from "../admin/memory-room";
+import { liveWorkerRooms } from "../admin/worker-health";
 import { taskUpdateAnswerSchema, taskUpdateRequestSchema } from "../schemas/tasks";
 
 /**
@@ -273,5 +275,7 @@ export async function updateTaskFromApi(actor: SessionUser | null, slug: string,
   forgetLeaderboards(slug);
   const changed = applied.plan.changes.map((change) => change.field);
   await recordAudit(db, actor.id, "task.update", `task:${slug}`, { via: "api", ...(changed.length > 0 ? { scoringVersion: applied.scoringVersion, changed, rescored: applied.plan.submissions } : {}) });
-  return { slug, scoringVersion: applied.scoringVersion, changed, rescoring: applied.plan.submissions };
+  // The form warns as the organiser types (components/admin/task-form.tsx); a script is told here.
+  const warning = memoryLimitWarning(data.evalMemoryMb, await liveWorkerRooms());
+  return { slug, scoringVersion: applied.scoringVersion, changed, rescoring: applied.plan.submissions, warnings: warning ? [warning] : [] };
 }

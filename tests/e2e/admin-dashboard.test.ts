@@ -106,9 +106,16 @@ it("an organiser watches the dashboard change live while submissions are evaluat
   await page.goto(`${platform.baseUrl}/admin/tasks/new`);
   await page.fill("#task-slug", "huge-memory");
   await page.fill("#task-title", "Huge memory");
+  // The form shows the workers' room beside the limit, and warns as soon as the limit typed is larger.
+  await page.getByTestId("worker-memory-room").filter({ hasText: /^Room for a model on the live workers now: [\d,]+ MB/ }).waitFor();
+  expect(await page.getByTestId("memory-limit-warning").count()).toBe(0); // the default 2,048 MB fits this machine
   await page.fill("#task-evalMemoryMb", "65536");
+  await page.getByTestId("memory-limit-warning").filter({ hasText: /^No live worker has room for 65,536 MB for a model: the least is [\d,]+ MB on \S+\. / }).waitFor();
+  await screenshot(page, "admin-task-memory-warning");
   await page.click("button:has-text('Create task')");
   await page.waitForURL(/\/admin\/tasks\/huge-memory/);
+  // The task's own page warns too, for the limit it was saved with.
+  await page.getByTestId("memory-limit-warning").filter({ hasText: "No live worker has room for 65,536 MB" }).waitFor();
   await page.goto(`${platform.baseUrl}/admin`);
   const shortfalls = page.getByTestId("memory-shortfalls");
   await shortfalls.getByText(/huge-memory allows 65,536 MB; \S+ has room for [\d,]+ MB/).first().waitFor();

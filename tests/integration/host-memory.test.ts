@@ -5,6 +5,7 @@ import { dashboardSnapshot } from "@/lib/admin/dashboard";
 import { createUser } from "@/lib/accounts/users";
 import { db } from "@/lib/db";
 import { quotaState } from "@/lib/quota/daily-quota";
+import { updateTaskFromApi } from "@/lib/tasks/editor";
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { buildMlp } from "@/tools/onnx/build-model";
 import { buildAllocatingModel } from "@/tests/support/onnx/failing-models";
@@ -131,7 +132,7 @@ describe.skipIf(!cgroup)(`a worker in a ${CGROUP_LIMIT_MB} MB memory cgroup`, ()
     expect(final.message).toMatch(/more than 128 MB/);
   });
 
-  it("reports its room for a model in its heartbeat, and the dashboard flags the task that allows more, not the one that fits", async () => {
+  it("reports its room for a model in its heartbeat; the dashboard flags the task that allows more, not the one that fits, and the admin API warns when a limit is raised past it", async () => {
     const fits = await taskWithMemoryLimit(128);
     const tooBig = await taskWithMemoryLimit(2048);
     const user = await createUser({ email: `${uniqueName("organiser")}@test.local`, name: "Organiser", password: "admin-password-1", role: "ADMIN" });
@@ -147,5 +148,10 @@ describe.skipIf(!cgroup)(`a worker in a ${CGROUP_LIMIT_MB} MB memory cgroup`, ()
     const flagged = view.snapshot.memoryShortfalls.filter((shortfall) => shortfall.workerId === "small-container-worker");
     expect(flagged).toContainEqual({ task: tooBig.task.slug, evalMemoryMb: 2048, workerId: "small-container-worker", roomMb: view.roomMb });
     expect(flagged.map((shortfall) => shortfall.task)).not.toContain(fits.task.slug);
+    // Where the organiser sets the limit, the admin API's answer says so, naming the least room of
+    // the live workers: this one's (the others here have the host's memory).
+    const raised = await updateTaskFromApi(admin, fits.task.slug, { evalMemoryMb: 2048 });
+    expect(raised.warnings).toEqual([expect.stringMatching(/ 2,048 MB for a model: the least is [\d,]+ MB on small-container-worker\. /)]);
+    expect((await updateTaskFromApi(admin, fits.task.slug, { evalMemoryMb: 128 })).warnings).toEqual([]);
   });
 });

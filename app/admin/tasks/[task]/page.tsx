@@ -6,6 +6,7 @@ import { TaskForm } from "@/components/admin/task-form";
 import { Card } from "@/components/site/form-parts";
 import { LocalTime } from "@/components/site/local-time";
 import { requireAdminSession } from "@/lib/admin/authorize";
+import { liveWorkerRooms } from "@/lib/admin/worker-health";
 import { taskFormValues } from "@/lib/tasks/editor";
 import { taskValidation } from "@/lib/tasks/reference-model";
 import { db } from "@/lib/db";
@@ -50,7 +51,7 @@ export default async function EditTaskPage({ params }: { params: Promise<{ task:
         </p>
       </Card>
       <Card title="Configuration">
-        <TaskForm initial={values} existingSlug={slug} />
+        <TaskForm initial={values} existingSlug={slug} workerRooms={await liveWorkerRooms()} />
       </Card>
     </div>
   );
