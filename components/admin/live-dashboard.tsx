@@ -153,8 +153,9 @@ export function LiveDashboard({ initial }: { initial: DashboardSnapshot }) {
                   <td className="p-2">
                     <div className="font-medium">{worker.id}</div>
                     <div className="text-xs text-slate-500">{worker.host} · {worker.executionProvider}{worker.gpu ? ` · ${worker.gpu.name}` : ""}</div>
-                    <div className="text-xs text-slate-500" data-testid={`room-of-${worker.id}`} title="The memory a model could have here, read while the worker was idle: its container's limit less what the worker and its warm sandbox processes hold, or the host's available memory where that is less.">
+                    <div className="text-xs text-slate-500" data-testid={`room-of-${worker.id}`} title="The memory a model could have here, read while the worker was idle: its container's limit less what the worker and its warm sandbox processes hold, or the host's available memory where that is less (divided among the live workers on that host without a limit of their own).">
                       room for a model: {worker.modelMemoryRoomMb === null ? "unknown" : `${worker.modelMemoryRoomMb.toLocaleString("en")} MB`}
+                      {worker.modelMemoryRoomSharedBy > 1 && ` (its share: ${worker.modelMemoryRoomSharedBy} workers draw on this host's memory)`}
                     </div>
                   </td>
                   <td className="p-2">

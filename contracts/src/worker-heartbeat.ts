@@ -41,6 +41,13 @@ export const cpuFiguresSchema = z.object({
    * neither can be read; absent from workers older than this field
    */
   modelMemoryRoomMb: z.number().nullable().optional(),
+  /**
+   * set when the host's available memory, not the worker's own limit, bounds that room: the host's
+   * kernel boot id (the same in every container on it), so that the workers reporting the same one
+   * are known to share it (lib/admin/memory-room.ts); null when the worker's own memory limit
+   * bounds it (or the host cannot be identified); absent from workers older than this field
+   */
+  modelMemoryRoomSharedHost: z.string().nullable().optional(),
 });
 
 export const workerFiguresSchema = z.object({

@@ -21,8 +21,13 @@ export interface WorkerView {
   gpuMemLimitMb: number | null;
   /** usagePercent: the host's; workerUsagePercent: the worker's own process and sandbox children (both shares of all cores) */
   cpu: { usagePercent: number | null; workerUsagePercent: number | null; cores: number; memoryUsedMb: number; memoryTotalMb: number } | null;
-  /** the memory a model could have on this worker, read while it was idle (null: unknown) */
+  /**
+   * the memory a model could have on this worker, read while it was idle (null: unknown); for a
+   * live worker that shares its host's memory with others, its share (lib/admin/memory-room.ts)
+   */
   modelMemoryRoomMb: number | null;
+  /** how many live workers share that memory (1: its own limit bounds it) */
+  modelMemoryRoomSharedBy: number;
 }
 
 export interface DashboardSnapshot {
@@ -101,7 +106,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
     series.set(sample.workerId, points);
   }
 
-  const workerViews: WorkerView[] = workers.map((worker) => {
+  const reported = workers.map((worker) => {
     const figures = parseFigures(worker.figures);
     return {
       id: worker.id,
@@ -119,7 +124,14 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
         ? { usagePercent: figures.cpu.usagePercent, workerUsagePercent: figures.cpu.workerUsagePercent ?? null, cores: figures.cpu.cores, memoryUsedMb: figures.cpu.memoryUsedMb, memoryTotalMb: figures.cpu.memoryTotalMb }
         : null,
       modelMemoryRoomMb: figures?.cpu.modelMemoryRoomMb ?? null,
+      modelMemoryRoomSharedHost: figures?.cpu.modelMemoryRoomSharedHost ?? null,
     };
+  });
+  // A live worker's room is its share of what it draws on; a stopped or lost one shows what it last reported.
+  const rooms = liveRooms(reported);
+  const workerViews: WorkerView[] = reported.map(({ modelMemoryRoomSharedHost: _host, ...view }) => {
+    const room = rooms.find((each) => each.workerId === view.id);
+    return { ...view, modelMemoryRoomMb: room?.roomMb ?? view.modelMemoryRoomMb, modelMemoryRoomSharedBy: room?.sharedBy ?? 1 };
   });
 
   return {
@@ -143,7 +155,7 @@ export async function dashboardSnapshot(actor: SessionUser | null, now = new Dat
       message: row.message,
       finishedAt: row.finishedAt?.toISOString() ?? null,
     })),
-    memoryShortfalls: memoryShortfalls(openTasks, liveRooms(workerViews)),
+    memoryShortfalls: memoryShortfalls(openTasks, rooms),
     failureCounts: {
       participant: failureGroups.find((group) => group.failureKind === "PARTICIPANT")?._count._all ?? 0,
       platform: failureGroups.find((group) => group.failureKind === "PLATFORM")?._count._all ?? 0,

@@ -11,7 +11,10 @@ import type { WorkerHealth } from "./worker-health";
  */
 export interface WorkerRoom {
   workerId: string;
+  /** its share: a room bounded by the host's available memory, divided among the live workers that draw on it */
   roomMb: number;
+  /** how many live workers share the host's memory with it (1: its own limit bounds its room) */
+  sharedBy: number;
 }
 
 /** A task that allows its models more memory than a live worker has room for. */
@@ -22,16 +25,38 @@ export interface MemoryShortfall {
   roomMb: number;
 }
 
-/** The workers that take jobs (not stopped, not lost) whose room is known. */
-export function liveRooms(workers: { id: string; health: WorkerHealth; modelMemoryRoomMb: number | null }[]): WorkerRoom[] {
-  return workers.flatMap((worker) =>
-    worker.health !== "stopped" && worker.health !== "lost" && worker.modelMemoryRoomMb !== null ? [{ workerId: worker.id, roomMb: worker.modelMemoryRoomMb }] : [],
-  );
+/** A worker's room for a model as its heartbeat reports it (contracts/src/worker-heartbeat.ts). */
+export interface ReportedRoom {
+  id: string;
+  health: WorkerHealth;
+  modelMemoryRoomMb: number | null;
+  /** the host whose available memory bounds the room (null: the worker's own limit does) */
+  modelMemoryRoomSharedHost: string | null;
+}
+
+/**
+ * The workers that take jobs (not stopped, not lost) whose room is known, each with its share.
+ * Workers without a memory limit of their own on one host (several `npm run worker`, or containers
+ * without a limit) each report the host's whole available memory, which their models would draw on
+ * at once: each is counted for its part of it, the reported room divided by the live workers that
+ * report the same host. A worker in a container with its own limit (the compose files give each
+ * one) keeps its own room.
+ */
+export function liveRooms(workers: ReportedRoom[]): WorkerRoom[] {
+  const live = workers.filter((worker) => worker.health !== "stopped" && worker.health !== "lost" && worker.modelMemoryRoomMb !== null);
+  const onHost = new Map<string, number>();
+  for (const worker of live) if (worker.modelMemoryRoomSharedHost) onHost.set(worker.modelMemoryRoomSharedHost, (onHost.get(worker.modelMemoryRoomSharedHost) ?? 0) + 1);
+  return live.map((worker) => {
+    const sharedBy = worker.modelMemoryRoomSharedHost ? onHost.get(worker.modelMemoryRoomSharedHost)! : 1;
+    return { workerId: worker.id, roomMb: Math.floor(worker.modelMemoryRoomMb! / sharedBy), sharedBy };
+  });
 }
 
 /** Each task against each live worker whose room is smaller than the task's limit. */
 export function memoryShortfalls(tasks: { slug: string; evalMemoryMb: number }[], rooms: WorkerRoom[]): MemoryShortfall[] {
-  return tasks.flatMap((task) => rooms.filter((room) => room.roomMb < task.evalMemoryMb).map((room) => ({ task: task.slug, evalMemoryMb: task.evalMemoryMb, ...room })));
+  return tasks.flatMap((task) =>
+    rooms.filter((room) => room.roomMb < task.evalMemoryMb).map((room) => ({ task: task.slug, evalMemoryMb: task.evalMemoryMb, workerId: room.workerId, roomMb: room.roomMb })),
+  );
 }
 
 const mb = (value: number) => `${Math.round(value).toLocaleString("en")} MB`;
@@ -47,7 +72,8 @@ export function memoryLimitWarning(evalMemoryMb: number, rooms: WorkerRoom[]): s
   const least = short[0];
   const who = short.length === rooms.length ? `No live worker has room for ${mb(evalMemoryMb)}` : `${short.length} of ${rooms.length} live workers have less room than ${mb(evalMemoryMb)}`;
   return (
-    `${who} for a model: the least is ${mb(least.roomMb)} on ${least.workerId}. ` +
+    `${who} for a model: the least is ${mb(least.roomMb)} on ${least.workerId}` +
+    (least.sharedBy > 1 ? ` (its share of its host's memory, which ${least.sharedBy} workers draw on). ` : ". ") +
     "A model that needs more than its worker's room fails there as a platform fault (retried, no quota): give the workers more memory or lower the limit."
   );
 }

@@ -42,7 +42,12 @@ export async function liveWorkerRooms(now = new Date()): Promise<WorkerRoom[]> {
     where: { state: { not: "STOPPED" } },
     select: { id: true, state: true, drainRequestedAt: true, lastHeartbeatAt: true, heartbeatIntervalMs: true, figures: true },
   });
-  const rooms = liveRooms(workers.map((worker) => ({ id: worker.id, health: workerHealth(worker, now), modelMemoryRoomMb: parseFigures(worker.figures)?.cpu.modelMemoryRoomMb ?? null })));
+  const rooms = liveRooms(
+    workers.map((worker) => {
+      const cpu = parseFigures(worker.figures)?.cpu;
+      return { id: worker.id, health: workerHealth(worker, now), modelMemoryRoomMb: cpu?.modelMemoryRoomMb ?? null, modelMemoryRoomSharedHost: cpu?.modelMemoryRoomSharedHost ?? null };
+    }),
+  );
   return rooms.sort((a, b) => a.roomMb - b.roomMb || a.workerId.localeCompare(b.workerId));
 }
 

@@ -145,6 +145,8 @@ describe.skipIf(!cgroup)(`a worker in a ${CGROUP_LIMIT_MB} MB memory cgroup`, ()
     // The cgroup's 700 MB less what the worker and its warm sandbox processes hold.
     expect(view.roomMb).toBeGreaterThan(50);
     expect(view.roomMb).toBeLessThan(CGROUP_LIMIT_MB);
+    // Its own limit bounds its room, so it shares it with no other worker on this host.
+    expect(view.snapshot.workers.find((each) => each.id === "small-container-worker")?.modelMemoryRoomSharedBy).toBe(1);
     const flagged = view.snapshot.memoryShortfalls.filter((shortfall) => shortfall.workerId === "small-container-worker");
     expect(flagged).toContainEqual({ task: tooBig.task.slug, evalMemoryMb: 2048, workerId: "small-container-worker", roomMb: view.roomMb });
     expect(flagged.map((shortfall) => shortfall.task)).not.toContain(fits.task.slug);

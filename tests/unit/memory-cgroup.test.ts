@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cgroupPaths, findMemoryCgroup, hostAvailableBytes, judgeKernelKill, modelRoomMb, parseKeyedCounters, parseLimit } from "../../worker/src/sandbox/memory-cgroup";
+import { cgroupPaths, findMemoryCgroup, hostAvailableBytes, hostBootId, judgeKernelKill, modelRoom, modelRoomMb, parseKeyedCounters, parseLimit } from "../../worker/src/sandbox/memory-cgroup";
 
 // Recorded: /proc/self/cgroup and the memory files of this project's CI machine (cgroup v1, kernel
 // 6.18, 2026-12-03), and of a Docker container with its own cgroup namespace on a v2 host.
@@ -90,6 +90,21 @@ describe("whose fault a kill by the kernel was", () => {
     expect(modelRoomMb({ cgroup: reading(null, 1000, 0), hostAvailableBytes: 7000 * MB })).toBe(7000);
     expect(modelRoomMb({ cgroup: reading(500, 800, 0), hostAvailableBytes: undefined })).toBe(0);
     expect(modelRoomMb({ cgroup: undefined, hostAvailableBytes: undefined })).toBeNull();
+  });
+
+  it("says what bounds that room: the worker's own limit, or the host's memory that every worker on it draws on", () => {
+    expect(modelRoom({ cgroup: reading(6000, 1000, 0), hostAvailableBytes: 20_000 * MB })).toEqual({ mb: 5000, boundBy: "cgroup" });
+    expect(modelRoom({ cgroup: reading(6000, 1000, 0), hostAvailableBytes: 3000 * MB })).toEqual({ mb: 3000, boundBy: "host" });
+    expect(modelRoom({ cgroup: reading(null, 1000, 0), hostAvailableBytes: 7000 * MB })).toEqual({ mb: 7000, boundBy: "host" });
+    expect(modelRoom({ cgroup: undefined, hostAvailableBytes: 7000 * MB })).toEqual({ mb: 7000, boundBy: "host" });
+    expect(modelRoom({ cgroup: reading(500, 800, 0), hostAvailableBytes: undefined })).toEqual({ mb: 0, boundBy: "cgroup" });
+  });
+
+  it("identifies the host by its kernel's boot id, the same in every container on it", () => {
+    expect(hostBootId("6720ebc9-e225-44c6-be04-a520df460405\n")).toBe("6720ebc9-e225-44c6-be04-a520df460405");
+    expect(hostBootId("")).toBeUndefined(); // not readable: no sharing can be known
+    // This machine's own, as a worker here reads it.
+    expect(hostBootId()).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("blames the platform when the container or the host had less room than the task allows", () => {

@@ -4,7 +4,7 @@ import type { CpuFigures, GpuFigures, WorkerFigures } from "@goat/contracts/work
 import type { Db } from "./db";
 import { NvidiaSmi, type GpuStatus } from "./gpu/nvidia-smi";
 import { processTreeCpuSeconds } from "./process-tree-cpu";
-import { modelRoomMb, readMemoryRoom } from "./sandbox/memory-cgroup";
+import { hostBootId, modelRoom, readMemoryRoom } from "./sandbox/memory-cgroup";
 
 /**
  * The worker's heartbeat: every HEARTBEAT_INTERVAL_MS it upserts its `workers` row (id, host,
@@ -185,6 +185,8 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
   let inFlight: Promise<void> = Promise.resolve();
   // Read while no evaluation runs (a model's own memory would shrink it), and kept between.
   let modelMemoryRoomMb: number | null = null;
+  let modelMemoryRoomSharedHost: string | null = null;
+  const bootId = hostBootId() ?? null;
 
   const beatOnce = async () => {
     const figures = await readWorkerFigures({
@@ -194,8 +196,13 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       cpu,
       visibleDevices: process.env.CUDA_VISIBLE_DEVICES,
     });
-    if (opts.currentSubmission() === null) modelMemoryRoomMb = modelRoomMb(readMemoryRoom());
+    if (opts.currentSubmission() === null) {
+      const room = modelRoom(readMemoryRoom());
+      modelMemoryRoomMb = room?.mb ?? null;
+      modelMemoryRoomSharedHost = room?.boundBy === "host" ? bootId : null;
+    }
     figures.cpu.modelMemoryRoomMb = modelMemoryRoomMb;
+    figures.cpu.modelMemoryRoomSharedHost = modelMemoryRoomSharedHost;
     opts.onFigures?.(figures);
     if (stopped) return;
     const now = new Date();

@@ -158,7 +158,27 @@ export function judgeKernelKill(atStart: MemoryRoom, now: CgroupMemoryReading | 
  * host's available memory where that is less; null where neither is known.
  */
 export function modelRoomMb(room: MemoryRoom): number | null {
+  return modelRoom(room)?.mb ?? null;
+}
+
+/**
+ * The room for a model and what bounds it: the worker's own memory limit ("cgroup"), or the host's
+ * available memory ("host"), which every worker on that host draws on; null where neither is known.
+ */
+export function modelRoom(room: MemoryRoom): { mb: number; boundBy: "cgroup" | "host" } | null {
   const cgroup = room.cgroup;
-  const roomBytes = Math.min(cgroup && cgroup.limitBytes !== null ? cgroup.limitBytes - cgroup.anonBytes : Infinity, room.hostAvailableBytes ?? Infinity);
-  return Number.isFinite(roomBytes) ? Math.max(0, Math.floor(roomBytes / 1048576)) : null;
+  const ownBytes = cgroup && cgroup.limitBytes !== null ? cgroup.limitBytes - cgroup.anonBytes : Infinity;
+  const hostBytes = room.hostAvailableBytes ?? Infinity;
+  const roomBytes = Math.min(ownBytes, hostBytes);
+  if (!Number.isFinite(roomBytes)) return null;
+  return { mb: Math.max(0, Math.floor(roomBytes / 1048576)), boundBy: ownBytes <= hostBytes ? "cgroup" : "host" };
+}
+
+/**
+ * The host's identity as every container on it sees it: the kernel's boot id (not namespaced,
+ * unlike the hostname, which Docker gives each container), or undefined where it cannot be read.
+ */
+export function hostBootId(text = readText("/proc/sys/kernel/random/boot_id")): string | undefined {
+  const id = text?.trim();
+  return id ? id : undefined;
 }
