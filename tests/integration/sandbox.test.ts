@@ -13,6 +13,7 @@ import { parseProcStat } from "../../worker/src/process-tree-cpu";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
 import { hostTransparentHugePages } from "../../worker/src/sandbox/huge-pages";
 import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";
+import { runQueueWaitMs } from "../../worker/src/sandbox/start-deadline";
 import type { EvaluateRequest } from "../../worker/src/sandbox/protocol";
 
 /**
@@ -477,6 +478,54 @@ describe("SandboxPool process lifecycle", () => {
       expect((error as PlatformFault).message).toContain("cannot load the runtime");
     } finally {
       await brokenPool.close();
+    }
+  });
+
+  it("does not count the time a starting child waited for a CPU against its start timeout: a starved machine is not a broken child", async () => {
+    // A child whose start takes 300 ms of its own CPU, on core 0 beside three busy loops: about four
+    // times that on the wall, past its 600 ms timeout, while its own time stays well within it.
+    const entry = path.join(dir, "starved-child.mjs");
+    writeFileSync(
+      entry,
+      `import { execFileSync } from "node:child_process";
+       execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
+       const start = process.cpuUsage();
+       for (let used = 0; used < 300_000; ) { const u = process.cpuUsage(start); used = u.user + u.system; }
+       process.send({ type: "ready", onnxruntimeVersion: "x", warmupMs: 0 });
+       process.on("message", (m) => { if (m.type === "prepare") process.send({ type: "prepared", inputsKey: m.inputsKey }); });`,
+    );
+    const hogs = [1, 2, 3].map(() => spawn("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"], { stdio: "ignore" }));
+    const own = new SandboxPool({ childEntry: entry, maxSpare: 1, startTimeoutMs: 600, logger: { warn: () => undefined } });
+    try {
+      const startedAt = performance.now();
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      const wallMs = performance.now() - startedAt;
+      // Past the timeout on the wall: a wall-clock rule would have failed this start (and counted it toward the breaker).
+      expect(wallMs).toBeGreaterThan(600);
+      const [child] = own.processIds;
+      expect(runQueueWaitMs(child)).toBeGreaterThan(wallMs - 600);
+    } finally {
+      for (const hog of hogs) hog.kill("SIGKILL");
+      await own.close();
+    }
+  });
+
+  it("still times out a starting child that makes no progress, at its timeout", async () => {
+    // Never ready, and asleep: it waits for no CPU (beyond a little while Node boots), so its timeout is barely stretched.
+    const entry = path.join(dir, "stuck-child.mjs");
+    writeFileSync(entry, `process.on("message", () => undefined); setInterval(() => undefined, 1_000);`);
+    const own = new SandboxPool({ childEntry: entry, maxSpare: 1, startTimeoutMs: 800, logger: { warn: () => undefined } });
+    try {
+      const startedAt = performance.now();
+      own.warmUp({ datasetDir, inputSpecs });
+      const error = await own.sparesReady().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PlatformFault);
+      expect((error as PlatformFault).code).toBe("SANDBOX_START_TIMEOUT");
+      expect((error as PlatformFault).message).toMatch(/^sandbox process not ready after \d+ ms \(timeout 800 ms(, \d+ ms of it waiting for a CPU)?\)/);
+      expect(performance.now() - startedAt).toBeLessThan(800 * 2);
+    } finally {
+      await own.close();
     }
   });
 
