@@ -84,7 +84,7 @@ async function waitAllScored(ids: number[], timeoutMs: number) {
  * Every submission SCORED with one result, each with the attempts expected: 1 unless listed, plus one
  * for each platform fault a worker logged for it and retried (on this shared, loaded CPU a sandbox
  * process was once not ready within its 30 s: SANDBOX_START_TIMEOUT, retried as the product promises;
- * since then the time it waits for a CPU does not count: worker/src/sandbox/start-deadline.ts);
+ * since then the time it waits for a CPU does not count: worker/src/sandbox/own-time-deadline.ts);
  * an attempt nothing explains fails. A function where the count may legitimately vary.
  */
 async function expectScoredOnce(ids: number[], attempts: Record<number, number> | ((id: number, attempts: number) => boolean) = {}) {

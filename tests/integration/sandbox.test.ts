@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +13,7 @@ import { parseProcStat } from "../../worker/src/process-tree-cpu";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
 import { hostTransparentHugePages } from "../../worker/src/sandbox/huge-pages";
 import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";
-import { runQueueWaitMs } from "../../worker/src/sandbox/start-deadline";
+import { runQueueWaitMs } from "../../worker/src/sandbox/own-time-deadline";
 import type { EvaluateRequest } from "../../worker/src/sandbox/protocol";
 
 /**
@@ -85,6 +85,8 @@ beforeAll(async () => {
     mlp2: buildMlp({ sizes: [FEATURES, 32, 10], seed: 2, softmax: true }),
     throwing: buildThrowingModel(),
     hanging: buildHangingModel(),
+    // ~0.1-0.5 s of computing on this test set, then a normal classifier's outputs.
+    bounded: buildHangingModel({ tripCount: 50_000n }),
     allocating: buildAllocatingModel({ bytes: 3 * 1024 ** 3 }),
     allocating256: buildAllocatingModel({ bytes: 256 * MiB }),
     wrongRows: buildWrongOutputRowsModel(),
@@ -173,7 +175,7 @@ describe("SandboxPool", () => {
     await expectMlpScoresFine();
   });
 
-  it("kills a model that hangs at the wall-clock limit (TIMEOUT) and goes on", async () => {
+  it("kills a model that hangs at its time limit (TIMEOUT) and goes on", async () => {
     await waitForSpare();
     const started = performance.now();
     const error = await pool.evaluate(request("hanging"), { timeoutMs: 2000, memoryMb: 1024 }).catch((e: unknown) => e);
@@ -505,6 +507,34 @@ describe("SandboxPool process lifecycle", () => {
       expect(wallMs).toBeGreaterThan(600);
       const [child] = own.processIds;
       expect(runQueueWaitMs(child)).toBeGreaterThan(wallMs - 600);
+    } finally {
+      for (const hog of hogs) hog.kill("SIGKILL");
+      await own.close();
+    }
+  });
+
+  it("does not count the time a model waited for a CPU against its time limit: a loaded host is not a slow model", async () => {
+    const own = new SandboxPool({ maxSpare: 1, logger: { warn: () => undefined } });
+    const hogs: ReturnType<typeof spawn>[] = [];
+    try {
+      own.warmUp({ datasetDir, inputSpecs });
+      await own.sparesReady();
+      // The model's own time on a free core, here and now.
+      const free = await own.evaluate(request("bounded"), { timeoutMs: 60_000, memoryMb: 1024 });
+      own.resultStored();
+      await own.sparesReady();
+      const timeoutMs = Math.round(2 * (free.sessionMs + free.inferenceMs)) + 200;
+      // The next evaluation's child on core 0, beside three busy loops: ~4 times its own time on the wall.
+      const [child] = own.processIds;
+      execFileSync("taskset", ["-a", "-p", "-c", "0", String(child)], { stdio: "ignore" });
+      hogs.push(...[1, 2, 3].map(() => spawn("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"], { stdio: "ignore" })));
+      const startedAt = performance.now();
+      const starved = await own.evaluate(request("bounded"), { timeoutMs, memoryMb: 1024 });
+      const wallMs = performance.now() - startedAt;
+      // Past its limit on the wall: a wall-clock limit would have failed it as the team's TIMEOUT.
+      expect(wallMs).toBeGreaterThan(timeoutMs);
+      expect(starved.outputs[0].dims).toEqual([ROWS, 10]);
+      expect(Array.from(starved.outputs[0].data as Float32Array)).toEqual(Array.from(free.outputs[0].data as Float32Array));
     } finally {
       for (const hog of hogs) hog.kill("SIGKILL");
       await own.close();

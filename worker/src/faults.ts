@@ -31,6 +31,8 @@ export type PlatformFaultCode =
   | "SANDBOX_LOST"
   /** the kernel's OOM killer stopped a model that had less room than its task's memory limit (memory-cgroup.ts) */
   | "HOST_OUT_OF_MEMORY"
+  /** the model ran within its time limit, but waited so long for a CPU that its evaluation went past MAX_STRETCH x the limit on the wall (own-time-deadline.ts) */
+  | "HOST_OVERLOADED"
   | "DATASET_UNAVAILABLE"
   /** the dataset version's files on this host are not that version (changed after the import) */
   | "DATASET_MISMATCH"

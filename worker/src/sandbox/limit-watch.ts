@@ -1,18 +1,22 @@
 import { readFileSync } from "node:fs";
-import { ParticipantFault } from "../faults";
+import { ParticipantFault, PlatformFault } from "../faults";
 import { watchGpuMemory } from "../gpu/gpu-memory-watch";
 import type { GpuProcessProbe } from "../gpu/nvidia-smi";
 import type { ExecutionProviderConfig } from "../onnx/execution-provider";
+import { MAX_STRETCH, ownTimeDeadline, type DeadlineTimes } from "./own-time-deadline";
 
 /**
- * The limits one evaluation runs under, watched from the parent while the child works: the
- * wall-clock limit, resident memory over the child's baseline (polled from /proc), and on CUDA the
+ * The limits one evaluation runs under, watched from the parent while the child works: the time
+ * limit (the child's own time: the wall less what it waited for a CPU, own-time-deadline.ts), resident memory over the child's baseline (polled from /proc), and on CUDA the
  * GPU memory nvidia-smi reports (gpu/gpu-memory-watch.ts). The same samples give the result's peak
  * memory figures. A breach is the participant's fault; the caller kills the child.
  */
 
 export interface SandboxLimits {
-  /** Wall-clock limit of the evaluation (session creation + inference), not of the sandbox start. */
+  /**
+   * Time limit of the evaluation (session creation + inference), not of the sandbox start: the
+   * child's own time, not counting what it waited for a CPU on a loaded host (own-time-deadline.ts).
+   */
   timeoutMs: number;
   /**
    * What the MODEL may add to the child's resident memory (onnxruntime's native allocations
@@ -85,9 +89,24 @@ export function residentBytes(pid: number): number | undefined {
 }
 
 /**
+ * Whose fault an evaluation that reached its deadline is: the model's TIMEOUT when it had its whole
+ * time limit of its own; the platform's HOST_OVERLOADED (retried, no quota) when the wall reached
+ * MAX_STRETCH x the limit first, the model having waited for a CPU most of it.
+ */
+export function timeLimitFault(limits: Pick<SandboxLimits, "timeoutMs">, { elapsedMs, waitedMs }: DeadlineTimes): ParticipantFault | PlatformFault {
+  const ownMs = elapsedMs - waitedMs;
+  if (ownMs >= limits.timeoutMs) return new ParticipantFault("TIMEOUT", `The model took longer than the ${formatSeconds(limits.timeoutMs)} limit`);
+  return new PlatformFault(
+    "HOST_OVERLOADED",
+    `the model had run ${Math.round(ownMs)} ms of its ${limits.timeoutMs} ms when ${Math.round(elapsedMs)} ms had passed (${MAX_STRETCH} x its limit), ` +
+      `${Math.round(waitedMs)} ms of them waiting for a CPU: this host is overloaded (more workers or work than cores)`,
+  );
+}
+
+/**
  * Starts watching the child `pid`, which is ready and holds its inputs: what it holds now is its
  * baseline, not the model's. `onBreach` is called once, with the participant's fault, when a limit
- * is crossed; the watch has stopped by then.
+ * is crossed (or the platform's HOST_OVERLOADED: timeLimitFault); the watch has stopped by then.
  */
 export function watchLimits(opts: {
   pid: number;
@@ -97,7 +116,7 @@ export function watchLimits(opts: {
   gpu: GpuWatchSettings;
   /** The child has exited (its /proc entry may belong to another process by now). */
   isGone(): boolean;
-  onBreach(fault: ParticipantFault): void;
+  onBreach(fault: ParticipantFault | PlatformFault): void;
 }): LimitWatch {
   const { pid, limits } = opts;
   const limitBytes = limits.memoryMb * 1024 * 1024;
@@ -116,19 +135,21 @@ export function watchLimits(opts: {
     if (stopped) return;
     stopped = true;
     sample();
-    clearTimeout(timer);
+    deadline.cancel();
     clearInterval(poll);
     stopGpuWatch?.();
   };
-  const breach = (fault: ParticipantFault) => {
+  const breach = (fault: ParticipantFault | PlatformFault) => {
     if (stopped) return;
     stop();
     opts.onBreach(fault);
   };
 
-  const timer = setTimeout(() => {
-    breach(new ParticipantFault("TIMEOUT", `The model took longer than the ${formatSeconds(limits.timeoutMs)} limit`));
-  }, limits.timeoutMs);
+  const deadline = ownTimeDeadline(
+    () => pid,
+    limits.timeoutMs,
+    (times) => breach(timeLimitFault(limits, times)),
+  );
 
   const poll = setInterval(() => {
     const rss = sample();

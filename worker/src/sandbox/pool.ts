@@ -18,7 +18,7 @@ import { SandboxProcess, type KeyedInputs } from "./sandbox-process";
 export type { SandboxLimits } from "./limit-watch";
 
 /**
- * Runs each evaluation in its own child process (child.ts) under a wall-clock and a memory
+ * Runs each evaluation in its own child process (child.ts) under a time limit (its own time: own-time-deadline.ts) and a memory
  * limit, so a model that crashes, hangs or allocates without bound fails its submission
  * only. One process per evaluation: nothing a hostile model does survives it.
  *

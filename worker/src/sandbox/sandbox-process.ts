@@ -5,7 +5,7 @@ import { memoryLimitFault, watchLimits, type GpuWatchSettings, type MemoryFigure
 import { judgeKernelKill, processMemoryCgroup, readMemoryRoom, type MemoryRoom } from "./memory-cgroup";
 import type { StagedInputs, WarmUpFiles } from "./staging";
 import { OutputAssembly } from "./output-assembly";
-import { runQueueWaitMs, startDeadlineMs } from "./start-deadline";
+import { ownTimeDeadline } from "./own-time-deadline";
 import type { ChildSpawner, SpawnedChild, SpawnedExit } from "./spawner";
 import { DIES_WITH_PARENT, WARM_UP_INPUTS_ARG, WARM_UP_MODEL_ARG, type ChildEvaluateRequest, type ChildMessage, type OutputBatch, type OutputTensor, type ParentMessage, type SandboxResult } from "./protocol";
 
@@ -188,40 +188,27 @@ export class SandboxProcess {
   }
 
   /**
-   * Runs `wait` against a timeout it is given to race with: a SANDBOX_START_TIMEOUT once `ms` have
-   * passed, not counting the time the child waited for a CPU (start-deadline.ts: a starved machine
-   * is not a broken child), at most MAX_START_STRETCH x `ms` in all.
+   * Runs `wait` against a timeout it is given to race with: a SANDBOX_START_TIMEOUT once `ms` of the
+   * child's own time have passed, not counting the time it waited for a CPU (own-time-deadline.ts: a
+   * starved machine is not a broken child), at most MAX_STRETCH x `ms` in all.
    */
   private async within(ms: number, what: string, wait: (timeout: Promise<never>) => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    let verdict: NodeJS.Immediate | undefined;
-    const startedAt = performance.now();
-    const waitedBefore = runQueueWaitMs(this.child.pid) ?? 0;
+    let deadline: { cancel(): void } | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      const check = () => {
-        const elapsed = performance.now() - startedAt;
-        const waitedNow = runQueueWaitMs(this.child.pid);
-        const waited = waitedNow === undefined ? 0 : waitedNow - waitedBefore;
-        const deadline = startDeadlineMs(ms, waited);
-        if (elapsed < deadline) {
-          timer = setTimeout(check, deadline - elapsed);
-          return;
-        }
-        // One turn of the event loop first: Node runs due timers before it reads the pipes, so a
-        // ready message that came while this worker itself waited for a CPU is read before the verdict.
-        verdict = setImmediate(() => {
-          const stretch = waited >= 1 ? `, ${Math.round(waited)} ms of it waiting for a CPU` : "";
-          reject(new PlatformFault("SANDBOX_START_TIMEOUT", `sandbox process ${what} after ${Math.round(elapsed)} ms (timeout ${ms} ms${stretch})${this.stderrSuffix()}`));
-        });
-      };
-      timer = setTimeout(check, ms);
+      deadline = ownTimeDeadline(
+        () => this.child.pid,
+        ms,
+        ({ elapsedMs, waitedMs }) => {
+          const stretch = waitedMs >= 1 ? `, ${Math.round(waitedMs)} ms of it waiting for a CPU` : "";
+          reject(new PlatformFault("SANDBOX_START_TIMEOUT", `sandbox process ${what} after ${Math.round(elapsedMs)} ms (timeout ${ms} ms${stretch})${this.stderrSuffix()}`));
+        },
+      );
     });
     timeout.catch(() => undefined);
     try {
       await wait(timeout);
     } finally {
-      clearTimeout(timer);
-      clearImmediate(verdict);
+      deadline?.cancel();
     }
   }
 
