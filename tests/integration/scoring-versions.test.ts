@@ -149,7 +149,7 @@ describe("a scoring edit on a task with scored submissions", () => {
     // Confirmed, with the queue paused so that the board can be read before the worker starts.
     await evaluationQueue().pause();
     const applied = await updateTaskFromApi(admin, slug, { ...change, confirmRescore: true });
-    expect(applied).toEqual({ slug, scoringVersion: before.scoringVersion + 1, changed: fields, rescoring: 2 });
+    expect(applied).toEqual({ slug, scoringVersion: before.scoringVersion + 1, changed: fields, rescoring: 2, warnings: [] });
     const during = await leaderboardForTask(slug);
     expect(during.scoringVersion).toBe(before.scoringVersion + 1);
     expect(during.rescoring).toEqual({ done: 0, total: 2 });
@@ -178,7 +178,7 @@ describe("a scoring edit on a task with scored submissions", () => {
   it("an edit that changes no scoring setting needs no confirmation and re-scores nothing", async () => {
     const before = await scoringOf(slug);
     const applied = await updateTaskFromApi(admin, slug, { title: "Renamed", dailySubmissionLimit: 50 });
-    expect(applied).toEqual({ slug, scoringVersion: before.scoringVersion, changed: [], rescoring: 0 });
+    expect(applied).toEqual({ slug, scoringVersion: before.scoringVersion, changed: [], rescoring: 0, warnings: [] });
     expect(await db.submission.count({ where: { taskId: (await db.task.findUniqueOrThrow({ where: { slug } })).id, status: "QUEUED" } })).toBe(0);
   });
 
