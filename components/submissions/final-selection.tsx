@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { useHydrated } from "@/components/site/local-time";
 import type { FinalSelection } from "@/lib/leaderboard/finals";
 
 /**
@@ -42,6 +43,9 @@ export function FinalToggle({
 }) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Disabled until hydrated: a click on the server's HTML would tick the box without saving anything
+  // (its onChange is not attached yet), and the page would show a final that does not count.
+  const hydrated = useHydrated();
   const selectedIds = finals.selected.map((entry) => entry.submissionId);
   const checked = selectedIds.includes(submissionId);
   const isDefault = finals.default && finals.finals.includes(submissionId);
@@ -75,7 +79,7 @@ export function FinalToggle({
         <input
           type="checkbox"
           checked={checked}
-          disabled={pending || !finals.open || (!checked && selectedIds.length >= finals.limit)}
+          disabled={!hydrated || pending || !finals.open || (!checked && selectedIds.length >= finals.limit)}
           onChange={() => void toggle()}
           data-testid="final-checkbox"
         />
