@@ -120,9 +120,24 @@ const seconds = (since: number) => (Date.now() - since) / 1000;
 describe("faults with real restarts, two workers, 30 submissions in flight", () => {
   it("kill -9 of a worker mid-evaluation: its job finishes on the other worker, every submission scored once", async () => {
     const ids = await submit(IN_FLIGHT);
-    const victim = await web.waitFor("a submission running on chaos-a", async () => (await rows(ids)).find((row) => row.status === "RUNNING" && row.workerId === "chaos-a"), 120_000);
+    const worker = p.workers.get("chaos-a")!;
+    // Frozen (SIGSTOP) before it is read and killed: what it holds RUNNING once frozen is what the
+    // kill interrupts. Read first and killed after, a submission could commit in between (a CI run at
+    // 2fbc181: read RUNNING, scored by chaos-a on attempt 1, its log line lost with the kill).
+    const victim = await web.waitFor(
+      "a submission running on chaos-a, the worker frozen",
+      async () => {
+        if (!(await rows(ids)).some((row) => row.status === "RUNNING" && row.workerId === "chaos-a")) return undefined;
+        worker.child.kill("SIGSTOP");
+        await new Promise((resolve) => setTimeout(resolve, 500)); // a write it had sent lands
+        const held = (await rows(ids)).find((row) => row.status === "RUNNING" && row.workerId === "chaos-a");
+        if (!held) worker.child.kill("SIGCONT"); // between two jobs: let it take the next one
+        return held;
+      },
+      120_000,
+    );
     const killedAt = Date.now();
-    await p.workers.get("chaos-a")!.stop("SIGKILL");
+    await worker.stop("SIGKILL");
     const rescued = await web.waitFor(
       `submission ${victim.id} to be scored elsewhere`,
       async () => (await rows([victim.id]))[0].status === "SCORED",
