@@ -156,10 +156,15 @@ export class SandboxProcess {
 
   /** Ready (runtime warm) and holding the task's inputs. */
   async readyFor(inputsKey: string, startTimeoutMs: number): Promise<void> {
-    await this.within(startTimeoutMs, "not ready", async (timeout) => {
-      await Promise.race([this.readyPromise, timeout]);
-      await Promise.race([this.prepared.get(inputsKey) ?? Promise.resolve(), timeout]);
-    });
+    // A warm spare (ready, its inputs answered) waits for nothing: no deadline to watch, no /proc
+    // read on the evaluation's path.
+    const answered = this.preparedDone.has(inputsKey) || this.prepareFailures.has(inputsKey);
+    if (!(this.isReady && answered)) {
+      await this.within(startTimeoutMs, "not ready", async (timeout) => {
+        await Promise.race([this.readyPromise, timeout]);
+        await Promise.race([this.prepared.get(inputsKey) ?? Promise.resolve(), timeout]);
+      });
+    }
     const failure = this.prepareFailures.get(inputsKey);
     if (failure !== undefined) throw new PlatformFault("SANDBOX_START_FAILED", `sandbox process could not read the test inputs: ${failure}`);
   }
