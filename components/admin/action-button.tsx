@@ -1,6 +1,7 @@
 "use client";
 import { useActionState, useEffect } from "react";
 import type { ActionState } from "@/app/admin/actions";
+import { useHydrated } from "@/components/site/local-time";
 
 /** Fired after an action succeeds, so live views (the dashboard) re-read at once instead of at their next poll. */
 export const ADMIN_ACTION_DONE_EVENT = "goat:admin-action-done";
@@ -20,6 +21,8 @@ export function ActionButton({
   tone?: "default" | "danger";
 }) {
   const [state, formAction, pending] = useActionState(action, null);
+  // A form asking first is disabled until hydrated: submitted before, it would post without asking.
+  const hydrated = useHydrated();
   useEffect(() => {
     if (state?.ok) window.dispatchEvent(new Event(ADMIN_ACTION_DONE_EVENT));
   }, [state]);
@@ -36,7 +39,7 @@ export function ActionButton({
       ))}
       <button
         type="submit"
-        disabled={pending}
+        disabled={pending || (confirm !== undefined && !hydrated)}
         className={`rounded border bg-white px-2 py-0.5 text-xs font-medium disabled:opacity-50 ${tone === "danger" ? "border-red-300 text-red-700 hover:bg-red-50" : "border-slate-300 text-slate-700 hover:bg-slate-100"}`}
       >
         {pending ? "…" : label}

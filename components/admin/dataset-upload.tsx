@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import type { TaskValidation } from "@/lib/tasks/reference-model";
 import { fileInputClass, primaryButton } from "@/components/site/form-parts";
 import { formatBytes } from "@/components/tasks/format";
+import { useHydrated } from "@/components/site/local-time";
 
 /**
  * Uploads a task's dataset files and, optionally, a reference model, then follows the reference
@@ -13,6 +14,8 @@ export function DatasetUpload({ slug, initial }: { slug: string; initial: TaskVa
   const [validation, setValidation] = useState(initial);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // Uploads from JavaScript; submitted before hydration the form would be a native GET and the files chosen would be lost.
+  const hydrated = useHydrated();
   const pending = validation.reference && ["QUEUED", "RUNNING"].includes(validation.reference.status);
 
   useEffect(() => {
@@ -79,7 +82,7 @@ export function DatasetUpload({ slug, initial }: { slug: string; initial: TaskVa
         <label className="font-medium text-slate-800">Test labels (.npy) <input type="file" name="labels" accept=".npy" className={fileInputClass} /></label>
         <label className="font-medium text-slate-800">Training data for participants (.npz, optional) <input type="file" name="train" accept=".npz" className={fileInputClass} /></label>
         <label className="font-medium text-slate-800">Reference model (.onnx, optional) <input type="file" name="reference" accept=".onnx" className={fileInputClass} /></label>
-        <button type="submit" disabled={busy} className={`${primaryButton} w-fit`}>{busy ? "Uploading…" : "Upload and validate"}</button>
+        <button type="submit" disabled={!hydrated || busy} className={`${primaryButton} w-fit`}>{busy ? "Uploading…" : "Upload and validate"}</button>
       </form>
       {message && <p role="status" className={`text-sm ${message.ok ? "text-emerald-700" : "text-red-700"}`}>{message.text}</p>}
       {reference && (

@@ -5,11 +5,15 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Field, inputClass, primaryButton } from "@/components/site/form-parts";
+import { useHydrated } from "@/components/site/local-time";
 
 export function SignInForm({ returnTo, created }: { returnTo: string; created?: boolean }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  // The form signs in from JavaScript. Submitted before hydration it would be a native GET that puts
+  // the password in the URL (history, logs): the button, the form's only way to submit, waits.
+  const hydrated = useHydrated();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -45,7 +49,7 @@ export function SignInForm({ returnTo, created }: { returnTo: string; created?: 
           {error}
         </p>
       )}
-      <button type="submit" disabled={pending} className={primaryButton}>
+      <button type="submit" disabled={!hydrated || pending} className={primaryButton}>
         {pending ? "Signing in…" : "Sign in"}
       </button>
       <p className="text-sm text-slate-600">

@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useHydrated } from "@/components/site/local-time";
 import { createTeamAction, joinTeamAction, joinTeamByLinkAction, leaveTeamAction, type TeamFormState } from "@/app/team/actions";
 import { dangerButton, Field, inputClass, primaryButton, secondaryButton } from "@/components/site/form-parts";
 
@@ -64,6 +65,8 @@ export function JoinByLinkForm({ inviteCode, teamName }: { inviteCode: string; t
 
 export function LeaveTeamForm({ teamName }: { teamName: string }) {
   const [state, action, pending] = useActionState(leaveTeamAction, {});
+  // Disabled until hydrated: submitted before, the form would post without asking.
+  const hydrated = useHydrated();
   return (
     <form
       action={action}
@@ -73,7 +76,7 @@ export function LeaveTeamForm({ teamName }: { teamName: string }) {
       className="space-y-2"
     >
       <FormMessage state={state} />
-      <button type="submit" disabled={pending} className={dangerButton}>
+      <button type="submit" disabled={!hydrated || pending} className={dangerButton}>
         {pending ? "Leaving…" : "Leave team"}
       </button>
     </form>

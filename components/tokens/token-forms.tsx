@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useHydrated } from "@/components/site/local-time";
 import { createTokenAction, revokeTokenAction } from "@/app/tokens/actions";
 import { CopyButton } from "@/components/site/copy-button";
 import { dangerButton, Field, inputClass, primaryButton } from "@/components/site/form-parts";
@@ -51,6 +52,8 @@ export function CreateTokenForm({ example }: { example?: { baseUrl: string; task
 
 export function RevokeTokenButton({ tokenId, name }: { tokenId: number; name: string }) {
   const [state, action, pending] = useActionState(revokeTokenAction, {});
+  // Disabled until hydrated: submitted before, the form would post without asking.
+  const hydrated = useHydrated();
   return (
     <form
       action={action}
@@ -59,7 +62,7 @@ export function RevokeTokenButton({ tokenId, name }: { tokenId: number; name: st
       }}
     >
       <input type="hidden" name="tokenId" value={tokenId} />
-      <button type="submit" disabled={pending} className={dangerButton} aria-label={`Revoke ${name}`}>
+      <button type="submit" disabled={!hydrated || pending} className={dangerButton} aria-label={`Revoke ${name}`}>
         {pending ? "Revoking…" : "Revoke"}
       </button>
       {state.message && <span className="ml-2 text-xs text-red-700">{state.message}</span>}

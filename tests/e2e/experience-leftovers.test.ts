@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { openAsBlob } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { DESKTOP, PHONE, screenshot, seriousViolations, signIn, visitors } from "./support/browser";
+import type { Page } from "playwright-core";
+import { DESKTOP, PHONE, launchBrowser, screenshot, seriousViolations, signIn, visitors } from "./support/browser";
 import { startPlatform, until, type Platform } from "./support/platform";
 
 // Issue 15's leftovers in a real browser against the built app, Postgres, Redis and a real worker:
@@ -105,4 +106,64 @@ it("the dashboard shows each worker's own CPU from its heartbeat, beside the hos
   expect(Number(cores)).toBeGreaterThan(0);
   await organiser.locator("figure", { hasText: "CPU use per worker: its own process and sandboxes" }).waitFor();
   await screenshot(organiser, "admin-dashboard-worker-cpu-desktop");
+});
+
+/**
+ * Tries to send a form with a click on its button and with Enter in its first field, then waits: the
+ * requests the page made meanwhile (a native submission navigates at once, so 1.5 s is plenty).
+ */
+async function requestsOnSubmit(page: Page, form: string, button: string): Promise<string[]> {
+  const sent: string[] = [];
+  page.on("request", (request) => sent.push(`${request.method()} ${request.url()}`));
+  await page.locator(form).locator(button).click({ force: true });
+  const field = page.locator(form).locator("input:not([type=hidden])").first();
+  if ((await field.count()) > 0) await field.press("Enter");
+  await page.waitForTimeout(1_500);
+  return sent;
+}
+
+it("before a page has hydrated, its script-only forms cannot be sent: no password in a URL, no confirmation skipped", async () => {
+  // With JavaScript off a page stays as the server sent it, as every page is before it hydrates.
+  const before = await launchBrowser({ viewport: DESKTOP, javaScriptEnabled: false });
+  try {
+    const page = await before.newPage();
+    await page.goto(`${platform.baseUrl}/signin`);
+    const { email, password } = platform.credentials.participant;
+    await page.fill("#email", email);
+    await page.fill("#password", password);
+    expect(await page.getByRole("button", { name: "Sign in" }).isDisabled()).toBe(true);
+    // Sent natively, the form would be a GET to /signin?email=...&password=...
+    expect(await requestsOnSubmit(page, "form", "button[type=submit]")).toEqual([]);
+    expect(page.url()).toBe(`${platform.baseUrl}/signin`);
+
+    // Signed in (the session cookie of a browser that ran the sign-in page), the forms that ask
+    // first (leave the team, revoke a token, re-score a task) and the dataset upload wait too.
+    const signedIn = await open(DESKTOP);
+    await signIn(signedIn, platform.baseUrl, platform.credentials.participant, "/team");
+    await before.context.addCookies(await signedIn.context().cookies());
+    await page.goto(`${platform.baseUrl}/team`);
+    expect(await page.getByRole("button", { name: "Leave team" }).isDisabled()).toBe(true);
+    expect(await requestsOnSubmit(page, "form:has(button:has-text('Leave team'))", "button[type=submit]")).toEqual([]);
+    await page.goto(`${platform.baseUrl}/tokens`);
+    const revoke = page.getByRole("button", { name: /^Revoke / });
+    expect(await revoke.count()).toBeGreaterThan(0);
+    expect(await revoke.first().isDisabled()).toBe(true);
+
+    const organiser = await open(DESKTOP);
+    await signIn(organiser, platform.baseUrl, platform.credentials.admin, "/admin");
+    await before.context.clearCookies();
+    await before.context.addCookies(await organiser.context().cookies());
+    await page.goto(`${platform.baseUrl}/admin/tasks/${platform.credentials.task}`);
+    expect(await page.getByRole("button", { name: "Re-score every submission" }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Upload and validate" }).isDisabled()).toBe(true);
+    expect(await requestsOnSubmit(page, "form:has(button:has-text('Re-score every submission'))", "button[type=submit]")).toEqual([]);
+  } finally {
+    await before.close();
+  }
+
+  // Hydrated, the same buttons work (the sign-in and its redirect above, and here the organiser's dataset form).
+  const organiser = await open(DESKTOP);
+  await signIn(organiser, platform.baseUrl, platform.credentials.admin, `/admin/tasks/${platform.credentials.task}`);
+  await organiser.getByRole("button", { name: "Upload and validate" }).and(organiser.locator(":enabled")).waitFor();
+  expect(await organiser.getByRole("button", { name: "Re-score every submission" }).isEnabled()).toBe(true);
 });

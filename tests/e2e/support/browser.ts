@@ -20,13 +20,15 @@ export interface Browser {
 }
 
 /** One browser profile = one visitor: its cookies (the session) are its own. */
-export async function launchBrowser(options: { viewport?: { width: number; height: number }; timezoneId?: string } = {}): Promise<Browser> {
+/** `javaScriptEnabled: false` shows a page as the server sent it, as a visitor sees it before hydration. */
+export async function launchBrowser(options: { viewport?: { width: number; height: number }; timezoneId?: string; javaScriptEnabled?: boolean } = {}): Promise<Browser> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), "goat-chromium-"));
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: options.viewport ?? { width: 1280, height: 900 },
     timezoneId: options.timezoneId,
+    javaScriptEnabled: options.javaScriptEnabled,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   context.setDefaultTimeout(20_000);
