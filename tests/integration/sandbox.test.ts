@@ -12,6 +12,7 @@ import { ParticipantFault, PlatformFault } from "../../worker/src/faults";
 import { parseProcStat } from "../../worker/src/process-tree-cpu";
 import { chooseExecutionProvider, type ExecutionProviderConfig } from "../../worker/src/onnx/execution-provider";
 import { hostTransparentHugePages } from "../../worker/src/sandbox/huge-pages";
+import { prepareChildLaunch, sandboxChildEntry } from "../../worker/src/sandbox/child-bundle";
 import { SandboxPool, type SandboxLimits } from "../../worker/src/sandbox/pool";
 import { runQueueWaitMs } from "../../worker/src/sandbox/own-time-deadline";
 import type { EvaluateRequest } from "../../worker/src/sandbox/protocol";
@@ -441,31 +442,47 @@ describe("the memory limit counts what the model allocates, not the sandbox's ba
 });
 
 describe("SandboxPool process lifecycle", () => {
-  /** The error of an evaluation whose sandbox child starts, then kills itself with `signal` when asked to evaluate. */
-  async function evaluationOfChildKilledBy(signal: "SIGSEGV" | "SIGKILL"): Promise<unknown> {
-    const entry = path.join(dir, `${signal.toLowerCase()}-child.mjs`);
+  /**
+   * A sandbox child that is the real one, except that it kills itself with `signal` when told to
+   * evaluate a participant's model (`everyModel`: any model, the known-good one too, as on a host
+   * whose GPU or runtime has failed).
+   */
+  function childKilledBy(signal: "SIGSEGV" | "SIGKILL", everyModel = false): string {
+    const entry = path.join(dir, `${signal.toLowerCase()}${everyModel ? "-every" : ""}-child.mjs`);
+    const real = prepareChildLaunch(sandboxChildEntry());
     writeFileSync(
       entry,
-      `process.send({ type: "ready", onnxruntimeVersion: "x", warmupMs: 0 });
-       process.on("message", (m) => { if (m.type === "prepare") process.send({ type: "prepared", inputsKey: m.inputsKey });
-                                      if (m.type === "evaluate") process.kill(process.pid, "${signal}"); });`,
+      `import { createRequire } from "node:module";
+       process.on("message", (m) => {
+         if (m.type === "evaluate" && (${everyModel} || !m.request.modelPath.endsWith("warm-up.onnx"))) process.kill(process.pid, "${signal}");
+       });
+       createRequire(import.meta.url)(${JSON.stringify(real.entry)});`,
     );
-    const pool = new SandboxPool({ childEntry: entry, maxSpare: 1 });
+    return entry;
+  }
+
+  async function evaluationOf(entry: string, then?: (pool: SandboxPool) => Promise<void>): Promise<unknown> {
+    const warnings: string[] = [];
+    const own = new SandboxPool({ childEntry: entry, maxSpare: 1, logger: { warn: (m) => warnings.push(m) } });
     try {
-      return await pool.evaluate(request("mlp"), limits).catch((e: unknown) => e);
+      const outcome = await own.evaluate(request("mlp"), limits).catch((e: unknown) => e);
+      await then?.(own);
+      return outcome;
     } finally {
-      await pool.close();
+      await own.close();
     }
   }
 
-  it("reports a sandbox that dies mid-evaluation as CRASHED, and one that cannot start as a platform fault", async () => {
-    const crashed = await evaluationOfChildKilledBy("SIGSEGV");
+  it("reports a sandbox that dies mid-evaluation as CRASHED when a known-good model still runs there, and one that cannot start as a platform fault", async () => {
+    const crashed = await evaluationOf(childKilledBy("SIGSEGV"), async (own) => {
+      await own.checkStart(); // the known-good model ran: nothing holds the worker back
+    });
     expect(crashed).toBeInstanceOf(ParticipantFault);
     expect((crashed as ParticipantFault).code).toBe("CRASHED");
     expect((crashed as ParticipantFault).displayMessage).toBe("The model crashed the evaluation process (signal SIGSEGV)");
     // A SIGKILL the worker did not send, while the OOM killer killed nothing in its cgroup: still
     // the model's crash (the kernel's OOM verdicts: host-memory.test.ts).
-    const killed = await evaluationOfChildKilledBy("SIGKILL");
+    const killed = await evaluationOf(childKilledBy("SIGKILL"));
     expect(killed).toBeInstanceOf(ParticipantFault);
     expect((killed as ParticipantFault).displayMessage).toBe("The model crashed the evaluation process (signal SIGKILL, likely out of memory)");
 
@@ -481,6 +498,25 @@ describe("SandboxPool process lifecycle", () => {
     } finally {
       await brokenPool.close();
     }
+  });
+
+  it("takes a crash for the host's when the known-good model crashes there too: HOST_FAULT, retried, and the check fails until it runs", async () => {
+    let checked: unknown;
+    const crashed = await evaluationOf(childKilledBy("SIGSEGV", true), async (own) => {
+      checked = await own.checkStart().then(
+        () => "passed",
+        (e: unknown) => e,
+      );
+    });
+    expect(crashed).toBeInstanceOf(PlatformFault);
+    expect((crashed as PlatformFault).code).toBe("HOST_FAULT");
+    expect((crashed as PlatformFault).message).toBe(
+      "the model's evaluation ended with CRASHED, and a known-good model then failed on this worker too (CRASHED: The model crashed the evaluation process (signal SIGSEGV)): the host's fault, not the model's",
+    );
+    expect((crashed as PlatformFault).retryable).toBe(true);
+    // The sandbox breaker's check (sandbox-breaker.ts) runs the known-good model again, and fails while it crashes.
+    expect(checked).toBeInstanceOf(PlatformFault);
+    expect((checked as PlatformFault).code).toBe("HOST_FAULT");
   });
 
   it("does not count the time a starting child waited for a CPU against its start timeout: a starved machine is not a broken child", async () => {

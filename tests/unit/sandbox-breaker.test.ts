@@ -29,6 +29,18 @@ afterEach(() => {
 });
 
 describe("the sandbox breaker (worker/src/sandbox-breaker.ts)", () => {
+  it("counts a host that fails a known-good model after a model's crash (HOST_FAULT) as it counts a sandbox that cannot start", () => {
+    const { breaker, events } = breakerWith([]);
+    const hostFault = () => new PlatformFault("HOST_FAULT", "the model's evaluation ended with CRASHED, and a known-good model then failed on this worker too");
+    breaker.evaluationFailed(hostFault());
+    breaker.evaluationFailed(hostFault());
+    expect(breaker.pauseReason).toBeUndefined();
+    breaker.evaluationFailed(hostFault());
+    expect(breaker.pauseReason).toBe("3 evaluations in a row failed a known-good model after the model's (last: HOST_FAULT)");
+    expect(events).toEqual(["paused", "pause"]);
+    breaker.close();
+  });
+
   it("pauses after the limit of sandbox start faults in a row, checks with doubling waits, and resumes on the first check that passes", async () => {
     vi.useFakeTimers();
     const { breaker, events } = breakerWith([false, false, false, true]);

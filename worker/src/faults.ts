@@ -33,6 +33,8 @@ export type PlatformFaultCode =
   | "HOST_OUT_OF_MEMORY"
   /** the model ran within its time limit, but waited so long for a CPU that its evaluation went past MAX_STRETCH x the limit on the wall (own-time-deadline.ts) */
   | "HOST_OVERLOADED"
+  /** a model crashed or failed on the GPU, and a known-good model then failed on this worker too (sandbox/host-check.ts) */
+  | "HOST_FAULT"
   | "DATASET_UNAVAILABLE"
   /** the dataset version's files on this host are not that version (changed after the import) */
   | "DATASET_MISMATCH"

@@ -14,11 +14,14 @@ import { PlatformFault, type PlatformFaultCode } from "./faults";
  * metric), and checks its sandbox with backoff (`checkSandbox`: start a sandbox process and wait
  * until it is ready); the first check that passes resumes it.
  *
+ * A host whose GPU or runtime fails a known-good model (`HOST_FAULT`: sandbox/host-check.ts) fails
+ * every evaluation the same way, and counts too; while it does, the check runs that model as well.
+ *
  * Faults a model could cause never count: a participant's fault, and every platform fault that is
- * not a sandbox start's (a model's process is started before the model is handed to it), so no
- * upload can pause a worker.
+ * not a sandbox start's (a model's process is started before the model is handed to it) or a
+ * known-good model's (run in a fresh process after the model's), so no upload can pause a worker.
  */
-export const SANDBOX_START_FAULTS: ReadonlySet<PlatformFaultCode> = new Set(["SANDBOX_START_FAILED", "SANDBOX_START_TIMEOUT", "SANDBOX_LOST"]);
+export const SANDBOX_START_FAULTS: ReadonlySet<PlatformFaultCode> = new Set(["SANDBOX_START_FAILED", "SANDBOX_START_TIMEOUT", "SANDBOX_LOST", "HOST_FAULT"]);
 
 export interface SandboxBreakerOptions {
   /** Evaluations in a row that failed to start their sandbox before the worker pauses. */
@@ -54,12 +57,13 @@ export class SandboxBreaker {
     this.faultsInARow = 0;
   }
 
-  /** An evaluation failed: counted when its sandbox could not start; may pause the worker. */
+  /** An evaluation failed: counted when its sandbox could not start or a known-good model failed after it; may pause the worker. */
   evaluationFailed(error: unknown): void {
     if (!(error instanceof PlatformFault) || !SANDBOX_START_FAULTS.has(error.code)) return;
     this.faultsInARow++;
     if (this.faultsInARow < this.opts.faultLimit || this.pausedFor !== undefined || this.closed) return;
-    this.pausedFor = `${this.faultsInARow} evaluations in a row could not start a sandbox process (last: ${error.code})`;
+    const what = error.code === "HOST_FAULT" ? "failed a known-good model after the model's" : "could not start a sandbox process";
+    this.pausedFor = `${this.faultsInARow} evaluations in a row ${what} (last: ${error.code})`;
     this.opts.log.error({ code: error.code, err: error }, `pausing: ${this.pausedFor}; checking the sandbox in ${this.opts.firstCheckDelayMs} ms`);
     this.opts.onChange?.(this.pausedFor);
     this.opts.pause().catch((pauseError: Error) => this.opts.log.warn({ err: pauseError }, "could not pause the queue consumer"));

@@ -3,12 +3,13 @@ import { rmSync } from "node:fs";
 import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
 import { usableCores } from "@goat/contracts/usable-cores";
 import { ParticipantFault, PlatformFault } from "../faults";
+import { knownGoodModelFails, mayBeTheHosts } from "./host-check";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, sandboxChildEntry, type ChildLaunch } from "./child-bundle";
 import { childMallocEnv, hostTransparentHugePages, type HugePagesSetting } from "./huge-pages";
 import { planIsolation, sandboxChildEnv, type IsolationPlan, type UidRange } from "./isolation";
 import type { MemoryFigures, SandboxLimits } from "./limit-watch";
-import { onnxruntimePackageDir } from "../onnx/execution-provider";
+import { onnxruntimePackageDir, type ExecutionProviderConfig } from "../onnx/execution-provider";
 import { buildWarmupModel, warmupInputs } from "../onnx/warmup-model";
 import { createPrivateRoot, stageInputs, stageModel, stageWarmUp, type WarmUpFiles } from "./staging";
 import type { ChildEvaluateRequest, EvaluateRequest, OutputBatch, SandboxResult, TaskInputs } from "./protocol";
@@ -129,6 +130,8 @@ export class SandboxPool {
   private heldUntilStored: (() => void) | undefined;
   /** cores this process can keep busy (the container's CPU quota counted), read once */
   private readonly cores = usableCores();
+  /** the execution provider on which a known-good model last failed (host-check.ts), until it runs again */
+  private hostFaultOn: ExecutionProviderConfig | undefined;
 
   constructor(opts: SandboxPoolOptions = {}) {
     this.opts = {
@@ -251,6 +254,17 @@ export class SandboxPool {
     } catch (error) {
       // The raw cause of a participant's fault (onnxruntime's own text) is for this log only.
       if (error instanceof ParticipantFault && error.logDetail) this.logger.warn(`model fault ${error.code}: ${error.logDetail.slice(0, 2000)}`);
+      // A crash (or a GPU error) stands as the model's only if a known-good model still runs here.
+      if (error instanceof ParticipantFault && !this.closed && mayBeTheHosts(error, request.executionProvider.provider)) {
+        const failure = await this.knownGoodModelFails(request.executionProvider);
+        if (failure !== undefined) {
+          throw new PlatformFault(
+            "HOST_FAULT",
+            `the model's evaluation ended with ${error.code}, and a known-good model then failed on this worker too (${failure}): the host's fault, not the model's`,
+            { cause: error },
+          );
+        }
+      }
       throw error;
     } finally {
       if (this.evaluating === sandbox) this.evaluating = undefined;
@@ -294,18 +308,40 @@ export class SandboxPool {
    * Starts a sandbox process and waits until it is ready: a spare, kept (or, for a pool without
    * spares, one that is killed once ready). Rejects as an evaluation's start would
    * (SANDBOX_START_FAILED, SANDBOX_START_TIMEOUT, SANDBOX_LOST). The check of a worker that paused
-   * because its sandbox would not start (sandbox-breaker.ts).
+   * because its sandbox would not start (sandbox-breaker.ts). After a known-good model failed here
+   * (HOST_FAULT), the check also runs it again, and rejects with HOST_FAULT while it fails.
    */
   async checkStart(): Promise<void> {
     if (this.closed) throw new PlatformFault("POOL_CLOSED", "the sandbox pool is closed");
     this.fillSpares();
-    if (this.spares.length > 0) return this.sparesReady();
-    const probe = this.spawn();
-    try {
-      await probe.readyFor(this.spareInputsKey(), this.opts.startTimeoutMs);
-    } finally {
-      probe.kill();
+    if (this.spares.length > 0) await this.sparesReady();
+    else {
+      const probe = this.spawn();
+      try {
+        await probe.readyFor(this.spareInputsKey(), this.opts.startTimeoutMs);
+      } finally {
+        probe.kill();
+      }
     }
+    const faultedOn = this.hostFaultOn;
+    if (faultedOn === undefined) return;
+    const failure = await this.knownGoodModelFails(faultedOn);
+    if (failure !== undefined) throw new PlatformFault("HOST_FAULT", `a known-good model still fails on this worker (${failure})`);
+  }
+
+  /**
+   * Runs the known-good model in a fresh sandbox process with `provider` (host-check.ts): undefined
+   * when it ran, else what went wrong. Remembered until it runs again, for checkStart.
+   */
+  private async knownGoodModelFails(provider: ExecutionProviderConfig): Promise<string | undefined> {
+    const failure = await knownGoodModelFails(this.spawn(), this.warmUpFiles, provider, {
+      startTimeoutMs: this.opts.startTimeoutMs,
+      memoryPollMs: this.opts.memoryPollMs,
+      gpu: { probe: this.gpuMemoryProbe, pollMs: this.opts.gpuMemoryPollMs, logger: this.logger },
+    });
+    this.hostFaultOn = failure === undefined ? undefined : provider;
+    if (failure !== undefined) this.logger.warn(`a known-good model failed on this worker (${provider.provider}): ${failure}`);
+    return failure;
   }
 
   /** The key of the inputs the spares hold (the last task's), or "" before any. */
