@@ -4,6 +4,7 @@ import { PARTICIPANT_MESSAGE_MAX_CHARS } from "@goat/contracts/participant-messa
 import { evaluationQueue } from "@/lib/queue/evaluation-queue";
 import { buildQuotingErrorModel, buildShapeLeakModel } from "@/tests/support/onnx/hostile-models";
 import { int64Labels, participantWithTeam, taskWithDataset } from "../integration/support/fixtures";
+import { dropJobsLeftByEarlierFiles } from "../integration/support/shared-queue";
 import { submissionStatus, upload } from "../integration/support/upload";
 import { waitForFinalStatus } from "../integration/support/wait";
 import { startWorker, type WorkerProcess } from "../integration/support/worker-process";
@@ -45,6 +46,10 @@ let team: Awaited<ReturnType<typeof participantWithTeam>>;
 
 beforeAll(async () => {
   team = await participantWithTeam();
+  // The only worker of the security project: without this it first evaluates the uploads that
+  // earlier files queued and never ran (hostile models among them), and this file's submissions
+  // wait behind them (a clean-clone CI run saw the first one still QUEUED after 45 s).
+  await dropJobsLeftByEarlierFiles();
   worker = await startWorker("leak-worker");
 });
 
