@@ -448,14 +448,28 @@ describe("SandboxPool process lifecycle", () => {
    * whose GPU or runtime has failed).
    */
   function childKilledBy(signal: "SIGSEGV" | "SIGKILL", everyModel = false): string {
-    const entry = path.join(dir, `${signal.toLowerCase()}${everyModel ? "-every" : ""}-child.mjs`);
+    return realChildThat(
+      `${signal.toLowerCase()}${everyModel ? "-every" : ""}`,
+      `if (m.type === "evaluate" && (${everyModel} || !m.request.modelPath.endsWith("warm-up.onnx"))) process.kill(process.pid, "${signal}");`,
+    );
+  }
+
+  /**
+   * The real sandbox child, with `onMessage` (code run on each message `m` from the worker, before
+   * the child's own handler) and, with `saysGpu`, a ready message that lists onnxruntime's CUDA
+   * provider as on a GPU host (the model still runs on the CPU: the child chooses from what it finds).
+   */
+  function realChildThat(name: string, onMessage: string, saysGpu = false): string {
+    const entry = path.join(dir, `${name}${saysGpu ? "-gpu" : ""}-child.mjs`);
     const real = prepareChildLaunch(sandboxChildEntry());
     writeFileSync(
       entry,
       `import { createRequire } from "node:module";
-       process.on("message", (m) => {
-         if (m.type === "evaluate" && (${everyModel} || !m.request.modelPath.endsWith("warm-up.onnx"))) process.kill(process.pid, "${signal}");
-       });
+       if (${saysGpu}) {
+         const send = process.send.bind(process);
+         process.send = (m, ...rest) => send(m.type === "ready" ? { ...m, backends: [...m.backends, "cuda"] } : m, ...rest);
+       }
+       process.on("message", (m) => { ${onMessage} });
        createRequire(import.meta.url)(${JSON.stringify(real.entry)});`,
     );
     return entry;
@@ -517,6 +531,31 @@ describe("SandboxPool process lifecycle", () => {
     // The sandbox breaker's check (sandbox-breaker.ts) runs the known-good model again, and fails while it crashes.
     expect(checked).toBeInstanceOf(PlatformFault);
     expect((checked as PlatformFault).code).toBe("HOST_FAULT");
+  });
+
+  it("checks the host after a time-out on the GPU only: a hung GPU is the host's, a slow model on the CPU the model's", async () => {
+    // The known-good model crashes in these children: where the check runs, the verdict is HOST_FAULT.
+    const knownGoodCrashes = `if (m.type === "evaluate" && m.request.modelPath.endsWith("warm-up.onnx")) process.kill(process.pid, "SIGSEGV");`;
+    const timedOut = async (entry: string) => {
+      const own = new SandboxPool({ childEntry: entry, maxSpare: 1, logger: { warn: () => undefined } });
+      try {
+        return await own.evaluate(request("hanging", { executionProvider: { ...cpu, provider: "auto" } }), { timeoutMs: 1000, memoryMb: 1024 }).catch((e: unknown) => e);
+      } finally {
+        await own.close();
+      }
+    };
+    const onGpu = await timedOut(realChildThat("known-good-crashes", knownGoodCrashes, true));
+    expect(onGpu).toBeInstanceOf(PlatformFault);
+    expect((onGpu as PlatformFault).code).toBe("HOST_FAULT");
+    expect((onGpu as PlatformFault).message).toMatch(/^the model's evaluation ended with TIMEOUT, and a known-good model then failed on this worker too \(CRASHED: /);
+    // The same child on a host without the CUDA provider: no check, the model's TIMEOUT.
+    const onCpu = await timedOut(realChildThat("known-good-crashes", knownGoodCrashes));
+    expect(onCpu).toBeInstanceOf(ParticipantFault);
+    expect((onCpu as ParticipantFault).code).toBe("TIMEOUT");
+    // On the GPU with a known-good model that runs: the model's TIMEOUT.
+    const healthyGpu = await timedOut(realChildThat("healthy", "", true));
+    expect(healthyGpu).toBeInstanceOf(ParticipantFault);
+    expect((healthyGpu as ParticipantFault).code).toBe("TIMEOUT");
   });
 
   it("does not count the time a starting child waited for a CPU against its start timeout: a starved machine is not a broken child", async () => {

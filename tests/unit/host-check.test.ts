@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ParticipantFault } from "../../worker/src/faults";
-import { mayBeTheHosts } from "../../worker/src/sandbox/host-check";
+import { evaluationDevice, mayBeTheHosts } from "../../worker/src/sandbox/host-check";
 
 // Which of a model's faults a known-good model is run for before they stand (worker/src/sandbox/host-check.ts).
 // The runs themselves, with real sandbox children: tests/integration/sandbox.test.ts ("process lifecycle").
@@ -8,11 +8,11 @@ import { mayBeTheHosts } from "../../worker/src/sandbox/host-check";
 const fault = (code: string, logDetail?: string) => new ParticipantFault(code, "shown", { logDetail });
 
 describe("mayBeTheHosts", () => {
-  it("checks the host after every crash, on any provider", () => {
-    for (const provider of ["cpu", "cuda", "auto"] as const) expect(mayBeTheHosts(fault("CRASHED"), provider)).toBe(true);
+  it("checks the host after every crash, on either device", () => {
+    for (const device of ["cpu", "cuda"] as const) expect(mayBeTheHosts(fault("CRASHED"), device)).toBe(true);
   });
 
-  it("checks after a run error from the GPU's stack where the worker may use the GPU, and not after a model's own error", () => {
+  it("checks after a run error from the GPU's stack on the GPU, and not after a model's own error", () => {
     // Recorded onnxruntime texts (the CUDA execution provider's CUDA_CALL / CUBLAS_CALL failures).
     const gpuErrors = [
       "Non-zero status code returned while running Gemm node. Name:'fc1' Status Message: CUDA error cudaErrorLaunchFailure:unspecified launch failure",
@@ -22,7 +22,6 @@ describe("mayBeTheHosts", () => {
     ];
     for (const text of gpuErrors) {
       expect(mayBeTheHosts(fault("MODEL_RUN_FAILED", text), "cuda"), text).toBe(true);
-      expect(mayBeTheHosts(fault("MODEL_RUN_FAILED", text), "auto"), text).toBe(true);
       expect(mayBeTheHosts(fault("MODEL_RUN_FAILED", text), "cpu"), text).toBe(false);
     }
     const modelErrors = [
@@ -33,12 +32,20 @@ describe("mayBeTheHosts", () => {
     expect(mayBeTheHosts(fault("MODEL_RUN_FAILED"), "cuda")).toBe(false);
   });
 
-  it("checks after a time-out only on a worker told to use the GPU, and never after a model's other faults", () => {
+  it("checks after a time-out only on the GPU, and never after a model's other faults", () => {
     expect(mayBeTheHosts(fault("TIMEOUT"), "cuda")).toBe(true);
-    expect(mayBeTheHosts(fault("TIMEOUT"), "auto")).toBe(false);
     expect(mayBeTheHosts(fault("TIMEOUT"), "cpu")).toBe(false);
     for (const code of ["MEMORY_LIMIT", "MODEL_LOAD_FAILED", "WRONG_OUTPUT_ROWS", "WRONG_OUTPUT", "EXTERNAL_DATA"]) {
       expect(mayBeTheHosts(fault(code, "CUDA error"), "cuda"), code).toBe(false);
     }
+  });
+
+  it("takes the GPU as the device where the worker asks for it and the child found onnxruntime's CUDA provider", () => {
+    expect(evaluationDevice("cuda", ["cpu", "cuda"])).toBe("cuda");
+    expect(evaluationDevice("auto", ["cpu", "cuda"])).toBe("cuda");
+    expect(evaluationDevice("cpu", ["cpu", "cuda"])).toBe("cpu");
+    // Asked for, but not on this host (onnxruntime-node without its CUDA library): the CPU it falls back to.
+    expect(evaluationDevice("cuda", ["cpu"])).toBe("cpu");
+    expect(evaluationDevice("auto", [])).toBe("cpu");
   });
 });

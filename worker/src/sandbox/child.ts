@@ -416,7 +416,8 @@ async function warmUp(): Promise<number> {
 }
 
 warmUp().then(
-  (warmupMs) => send({ type: "ready", onnxruntimeVersion: ort.env.versions.node ?? "unknown", warmupMs }),
+  (warmupMs) =>
+    send({ type: "ready", onnxruntimeVersion: ort.env.versions.node ?? "unknown", warmupMs, backends: detectAvailableBackends(ort.listSupportedBackends()) }),
   (e: Error) => {
     console.error(`sandbox child: warm-up failed: ${e.stack ?? e.message}`);
     process.exit(3);

@@ -26,17 +26,23 @@ import type { WarmUpFiles } from "./staging";
 const GPU_STACK_ERROR = /\bCUDA\b|cudaError|\bcuDNN\b|CUDNN_STATUS|CUBLAS|cuBLAS|CUFFT|CURAND|\bNCCL\b|\bXid\b/i;
 
 /**
- * Whether a participant's fault could be the host's, so that a known-good model should run before
- * it stands: a crashed sandbox process on any provider; a run that failed with an error of the
- * GPU's stack (where the worker may use the GPU: cuda, or auto); and on a worker told to use the GPU
- * (cuda), a run past its time limit, as a hung GPU looks. (On auto, a worker without a GPU runs on
- * the CPU, where a model past its limit is the model's: no check for each.)
+ * The provider an evaluation could run on: CUDA where the worker asks for it (cuda or auto) and the
+ * sandbox child found onnxruntime's CUDA provider on this host (its `ready` message), else the CPU.
  */
-export function mayBeTheHosts(fault: ParticipantFault, provider: ExecutionProviderConfig["provider"]): boolean {
+export function evaluationDevice(asked: ExecutionProviderConfig["provider"], backends: readonly string[]): "cuda" | "cpu" {
+  return asked !== "cpu" && backends.includes("cuda") ? "cuda" : "cpu";
+}
+
+/**
+ * Whether a participant's fault could be the host's, so that a known-good model should run before
+ * it stands: a crashed sandbox process on any device; on the GPU (`evaluationDevice`), a run that
+ * failed with an error of the GPU's stack, or one past its time limit (a hung GPU looks like that).
+ * On the CPU a model past its limit is the model's: no check for each.
+ */
+export function mayBeTheHosts(fault: ParticipantFault, device: "cuda" | "cpu"): boolean {
   if (fault.code === "CRASHED") return true;
-  if (provider === "cpu") return false;
-  if (fault.code === "TIMEOUT") return provider === "cuda";
-  return fault.code === "MODEL_RUN_FAILED" && GPU_STACK_ERROR.test(fault.logDetail ?? "");
+  if (device === "cpu") return false;
+  return fault.code === "TIMEOUT" || (fault.code === "MODEL_RUN_FAILED" && GPU_STACK_ERROR.test(fault.logDetail ?? ""));
 }
 
 /** The known-good model's time and memory: ample for a 4-row Gemm, on any host that works. */

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { loadDatasetInputs } from "@goat/contracts/dataset/task-dataset";
 import { usableCores } from "@goat/contracts/usable-cores";
 import { ParticipantFault, PlatformFault } from "../faults";
-import { knownGoodModelFails, mayBeTheHosts } from "./host-check";
+import { evaluationDevice, knownGoodModelFails, mayBeTheHosts } from "./host-check";
 import { NvidiaSmi, type GpuProcessProbe } from "../gpu/nvidia-smi";
 import { prepareChildLaunch, sandboxChildEntry, type ChildLaunch } from "./child-bundle";
 import { childMallocEnv, hostTransparentHugePages, type HugePagesSetting } from "./huge-pages";
@@ -255,7 +255,8 @@ export class SandboxPool {
       // The raw cause of a participant's fault (onnxruntime's own text) is for this log only.
       if (error instanceof ParticipantFault && error.logDetail) this.logger.warn(`model fault ${error.code}: ${error.logDetail.slice(0, 2000)}`);
       // A crash (or a GPU error) stands as the model's only if a known-good model still runs here.
-      if (error instanceof ParticipantFault && !this.closed && mayBeTheHosts(error, request.executionProvider.provider)) {
+      const device = evaluationDevice(request.executionProvider.provider, sandbox.backends);
+      if (error instanceof ParticipantFault && !this.closed && mayBeTheHosts(error, device)) {
         const failure = await this.knownGoodModelFails(request.executionProvider);
         if (failure !== undefined) {
           throw new PlatformFault(

@@ -134,7 +134,8 @@ export interface ChildResult extends Omit<SandboxResult, "outputs"> {
 }
 
 export type ChildMessage =
-  | { type: "ready"; onnxruntimeVersion: string; warmupMs: number }
+  /** `backends`: the execution providers onnxruntime can run on this host (detectAvailableBackends); absent from test children. */
+  | { type: "ready"; onnxruntimeVersion: string; warmupMs: number; backends?: string[] }
   /** `failure`: the files could not be read (the child holds no inputs for this key). */
   | { type: "prepared"; inputsKey: string; failure?: string }
   /** A spare that waited is done with its idle work for these inputs (the test set read whole, the allocator primed): it uses no more CPU until its evaluation. */

@@ -51,6 +51,8 @@ export class SandboxProcess {
   private readonly child: SpawnedChild;
   private readonly readyPromise: Promise<void>;
   isReady = false;
+  /** The execution providers onnxruntime can run here, as the child said when ready (none until then). */
+  backends: readonly string[] = [];
   private preparedKey: string | undefined;
   private readonly prepared = new Map<string, Promise<void>>();
   private readonly preparedDone = new Set<string>();
@@ -93,6 +95,7 @@ export class SandboxProcess {
     this.child.on("message", (m: ChildMessage) => {
       if (m.type === "ready") {
         this.isReady = true;
+        this.backends = m.backends ?? [];
         onReady();
       }
       else if (m.type === "prepared") {
