@@ -19,8 +19,10 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** One browser profile = one visitor: its cookies (the session) are its own. */
-/** `javaScriptEnabled: false` shows a page as the server sent it, as a visitor sees it before hydration. */
+/**
+ * One browser profile = one visitor: its cookies (the session) are its own. `javaScriptEnabled:
+ * false` shows a page as the server sent it, as a visitor sees it before hydration.
+ */
 export async function launchBrowser(options: { viewport?: { width: number; height: number }; timezoneId?: string; javaScriptEnabled?: boolean } = {}): Promise<Browser> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), "goat-chromium-"));
   const context = await chromium.launchPersistentContext(profileDir, {

@@ -89,6 +89,10 @@ function node(w: ProtoWriter, opType: string, inputs: string[], outputs: string[
 export const WARMUP_INPUT = "X";
 export const WARMUP_OUTPUT = "Y";
 export const WARMUP_FEATURES = 4;
+/** The rows of the warm-up's test inputs (warmupInputs). */
+export const WARMUP_ROWS = 4;
+/** The warm-up model's input, as a task's input spec: what every child's warm-up and the host check run it with. */
+export const WARMUP_INPUT_SPECS = [{ name: WARMUP_INPUT, dtype: "float32" as const, shape: [-1, WARMUP_FEATURES] }];
 
 /**
  * The warm-up's test inputs: four rows of WARMUP_FEATURES, run as batches of one row, so that the
@@ -96,8 +100,7 @@ export const WARMUP_FEATURES = 4;
  * the evaluation (input-batches.ts; the first read on libuv's thread pool starts its threads).
  */
 export function warmupInputs(): NdArray {
-  const rows = 4;
-  return { dtype: "float32", shape: [rows, WARMUP_FEATURES], data: new Float32Array(rows * WARMUP_FEATURES).fill(0.5) };
+  return { dtype: "float32", shape: [WARMUP_ROWS, WARMUP_FEATURES], data: new Float32Array(WARMUP_ROWS * WARMUP_FEATURES).fill(0.5) };
 }
 
 export function buildWarmupModel(): Uint8Array {

@@ -23,7 +23,7 @@ import {
   type ExecutionProviderChoice,
 } from "../onnx/execution-provider";
 import { describeLoadError, describeRunError } from "../onnx/runtime-errors";
-import { WARMUP_FEATURES, WARMUP_INPUT } from "../onnx/warmup-model";
+import { WARMUP_INPUT, WARMUP_INPUT_SPECS } from "../onnx/warmup-model";
 import { StagedInputFiles } from "./input-batches";
 import { OutputSender } from "./output-sender";
 import {
@@ -156,11 +156,17 @@ function modelLoadFault(e: unknown): ParticipantFault {
   return new ParticipantFault(code, message, { cause: e, logDetail: errorText(e) });
 }
 
+/** The execution providers onnxruntime can run on this host, read once: the ready message says them, the evaluation's session chooses from them. */
+let backends: string[] | undefined;
+function hostBackends(): string[] {
+  return (backends ??= detectAvailableBackends(ort.listSupportedBackends()));
+}
+
 async function createSession(
   request: ChildEvaluateRequest,
   warnings: string[],
 ): Promise<{ session: ort.InferenceSession; choice: ExecutionProviderChoice }> {
-  const available = detectAvailableBackends(ort.listSupportedBackends());
+  const available = hostBackends();
   let choice = chooseExecutionProvider(request.executionProvider, available);
   if (choice.warning) warnings.push(choice.warning);
   try {
@@ -402,7 +408,7 @@ async function warmUp(): Promise<number> {
     {
       modelPath,
       inputsKey: "warm-up",
-      inputSpecs: [{ name: WARMUP_INPUT, dtype: "float32", shape: [-1, WARMUP_FEATURES] }],
+      inputSpecs: WARMUP_INPUT_SPECS,
       batchSize: 1,
       executionProvider: { provider: "cpu", deviceId: 0, intraOpThreads: 1 },
     },
@@ -417,7 +423,7 @@ async function warmUp(): Promise<number> {
 
 warmUp().then(
   (warmupMs) =>
-    send({ type: "ready", onnxruntimeVersion: ort.env.versions.node ?? "unknown", warmupMs, backends: detectAvailableBackends(ort.listSupportedBackends()) }),
+    send({ type: "ready", onnxruntimeVersion: ort.env.versions.node ?? "unknown", warmupMs, backends: hostBackends() }),
   (e: Error) => {
     console.error(`sandbox child: warm-up failed: ${e.stack ?? e.message}`);
     process.exit(3);

@@ -1,6 +1,6 @@
 import { ParticipantFault, PlatformFault } from "../faults";
 import type { ExecutionProviderConfig } from "../onnx/execution-provider";
-import { WARMUP_FEATURES, WARMUP_INPUT, warmupInputs } from "../onnx/warmup-model";
+import { WARMUP_INPUT, WARMUP_INPUT_SPECS, WARMUP_ROWS } from "../onnx/warmup-model";
 import type { GpuWatchSettings, SandboxLimits } from "./limit-watch";
 import type { KeyedInputs, SandboxProcess } from "./sandbox-process";
 import type { WarmUpFiles } from "./staging";
@@ -74,7 +74,7 @@ export async function knownGoodModelFails(
       {
         modelPath: files.model,
         inputsKey: inputs.key,
-        inputSpecs: [{ name: WARMUP_INPUT, dtype: "float32", shape: [-1, WARMUP_FEATURES] }],
+        inputSpecs: WARMUP_INPUT_SPECS,
         batchSize: 1,
         executionProvider: provider,
       },
@@ -82,8 +82,8 @@ export async function knownGoodModelFails(
       settings.memoryPollMs,
       settings.gpu,
     );
-    const rows = warmupInputs().shape[0];
-    return result.outputs[0]?.dims[0] === rows ? undefined : `it returned ${result.outputs[0]?.dims[0] ?? 0} rows of outputs for ${rows}`;
+    const rows = result.outputs[0]?.dims[0] ?? 0;
+    return rows === WARMUP_ROWS ? undefined : `it returned ${rows} rows of outputs for ${WARMUP_ROWS}`;
   } catch (error) {
     const detail = error instanceof ParticipantFault ? (error.logDetail ?? error.displayMessage) : (error as Error).message;
     return `${error instanceof ParticipantFault || error instanceof PlatformFault ? error.code : "error"}: ${detail.slice(0, 300)}`;
